@@ -1,0 +1,138 @@
+/**
+ * Error classes with the names, fields and hierarchy of `cassandra-driver`'s `lib/errors.js`, so that
+ * applications that branch on `instanceof` or `err.code` keep working. They live in core because both
+ * the shard workers (which decode ERROR responses) and the client facade construct them.
+ */
+
+export class DriverError extends Error {
+  info: string;
+  /** The request's host ("ip:port"), when known. */
+  coordinator?: string;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DriverError';
+    this.info = 'Cassandra Driver Error';
+  }
+}
+
+export class ArgumentError extends DriverError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArgumentError';
+    this.info = 'Represents an error that is raised when one of the arguments provided to a method is not valid.';
+  }
+}
+
+export class AuthenticationError extends DriverError {
+  additionalInfo?: unknown;
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthenticationError';
+    this.info = 'Represents an authentication error from the driver or from a Cassandra node.';
+  }
+}
+
+export class BusyConnectionError extends DriverError {
+  constructor(address: string, maxRequestsPerConnection: number, connectionLength: number) {
+    super(
+      `All connections to host ${address} are busy, ${maxRequestsPerConnection} requests are in-flight on ` +
+        `${connectionLength === 1 ? 'a single connection' : `each ${connectionLength} connections`}`,
+    );
+    this.name = 'BusyConnectionError';
+    this.info = 'Represents a client-side error indicating that all connections to a certain host have reached the maximum amount of in-flight requests supported (pooling.maxRequestsPerConnection)';
+  }
+}
+
+export class DriverInternalError extends DriverError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DriverInternalError';
+    this.info = 'Represents a bug inside the driver or in a Cassandra host.';
+  }
+}
+
+/**
+ * A frame or value that cannot be decoded (truncated, bad length, bad checksum) or encoded.
+ * Subclass of DriverInternalError, which is what `cassandra-driver` raises for protocol parse failures.
+ */
+export class CodecError extends DriverInternalError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CodecError';
+  }
+}
+
+export class NoHostAvailableError extends DriverError {
+  innerErrors: Record<string, Error>;
+  constructor(innerErrors: Record<string, Error>, message?: string) {
+    super(message ?? NoHostAvailableError.describe(innerErrors));
+    this.name = 'NoHostAvailableError';
+    this.info = 'Represents an error when a query cannot be performed because no host is available or could be reached by the driver.';
+    this.innerErrors = innerErrors;
+  }
+
+  private static describe(innerErrors: Record<string, Error>): string {
+    const hosts = Object.keys(innerErrors);
+    if (hosts.length === 0) return 'No host could be resolved';
+    const parts = hosts.slice(0, 3).map((h) => `${h} (${innerErrors[h]!.name}: ${innerErrors[h]!.message})`);
+    return `All host(s) tried for query failed. First host tried, ${parts.join('; ')}${hosts.length > 3 ? '; ...' : ''}`;
+  }
+}
+
+export class NotSupportedError extends DriverError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotSupportedError';
+    this.info = 'Represents a feature that is not supported in the driver or in the Cassandra version.';
+  }
+}
+
+export class OperationTimedOutError extends DriverError {
+  host?: string;
+  constructor(message: string, host?: string) {
+    super(message);
+    this.name = 'OperationTimedOutError';
+    this.info = 'Represents a client-side error that is raised when the client did not hear back from the server within socketOptions.readTimeout';
+    if (host !== undefined) this.host = host;
+  }
+}
+
+/**
+ * An ERROR response from the server. Extra fields are set depending on `code`
+ * (spec section 8; same field names as `cassandra-driver`'s readers.js `readError`).
+ */
+export class ResponseError extends DriverError {
+  code: number;
+  consistencies?: number;
+  required?: number;
+  alive?: number;
+  received?: number;
+  blockFor?: number;
+  isDataPresent?: boolean;
+  writeType?: string;
+  failures?: number;
+  reasons?: Record<string, number>;
+  queryId?: Buffer;
+  keyspace?: string;
+  table?: string;
+  functionName?: string;
+  argTypes?: string[];
+  /** ScyllaDB rate-limit error: the operation type (0 read, 1 write) and whether the coordinator rejected it. */
+  opType?: number;
+  rejectedByCoordinator?: boolean;
+  /** Server-side protocol error: the versions the server said it supports, when it says so. */
+  constructor(code: number, message: string) {
+    super(message);
+    this.name = 'ResponseError';
+    this.info = 'Represents an error message from the server';
+    this.code = code;
+  }
+}
+
+export class VIntOutOfRangeException extends DriverError {
+  constructor(long: unknown) {
+    super(`Value ${String(long)} is out of range for a JavaScript Number`);
+    this.name = 'VIntOutOfRangeException';
+    this.info = 'Represents a run-time exception when attempting to decode a vint and the JavaScript Number doesn\'t have enough space to fit the value that was decoded';
+  }
+}
