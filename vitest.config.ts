@@ -1,11 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
+// Packages resolve to their TypeScript sources through the `source` export condition, so tests never
+// need a build and a half-built sibling package cannot break them. Worker threads started by the
+// tests get the same condition plus tsx (see packages/shard-worker/src/worker-script.ts).
+const conditions = ['source'];
+
 // Two projects: `unit` needs nothing but Node; `integration` talks to the real Cassandra that
 // `npm test` starts (scripts/test.mjs) and fails, never skips, when it is not there.
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
@@ -14,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['packages/*/test/**/*.integration.test.ts', 'bench/test/**/*.integration.test.ts', 'test/**/*.integration.test.ts'],

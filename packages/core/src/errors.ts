@@ -88,7 +88,7 @@ export class NotSupportedError extends DriverError {
 }
 
 export class OperationTimedOutError extends DriverError {
-  host?: string;
+  declare host?: string;
   constructor(message: string, host?: string) {
     super(message);
     this.name = 'OperationTimedOutError';
@@ -102,25 +102,25 @@ export class OperationTimedOutError extends DriverError {
  * (spec section 8; same field names as `cassandra-driver`'s readers.js `readError`).
  */
 export class ResponseError extends DriverError {
+  // `declare`: optional fields exist only when the error kind sets them, as in cassandra-driver.
   code: number;
-  consistencies?: number;
-  required?: number;
-  alive?: number;
-  received?: number;
-  blockFor?: number;
-  isDataPresent?: boolean;
-  writeType?: string;
-  failures?: number;
-  reasons?: Record<string, number>;
-  queryId?: Buffer;
-  keyspace?: string;
-  table?: string;
-  functionName?: string;
-  argTypes?: string[];
+  declare consistencies?: number;
+  declare required?: number;
+  declare alive?: number;
+  declare received?: number;
+  declare blockFor?: number;
+  declare isDataPresent?: boolean;
+  declare writeType?: string;
+  declare failures?: number;
+  declare reasons?: Record<string, number>;
+  declare queryId?: Buffer;
+  declare keyspace?: string;
+  declare table?: string;
+  declare functionName?: string;
+  declare argTypes?: string[];
   /** ScyllaDB rate-limit error: the operation type (0 read, 1 write) and whether the coordinator rejected it. */
-  opType?: number;
-  rejectedByCoordinator?: boolean;
-  /** Server-side protocol error: the versions the server said it supports, when it says so. */
+  declare opType?: number;
+  declare rejectedByCoordinator?: boolean;
   constructor(code: number, message: string) {
     super(message);
     this.name = 'ResponseError';

@@ -5,3 +5,4 @@ export * from './types';
 export * from './frame';
 export * from './routing';
 export * from './ring';
+export * from './rpc';

@@ -1,0 +1,43 @@
+import type { DataType } from './data-type';
+
+/** A column of a result's metadata (spec section 4.2.5.2), as `cassandra-driver` gives `ResultSet.columns`. */
+export interface ColumnInfo {
+  ksname: string;
+  tablename: string;
+  name: string;
+  type: DataType;
+}
+
+/**
+ * A result row, as `cassandra-driver`'s `types.Row`: each column value is an own enumerable property named
+ * after the column (set by the decoder); the columns are kept in the non-enumerable `__columns`.
+ */
+export class Row {
+  [column: string]: unknown;
+  declare readonly __columns: readonly ColumnInfo[];
+
+  constructor(columns: readonly ColumnInfo[]) {
+    if (!columns) throw new Error('Columns not defined');
+    Object.defineProperty(this, '__columns', { value: columns, enumerable: false, writable: false });
+  }
+
+  /** The value of a column by name or by index in the metadata. */
+  get(columnName: string | number): unknown {
+    if (typeof columnName === 'number') return this[this.__columns[columnName]!.name];
+    return this[columnName];
+  }
+
+  values(): unknown[] {
+    const out: unknown[] = [];
+    for (const k of Object.keys(this)) out.push(this[k]);
+    return out;
+  }
+
+  keys(): string[] {
+    return Object.keys(this);
+  }
+
+  forEach(callback: (value: unknown, columnName: string) => void): void {
+    for (const k of Object.keys(this)) callback(this[k], k);
+  }
+}

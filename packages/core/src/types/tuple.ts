@@ -1,0 +1,33 @@
+/** A CQL tuple value, as `cassandra-driver`'s `types.Tuple`. */
+export class Tuple {
+  elements: unknown[];
+  length: number;
+
+  constructor(...args: unknown[]) {
+    if (args.length === 0) throw new TypeError('Tuple must contain at least one value');
+    this.elements = args;
+    this.length = args.length;
+  }
+
+  static fromArray(elements: readonly unknown[]): Tuple {
+    return new Tuple(...elements);
+  }
+
+  get(index: number): unknown {
+    return this.elements[index || 0];
+  }
+
+  values(): unknown[] {
+    return this.elements.slice(0);
+  }
+
+  toString(): string {
+    let s = '(';
+    for (let i = 0; i < this.elements.length; i++) s += (i > 0 ? ',' : '') + String(this.elements[i]);
+    return `${s})`;
+  }
+
+  toJSON(): unknown[] {
+    return this.elements;
+  }
+}
