@@ -1,1 +1,4 @@
-export {};
+// The public surface of @shardcql/shard-worker: what the engine on the requesting side needs.
+export * from './protocol';
+export { startShardWorker } from './worker-script';
+export { TAG_SPLIT } from './tag';

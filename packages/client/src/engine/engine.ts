@@ -1,0 +1,83 @@
+/**
+ * The contract between the `Client` facade and the machinery that moves requests to the servers.
+ * The facade encodes message bodies and decodes answers; the engine only carries bytes, picks the
+ * connection (token -> host -> worker) and reports failures as typed errors.
+ *
+ * Two implementations share this contract: the sharded engine (worker threads, ring queues; the
+ * product) and the inline engine (the same connection code on the calling thread; used with
+ * `workers: 0`, and as the reference in tests).
+ */
+import type { EventEmitter } from 'node:events';
+import type { CqlEvent } from '@shardcql/core';
+
+/** One answer. `body` is owned by the caller (copied out of the ring or the socket buffer). */
+export class ResponseFrame {
+  constructor(
+    public opcode: number,
+    public flags: number,
+    public body: Buffer,
+    /** Index into `Engine.hosts` of the host that answered. */
+    public hostIndex: number,
+  ) {}
+}
+
+export interface EngineHost {
+  /** "ip:port", as cassandra-driver's Host.address. */
+  address: string;
+  datacenter: string | null;
+  rack: string | null;
+  hostId: string | null;
+  cassandraVersion: string | null;
+  tokens: string[];
+  up: boolean;
+}
+
+export interface EngineOptions {
+  contactPoints: string[];
+  port: number;
+  localDataCenter: string | null;
+  keyspace: string | null;
+  credentials: { username: string; password: string } | null;
+  sslOptions: import('node:tls').ConnectionOptions | null;
+  compression: 'none' | 'lz4' | 'snappy';
+  /** 0 = inline engine (no worker threads). */
+  workers: number;
+  connectionsPerHost: number;
+  maxProtocolVersion: 4 | 5;
+  connectTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  coalescingThreshold: number;
+  maxRequestsPerConnection: number;
+  applicationName: string | null;
+  applicationVersion: string | null;
+  clientId: string | null;
+}
+
+/**
+ * Events: 'event' (CqlEvent from the server: topology, status, schema), 'log' (level, message),
+ * 'hostUp' / 'hostDown' (EngineHost).
+ */
+export interface Engine extends EventEmitter {
+  connect(): Promise<void>;
+  readonly connected: boolean;
+  /** The negotiated protocol version (4 or 5); valid after connect(). */
+  readonly protocolVersion: number;
+  readonly hosts: readonly EngineHost[];
+  /**
+   * Sends one request. `body[0, bodyLength)` is copied before `send` returns, so the caller may reuse it.
+   * `hostIndex` >= 0 pins the request to a host (cassandra-driver's `options.host`); -1 lets the engine
+   * pick (token-aware when `hasToken`). Rejects with OperationTimedOutError, NoHostAvailableError,
+   * BusyConnectionError or DriverError; never leaves the promise pending.
+   */
+  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
+    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame>;
+  /** Sends the same request on one connection of every up host (PREPARE on all hosts). */
+  sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>>;
+  /** `USE ks` on every connection, present and future. */
+  setKeyspace(keyspace: string): Promise<void>;
+  /** Waits for in-flight requests (bounded), then closes everything. Requests sent after this reject. */
+  shutdown(): Promise<void>;
+  readonly inFlight: number;
+}
+
+export type { CqlEvent };

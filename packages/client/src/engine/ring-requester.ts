@@ -1,0 +1,311 @@
+/**
+ * The requesting side of the rings, usable from any thread: one request ring and one response ring per
+ * shard worker, one doorbell this thread sleeps on, and the table of requests in flight.
+ *
+ * send(): the body is copied straight into the worker's request ring and published; the worker's doorbell
+ * is rung at most once per synchronous burst of sends (a microtask), so a loop of 1000 executes costs one
+ * wake-up. Answers are drained in batches when this thread's doorbell rings (Atomics.waitAsync: the
+ * thread's event loop never blocks).
+ */
+import {
+  Doorbell,
+  DriverError,
+  FailureKind,
+  FAILURE_HEADER_SIZE,
+  NoHostAvailableError,
+  OperationTimedOutError,
+  BusyConnectionError,
+  RecordKind,
+  REQUEST_HEADER_SIZE,
+  RESPONSE_HEADER_SIZE,
+  RingConsumer,
+  RingProducer,
+  createRingBuffer,
+} from '@shardcql/core';
+import { RequestSlots, type Settle } from './request-slots';
+import { ResponseFrame } from './engine';
+
+/** Ring sizes: big enough for thousands of small requests in flight, small enough to stay in cache. */
+export const DEFAULT_RING_BYTES = 1 << 20;
+
+/** What a requester needs to reach one worker: SABs only, so the whole thing can be posted to a thread. */
+export interface WorkerRings {
+  requests: SharedArrayBuffer;
+  responses: SharedArrayBuffer;
+  /** The worker's doorbell (rung after publishing requests). */
+  workerBell: SharedArrayBuffer;
+}
+
+/** Everything a thread needs to become a requester; structured-clonable. */
+export interface RequesterDescriptor {
+  requester: number;
+  responseBell: SharedArrayBuffer;
+  workers: WorkerRings[];
+}
+
+export function createWorkerRings(workerBell: SharedArrayBuffer, ringBytes = DEFAULT_RING_BYTES): WorkerRings {
+  return { requests: createRingBuffer(ringBytes), responses: createRingBuffer(ringBytes), workerBell };
+}
+
+class WorkerLink {
+  producer: RingProducer;
+  consumer: RingConsumer;
+  consumerBuf: Buffer;
+  bell: Doorbell;
+  needsRing = false;
+  /** Requests that found the ring full, in order; written as the worker frees space. Never dropped. */
+  backlog: Uint8Array[] = [];
+  backlogWaiting = false;
+  down: Error | null = null;
+  constructor(rings: WorkerRings) {
+    this.producer = new RingProducer(rings.requests);
+    this.consumer = new RingConsumer(rings.responses);
+    this.consumerBuf = Buffer.from(this.consumer.u8.buffer, this.consumer.u8.byteOffset, this.consumer.u8.byteLength);
+    this.bell = new Doorbell(rings.workerBell);
+  }
+}
+
+const textDecoder = new TextDecoder();
+
+export class RingRequester {
+  readonly slots: RequestSlots;
+  private readonly links: WorkerLink[] = [];
+  private readonly bell: Doorbell;
+  private ringScheduled = false;
+  private waiting = false;
+  private closed = false;
+  /** Address to name in errors, by target connection index (filled by the owner). */
+  targetAddress: (target: number) => string = () => 'unknown host';
+  /** Host index by target connection index, for ResponseFrame.hostIndex. */
+  targetHost: Int32Array = new Int32Array(0);
+  private targets: Int32Array;
+  private timeouts: Float64Array;
+  private captured: Settle | null = null;
+  private capturedReject: Settle | null = null;
+
+  constructor(readonly descriptor: RequesterDescriptor, capacity = 1 << 17) {
+    this.slots = new RequestSlots(capacity);
+    this.targets = new Int32Array(capacity);
+    this.timeouts = new Float64Array(capacity);
+    this.bell = new Doorbell(descriptor.responseBell);
+    for (const w of descriptor.workers) this.links.push(new WorkerLink(w));
+    this.capture = this.capture.bind(this);
+    this.ringWorkers = this.ringWorkers.bind(this);
+    this.onWake = this.onWake.bind(this);
+    this.sleep();
+  }
+
+  get inFlight(): number {
+    return this.slots.inFlight;
+  }
+
+  private capture(resolve: Settle, reject: Settle): void {
+    this.captured = resolve;
+    this.capturedReject = reject;
+  }
+
+  /**
+   * Sends `body[0, bodyLength)` to `target` on `worker`. The body is copied before this returns.
+   */
+  send(worker: number, target: number, opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<ResponseFrame> {
+    const promise = new Promise<ResponseFrame>(this.capture as (res: (v: ResponseFrame) => void, rej: (e: unknown) => void) => void);
+    const resolve = this.captured!;
+    const reject = this.capturedReject!;
+    if (this.closed) {
+      reject(new DriverError('The client is shut down'));
+      return promise;
+    }
+    const link = this.links[worker];
+    if (link === undefined) {
+      reject(new DriverError(`no shard worker ${worker}`));
+      return promise;
+    }
+    if (link.down !== null) {
+      reject(link.down);
+      return promise;
+    }
+    const id = this.slots.acquire(resolve, reject, worker);
+    if (id < 0) {
+      reject(new BusyConnectionError(this.targetAddress(target), this.slots.size, this.slots.size));
+      return promise;
+    }
+    this.targets[id] = target;
+    this.timeouts[id] = timeoutMs;
+    const size = REQUEST_HEADER_SIZE + bodyLength;
+    if (size > link.producer.maxPayload) {
+      this.slots.reject(id, new DriverError(`request of ${bodyLength} bytes exceeds the ring's record limit of ${link.producer.maxPayload - REQUEST_HEADER_SIZE}`));
+      return promise;
+    }
+    const off = link.backlog.length === 0 ? link.producer.reserve(RecordKind.REQUEST, size) : -1;
+    if (off >= 0) {
+      writeRequest(link.producer.u8, off, id, target, opcode, flags, timeoutMs, body, bodyLength);
+      link.producer.publish();
+    } else {
+      const rec = new Uint8Array(size);
+      writeRequest(rec, 0, id, target, opcode, flags, timeoutMs, body, bodyLength);
+      link.backlog.push(rec);
+      if (!link.backlogWaiting) {
+        link.backlogWaiting = true;
+        void this.writeBacklog(link);
+      }
+    }
+    if (!link.needsRing) {
+      link.needsRing = true;
+      if (!this.ringScheduled) {
+        this.ringScheduled = true;
+        queueMicrotask(this.ringWorkers);
+      }
+    }
+    return promise;
+  }
+
+  private ringWorkers(): void {
+    this.ringScheduled = false;
+    const links = this.links;
+    for (let i = 0; i < links.length; i++) {
+      const l = links[i]!;
+      if (l.needsRing) {
+        l.needsRing = false;
+        l.bell.ring();
+      }
+    }
+  }
+
+  private async writeBacklog(link: WorkerLink): Promise<void> {
+    while (link.backlog.length > 0 && link.down === null) {
+      await link.producer.waitForSpace();
+      let n = 0;
+      while (n < link.backlog.length) {
+        const rec = link.backlog[n]!;
+        const off = link.producer.reserve(RecordKind.REQUEST, rec.length);
+        if (off < 0) break;
+        link.producer.u8.set(rec, off);
+        n++;
+      }
+      if (n > 0) {
+        link.backlog.splice(0, n);
+        link.producer.publish();
+        link.bell.ring();
+      }
+    }
+    link.backlogWaiting = false;
+  }
+
+  // ---- answers ----------------------------------------------------------------------------------
+
+  private sleep(): void {
+    if (this.closed || this.waiting) return;
+    this.bell.prepareToSleep();
+    if (this.drain() > 0) {
+      this.bell.cancelSleep();
+      // More may be coming right behind; look again on the next turn rather than spin here.
+      setImmediate(this.onWake);
+      return;
+    }
+    this.waiting = true;
+    this.bell.wait().then(this.onWake, this.onWake);
+  }
+
+  private onWake(): void {
+    this.waiting = false;
+    this.drain();
+    this.sleep();
+  }
+
+  /** Settles every answered request. Returns how many records were read. */
+  drain(): number {
+    let n = 0;
+    const links = this.links;
+    for (let w = 0; w < links.length; w++) {
+      const link = links[w]!;
+      const c = link.consumer;
+      let got = 0;
+      while (c.next()) {
+        got++;
+        this.settle(link, c.kind, c.offset, c.length);
+      }
+      if (got > 0) {
+        c.release();
+        n += got;
+      }
+    }
+    return n;
+  }
+
+  private settle(link: WorkerLink, kind: number, off: number, len: number): void {
+    const u8 = link.consumer.u8;
+    const id = (u8[off]! | (u8[off + 1]! << 8) | (u8[off + 2]! << 16)) + u8[off + 3]! * 0x1000000;
+    if (!this.slots.has(id)) return; // already failed locally (worker crash); the late answer is dropped
+    if (kind === RecordKind.RESPONSE) {
+      const bodyLen = len - RESPONSE_HEADER_SIZE;
+      const body = Buffer.allocUnsafe(bodyLen);
+      link.consumerBuf.copy(body, 0, off + RESPONSE_HEADER_SIZE, off + len);
+      const target = this.targets[id]!;
+      this.slots.resolve(id, new ResponseFrame(u8[off + 4]!, u8[off + 5]!, body, target < this.targetHost.length ? this.targetHost[target]! : -1));
+    } else if (kind === RecordKind.FAILURE) {
+      const failure = u8[off + 4]!;
+      const message = textDecoder.decode(u8.subarray(off + FAILURE_HEADER_SIZE, off + len));
+      this.slots.reject(id, this.failureError(failure, message, this.targets[id]!, this.timeouts[id]!));
+    }
+  }
+
+  private failureError(kind: number, message: string, target: number, timeoutMs: number): Error {
+    const address = this.targetAddress(target);
+    switch (kind) {
+      case FailureKind.TIMEOUT:
+        return new OperationTimedOutError(`The host ${address} did not reply before timeout ${timeoutMs} ms`, address);
+      case FailureKind.BUSY:
+        return new BusyConnectionError(address, 32768, 1);
+      case FailureKind.NO_CONNECTION:
+      case FailureKind.SHUTTING_DOWN: {
+        const inner: Record<string, Error> = {};
+        inner[address] = new DriverError(message);
+        return new NoHostAvailableError(inner, `All host(s) tried for query failed. ${address}: ${message}`);
+      }
+      case FailureKind.CONNECTION_LOST:
+        return new DriverError(`Connection to ${address} was closed with the request in flight: ${message}`);
+      default:
+        return new DriverError(message);
+    }
+  }
+
+  /** A worker died: fail its requests now (typed), and refuse new ones until `replaceWorker`. */
+  failWorker(worker: number, error: Error): number {
+    const link = this.links[worker];
+    if (link !== undefined) {
+      link.down = error;
+      link.backlog.length = 0;
+    }
+    return this.slots.rejectAll(worker, () => error);
+  }
+
+  /** New rings for a restarted worker. */
+  replaceWorker(worker: number, rings: WorkerRings): void {
+    this.links[worker] = new WorkerLink(rings);
+    this.descriptor.workers[worker] = rings;
+  }
+
+  /** Fails everything still pending and stops waiting. */
+  close(error: Error): void {
+    this.closed = true;
+    this.slots.rejectAll(-1, () => error);
+    if (this.waiting) this.bell.ring();
+  }
+}
+
+function writeRequest(u8: Uint8Array, off: number, id: number, target: number, opcode: number, flags: number, timeoutMs: number, body: Uint8Array, bodyLength: number): void {
+  u8[off] = id & 0xff;
+  u8[off + 1] = (id >>> 8) & 0xff;
+  u8[off + 2] = (id >>> 16) & 0xff;
+  u8[off + 3] = (id >>> 24) & 0xff;
+  u8[off + 4] = target & 0xff;
+  u8[off + 5] = (target >>> 8) & 0xff;
+  u8[off + 6] = opcode;
+  u8[off + 7] = flags;
+  u8[off + 8] = timeoutMs & 0xff;
+  u8[off + 9] = (timeoutMs >>> 8) & 0xff;
+  u8[off + 10] = (timeoutMs >>> 16) & 0xff;
+  u8[off + 11] = (timeoutMs >>> 24) & 0xff;
+  if (bodyLength === body.length) u8.set(body, off + REQUEST_HEADER_SIZE);
+  else u8.set(body.subarray(0, bodyLength), off + REQUEST_HEADER_SIZE);
+}

@@ -1,0 +1,98 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { CqlEvent } from '@shardcql/core';
+import type { Authenticator } from './authenticator';
+import type { Connection } from './connection';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  /** Highest protocol version to try; the handshake falls back (v5 -> v4) on a protocol error. */
+  maxProtocolVersion: 4 | 5;
+  /** Asked in STARTUP only when SUPPORTED lists it; v5 framing compresses with LZ4 only. */
+  compression: 'none' | 'lz4' | 'snappy';
+  /** Bound on TCP (+TLS) connect and the whole handshake of one attempt. */
+  connectTimeoutMs: number;
+  /** An OPTIONS request after this long without writes; no answer within it closes the connection. 0 = off. */
+  heartbeatIntervalMs: number;
+  tls: TlsConnectionOptions | null;
+  /** SASL PLAIN credentials, used when the server asks (AUTHENTICATE) and `authenticator` is not set. */
+  credentials: { username: string; password: string } | null;
+  /** `USE "keyspace"` after the handshake. */
+  keyspace: string | null;
+  /** Extra STARTUP options (e.g. APPLICATION_NAME, Scylla's LWT / tablets extensions). */
+  startupOptions: Record<string, string>;
+  /** Pending bytes that force a write before the end of the drain (cassandra-driver's socketOptions.coalescingThreshold). */
+  coalescingThreshold: number;
+  /** Bind the local port (Scylla shard-aware port: shard = port % nr_shards). EADDRINUSE is the caller's to retry. */
+  localPort: number | null;
+  tcpNoDelay: boolean;
+  keepAlive: boolean;
+  /** Stream ids usable on this connection, 1..32768 (default 32768). */
+  maxRequestsPerConnection?: number;
+  /** Timed-out ids still waiting for their late answer beyond which the connection is defunct and closes (default 1024). */
+  maxOrphanedStreams?: number;
+  /** How long `close()` waits for in-flight requests before it cuts them off (default 10000). */
+  closeTimeoutMs?: number;
+  /** Overrides `credentials`: a custom SASL exchange. */
+  authenticator?: Authenticator | null;
+}
+
+export function defaultConnectionOptions(host: string, port = 9042): ConnectionOptions {
+  return {
+    host,
+    port,
+    maxProtocolVersion: 5,
+    compression: 'none',
+    connectTimeoutMs: 5000,
+    heartbeatIntervalMs: 30000,
+    tls: null,
+    credentials: null,
+    keyspace: null,
+    startupOptions: {},
+    coalescingThreshold: 65536,
+    localPort: null,
+    tcpNoDelay: true,
+    keepAlive: true,
+    maxRequestsPerConnection: 32768,
+    maxOrphanedStreams: 1024,
+    closeTimeoutMs: 10000,
+    authenticator: null,
+  };
+}
+
+/**
+ * Fills what the caller left undefined (or null where a value is needed) with the defaults, so callers
+ * that build the options from optional fields cannot put `undefined` where the connection expects null.
+ */
+export function resolveConnectionOptions(opts: ConnectionOptions): ConnectionOptions {
+  const out = defaultConnectionOptions(opts.host, opts.port);
+  const src = opts as unknown as Record<string, unknown>;
+  const dst = out as unknown as Record<string, unknown>;
+  for (const k of Object.keys(src)) {
+    const v = src[k];
+    if (v !== undefined) dst[k] = v;
+  }
+  if (out.startupOptions === null) out.startupOptions = {};
+  return out;
+}
+
+/** Implemented once by the worker engine; no closures per request. */
+export interface ConnectionListener {
+  /** An answer for `tag`. `body[start, end)` is valid only during the call (a view of the socket chunk). */
+  onResponse(tag: number, opcode: number, flags: number, body: Buffer, start: number, end: number): void;
+  /** `tag` will get no answer: `kind` is a FailureKind (TIMEOUT, CONNECTION_LOST). */
+  onFailure(tag: number, kind: number, message: string): void;
+  /** A server event (stream -1; only after a REGISTER). */
+  onEvent(event: CqlEvent): void;
+  /** Once, when a connection that `open` resolved is closed: `error` null for `close()`. */
+  onClose(conn: Connection, error: Error | null): void;
+}
+
+export type ConnectionState = 'connecting' | 'ready' | 'draining' | 'closed';
+
+/** The answer to a control request (`Connection.request`); the body is a copy the caller owns. */
+export interface ControlResponse {
+  opcode: number;
+  flags: number;
+  body: Buffer;
+}

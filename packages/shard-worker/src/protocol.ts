@@ -1,0 +1,102 @@
+/**
+ * Control messages between the engine (any requesting thread's side) and a shard worker, over
+ * `postMessage`. Only rare events travel this way (connect, keyspace, prepare-on-all, events, state
+ * changes, shutdown); every request and answer goes through the SharedArrayBuffer rings instead
+ * (record layouts in @shardcql/core rpc/records.ts).
+ */
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { CqlEvent } from '@shardcql/core';
+
+/** One connection the worker must own. `conn` is the engine-wide index that ring records target. */
+export interface ConnectionSpec {
+  conn: number;
+  host: string;
+  port: number;
+  localPort: number | null;
+}
+
+export interface WorkerConnectionOptions {
+  maxProtocolVersion: 4 | 5;
+  keyspace: string | null;
+  connectTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  coalescingThreshold: number;
+  compression: 'none' | 'lz4' | 'snappy';
+  credentials: { username: string; password: string } | null;
+  tls: TlsConnectionOptions | null;
+  startupOptions: Record<string, string>;
+  /** First reconnection delay; doubles up to maxReconnectDelayMs. */
+  reconnectDelayMs: number;
+  maxReconnectDelayMs: number;
+}
+
+/** A requester's ring pair (requests in, answers out) and the doorbell the requester sleeps on. */
+export interface RequesterRings {
+  requester: number;
+  requests: SharedArrayBuffer;
+  responses: SharedArrayBuffer;
+  responseBell: SharedArrayBuffer;
+}
+
+export interface WorkerInit {
+  workerIndex: number;
+  /** The doorbell this worker sleeps on; every requester rings it after publishing requests. */
+  requestBell: SharedArrayBuffer;
+  requesters: RequesterRings[];
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code: number | string | null;
+  fields: Record<string, unknown>;
+}
+
+export interface ControlAnswer {
+  conn: number;
+  opcode: number;
+  flags: number;
+  body: Uint8Array | null;
+  error: SerializedError | null;
+}
+
+export type ToWorker =
+  | { type: 'connect'; id: number; connections: ConnectionSpec[]; options: WorkerConnectionOptions }
+  | { type: 'add-requester'; rings: RequesterRings }
+  | { type: 'remove-requester'; requester: number }
+  /** Runs one control request on the given connections (null: all ready ones) and answers with each result. */
+  | { type: 'request-all'; id: number; opcode: number; body: Uint8Array; conns: number[] | null }
+  /** Future (re)connections issue `USE keyspace` after their handshake. */
+  | { type: 'set-keyspace'; keyspace: string }
+  | { type: 'shutdown'; id: number; graceMs: number }
+  | { type: 'crash-for-test' };
+
+export interface ConnectResult {
+  conn: number;
+  ok: boolean;
+  protocolVersion: number;
+  supported: Record<string, string[]> | null;
+  error: SerializedError | null;
+}
+
+export type FromWorker =
+  | { type: 'started'; workerIndex: number }
+  | { type: 'connected'; id: number; results: ConnectResult[] }
+  | { type: 'request-all-done'; id: number; answers: ControlAnswer[] }
+  | { type: 'connection-state'; conn: number; up: boolean; error: SerializedError | null }
+  | { type: 'event'; conn: number; event: CqlEvent }
+  | { type: 'log'; level: 'verbose' | 'info' | 'warning' | 'error'; message: string }
+  | { type: 'shutdown-done'; id: number };
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) {
+    const fields: Record<string, unknown> = {};
+    for (const k of Object.keys(e)) {
+      const v = (e as unknown as Record<string, unknown>)[k];
+      if (k !== 'code' && typeof v !== 'function') fields[k] = v;
+    }
+    const code = (e as { code?: unknown }).code;
+    return { name: e.name, message: e.message, code: typeof code === 'number' || typeof code === 'string' ? code : null, fields };
+  }
+  return { name: 'Error', message: String(e), code: null, fields: {} };
+}

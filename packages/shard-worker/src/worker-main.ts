@@ -1,0 +1,503 @@
+/**
+ * The entry point of a shard worker thread: the thread that owns a set of connections.
+ *
+ * Requests arrive in the requesters' rings (one SPSC ring per requesting thread); the worker drains
+ * every ring, hands each request to its target connection (which copies the frame into its write
+ * buffer), then flushes each touched connection once: everything that piled up while the worker was
+ * busy leaves in one `write`, and nothing waits when only one request is in flight.
+ * Answers go back into the asking thread's response ring; the rings are published and the requesters'
+ * doorbells rung once per burst of socket reads (a microtask after the reads of one I/O turn).
+ */
+import { workerData, parentPort } from 'node:worker_threads';
+import {
+  Doorbell,
+  FailureKind,
+  FAILURE_HEADER_SIZE,
+  RecordKind,
+  REQUEST_HEADER_SIZE,
+  RESPONSE_HEADER_SIZE,
+  RingConsumer,
+  RingProducer,
+  TARGET_ANY,
+  type CqlEvent,
+} from '@shardcql/core';
+import { Connection, type ConnectionListener, type ConnectionOptions } from './connection';
+import {
+  serializeError,
+  type ConnectionSpec,
+  type ControlAnswer,
+  type FromWorker,
+  type RequesterRings,
+  type ToWorker,
+  type WorkerConnectionOptions,
+  type WorkerInit,
+} from './protocol';
+import { TAG_SPLIT } from './tag';
+
+
+const textEncoder = new TextEncoder();
+
+class Requester {
+  readonly requests: RingConsumer;
+  readonly responses: RingProducer;
+  readonly bell: Doorbell;
+  /** Answers that did not fit in the response ring, in order; written when the requester frees space. */
+  overflow: Uint8Array[] = [];
+  overflowKinds: number[] = [];
+  waitingForSpace = false;
+  dirty = false;
+  removed = false;
+
+  constructor(readonly index: number, rings: RequesterRings) {
+    this.requests = new RingConsumer(rings.requests);
+    this.responses = new RingProducer(rings.responses);
+    this.bell = new Doorbell(rings.responseBell);
+  }
+}
+
+class ConnectionSlot {
+  conn: Connection | null = null;
+  up = false;
+  reconnectDelay = 0;
+  timer: NodeJS.Timeout | null = null;
+  closing = false;
+  constructor(readonly spec: ConnectionSpec) {}
+}
+
+class ShardWorker implements ConnectionListener {
+  private readonly bell: Doorbell;
+  private readonly requesters: Array<Requester | null> = [];
+  /** Connection slots by engine-wide connection index. */
+  private readonly slots = new Map<number, ConnectionSlot>();
+  private readonly slotList: ConnectionSlot[] = [];
+  private rr = 0;
+  private options: WorkerConnectionOptions | null = null;
+  private keyspace: string | null = null;
+  private publishScheduled = false;
+  private stopping = false;
+  private loopScheduled = false;
+  private sleeping = false;
+
+  constructor(private readonly init: WorkerInit, private readonly port: NonNullable<typeof parentPort>) {
+    this.bell = new Doorbell(init.requestBell);
+    for (const r of init.requesters) this.addRequester(r);
+    this.runLoop = this.runLoop.bind(this);
+    this.publishResponses = this.publishResponses.bind(this);
+    this.onWake = this.onWake.bind(this);
+  }
+
+  start(): void {
+    this.port.on('message', (m: ToWorker) => this.onControl(m));
+    this.post({ type: 'started', workerIndex: this.init.workerIndex });
+    this.scheduleLoop();
+  }
+
+  private post(m: FromWorker): void {
+    this.port.postMessage(m);
+  }
+
+  private addRequester(r: RequesterRings): void {
+    this.requesters[r.requester] = new Requester(r.requester, r);
+  }
+
+  // ---- the request path -------------------------------------------------------------------------
+
+  private scheduleLoop(): void {
+    if (this.loopScheduled) return;
+    this.loopScheduled = true;
+    // setImmediate, not a microtask: socket reads must get their turn between drains.
+    setImmediate(this.runLoop);
+  }
+
+  private runLoop(): void {
+    this.loopScheduled = false;
+    if (this.drain() > 0) {
+      this.scheduleLoop();
+      return;
+    }
+    if (this.stopping) return;
+    // Nothing queued: announce sleep, look once more (a producer may have published just before it
+    // saw the flag), then wait on the doorbell without blocking the thread's event loop.
+    this.bell.prepareToSleep();
+    if (this.drain() > 0) {
+      this.bell.cancelSleep();
+      this.scheduleLoop();
+      return;
+    }
+    this.sleeping = true;
+    this.bell.wait().then(this.onWake, this.onWake);
+  }
+
+  private onWake(): void {
+    this.sleeping = false;
+    this.scheduleLoop();
+  }
+
+  /** Moves every queued request to its connection; flushes each touched connection once. */
+  private drain(): number {
+    let n = 0;
+    const requesters = this.requesters;
+    for (let i = 0; i < requesters.length; i++) {
+      const r = requesters[i];
+      if (r === undefined || r === null) continue;
+      const ring = r.requests;
+      let got = 0;
+      while (ring.next()) {
+        got++;
+        if (ring.kind === RecordKind.REQUEST) this.dispatch(r, ring.u8, ring.offset, ring.length);
+      }
+      if (got > 0) {
+        ring.release();
+        n += got;
+      }
+    }
+    // flush() is a no-op on a connection with nothing queued; a worker owns a handful of connections.
+    if (n > 0) {
+      const list = this.slotList;
+      for (let i = 0; i < list.length; i++) {
+        const c = list[i]!.conn;
+        if (c !== null) c.flush();
+      }
+    }
+    return n;
+  }
+
+  private dispatch(r: Requester, u8: Uint8Array, off: number, len: number): void {
+    const requestId = readU32(u8, off);
+    const tag = r.index * TAG_SPLIT + requestId;
+    if (len < REQUEST_HEADER_SIZE) {
+      this.fail(tag, FailureKind.BAD_REQUEST, 0xffff, 'malformed request record');
+      return;
+    }
+    const target = u8[off + 4]! | (u8[off + 5]! << 8);
+    const opcode = u8[off + 6]!;
+    const flags = u8[off + 7]!;
+    const timeoutMs = readU32(u8, off + 8);
+    if (this.stopping) {
+      this.fail(tag, FailureKind.SHUTTING_DOWN, target, 'the shard worker is shutting down');
+      return;
+    }
+    const conn = this.pick(target);
+    if (conn === null) {
+      this.fail(tag, FailureKind.NO_CONNECTION, target, `no open connection for target ${target}`);
+      return;
+    }
+    if (!conn.send(tag, opcode, flags, u8, off + REQUEST_HEADER_SIZE, off + len, timeoutMs)) {
+      this.fail(tag, FailureKind.BUSY, target, 'all stream ids of the connection are in use');
+      return;
+    }
+  }
+
+  private pick(target: number): Connection | null {
+    if (target !== TARGET_ANY) {
+      const s = this.slots.get(target);
+      if (s !== undefined && s.up && s.conn !== null && s.conn.state === 'ready') return s.conn;
+      // The target is down: any other connection of the same host is as good.
+      if (s === undefined) return null;
+      for (let i = 0; i < this.slotList.length; i++) {
+        const o = this.slotList[i]!;
+        if (o.up && o.conn !== null && o.conn.state === 'ready' && o.spec.host === s.spec.host && o.spec.port === s.spec.port) {
+          return o.conn;
+        }
+      }
+      return null;
+    }
+    const list = this.slotList;
+    for (let k = 0; k < list.length; k++) {
+      const s = list[(this.rr + k) % list.length]!;
+      if (s.up && s.conn !== null && s.conn.state === 'ready') {
+        this.rr = (this.rr + k + 1) % list.length;
+        return s.conn;
+      }
+    }
+    return null;
+  }
+
+  // ---- the answer path (ConnectionListener) ---------------------------------------------------
+
+  onResponse(tag: number, opcode: number, flags: number, body: Buffer, start: number, end: number): void {
+    const r = this.requesters[Math.floor(tag / TAG_SPLIT)];
+    if (r === undefined || r === null || r.removed) return;
+    const requestId = tag % TAG_SPLIT;
+    const len = end - start;
+    if (r.overflow.length === 0) {
+      const off = r.responses.reserve(RecordKind.RESPONSE, RESPONSE_HEADER_SIZE + len);
+      if (off >= 0) {
+        const u8 = r.responses.u8;
+        writeU32(u8, off, requestId);
+        u8[off + 4] = opcode;
+        u8[off + 5] = flags;
+        u8[off + 6] = 0xff; // the requester knows the target it asked for
+        u8[off + 7] = 0xff;
+        u8.set(body.subarray(start, end), off + RESPONSE_HEADER_SIZE);
+        this.markDirty(r);
+        return;
+      }
+    }
+    const rec = new Uint8Array(RESPONSE_HEADER_SIZE + len);
+    writeU32(rec, 0, requestId);
+    rec[4] = opcode;
+    rec[5] = flags;
+    rec[6] = 0xff;
+    rec[7] = 0xff;
+    rec.set(body.subarray(start, end), RESPONSE_HEADER_SIZE);
+    this.queueOverflow(r, RecordKind.RESPONSE, rec);
+  }
+
+  onFailure(tag: number, kind: number, message: string): void {
+    this.fail(tag, kind, 0xffff, message);
+  }
+
+  onEvent(event: CqlEvent): void {
+    this.post({ type: 'event', conn: -1, event });
+  }
+
+  onClose(conn: Connection, error: Error | null): void {
+    for (const s of this.slotList) {
+      if (s.conn === conn) {
+        s.up = false;
+        s.conn = null;
+        this.post({ type: 'connection-state', conn: s.spec.conn, up: false, error: error === null ? null : serializeError(error) });
+        if (!this.stopping && !s.closing) this.scheduleReconnect(s);
+      }
+    }
+  }
+
+  private fail(tag: number, kind: number, target: number, message: string): void {
+    const r = this.requesters[Math.floor(tag / TAG_SPLIT)];
+    if (r === undefined || r === null || r.removed) return;
+    const requestId = tag % TAG_SPLIT;
+    const msg = textEncoder.encode(message);
+    if (r.overflow.length === 0) {
+      const off = r.responses.reserve(RecordKind.FAILURE, FAILURE_HEADER_SIZE + msg.length);
+      if (off >= 0) {
+        const u8 = r.responses.u8;
+        writeU32(u8, off, requestId);
+        u8[off + 4] = kind;
+        u8[off + 5] = 0;
+        u8[off + 6] = target & 0xff;
+        u8[off + 7] = (target >>> 8) & 0xff;
+        u8.set(msg, off + FAILURE_HEADER_SIZE);
+        this.markDirty(r);
+        return;
+      }
+    }
+    const rec = new Uint8Array(FAILURE_HEADER_SIZE + msg.length);
+    writeU32(rec, 0, requestId);
+    rec[4] = kind;
+    rec[6] = target & 0xff;
+    rec[7] = (target >>> 8) & 0xff;
+    rec.set(msg, FAILURE_HEADER_SIZE);
+    this.queueOverflow(r, RecordKind.FAILURE, rec);
+  }
+
+  private markDirty(r: Requester): void {
+    r.dirty = true;
+    if (!this.publishScheduled) {
+      this.publishScheduled = true;
+      queueMicrotask(this.publishResponses);
+    }
+  }
+
+  /** Publishes every response ring written since the last publish and rings its requester once. */
+  private publishResponses(): void {
+    this.publishScheduled = false;
+    for (let i = 0; i < this.requesters.length; i++) {
+      const r = this.requesters[i];
+      if (r === undefined || r === null || !r.dirty) continue;
+      r.dirty = false;
+      r.responses.publish();
+      r.bell.ring();
+    }
+  }
+
+  private queueOverflow(r: Requester, kind: number, rec: Uint8Array): void {
+    r.overflow.push(rec);
+    r.overflowKinds.push(kind);
+    this.markDirty(r);
+    if (!r.waitingForSpace) {
+      r.waitingForSpace = true;
+      void this.writeOverflow(r);
+    }
+  }
+
+  private async writeOverflow(r: Requester): Promise<void> {
+    while (r.overflow.length > 0 && !r.removed) {
+      let written = 0;
+      while (written < r.overflow.length) {
+        const rec = r.overflow[written]!;
+        const off = r.responses.reserve(r.overflowKinds[written]!, rec.length);
+        if (off < 0) break;
+        r.responses.u8.set(rec, off);
+        written++;
+      }
+      if (written > 0) {
+        r.overflow.splice(0, written);
+        r.overflowKinds.splice(0, written);
+        r.responses.publish();
+        r.bell.ring();
+      }
+      if (r.overflow.length > 0) await r.responses.waitForSpace();
+    }
+    r.waitingForSpace = false;
+  }
+
+  // ---- control ----------------------------------------------------------------------------------
+
+  private onControl(m: ToWorker): void {
+    switch (m.type) {
+      case 'connect':
+        void this.connectAll(m.id, m.connections, m.options);
+        return;
+      case 'add-requester':
+        this.addRequester(m.rings);
+        this.scheduleLoop();
+        return;
+      case 'remove-requester': {
+        const r = this.requesters[m.requester];
+        if (r) r.removed = true;
+        this.requesters[m.requester] = null;
+        return;
+      }
+      case 'request-all':
+        void this.requestAll(m.id, m.opcode, m.body, m.conns);
+        return;
+      case 'set-keyspace':
+        this.keyspace = m.keyspace;
+        return;
+      case 'shutdown':
+        void this.shutdown(m.id, m.graceMs);
+        return;
+      case 'crash-for-test':
+        // A real crash: an uncaught exception outside any handler kills the thread.
+        setImmediate(() => {
+          throw new Error('crash requested by a test');
+        });
+        return;
+    }
+  }
+
+  private connectionOptions(spec: ConnectionSpec): ConnectionOptions {
+    const o = this.options!;
+    return {
+      host: spec.host,
+      port: spec.port,
+      maxProtocolVersion: o.maxProtocolVersion,
+      compression: o.compression,
+      connectTimeoutMs: o.connectTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      tls: o.tls,
+      credentials: o.credentials,
+      keyspace: this.keyspace,
+      startupOptions: o.startupOptions,
+      coalescingThreshold: o.coalescingThreshold,
+      localPort: spec.localPort,
+      tcpNoDelay: true,
+      keepAlive: true,
+    };
+  }
+
+  private async connectAll(id: number, specs: ConnectionSpec[], options: WorkerConnectionOptions): Promise<void> {
+    this.options = options;
+    if (this.keyspace === null) this.keyspace = options.keyspace;
+    const results = await Promise.all(
+      specs.map(async (spec) => {
+        let slot = this.slots.get(spec.conn);
+        if (slot === undefined) {
+          slot = new ConnectionSlot(spec);
+          this.slots.set(spec.conn, slot);
+          this.slotList.push(slot);
+        }
+        try {
+          const conn = await Connection.open(this.connectionOptions(spec), this);
+          slot.conn = conn;
+          slot.up = true;
+          slot.reconnectDelay = 0;
+          return { conn: spec.conn, ok: true, protocolVersion: conn.protocolVersion, supported: conn.supported, error: null };
+        } catch (e) {
+          if (!this.stopping) this.scheduleReconnect(slot);
+          return { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: serializeError(e) };
+        }
+      }),
+    );
+    this.post({ type: 'connected', id, results });
+  }
+
+  private scheduleReconnect(s: ConnectionSlot): void {
+    if (s.timer !== null || this.options === null) return;
+    const o = this.options;
+    s.reconnectDelay = s.reconnectDelay === 0 ? o.reconnectDelayMs : Math.min(s.reconnectDelay * 2, o.maxReconnectDelayMs);
+    s.timer = setTimeout(() => {
+      s.timer = null;
+      if (this.stopping) return;
+      Connection.open(this.connectionOptions(s.spec), this).then(
+        (conn) => {
+          if (this.stopping) {
+            void conn.close();
+            return;
+          }
+          s.conn = conn;
+          s.up = true;
+          s.reconnectDelay = 0;
+          this.post({ type: 'connection-state', conn: s.spec.conn, up: true, error: null });
+        },
+        (e: unknown) => {
+          this.post({ type: 'log', level: 'warning', message: `reconnect to ${s.spec.host}:${s.spec.port} failed: ${(e as Error).message}` });
+          this.scheduleReconnect(s);
+        },
+      );
+    }, s.reconnectDelay);
+    s.timer.unref();
+  }
+
+  private async requestAll(id: number, opcode: number, body: Uint8Array, conns: number[] | null): Promise<void> {
+    const targets = conns === null ? this.slotList.filter((s) => s.up && s.conn !== null) : conns.map((c) => this.slots.get(c));
+    const answers: ControlAnswer[] = await Promise.all(
+      targets.map(async (s, i): Promise<ControlAnswer> => {
+        const connIndex = s?.spec.conn ?? (conns !== null ? conns[i]! : -1);
+        if (s === undefined || s.conn === null || !s.up) {
+          return { conn: connIndex, opcode: 0, flags: 0, body: null, error: serializeError(new Error(`connection ${connIndex} is not open`)) };
+        }
+        try {
+          const res = await s.conn.request(opcode, body);
+          return { conn: connIndex, opcode: res.opcode, flags: res.flags, body: new Uint8Array(res.body), error: null };
+        } catch (e) {
+          return { conn: connIndex, opcode: 0, flags: 0, body: null, error: serializeError(e) };
+        }
+      }),
+    );
+    this.post({ type: 'request-all-done', id, answers });
+  }
+
+  private async shutdown(id: number, graceMs: number): Promise<void> {
+    this.stopping = true;
+    // Requests already in the rings still go out; later ones fail with SHUTTING_DOWN.
+    this.drain();
+    for (const s of this.slotList) {
+      s.closing = true;
+      if (s.timer !== null) clearTimeout(s.timer);
+    }
+    const closes = this.slotList.map((s) => (s.conn !== null ? s.conn.close() : Promise.resolve()));
+    let timer: NodeJS.Timeout | null = null;
+    await Promise.race([Promise.all(closes), new Promise<void>((res) => (timer = setTimeout(res, graceMs)))]);
+    if (timer !== null) clearTimeout(timer);
+    this.publishResponses();
+    if (this.sleeping) this.bell.cancelSleep();
+    this.post({ type: 'shutdown-done', id });
+  }
+}
+
+function readU32(u8: Uint8Array, off: number): number {
+  return (u8[off]! | (u8[off + 1]! << 8) | (u8[off + 2]! << 16)) + u8[off + 3]! * 0x1000000;
+}
+
+function writeU32(u8: Uint8Array, off: number, v: number): void {
+  u8[off] = v & 0xff;
+  u8[off + 1] = (v >>> 8) & 0xff;
+  u8[off + 2] = (v >>> 16) & 0xff;
+  u8[off + 3] = (v >>> 24) & 0xff;
+}
+
+if (parentPort !== null && workerData !== null && typeof workerData === 'object' && 'requestBell' in (workerData as object)) {
+  new ShardWorker(workerData as WorkerInit, parentPort).start();
+}
