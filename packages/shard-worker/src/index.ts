@@ -2,3 +2,4 @@
 export * from './protocol';
 export { startShardWorker } from './worker-script';
 export { TAG_SPLIT } from './tag';
+export * from './connection';

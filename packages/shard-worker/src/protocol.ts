@@ -68,6 +68,16 @@ export type ToWorker =
   | { type: 'request-all'; id: number; opcode: number; body: Uint8Array; conns: number[] | null }
   /** Future (re)connections issue `USE keyspace` after their handshake. */
   | { type: 'set-keyspace'; keyspace: string }
+  /**
+   * The engine dropped these connections (their host left the cluster): close them, cancel their
+   * reconnection timers and forget their slots. No 'connection-state' is needed for them.
+   */
+  | { type: 'close-connections'; conns: number[] }
+  /**
+   * The server says these connections' host is UP again (STATUS_CHANGE): for each slot that is down and
+   * waiting on a reconnection timer, cancel the timer and try now (the backoff restarts from its first delay).
+   */
+  | { type: 'reconnect-now'; conns: number[] }
   | { type: 'shutdown'; id: number; graceMs: number }
   | { type: 'crash-for-test' };
 

@@ -36,6 +36,8 @@ import { TAG_SPLIT } from './tag';
 
 
 const textEncoder = new TextEncoder();
+/** Control requests (USE, PREPARE on all hosts, REGISTER) never wait longer than this. */
+const CONTROL_REQUEST_TIMEOUT_MS = 12_000;
 
 class Requester {
   readonly requests: RingConsumer;
@@ -130,7 +132,10 @@ class ShardWorker implements ConnectionListener {
 
   private onWake(): void {
     this.sleeping = false;
-    this.scheduleLoop();
+    // Woken by a doorbell: this is its own task already, so drain now rather than after another
+    // event-loop turn (that turn is a full extra hop of latency at low concurrency).
+    if (this.loopScheduled || this.stopping) return;
+    this.runLoop();
   }
 
   /** Moves every queued request to its connection; flushes each touched connection once. */
@@ -459,7 +464,7 @@ class ShardWorker implements ConnectionListener {
           return { conn: connIndex, opcode: 0, flags: 0, body: null, error: serializeError(new Error(`connection ${connIndex} is not open`)) };
         }
         try {
-          const res = await s.conn.request(opcode, body);
+          const res = await s.conn.request(opcode, body, CONTROL_REQUEST_TIMEOUT_MS);
           return { conn: connIndex, opcode: res.opcode, flags: res.flags, body: new Uint8Array(res.body), error: null };
         } catch (e) {
           return { conn: connIndex, opcode: 0, flags: 0, body: null, error: serializeError(e) };

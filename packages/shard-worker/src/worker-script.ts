@@ -15,5 +15,5 @@ export function startShardWorker(init: WorkerInit): Worker {
   }
   const ts = join(__dirname, 'worker-main.ts');
   const boot = `require('tsx/cjs/api').register(); require(${JSON.stringify(ts)});`;
-  return new Worker(boot, { eval: true, workerData: init, execArgv: ['--conditions=source'], name: `shardcql-shard-${init.workerIndex}` });
+  return new Worker(boot, { eval: true, workerData: init, execArgv: [...process.execArgv.filter((a) => a !== '--conditions=source'), '--conditions=source'], name: `shardcql-shard-${init.workerIndex}` });
 }

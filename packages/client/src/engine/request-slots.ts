@@ -15,8 +15,13 @@ export class RequestSlots {
   inFlight = 0;
 
   constructor(private capacity: number) {
-    this.resolves = new Array<Settle | null>(capacity).fill(null);
-    this.rejects = new Array<Settle | null>(capacity).fill(null);
+    // Filled by push: `new Array(n)` above ~100k elements starts in V8's slow dictionary mode.
+    this.resolves = [];
+    this.rejects = [];
+    for (let i = 0; i < capacity; i++) {
+      this.resolves.push(null);
+      this.rejects.push(null);
+    }
     this.workers = new Int32Array(capacity).fill(-1);
     this.free = new Int32Array(capacity);
     // Lowest ids on top, so a lightly loaded client reuses the same few slots (warm in cache).

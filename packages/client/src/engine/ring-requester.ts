@@ -307,5 +307,6 @@ function writeRequest(u8: Uint8Array, off: number, id: number, target: number, o
   u8[off + 10] = (timeoutMs >>> 16) & 0xff;
   u8[off + 11] = (timeoutMs >>> 24) & 0xff;
   if (bodyLength === body.length) u8.set(body, off + REQUEST_HEADER_SIZE);
+  else if (Buffer.isBuffer(body)) body.copy(u8, off + REQUEST_HEADER_SIZE, 0, bodyLength);
   else u8.set(body.subarray(0, bodyLength), off + REQUEST_HEADER_SIZE);
 }
