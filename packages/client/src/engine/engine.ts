@@ -75,6 +75,11 @@ export interface Engine extends EventEmitter {
   sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>>;
   /** `USE ks` on every connection, present and future. */
   setKeyspace(keyspace: string): Promise<void>;
+  /**
+   * Polls system.local and system.peers through the control connection until every up host reports the
+   * same schema_version (after DDL); resolves false if `maxWaitMs` passes first. Never rejects.
+   */
+  waitForSchemaAgreement(maxWaitMs: number): Promise<boolean>;
   /** Waits for in-flight requests (bounded), then closes everything. Requests sent after this reject. */
   shutdown(): Promise<void>;
   readonly inFlight: number;

@@ -1,10 +1,17 @@
 /**
  * The sharded engine: worker threads own the connections; this thread only routes and settles.
  *
- * connect(): start the workers, open a first connection to a contact point (in worker 0), read the
- * topology through it (system.local, system.peers_v2 or system.peers), then give every worker one
- * connection per host of the local datacenter (connection c of host h lives in worker (h + c) % W),
- * and build the routing table: token -> host (TokenRing) -> that host's connections, round robin.
+ * connect(): start the workers, open a first connection to a contact point (in worker 0): the control
+ * connection. Through it, read the topology (system.local, system.peers_v2 or system.peers) and the
+ * keyspaces' replication (system_schema.keyspaces), give every worker connections to the hosts of the
+ * local datacenter (connection c of host h lives in worker (h + c) % W), build the routing table
+ * (topology/routing-table.ts: per keyspace, every token range's replicas) and REGISTER for server events.
+ *
+ * Afterwards the control connection keeps the table current: TOPOLOGY_CHANGE / STATUS_CHANGE /
+ * SCHEMA_CHANGE (keyspace) events trigger a debounced refresh; new hosts get connections, removed hosts
+ * lose theirs; host indexes stay stable except when a host is removed (the list is compacted). When the
+ * control connection dies, another open connection (another host first) takes over, registers and
+ * refreshes.
  */
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
@@ -14,7 +21,6 @@ import {
   Doorbell,
   DriverError,
   NoHostAvailableError,
-  TokenRing,
   opcodes,
   encodeQuery,
   encodeRegister,
@@ -24,13 +30,34 @@ import {
   newQueryParameters,
   consistencies,
   type CqlEvent,
+  type ReplicaPlans,
+  type ReplicationStrategy,
 } from '@shardcql/core';
 import type { ConnectResult, ConnectionSpec, FromWorker, WorkerConnectionOptions, SerializedError, RequesterRings } from '@shardcql/shard-worker';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
+import {
+  RefreshScheduler,
+  RoutingTable,
+  parseKeyspaceRows,
+  parseTopologyRows,
+  refreshFor,
+  schemaVersionsAgree,
+  KEYSPACES_QUERY,
+  LOCAL_QUERY,
+  LOCAL_SCHEMA_QUERY,
+  PEERS_QUERY,
+  PEERS_V2_QUERY,
+  REFRESH_KEYSPACES,
+  REFRESH_TOPOLOGY,
+  type TopologyHost,
+} from './topology';
 
 const CONTROL_TIMEOUT_MS = 12_000;
+/** Events come in bursts (NEW_NODE then UP; one SCHEMA_CHANGE per DDL per node): one refresh per window. */
+const REFRESH_WINDOW_MS = 1000;
+const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
 
 interface HostState extends EngineHost {
   port: number;
@@ -38,6 +65,8 @@ interface HostState extends EngineHost {
   /** Engine-wide connection indexes of this host. */
   conns: number[];
   rr: number;
+  /** In the local datacenter: the engine keeps connections to it. */
+  local: boolean;
 }
 
 export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleEvents {
@@ -46,22 +75,37 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private descriptor: RequesterDescriptor | null = null;
   private workerBells: SharedArrayBuffer[] = [];
   private hostStates: HostState[] = [];
+  /** 1 when host i has at least one open connection: what routing reads. */
+  private hostUsable: Uint8Array = new Uint8Array(0);
   private connWorker: number[] = [];
+  /** Host index of each connection; -1 once its host was removed. */
   private connHost: number[] = [];
   private connUp: boolean[] = [];
   private connSpecs: ConnectionSpec[] = [];
-  private ring: TokenRing | null = null;
-  private rrHost = 0;
+  private table: RoutingTable | null = null;
+  private strategies = new Map<string, ReplicationStrategy>();
+  /** The plans requests with a token are routed by: those of routingKeyspace ?? keyspace. */
+  private activePlans: ReplicaPlans | null = null;
+  private routingKeyspace: string | null = null;
+  private localDc: string | null = null;
+  private murmur3 = false;
+  private peersV2: boolean | null = null;
+  private perHost = 1;
+  private controlConn = -1;
+  private electing = false;
+  private scheduler: RefreshScheduler;
   private connecting: Promise<void> | null = null;
   private shuttingDown = false;
   private version = 0;
   private keyspace: string | null;
-  private readonly writer = new ByteWriter(4096);
   connected = false;
 
   constructor(private readonly options: EngineOptions) {
     super();
     this.keyspace = options.keyspace;
+    this.scheduler = new RefreshScheduler(REFRESH_WINDOW_MS, (what) => this.refresh(what), (e) => {
+      this.emit('log', 'warning', `topology refresh failed: ${e.message}`);
+    });
   }
 
   get protocolVersion(): number {
@@ -78,6 +122,21 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   get workerCount(): number {
     return this.workers.length;
+  }
+
+  /** The control connection's host index (-1 while there is none). */
+  get controlHostIndex(): number {
+    return this.controlConn < 0 ? -1 : this.connHost[this.controlConn] ?? -1;
+  }
+
+  /** The current routing table (for tests and diagnostics). */
+  get routingTable(): RoutingTable | null {
+    return this.table;
+  }
+
+  /** Refreshes run since connect (for tests). */
+  get refreshCount(): number {
+    return this.scheduler.runs;
   }
 
   connect(): Promise<void> {
@@ -140,8 +199,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.requester.targetAddress = (t) => this.addressOfConn(t);
     this.workers = workerRings.map((r, i) => this.startWorker(i, r));
     await Promise.all(this.workers.map((w) => w.started));
+    this.perHost = Math.max(1, this.options.connectionsPerHost > 0 ? this.options.connectionsPerHost : n);
 
-    // 1. A first connection to a contact point, in worker 0: it negotiates the protocol version.
+    // 1. A first connection to a contact point, in worker 0: it negotiates the protocol version and
+    //    becomes the control connection.
     const inner: Record<string, Error> = {};
     let first: { spec: ConnectionSpec; result: ConnectResult } | null = null;
     for (const cp of this.options.contactPoints) {
@@ -170,78 +231,304 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       throw new NoHostAvailableError(inner, `All host(s) tried for query failed. First host tried, ${Object.keys(inner)[0] ?? 'none'}: ${Object.values(inner)[0]?.message ?? 'no contact point'}`);
     }
     this.version = first.result.protocolVersion;
-    this.registerConn(0, 0, -1, first.spec);
-
-    // 2. The topology, read through that connection.
-    const local = await this.queryRows(0, "SELECT * FROM system.local WHERE key='local'");
-    let peers: Array<Record<string, unknown>>;
-    let peersV2 = true;
-    try {
-      peers = await this.queryRows(0, 'SELECT * FROM system.peers_v2');
-    } catch {
-      peersV2 = false;
-      peers = await this.queryRows(0, 'SELECT * FROM system.peers');
-    }
-    const hosts: HostState[] = [];
-    const l = local[0] ?? {};
-    hosts.push(hostFrom(l, first.spec.host, first.spec.port));
-    for (const p of peers) {
-      const addr = String(p[peersV2 ? 'native_address' : 'rpc_address'] ?? p['peer'] ?? '');
-      const port = peersV2 && typeof p['native_port'] === 'number' ? (p['native_port'] as number) : this.options.port;
-      if (addr === '' || addr === 'null') continue;
-      hosts.push(hostFrom(p, addr === '0.0.0.0' ? String(p['peer']) : addr, port));
-    }
-    const localDc = this.options.localDataCenter ?? hosts[0]!.datacenter;
-    this.hostStates = hosts;
+    // A provisional host for the contact point; the topology refresh fills it in (it matches by address).
+    this.hostStates = [newHostState({ address: `${first.spec.host}:${first.spec.port}`, ip: first.spec.host, port: first.spec.port,
+      datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true)];
+    this.hostUsable = new Uint8Array(1);
+    this.connWorker[0] = 0;
+    this.connSpecs[0] = first.spec;
     this.connHost[0] = 0;
-    hosts[0]!.conns.push(0);
+    this.connUp[0] = true;
+    this.hostStates[0]!.conns.push(0);
+    this.hostStates[0]!.up = true;
+    this.hostUsable[0] = 1;
+    this.controlConn = 0;
 
-    // 3. Connections: each worker one per local-DC host (the first one exists already).
-    const perHost = Math.max(1, this.options.connectionsPerHost > 0 ? this.options.connectionsPerHost : n);
+    // 2. Topology, connections to every local host, replication, routing table.
+    await this.refresh(REFRESH_TOPOLOGY | REFRESH_KEYSPACES);
+
+    // 3. Server events on the control connection.
+    await this.register(0);
+  }
+
+  /** REGISTER on connection `conn` (section 4.1.8): events then arrive on it. */
+  private async register(conn: number): Promise<void> {
+    const w = new ByteWriter(128);
+    encodeRegister(w, ['TOPOLOGY_CHANGE', 'STATUS_CHANGE', 'SCHEMA_CHANGE']);
+    const body = w.toBuffer();
+    const m = await this.workers[this.connWorker[conn]!]!.call<Extract<FromWorker, { type: 'request-all-done' }>>((id) => ({ type: 'request-all', id, opcode: opcodes.register, body, conns: [conn] }));
+    const a = m.answers[0];
+    if (a === undefined || a.error !== null) throw reviveError(a?.error ?? null);
+    if (a.opcode === opcodes.error && a.body !== null) {
+      const b = Buffer.from(a.body);
+      throw decodeError(b, 0, b.length, this.version);
+    }
+  }
+
+  // ---- topology -------------------------------------------------------------------------------
+
+  /** One refresh (REFRESH_* mask) through the control connection, then a new routing table. */
+  private async refresh(what: number): Promise<void> {
+    const conn = this.controlConn;
+    if (conn < 0) throw new DriverError('no control connection');
+    if ((what & REFRESH_TOPOLOGY) !== 0) await this.refreshTopology(conn);
+    if ((what & REFRESH_KEYSPACES) !== 0) {
+      try {
+        const parsed = parseKeyspaceRows(await this.queryRows(conn, KEYSPACES_QUERY));
+        for (const p of parsed.problems) this.emit('log', 'warning', p);
+        this.strategies = parsed.strategies;
+      } catch (e) {
+        // Without replication data, requests still go to the token's owner; never fail a refresh for it.
+        this.emit('log', 'warning', `keyspace replication not read: ${(e as Error).message}`);
+      }
+    }
+    this.rebuildTable();
+  }
+
+  private async refreshTopology(conn: number): Promise<void> {
+    const local = await this.queryRows(conn, LOCAL_QUERY);
+    let peers: Array<Record<string, unknown>>;
+    if (this.peersV2 !== false) {
+      try {
+        peers = await this.queryRows(conn, PEERS_V2_QUERY);
+        this.peersV2 = true;
+      } catch {
+        this.peersV2 = false;
+        peers = await this.queryRows(conn, PEERS_QUERY);
+      }
+    } else {
+      peers = await this.queryRows(conn, PEERS_QUERY);
+    }
+    const spec = this.connSpecs[conn]!;
+    const parsed = parseTopologyRows(local[0], peers, this.peersV2, spec.host, spec.port, this.options.port);
+    for (const p of parsed.problems) this.emit('log', 'warning', p);
+    if (this.localDc === null) {
+      this.localDc = this.options.localDataCenter ?? parsed.hosts[0]!.datacenter;
+      if (this.options.localDataCenter !== null && !parsed.hosts.some((h) => h.datacenter === this.localDc)) {
+        this.emit('log', 'warning', `localDataCenter ${this.localDc} matches no host's data_center`);
+      }
+    }
+    this.murmur3 = (parsed.partitioner ?? '').endsWith('Murmur3Partitioner');
+    await this.mergeHosts(parsed.hosts);
+  }
+
+  /**
+   * Applies a fresh host list: known hosts are updated in place (same index), new ones appended (and get
+   * connections when local), missing ones removed (connections closed, the list compacted).
+   */
+  private async mergeHosts(fresh: readonly TopologyHost[]): Promise<void> {
+    const byAddress = new Map<string, TopologyHost>();
+    for (const t of fresh) byAddress.set(t.address, t);
+    const kept: HostState[] = [];
+    const removed: HostState[] = [];
+    for (const hs of this.hostStates) {
+      const t = byAddress.get(hs.address);
+      if (t === undefined) {
+        removed.push(hs);
+        continue;
+      }
+      byAddress.delete(hs.address);
+      hs.datacenter = t.datacenter;
+      hs.rack = t.rack;
+      hs.hostId = t.hostId;
+      hs.cassandraVersion = t.cassandraVersion;
+      hs.tokens = t.tokens;
+      const local = this.localDc === null || t.datacenter === this.localDc;
+      if (local && !hs.local) this.emit('log', 'info', `host ${hs.address} moved into the local datacenter`);
+      hs.local = local;
+      kept.push(hs);
+    }
+    const added: HostState[] = [];
+    for (const t of byAddress.values()) {
+      const hs = newHostState(t, this.localDc === null || t.datacenter === this.localDc);
+      added.push(hs);
+      kept.push(hs);
+    }
+    // Never remove the control connection's own host (it just answered); a missing local row is parsed
+    // with the control connection's address, so this only guards against surprises.
+    this.hostStates = kept;
+    this.hostUsable = new Uint8Array(kept.length);
+    const closeByWorker = new Map<number, number[]>();
+    for (const hs of removed) {
+      for (const c of hs.conns) {
+        this.connHost[c] = -1;
+        this.connUp[c] = false;
+        const w = this.connWorker[c]!;
+        let list = closeByWorker.get(w);
+        if (list === undefined) closeByWorker.set(w, (list = []));
+        list.push(c);
+      }
+      hs.conns = [];
+      hs.up = false;
+    }
+    for (let h = 0; h < kept.length; h++) {
+      const hs = kept[h]!;
+      for (const c of hs.conns) this.connHost[c] = h;
+      this.hostUsable[h] = hs.conns.some((c) => this.connUp[c] === true) ? 1 : 0;
+    }
+    for (const [w, conns] of closeByWorker) this.workers[w]?.post({ type: 'close-connections', conns });
+    this.requester!.targetHost = Int32Array.from(this.connHost);
+    for (const hs of removed) {
+      this.emit('log', 'info', `host ${hs.address} left the cluster`);
+      if (this.connected) this.emit('hostRemove', hs);
+    }
+    // New hosts: connections for the local ones, then hostAdd (and hostUp when they opened).
     const byWorker: ConnectionSpec[][] = this.workers.map(() => []);
-    let next = 1;
-    for (let h = 0; h < hosts.length; h++) {
-      const hs = hosts[h]!;
-      if (hs.datacenter !== localDc) continue;
-      for (let c = h === 0 ? 1 : 0; c < perHost; c++) {
-        const w = (h + c) % n;
-        const spec: ConnectionSpec = { conn: next++, host: hs.ip, port: hs.port, localPort: null };
-        this.registerConn(spec.conn, w, h, spec);
+    for (const hs of added) {
+      if (!hs.local) continue;
+      const h = kept.indexOf(hs);
+      for (let c = 0; c < this.perHost; c++) {
+        const w = (h + c) % this.workers.length;
+        const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port: hs.port, localPort: null };
+        this.connWorker[spec.conn] = w;
+        this.connHost[spec.conn] = h;
+        this.connUp[spec.conn] = false;
+        this.connSpecs[spec.conn] = spec;
+        hs.conns.push(spec.conn);
         byWorker[w]!.push(spec);
       }
     }
-    const results = await Promise.all(byWorker.map((specs, w) => (specs.length > 0 ? this.openConnections(w, specs) : Promise.resolve([]))));
+    if (added.length > 0) this.requester!.targetHost = Int32Array.from(this.connHost);
+    const results = await Promise.all(
+      byWorker.map((specs, w) => (specs.length > 0 ? this.openConnections(w, specs).catch(() => [] as ConnectResult[]) : Promise.resolve([] as ConnectResult[]))),
+    );
     for (const list of results) {
       for (const r of list) {
-        this.connUp[r.conn] = r.ok;
         if (!r.ok) this.emit('log', 'warning', `connection ${r.conn} to ${this.addressOfConn(r.conn)} failed: ${r.error?.message}`);
+        this.connUp[r.conn] = r.ok;
       }
     }
-    for (const hs of hosts) hs.up = hs.conns.some((c) => this.connUp[c]);
-    this.requester.targetHost = Int32Array.from(this.connHost);
-
-    // 4. The token ring (Murmur3 only; other partitioners route round robin).
-    const partitioner = String(l['partitioner'] ?? '');
-    if (partitioner.endsWith('Murmur3Partitioner')) {
-      const pairs: Array<[string, number]> = [];
-      hosts.forEach((h, i) => {
-        if (h.datacenter === localDc) for (const t of h.tokens) pairs.push([t, i]);
-      });
-      if (pairs.length > 0) this.ring = new TokenRing(pairs);
+    for (const hs of added) {
+      const h = this.hostStates.indexOf(hs);
+      if (h < 0) continue;
+      const open = hs.conns.some((c) => this.connUp[c] === true);
+      this.hostUsable[h] = open ? 1 : 0;
+      // Remote hosts have no connections: their state follows STATUS_CHANGE events.
+      hs.up = hs.local ? open : true;
+      if (this.connected) {
+        this.emit('log', 'info', `host ${hs.address} joined (${hs.datacenter ?? 'no dc'}/${hs.rack ?? 'no rack'})`);
+        this.emit('hostAdd', hs);
+        if (hs.up) this.emit('hostUp', hs);
+      }
     }
-
-    // 5. Server events on the first connection.
-    this.writer.reset();
-    encodeRegister(this.writer, ['TOPOLOGY_CHANGE', 'STATUS_CHANGE', 'SCHEMA_CHANGE']);
-    await this.workers[0]!.call((id) => ({ type: 'request-all', id, opcode: opcodes.register, body: this.writer.toBuffer(), conns: [0] }));
   }
 
-  private registerConn(conn: number, worker: number, host: number, spec: ConnectionSpec): void {
-    this.connWorker[conn] = worker;
-    this.connHost[conn] = host;
-    this.connUp[conn] = conn === 0;
-    this.connSpecs[conn] = spec;
-    if (host >= 0) this.hostStates[host]!.conns.push(conn);
+  private rebuildTable(): void {
+    this.table = RoutingTable.build(this.hostStates, this.strategies, this.localDc, this.murmur3, (m) => this.emit('log', 'warning', m));
+    this.activePlans = this.table.plansFor(this.routingKeyspace ?? this.keyspace);
+  }
+
+  /**
+   * Routes token-aware requests by this keyspace's replica plans (null: back to the session keyspace).
+   * The facade calls it when the keyspace of the statements changes; one keyspace at a time.
+   */
+  setRoutingKeyspace(keyspace: string | null): void {
+    this.routingKeyspace = keyspace;
+    this.activePlans = this.table === null ? null : this.table.plansFor(keyspace ?? this.keyspace);
+    const ks = keyspace ?? this.keyspace;
+    if (ks !== null && this.connected && !this.strategies.has(ks)) this.scheduler.request(REFRESH_KEYSPACES);
+  }
+
+  /**
+   * Waits until every up host reports the same schema_version (system.local and system.peers through the
+   * control connection), polling every 200 ms. Resolves false when `maxWaitMs` passes first.
+   */
+  async waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
+    const deadline = Date.now() + maxWaitMs;
+    const peersQuery = this.peersV2 === true
+      ? 'SELECT peer, native_address, schema_version FROM system.peers_v2'
+      : 'SELECT peer, rpc_address, schema_version FROM system.peers';
+    const isUp = (ip: string): boolean => {
+      for (const hs of this.hostStates) if (hs.ip === ip) return hs.up;
+      return false;
+    };
+    for (;;) {
+      const conn = this.controlConn;
+      if (conn >= 0 && this.connected) {
+        try {
+          const local = await this.queryRows(conn, LOCAL_SCHEMA_QUERY);
+          const peers = await this.queryRows(conn, peersQuery);
+          if (schemaVersionsAgree(local[0], peers, this.peersV2 === true, isUp)) return true;
+        } catch (e) {
+          this.emit('log', 'verbose', `schema agreement check failed: ${(e as Error).message}`);
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise((r) => setTimeout(r, Math.min(SCHEMA_AGREEMENT_INTERVAL_MS, left)));
+    }
+  }
+
+  private onServerEvent(event: CqlEvent): void {
+    if (event.type === 'STATUS_CHANGE') {
+      for (const hs of this.hostStates) {
+        if (hs.ip !== event.address) continue;
+        if (!hs.local) {
+          // No connections to watch: the server's word is all there is.
+          const up = event.change === 'UP';
+          if (hs.up !== up) {
+            hs.up = up;
+            this.emit(up ? 'hostUp' : 'hostDown', hs);
+          }
+        } else if (event.change === 'UP' && !hs.up) {
+          // Do not wait out the reconnection backoff (up to a minute) for a host the cluster says is up.
+          this.askReconnect(hs);
+        }
+        // DOWN for a local host: its connections decide (a DOWN seen by one node can be a partition).
+      }
+    }
+    this.scheduler.request(refreshFor(event));
+  }
+
+  private askReconnect(hs: HostState): void {
+    const byWorker = new Map<number, number[]>();
+    for (const c of hs.conns) {
+      if (this.connUp[c] === true) continue;
+      const w = this.connWorker[c]!;
+      let list = byWorker.get(w);
+      if (list === undefined) byWorker.set(w, (list = []));
+      list.push(c);
+    }
+    for (const [w, conns] of byWorker) this.workers[w]?.post({ type: 'reconnect-now', conns });
+  }
+
+  /** Picks a new control connection among the open ones (another host first), registers, refreshes. */
+  private async electControl(failedHost: number): Promise<void> {
+    if (this.electing || this.shuttingDown) return;
+    this.electing = true;
+    try {
+      while (this.controlConn < 0 && !this.shuttingDown) {
+        const c = this.pickControlCandidate(failedHost);
+        if (c < 0) return; // the next connection that opens calls us again
+        try {
+          await this.register(c);
+        } catch (e) {
+          this.emit('log', 'warning', `control connection candidate ${this.addressOfConn(c)} failed: ${(e as Error).message}`);
+          this.connUp[c] = false;
+          failedHost = this.connHost[c] ?? -1;
+          continue;
+        }
+        this.controlConn = c;
+        this.emit('log', 'info', `control connection moved to ${this.addressOfConn(c)}`);
+        // Events were missed while there was no control connection: read everything again.
+        await this.scheduler.now(REFRESH_TOPOLOGY | REFRESH_KEYSPACES);
+      }
+    } finally {
+      this.electing = false;
+    }
+  }
+
+  private pickControlCandidate(avoidHost: number): number {
+    let fallback = -1;
+    for (let h = 0; h < this.hostStates.length; h++) {
+      const hs = this.hostStates[h]!;
+      for (const c of hs.conns) {
+        if (this.connUp[c] !== true) continue;
+        if (h !== avoidHost) return c;
+        if (fallback < 0) fallback = c;
+      }
+    }
+    return fallback;
   }
 
   private addressOfConn(conn: number): string {
@@ -259,9 +546,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private async queryRows(conn: number, cql: string): Promise<Array<Record<string, unknown>>> {
     const p = newQueryParameters();
     p.consistency = consistencies.one;
-    this.writer.reset();
-    encodeQuery(this.writer, this.version, cql, p, defaultCodecOptions());
-    const body = this.writer.toBuffer();
+    const w = new ByteWriter(256);
+    encodeQuery(w, this.version, cql, p, defaultCodecOptions());
+    const body = w.toBuffer();
     const res = await this.requester!.send(this.connWorker[conn]!, conn, opcodes.query, 0, body, body.length, CONTROL_TIMEOUT_MS);
     if (res.opcode === opcodes.error) throw decodeError(res.body, 0, res.body.length, this.version);
     const r = decodeResult(res.body, 0, res.body.length, this.version, defaultCodecOptions(), null);
@@ -276,30 +563,50 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     if (requester === null || !this.connected) {
       return Promise.reject(new DriverError(this.shuttingDown ? 'The client is shut down' : 'The client is not connected'));
     }
-    const hosts = this.hostStates;
-    let h: number;
-    if (hostIndex >= 0) h = hostIndex;
-    else if (hasToken && this.ring !== null) h = this.ring.ownerIndexOf(tokenHi, tokenLo);
-    else {
-      h = this.rrHost;
-      this.rrHost = (h + 1) % hosts.length;
-    }
-    // The chosen host first, then the others in order: the first host with an open connection wins.
-    for (let k = 0; k < hosts.length; k++) {
-      const hs = hosts[(h + k) % hosts.length]!;
-      const conns = hs.conns;
-      for (let j = 0; j < conns.length; j++) {
-        const c = conns[(hs.rr + j) % conns.length]!;
-        if (this.connUp[c]) {
-          hs.rr = (hs.rr + j + 1) % conns.length;
-          return requester.send(this.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
-        }
-      }
-      if (hostIndex >= 0) break;
-    }
+    const c = this.route(tokenHi, tokenLo, hasToken, hostIndex);
+    if (c >= 0) return requester.send(this.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
     const inner: Record<string, Error> = {};
-    for (const hs of hosts) inner[hs.address] = new DriverError('no open connection');
+    for (const hs of this.hostStates) inner[hs.address] = new DriverError('no open connection');
     return Promise.reject(new NoHostAvailableError(inner));
+  }
+
+  /**
+   * The connection a request goes to (-1: none open). `hostIndex` >= 0 pins the host; otherwise the
+   * routing table picks (topology/routing-table.ts). One binary search, no allocation.
+   */
+  route(tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): number {
+    if (hostIndex >= 0) return this.connOfHost(hostIndex);
+    const table = this.table;
+    if (table !== null) {
+      const h = table.select(this.activePlans, tokenHi, tokenLo, hasToken, this.hostUsable, false);
+      if (h >= 0) {
+        const c = this.connOfHost(h);
+        if (c >= 0) return c;
+      }
+    }
+    // Only when the usable marks lag behind a connection change: any open connection.
+    const hosts = this.hostStates;
+    for (let h = 0; h < hosts.length; h++) {
+      const c = this.connOfHost(h);
+      if (c >= 0) return c;
+    }
+    return -1;
+  }
+
+  /** An open connection of host h, round robin over its connections; -1 when none. */
+  private connOfHost(h: number): number {
+    const hs = this.hostStates[h];
+    if (hs === undefined) return -1;
+    const conns = hs.conns;
+    const n = conns.length;
+    for (let j = 0; j < n; j++) {
+      const c = conns[(hs.rr + j) % n]!;
+      if (this.connUp[c] === true) {
+        hs.rr = (hs.rr + j + 1) % n;
+        return c;
+      }
+    }
+    return -1;
   }
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
@@ -315,6 +622,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   async setKeyspace(keyspace: string): Promise<void> {
     this.keyspace = keyspace;
+    if (this.routingKeyspace === null) this.setRoutingKeyspace(null);
     const p = newQueryParameters();
     p.consistency = consistencies.one;
     const w = new ByteWriter(256);
@@ -342,21 +650,12 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   onMessage(_worker: WorkerHandle, m: FromWorker): void {
     switch (m.type) {
-      case 'connection-state': {
-        this.connUp[m.conn] = m.up;
-        const h = this.connHost[m.conn];
-        if (h !== undefined && h >= 0) {
-          const hs = this.hostStates[h]!;
-          const up = hs.conns.some((c) => this.connUp[c]);
-          if (up !== hs.up) {
-            hs.up = up;
-            this.emit(up ? 'hostUp' : 'hostDown', hs);
-          }
-        }
+      case 'connection-state':
+        this.setConnUp(m.conn, m.up);
         return;
-      }
       case 'event':
         this.emit('event', m.event as CqlEvent);
+        if (!this.shuttingDown) this.onServerEvent(m.event as CqlEvent);
         return;
       case 'log':
         this.emit('log', m.level, m.message);
@@ -366,12 +665,34 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
   }
 
+  /** A connection opened or closed: host state (hostUp / hostDown), routing marks, control failover. */
+  private setConnUp(conn: number, up: boolean): void {
+    this.connUp[conn] = up;
+    const h = this.connHost[conn];
+    if (h === undefined || h < 0) return;
+    const hs = this.hostStates[h]!;
+    const open = hs.conns.some((c) => this.connUp[c] === true);
+    this.hostUsable[h] = open ? 1 : 0;
+    if (open !== hs.up) {
+      hs.up = open;
+      if (this.connected && !this.shuttingDown) this.emit(open ? 'hostUp' : 'hostDown', hs);
+    }
+    if (!this.connected || this.shuttingDown) return;
+    if (!up && conn === this.controlConn) {
+      this.controlConn = -1;
+      this.emit('log', 'warning', `control connection to ${this.addressOfConn(conn)} lost; electing another`);
+      void this.electControl(h);
+    } else if (up && this.controlConn < 0) {
+      void this.electControl(-1);
+    }
+  }
+
   onExit(worker: WorkerHandle, error: Error): void {
     if (this.shuttingDown) return;
     const err = new DriverError(`shard worker ${worker.index} stopped: ${error.message}`);
     const failed = this.requester?.failWorker(worker.index, err) ?? 0;
     this.emit('log', 'error', `${err.message}; ${failed} request(s) failed; restarting it`);
-    for (let c = 0; c < this.connWorker.length; c++) if (this.connWorker[c] === worker.index) this.connUp[c] = false;
+    for (let c = 0; c < this.connWorker.length; c++) if (this.connWorker[c] === worker.index && this.connUp[c] === true) this.setConnUp(c, false);
     void this.restartWorker(worker.index);
   }
 
@@ -386,9 +707,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.workers[index] = w;
     try {
       await w.started;
-      const specs = this.connSpecs.filter((_s, c) => this.connWorker[c] === index);
+      // Connections of removed hosts stay gone.
+      const specs = this.connSpecs.filter((_s, c) => this.connWorker[c] === index && (this.connHost[c] ?? -1) >= 0);
       const results = await this.openConnections(index, specs);
-      for (const r of results) this.connUp[r.conn] = r.ok;
+      for (const r of results) this.setConnUp(r.conn, r.ok);
       this.emit('log', 'info', `shard worker ${index} restarted with ${results.filter((r) => r.ok).length}/${results.length} connection(s)`);
     } catch (e) {
       this.emit('log', 'error', `shard worker ${index} restart failed: ${(e as Error).message}`);
@@ -405,6 +727,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.scheduler.stop();
     if (this.connecting !== null) await this.connecting.catch(() => undefined);
     const requester = this.requester;
     // In-flight requests finish first (bounded by the longest client timeout), then the workers close.
@@ -427,21 +750,20 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   }
 }
 
-function hostFrom(row: Record<string, unknown>, ip: string, port: number): HostState {
-  const tokens = row['tokens'];
-  const hostId = row['host_id'];
+function newHostState(t: TopologyHost, local: boolean): HostState {
   return {
-    address: `${ip}:${port}`,
-    ip,
-    port,
-    datacenter: typeof row['data_center'] === 'string' ? (row['data_center'] as string) : null,
-    rack: typeof row['rack'] === 'string' ? (row['rack'] as string) : null,
-    hostId: hostId === null || hostId === undefined ? null : String(hostId),
-    cassandraVersion: typeof row['release_version'] === 'string' ? (row['release_version'] as string) : null,
-    tokens: Array.isArray(tokens) ? tokens.map(String) : tokens instanceof Set ? [...tokens].map(String) : [],
-    up: true,
+    address: t.address,
+    ip: t.ip,
+    port: t.port,
+    datacenter: t.datacenter,
+    rack: t.rack,
+    hostId: t.hostId,
+    cassandraVersion: t.cassandraVersion,
+    tokens: t.tokens,
+    up: !local,
     conns: [],
     rr: 0,
+    local,
   };
 }
 

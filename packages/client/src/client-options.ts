@@ -1,0 +1,272 @@
+/**
+ * Client options: the defaults of cassandra-driver's `defaultOptions()`, the same validation (TypeError for
+ * malformed options), and the mapping to the engine's options. shardcql's own knobs live under `shardcql`.
+ */
+import * as os from 'node:os';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import * as policies from './policies';
+import { LoadBalancingPolicy } from './policies/load-balancing';
+import { ReconnectionPolicy } from './policies/reconnection';
+import { RetryPolicy } from './policies/retry';
+import { AddressTranslator } from './policies/address-resolution';
+import { SpeculativeExecutionPolicy } from './policies/speculative-execution';
+import { TimestampGenerator } from './policies/timestamp-generation';
+import { AuthProvider } from './auth/provider';
+import { PlainTextAuthProvider } from './auth/plain-text-auth-provider';
+import { NoAuthProvider } from './auth/no-auth-provider';
+import type { ExecutionProfile } from './execution-profile';
+import type { EngineOptions } from './engine/engine';
+import type { QueryOptions } from './execution-options';
+
+export interface ClientOptions {
+  contactPoints?: string[];
+  localDataCenter?: string;
+  keyspace?: string;
+  authProvider?: AuthProvider | null;
+  credentials?: { username: string; password: string };
+  cloud?: { secureConnectBundle: string | URL };
+  id?: { toString(): string } | null;
+  applicationName?: string;
+  applicationVersion?: string;
+  monitorReporting?: { enabled?: boolean };
+  encoding?: {
+    map?: (new (...args: never[]) => Map<unknown, unknown>) | null;
+    set?: (new (...args: never[]) => Set<unknown>) | null;
+    copyBuffer?: boolean;
+    useUndefinedAsUnset?: boolean;
+    useBigIntAsLong?: boolean;
+    useBigIntAsVarint?: boolean;
+  };
+  isMetadataSyncEnabled?: boolean;
+  maxPrepared?: number;
+  metrics?: unknown;
+  policies?: {
+    addressResolution?: AddressTranslator;
+    loadBalancing?: LoadBalancingPolicy;
+    reconnection?: ReconnectionPolicy;
+    retry?: RetryPolicy;
+    speculativeExecution?: SpeculativeExecutionPolicy;
+    timestampGeneration?: TimestampGenerator | null;
+  };
+  pooling?: {
+    heartBeatInterval?: number;
+    coreConnectionsPerHost?: Record<number, number>;
+    maxRequestsPerConnection?: number;
+    warmup?: boolean;
+  };
+  prepareOnAllHosts?: boolean;
+  rePrepareOnUp?: boolean;
+  profiles?: ExecutionProfile[];
+  protocolOptions?: { port?: number; maxSchemaAgreementWaitSeconds?: number; maxVersion?: number; noCompact?: boolean };
+  promiseFactory?: unknown;
+  refreshSchemaDelay?: number;
+  requestTracker?: unknown;
+  queryOptions?: QueryOptions;
+  socketOptions?: {
+    connectTimeout?: number;
+    defunctReadTimeoutThreshold?: number;
+    keepAlive?: boolean;
+    keepAliveDelay?: number;
+    readTimeout?: number;
+    tcpNoDelay?: boolean;
+    coalescingThreshold?: number;
+  };
+  sslOptions?: TlsOptions | null;
+  /** shardcql only. */
+  shardcql?: {
+    /** Shard worker threads; default `os.availableParallelism() - 1` (at least 1). */
+    workers?: number;
+    compression?: 'none' | 'lz4' | 'snappy';
+  };
+}
+
+/** The options after defaults were applied: the fields the client reads are present. */
+export interface ResolvedClientOptions extends ClientOptions {
+  contactPoints: string[];
+  authProvider: AuthProvider;
+  encoding: NonNullable<ClientOptions['encoding']>;
+  maxPrepared: number;
+  policies: {
+    addressResolution: AddressTranslator;
+    loadBalancing: LoadBalancingPolicy;
+    reconnection: ReconnectionPolicy;
+    retry: RetryPolicy;
+    speculativeExecution: SpeculativeExecutionPolicy;
+    timestampGeneration: TimestampGenerator | null;
+  };
+  pooling: NonNullable<ClientOptions['pooling']>;
+  prepareOnAllHosts: boolean;
+  protocolOptions: { port: number; maxSchemaAgreementWaitSeconds: number; maxVersion: number; noCompact: boolean };
+  queryOptions: QueryOptions & { fetchSize: number; prepare: boolean; captureStackTrace: boolean };
+  socketOptions: {
+    connectTimeout: number;
+    defunctReadTimeoutThreshold: number;
+    keepAlive: boolean;
+    keepAliveDelay: number;
+    readTimeout: number;
+    tcpNoDelay: boolean;
+    coalescingThreshold: number;
+  };
+}
+
+export function defaultOptions(): ResolvedClientOptions {
+  return {
+    contactPoints: [],
+    policies: {
+      addressResolution: policies.defaultAddressTranslator(),
+      loadBalancing: policies.defaultLoadBalancingPolicy(),
+      reconnection: policies.defaultReconnectionPolicy(),
+      retry: policies.defaultRetryPolicy(),
+      speculativeExecution: policies.defaultSpeculativeExecutionPolicy(),
+      timestampGeneration: policies.defaultTimestampGenerator(),
+    },
+    queryOptions: { fetchSize: 5000, prepare: false, captureStackTrace: false },
+    protocolOptions: { port: 9042, maxSchemaAgreementWaitSeconds: 10, maxVersion: 0, noCompact: false },
+    pooling: { heartBeatInterval: 30000, warmup: true },
+    socketOptions: {
+      connectTimeout: 5000,
+      defunctReadTimeoutThreshold: 64,
+      keepAlive: true,
+      keepAliveDelay: 0,
+      readTimeout: 12000,
+      tcpNoDelay: true,
+      coalescingThreshold: 65536,
+    },
+    authProvider: null as unknown as AuthProvider,
+    requestTracker: null,
+    metrics: null,
+    maxPrepared: 500,
+    refreshSchemaDelay: 1000,
+    isMetadataSyncEnabled: true,
+    prepareOnAllHosts: true,
+    rePrepareOnUp: true,
+    encoding: { copyBuffer: true, useUndefinedAsUnset: true },
+    monitorReporting: { enabled: true },
+  };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** Plain objects merge recursively; anything else (arrays, policies, buffers) replaces by reference. */
+function deepExtend(target: Record<string, unknown>, ...sources: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
+  for (const source of sources) {
+    if (!source) continue;
+    for (const key of Object.keys(source)) {
+      const value = source[key];
+      if (value === undefined) continue;
+      const current = target[key];
+      if (isPlainObject(value) && isPlainObject(current)) target[key] = deepExtend({ ...current }, value);
+      else if (isPlainObject(value)) target[key] = deepExtend({}, value);
+      else target[key] = value;
+    }
+  }
+  return target;
+}
+
+/** Defaults + user options, validated as cassandra-driver's `client-options.extend`. */
+export function extend(userOptions: ClientOptions): ResolvedClientOptions {
+  if (userOptions === null || typeof userOptions !== 'object') throw new TypeError('Options must be an object');
+  const options = deepExtend({}, defaultOptions() as unknown as Record<string, unknown>, userOptions as Record<string, unknown>) as unknown as ResolvedClientOptions;
+  if (options.cloud) throw new TypeError('Cloud (secure connect bundle) connections are not supported by shardcql');
+  if (!Array.isArray(userOptions.contactPoints) || userOptions.contactPoints.length === 0) {
+    throw new TypeError('Contacts points are not defined.');
+  }
+  options.contactPoints.forEach((c, i) => {
+    if (!c) {
+      throw new TypeError(`Contact point ${i} (${String(c)}) is not a valid host name, the following values are valid contact points: ipAddress, hostName or ipAddress:port`);
+    }
+  });
+  if (!options.queryOptions) throw new TypeError('queryOptions not defined in options');
+  validatePolicies(options.policies);
+  const version = options.protocolOptions.maxVersion;
+  if (version && (typeof version !== 'number' || version < 1 || version > 6)) {
+    throw new TypeError(`protocolOptions.maxVersion provided (${String(version)}) is invalid`);
+  }
+  if (typeof options.socketOptions.readTimeout !== 'number') throw new TypeError('socketOptions.readTimeout must be a Number');
+  if (typeof options.socketOptions.coalescingThreshold !== 'number' || options.socketOptions.coalescingThreshold <= 0) {
+    throw new TypeError('socketOptions.coalescingThreshold must be a positive Number');
+  }
+  if (!options.authProvider) {
+    const c = options.credentials;
+    if (c) {
+      if (typeof c.username !== 'string' || typeof c.password !== 'string') {
+        throw new TypeError('credentials username and password must be a string');
+      }
+      options.authProvider = new PlainTextAuthProvider(c.username, c.password);
+    } else {
+      options.authProvider = new NoAuthProvider();
+    }
+  } else if (!(options.authProvider instanceof AuthProvider)) {
+    throw new TypeError('options.authProvider must be an instance of AuthProvider');
+  }
+  const enc = options.encoding;
+  if (enc.map && (typeof enc.map !== 'function' || typeof enc.map.prototype.forEach !== 'function' || typeof enc.map.prototype.set !== 'function')) {
+    throw new TypeError('Map constructor not valid');
+  }
+  if (enc.set && (typeof enc.set !== 'function' || typeof enc.set.prototype.forEach !== 'function' || typeof enc.set.prototype.add !== 'function')) {
+    throw new TypeError('Set constructor not valid');
+  }
+  if (options.profiles && !Array.isArray(options.profiles)) {
+    throw new TypeError('profiles must be an Array of ExecutionProfile instances');
+  }
+  for (const key of ['applicationName', 'applicationVersion'] as const) {
+    const v = options[key];
+    if (v !== null && v !== undefined && typeof v !== 'string') throw new TypeError(`${key} should be a String`);
+  }
+  const mr = options.monitorReporting;
+  if (mr === null || typeof mr !== 'object') throw new TypeError(`Monitor reporting must be an object, obtained: ${String(mr)}`);
+  const sc = options.shardcql;
+  if (sc && sc.workers !== undefined && (!Number.isInteger(sc.workers) || sc.workers < 1)) {
+    throw new TypeError('shardcql.workers must be an integer >= 1');
+  }
+  return options;
+}
+
+function validatePolicies(p: ResolvedClientOptions['policies']): void {
+  if (!p) throw new TypeError('policies not defined in options');
+  if (!(p.loadBalancing instanceof LoadBalancingPolicy)) throw new TypeError('Load balancing policy must be an instance of LoadBalancingPolicy');
+  if (!(p.reconnection instanceof ReconnectionPolicy)) throw new TypeError('Reconnection policy must be an instance of ReconnectionPolicy');
+  if (!(p.retry instanceof RetryPolicy)) throw new TypeError('Retry policy must be an instance of RetryPolicy');
+  if (!(p.addressResolution instanceof AddressTranslator)) throw new TypeError('Address resolution policy must be an instance of AddressTranslator');
+  if (!(p.speculativeExecution instanceof SpeculativeExecutionPolicy)) {
+    throw new TypeError('Speculative execution policy must be an instance of SpeculativeExecutionPolicy');
+  }
+  if (p.timestampGeneration !== null && !(p.timestampGeneration instanceof TimestampGenerator)) {
+    throw new TypeError('Timestamp generation policy must be an instance of TimestampGenerator');
+  }
+}
+
+/** Default worker count: leave one core to the application's main thread, but never fewer than one worker. */
+export function defaultWorkers(): number {
+  const n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, n - 1);
+}
+
+export function toEngineOptions(o: ResolvedClientOptions): EngineOptions {
+  const auth = o.authProvider;
+  const credentials = auth instanceof PlainTextAuthProvider ? { username: auth.username, password: auth.password } : null;
+  const core = o.pooling.coreConnectionsPerHost;
+  return {
+    contactPoints: o.contactPoints,
+    port: o.protocolOptions.port,
+    localDataCenter: o.localDataCenter ?? o.policies.loadBalancing.localDc ?? null,
+    keyspace: o.keyspace ?? null,
+    credentials,
+    sslOptions: o.sslOptions ?? null,
+    compression: o.shardcql?.compression ?? 'none',
+    workers: o.shardcql?.workers ?? defaultWorkers(),
+    connectionsPerHost: core?.[0] ?? 1,
+    maxProtocolVersion: o.protocolOptions.maxVersion === 4 ? 4 : 5,
+    connectTimeoutMs: o.socketOptions.connectTimeout,
+    heartbeatIntervalMs: o.pooling.heartBeatInterval ?? 30000,
+    coalescingThreshold: o.socketOptions.coalescingThreshold,
+    maxRequestsPerConnection: o.pooling.maxRequestsPerConnection ?? 2048,
+    applicationName: o.applicationName ?? null,
+    applicationVersion: o.applicationVersion ?? null,
+    clientId: o.id ? o.id.toString() : null,
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Per-request options resolved against the execution profile and the client's defaults
+ * (cassandra-driver `lib/execution-options.js`): query option, else profile, else client option.
+ */
+import { ArgumentError, type DataType, type Long } from '@shardcql/core';
+import type { ExecutionProfile, ProfileManager } from './execution-profile';
+import type { LoadBalancingPolicy } from './policies/load-balancing';
+import type { RetryPolicy } from './policies/retry';
+import type { TimestampGenerator, TimestampLogger } from './policies/timestamp-generation';
+import type { Host } from './host';
+
+export interface QueryOptions {
+  autoPage?: boolean;
+  captureStackTrace?: boolean;
+  consistency?: number;
+  counter?: boolean;
+  customPayload?: Record<string, Buffer> | null;
+  executionProfile?: string | ExecutionProfile;
+  fetchSize?: number;
+  hints?: Array<string | DataType | null | undefined> | Record<string, string | DataType> | null;
+  host?: Host;
+  isIdempotent?: boolean;
+  keyspace?: string;
+  logged?: boolean;
+  pageState?: Buffer | string | null;
+  prepare?: boolean;
+  readTimeout?: number;
+  retry?: RetryPolicy;
+  routingIndexes?: number[];
+  routingKey?: Buffer | Buffer[];
+  routingNames?: string[];
+  serialConsistency?: number;
+  timestamp?: number | Long | bigint;
+  traceQuery?: boolean;
+  executeAs?: string;
+}
+
+/** What ExecutionOptions needs from the client (kept narrow so tests can fake it). */
+export interface ExecutionContext extends TimestampLogger {
+  options: {
+    queryOptions: QueryOptions;
+    socketOptions: { readTimeout: number };
+    policies: { retry: RetryPolicy; timestampGeneration: TimestampGenerator | null };
+  };
+  profileManager: ProfileManager;
+}
+
+const EMPTY: QueryOptions = Object.freeze({}) as QueryOptions;
+
+function ifUndefined<T>(a: T | undefined, b: T): T {
+  return a !== undefined ? a : b;
+}
+function ifUndefined3<T>(a: T | undefined, b: T | undefined, c: T): T {
+  return a !== undefined ? a : b !== undefined ? b : c;
+}
+
+/** The abstract API (cassandra-driver exports it as `ExecutionOptions`). */
+export class ExecutionOptions {
+  static empty(): ExecutionOptions {
+    return new ExecutionOptions();
+  }
+  getCaptureStackTrace(): boolean | undefined { return undefined; }
+  getConsistency(): number | undefined { return undefined; }
+  getCustomPayload(): Record<string, Buffer> | null | undefined { return undefined; }
+  getFetchSize(): number | undefined { return undefined; }
+  getFixedHost(): Host | undefined { return undefined; }
+  getHints(): QueryOptions['hints'] | undefined { return undefined; }
+  isAutoPage(): boolean | undefined { return undefined; }
+  isBatchCounter(): boolean { return false; }
+  isBatchLogged(): boolean { return true; }
+  isIdempotent(): boolean | undefined { return undefined; }
+  isPrepared(): boolean | undefined { return undefined; }
+  isQueryTracing(): boolean | undefined { return undefined; }
+  getKeyspace(): string | undefined { return undefined; }
+  getLoadBalancingPolicy(): LoadBalancingPolicy | undefined { return undefined; }
+  getPageState(): Buffer | null | undefined { return undefined; }
+  getRawQueryOptions(): QueryOptions { return EMPTY; }
+  getReadTimeout(): number | undefined { return undefined; }
+  getRetryPolicy(): RetryPolicy | undefined { return undefined; }
+  getRowCallback(): ((n: number, row: unknown) => void) | undefined { return undefined; }
+  getOrGenerateTimestamp(): Long | number | bigint | null { return null; }
+  getRoutingIndexes(): number[] | undefined { return undefined; }
+  getRoutingKey(): Buffer | Buffer[] | undefined { return undefined; }
+  getRoutingNames(): string[] | undefined { return undefined; }
+  getSerialConsistency(): number | undefined { return undefined; }
+  getTimestamp(): number | Long | bigint | undefined { return undefined; }
+  setHints(hints: QueryOptions['hints']): void {}
+  setKeyspace(keyspace: string): void {}
+  setPageState(pageState: Buffer | null): void {}
+  setRoutingIndexes(routingIndexes: number[]): void {}
+  setRoutingKey(value: Buffer | Buffer[]): void {}
+}
+
+export class DefaultExecutionOptions extends ExecutionOptions {
+  private readonly q: QueryOptions;
+  private readonly defaults: QueryOptions;
+  private readonly profile: ExecutionProfile;
+  private readonly client: ExecutionContext;
+  private readonly rowCallback: ((n: number, row: unknown) => void) | undefined;
+  private routingKey: Buffer | Buffer[] | undefined;
+  private hints: QueryOptions['hints'] | undefined;
+  private keyspace: string | undefined;
+  private routingIndexes: number[] | undefined;
+  private pageState: Buffer | null | undefined;
+  private readonly customPayload: Record<string, Buffer> | null | undefined;
+
+  constructor(queryOptions: QueryOptions, client: ExecutionContext, rowCallback?: (n: number, row: unknown) => void) {
+    super();
+    this.q = queryOptions;
+    this.client = client;
+    this.defaults = client.options.queryOptions;
+    this.rowCallback = rowCallback;
+    this.routingKey = queryOptions.routingKey;
+    this.hints = queryOptions.hints;
+    this.keyspace = queryOptions.keyspace;
+    this.routingIndexes = queryOptions.routingIndexes;
+    const ps = queryOptions.pageState;
+    this.pageState = typeof ps === 'string' ? Buffer.from(ps, 'hex') : ps;
+    const profile = client.profileManager.getProfile(queryOptions.executionProfile);
+    if (profile === undefined) {
+      throw new ArgumentError(`Execution profile "${String(queryOptions.executionProfile)}" not found`);
+    }
+    this.profile = profile;
+    let payload = queryOptions.customPayload ?? this.defaults.customPayload;
+    const executeAs = queryOptions.executeAs ?? this.defaults.executeAs;
+    if (executeAs) payload = { ...(payload ?? {}), ProxyExecute: Buffer.from(executeAs) };
+    this.customPayload = payload;
+  }
+
+  /** `options` may be absent, or a callback in the optional position. */
+  static create(options: QueryOptions | null | undefined | ((...args: never[]) => unknown), client: ExecutionContext,
+    rowCallback?: (n: number, row: unknown) => void): DefaultExecutionOptions {
+    const q = !options || typeof options === 'function' ? EMPTY : options;
+    return new DefaultExecutionOptions(q, client, rowCallback);
+  }
+
+  override getCaptureStackTrace(): boolean | undefined { return ifUndefined(this.q.captureStackTrace, this.defaults.captureStackTrace); }
+  override getConsistency(): number | undefined {
+    return ifUndefined3(this.q.consistency, this.profile.consistency, this.defaults.consistency);
+  }
+  override getCustomPayload(): Record<string, Buffer> | null | undefined { return this.customPayload; }
+  override getFetchSize(): number | undefined { return ifUndefined(this.q.fetchSize, this.defaults.fetchSize); }
+  override getFixedHost(): Host | undefined { return this.q.host; }
+  override getHints(): QueryOptions['hints'] | undefined { return this.hints; }
+  override isAutoPage(): boolean | undefined { return ifUndefined(this.q.autoPage, this.defaults.autoPage); }
+  override isBatchCounter(): boolean { return ifUndefined(this.q.counter, false); }
+  override isBatchLogged(): boolean { return ifUndefined3(this.q.logged, this.defaults.logged, true); }
+  override isIdempotent(): boolean | undefined { return ifUndefined(this.q.isIdempotent, this.defaults.isIdempotent); }
+  override isPrepared(): boolean | undefined { return ifUndefined(this.q.prepare, this.defaults.prepare); }
+  override isQueryTracing(): boolean | undefined { return ifUndefined(this.q.traceQuery, this.defaults.traceQuery); }
+  override getKeyspace(): string | undefined { return this.keyspace; }
+  override getLoadBalancingPolicy(): LoadBalancingPolicy | undefined { return this.profile.loadBalancing; }
+  override getPageState(): Buffer | null | undefined { return this.pageState; }
+  getProfile(): ExecutionProfile { return this.profile; }
+  override getRawQueryOptions(): QueryOptions { return this.q; }
+  override getReadTimeout(): number | undefined {
+    return ifUndefined3(this.q.readTimeout, this.profile.readTimeout, this.client.options.socketOptions.readTimeout);
+  }
+  override getRetryPolicy(): RetryPolicy | undefined {
+    return ifUndefined3(this.q.retry, this.profile.retry, this.client.options.policies.retry);
+  }
+  override getRowCallback(): ((n: number, row: unknown) => void) | undefined { return this.rowCallback; }
+  /** The query's timestamp, else the generator's (client-side default timestamp), else null. */
+  override getOrGenerateTimestamp(): Long | number | bigint | null {
+    const ts = this.q.timestamp;
+    if (ts !== undefined && ts !== null) return ts;
+    const gen = this.client.options.policies.timestampGeneration;
+    return gen ? gen.next(this.client) : null;
+  }
+  override getRoutingIndexes(): number[] | undefined { return this.routingIndexes; }
+  override getRoutingKey(): Buffer | Buffer[] | undefined { return this.routingKey; }
+  override getRoutingNames(): string[] | undefined { return this.q.routingNames; }
+  override getSerialConsistency(): number | undefined {
+    return ifUndefined3(this.q.serialConsistency, this.profile.serialConsistency, this.defaults.serialConsistency);
+  }
+  override getTimestamp(): number | Long | bigint | undefined { return this.q.timestamp; }
+  override setHints(hints: QueryOptions['hints']): void { this.hints = hints; }
+  override setKeyspace(keyspace: string): void { this.keyspace = keyspace; }
+  override setPageState(pageState: Buffer | null): void { this.pageState = pageState; }
+  override setRoutingIndexes(routingIndexes: number[]): void { this.routingIndexes = routingIndexes; }
+  override setRoutingKey(value: Buffer | Buffer[]): void { this.routingKey = value; }
+}

@@ -1,0 +1,54 @@
+/**
+ * Reconnection schedules (cassandra-driver `lib/policies/reconnection.js`). The engine reconnects on its own;
+ * these classes keep the API and hand their delays to it.
+ */
+export class ReconnectionPolicy {
+  newSchedule(): Iterator<number> {
+    throw new Error('You must implement a new schedule for the Reconnection class');
+  }
+  getOptions(): Map<string, unknown> {
+    return new Map();
+  }
+}
+
+export class ConstantReconnectionPolicy extends ReconnectionPolicy {
+  constructor(readonly delay: number) {
+    super();
+  }
+  override *newSchedule(): Iterator<number> {
+    for (;;) yield this.delay;
+  }
+  override getOptions(): Map<string, unknown> {
+    return new Map<string, unknown>([['delay', this.delay]]);
+  }
+}
+
+/** Delay doubles from `baseDelay` up to `maxDelay`, with +-15% jitter (as cassandra-driver 4.x). */
+export class ExponentialReconnectionPolicy extends ReconnectionPolicy {
+  constructor(readonly baseDelay: number, readonly maxDelay: number, readonly startWithNoDelay = false) {
+    super();
+  }
+  override *newSchedule(): Iterator<number> {
+    if (this.startWithNoDelay) yield 0;
+    let index = 0;
+    for (;;) {
+      let delay = 0;
+      if (index >= 64) delay = this.maxDelay;
+      else if (index < 64 - 1) delay = Math.min(Math.pow(2, index++) * this.baseDelay, this.maxDelay);
+      yield delay < this.maxDelay ? addJitter(delay) : this.maxDelay;
+    }
+  }
+  override getOptions(): Map<string, unknown> {
+    return new Map<string, unknown>([
+      ['baseDelay', this.baseDelay],
+      ['maxDelay', this.maxDelay],
+      ['startWithNoDelay', this.startWithNoDelay],
+    ]);
+  }
+}
+
+function addJitter(value: number): number {
+  if (value === 0) return value;
+  const jitter = Math.floor(value * 0.15 * (Math.random() * 2 - 1));
+  return Math.max(1, value + jitter);
+}

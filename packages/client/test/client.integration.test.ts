@@ -1,0 +1,103 @@
+/**
+ * Client against the real Cassandra at 127.0.0.1:9042, with one shard worker (workers: 1) and
+ * with two (workers: 2): execute, prepared statements under concurrency, paging, batches, events, shutdown.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, errors, types } from '../src/index';
+import { localDataCenter } from './helpers/local-dc';
+
+const KS = 'h8_client';
+let dc = '';
+beforeAll(async () => {
+  dc = await localDataCenter();
+});
+
+describe.each([1, 2])('Client integration (workers: %i)', (workers) => {
+  let client: Client;
+  const ks = `${KS}_${workers}`;
+
+  beforeAll(async () => {
+    client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, shardcql: { workers } });
+    await client.connect();
+    await client.execute(`DROP KEYSPACE IF EXISTS ${ks}`);
+    await client.execute(`CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await client.execute(`CREATE TABLE ${ks}.kv (k bigint PRIMARY KEY, v1 bigint, v2 text)`);
+  });
+
+  afterAll(async () => {
+    await client?.shutdown();
+  });
+
+  it('knows its host and the keyspaces', async () => {
+    expect(client.hosts.length).toBeGreaterThanOrEqual(1);
+    const h = client.hosts.values()[0]!;
+    expect(h.address).toMatch(/:9042$/);
+    expect(h.isUp()).toBe(true);
+    const rs = await client.execute('SELECT release_version FROM system.local');
+    expect(String(rs.first()!['release_version'])).toMatch(/^5\./);
+    expect(rs.info.queriedHost).toBe(h.address);
+    await client.metadata.refreshKeyspaces();
+    expect(client.metadata.keyspaces[ks]).toBeDefined();
+  });
+
+  it('runs 2000 concurrent prepared inserts and reads them back with the right values', async () => {
+    const n = 2000;
+    const ins = `INSERT INTO ${ks}.kv (k, v1, v2) VALUES (?, ?, ?)`;
+    await Promise.all(Array.from({ length: n }, (_, i) =>
+      client.execute(ins, [types.Long.fromInt(i), types.Long.fromInt(2 * i), `v${i}`], { prepare: true })));
+    const sel = `SELECT v1, v2 FROM ${ks}.kv WHERE k = ?`;
+    const results = await Promise.all(Array.from({ length: n }, (_, i) => client.execute(sel, [types.Long.fromInt(i)], { prepare: true })));
+    results.forEach((rs, i) => {
+      expect(String(rs.first()!['v1'])).toBe(String(2 * i));
+      expect(rs.first()!['v2']).toBe(`v${i}`);
+    });
+    const count = await client.execute(`SELECT count(*) FROM ${ks}.kv`);
+    expect(String(count.first()!['count'])).toBe(String(n));
+  });
+
+  it('pages 2000 rows with fetchSize 300 (for await) and through eachRow', async () => {
+    const rs = await client.execute(`SELECT k FROM ${ks}.kv`, [], { fetchSize: 300 });
+    expect(rs.rowLength).toBe(300);
+    let n = 0;
+    for await (const _ of rs) n++;
+    expect(n).toBe(2000);
+    const seen = await new Promise<number>((resolve, reject) => {
+      let c = 0;
+      client.eachRow(`SELECT k FROM ${ks}.kv`, [], { fetchSize: 300, autoPage: true }, () => c++, (err) => (err ? reject(err) : resolve(c)));
+    });
+    expect(seen).toBe(2000);
+  });
+
+  it('fails with ResponseError for a syntax error and carries the code', async () => {
+    const err = (await client.execute('SELEC 1').catch((e: unknown) => e)) as InstanceType<typeof errors.ResponseError>;
+    expect(err).toBeInstanceOf(errors.ResponseError);
+    expect(err.code).toBe(types.responseErrorCodes.syntaxError);
+  });
+
+  it('times out with OperationTimedOutError on a tiny readTimeout, and keeps working afterwards', async () => {
+    const err = await client.execute(`SELECT * FROM ${ks}.kv`, [], { readTimeout: 1, fetchSize: 5000 }).catch((e: unknown) => e);
+    // 1 ms may or may not be enough for the server; either outcome is typed.
+    if (err instanceof Error) expect(err).toBeInstanceOf(errors.OperationTimedOutError);
+    const rs = await client.execute('SELECT release_version FROM system.local');
+    expect(rs.rowLength).toBe(1);
+  });
+});
+
+describe('Client lifecycle', () => {
+  it('settles every pending request on shutdown and rejects later ones', async () => {
+    const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, shardcql: { workers: 1 } });
+    await client.connect();
+    const pending = Array.from({ length: 500 }, () => client.execute('SELECT release_version FROM system.local').then(() => 'ok', (e: Error) => e.name));
+    await client.shutdown();
+    const outcomes = await Promise.all(pending);
+    expect(outcomes).toHaveLength(500);
+    await expect(client.execute('SELECT 1 FROM system.local')).rejects.toBeInstanceOf(errors.NoHostAvailableError);
+  });
+
+  it('fails to connect to a keyspace that does not exist with the server error', async () => {
+    const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, keyspace: 'h8_no_such_keyspace', shardcql: { workers: 1 } });
+    const err = await client.connect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    await client.shutdown();
+  });
+});
