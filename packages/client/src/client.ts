@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import {
   ArgumentError,
+  NotSupportedError,
   ByteWriter,
   DriverInternalError,
   NoHostAvailableError,
@@ -36,6 +37,7 @@ import {
   type Row,
 } from '@shardcql/core';
 import { createEngine } from './engine';
+import { RemoteEngine, isEngineHandle, type EngineHandle } from './engine/remote-engine';
 import type { Engine, EngineHost, EngineOptions, ResponseFrame } from './engine/engine';
 import { extend, toEngineOptions, type ClientOptions, type ResolvedClientOptions } from './client-options';
 import { DefaultExecutionOptions, type ExecutionOptions, type QueryOptions } from './execution-options';
@@ -93,6 +95,16 @@ export type RowCallback = (n: number, row: Row) => void;
 export type BatchQuery = string | { query: string; params?: Params };
 
 const RETHROW: DecisionInfo = { decision: RetryPolicy.retryDecision.rethrow };
+
+/** This thread's client per handle id (Client.fromHandle). */
+const handleClients = new Map<string, Client>();
+
+/** What `client.createHandle()` returns; pass it to another thread and call `Client.fromHandle` there. */
+export interface ClientHandle {
+  readonly kind: 'shardcql-client-handle';
+  engine: EngineHandle;
+  options: Record<string, unknown>;
+}
 
 export class Client extends EventEmitter {
   readonly options: ResolvedClientOptions;
@@ -200,6 +212,9 @@ export class Client extends EventEmitter {
     });
     engine.on('hostUp', (h: EngineHost) => this.onHostState(h, true));
     engine.on('hostDown', (h: EngineHost) => this.onHostState(h, false));
+    // The engine's own refresh (after TOPOLOGY_CHANGE) is what adds and removes hosts: mirror it then.
+    engine.on('hostAdd', () => this.syncHosts());
+    engine.on('hostRemove', () => this.syncHosts());
     engine.on('event', (event: { type: string; target?: string; keyspace?: string }) => {
       if (event.type === 'TOPOLOGY_CHANGE') this.syncHosts();
       else if (event.type === 'SCHEMA_CHANGE' && this.options.isMetadataSyncEnabled !== false && this.connected) {
@@ -244,6 +259,56 @@ export class Client extends EventEmitter {
       host.removeAllListeners();
       this.emit('hostRemove', host);
     }
+  }
+
+  /**
+   * A handle another thread can use to send requests through this client's shard workers: post it to a
+   * worker thread, or pass it in a piscina task, then call `Client.fromHandle(handle)` there. The other
+   * thread gets its own ring pair to every shard worker; it opens no connection. Structured-clonable.
+   * Handles follow the connection states of the owner live; topology changes after the handle was made
+   * (new hosts) need a new handle.
+   */
+  async createHandle(options: { threads?: number } = {}): Promise<ClientHandle> {
+    await this._connect();
+    const engine = this.engine as (Engine & { createHandle?: (threads?: number) => Promise<EngineHandle> }) | null;
+    if (engine === null || typeof engine.createHandle !== 'function') {
+      throw new NotSupportedError('This client\'s engine cannot give out handles');
+    }
+    const o = this.options;
+    return {
+      kind: 'shardcql-client-handle',
+      engine: await engine.createHandle(options.threads ?? 16),
+      options: {
+        contactPoints: o.contactPoints,
+        localDataCenter: o.localDataCenter,
+        keyspace: this.keyspace,
+        queryOptions: { ...o.queryOptions },
+        socketOptions: { readTimeout: o.socketOptions.readTimeout },
+        encoding: {
+          copyBuffer: o.encoding.copyBuffer,
+          useUndefinedAsUnset: o.encoding.useUndefinedAsUnset,
+          useBigIntAsLong: o.encoding.useBigIntAsLong,
+          useBigIntAsVarint: o.encoding.useBigIntAsVarint,
+        },
+      },
+    };
+  }
+
+  /**
+   * The client of this thread for `handle`, using the shard workers of the client that made it. A thread
+   * gets one client per handle (made on first call, then the same one), so a piscina task can call this
+   * every time. Each thread uses one of the handle's `threads` ring sets.
+   */
+  static fromHandle(handle: ClientHandle): Client {
+    if (handle === null || typeof handle !== 'object' || handle.kind !== 'shardcql-client-handle' || !isEngineHandle(handle.engine)) {
+      throw new ArgumentError('Client.fromHandle expects the value returned by client.createHandle()');
+    }
+    const known = handleClients.get(handle.engine.id);
+    if (known !== undefined && !known.isShuttingDown) return known;
+    const engine = new RemoteEngine(handle.engine);
+    const client = new Client({ ...(handle.options as ClientOptions), isMetadataSyncEnabled: false }, () => engine);
+    handleClients.set(handle.engine.id, client);
+    return client;
   }
 
   shutdown(): Promise<void>;

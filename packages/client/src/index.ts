@@ -10,7 +10,7 @@ import * as concurrent from './concurrent';
 import { defaultOptions as defaultClientOptions, type ClientOptions } from './client-options';
 
 export { Client, version } from './client';
-export type { Params, BatchQuery, RowCallback } from './client';
+export type { Params, BatchQuery, RowCallback, ClientHandle } from './client';
 export { ExecutionProfile } from './execution-profile';
 export { ExecutionOptions, type QueryOptions } from './execution-options';
 export { ResultSet, type ExecutionInfo } from './result-set';

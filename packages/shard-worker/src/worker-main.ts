@@ -370,6 +370,33 @@ class ShardWorker implements ConnectionListener {
       case 'set-keyspace':
         this.keyspace = m.keyspace;
         return;
+      case 'close-connections':
+        for (const c of m.conns) {
+          const slot = this.slots.get(c);
+          if (slot === undefined) continue;
+          slot.closing = true;
+          if (slot.timer !== null) clearTimeout(slot.timer);
+          slot.timer = null;
+          slot.up = false;
+          const conn = slot.conn;
+          slot.conn = null;
+          this.slots.delete(c);
+          const i = this.slotList.indexOf(slot);
+          if (i >= 0) this.slotList.splice(i, 1);
+          if (conn !== null) void conn.close();
+        }
+        return;
+      case 'reconnect-now':
+        for (const c of m.conns) {
+          const slot = this.slots.get(c);
+          if (slot === undefined || slot.up || slot.closing) continue;
+          if (slot.timer !== null) clearTimeout(slot.timer);
+          slot.timer = null;
+          // Back to the shortest delay: the server just said the host is up.
+          slot.reconnectDelay = 0;
+          this.scheduleReconnect(slot, 0);
+        }
+        return;
       case 'shutdown':
         void this.shutdown(m.id, m.graceMs);
         return;
@@ -428,16 +455,20 @@ class ShardWorker implements ConnectionListener {
     this.post({ type: 'connected', id, results });
   }
 
-  private scheduleReconnect(s: ConnectionSlot): void {
+  private scheduleReconnect(s: ConnectionSlot, delayMs = -1): void {
     if (s.timer !== null || this.options === null) return;
     const o = this.options;
-    s.reconnectDelay = s.reconnectDelay === 0 ? o.reconnectDelayMs : Math.min(s.reconnectDelay * 2, o.maxReconnectDelayMs);
+    s.reconnectDelay = delayMs >= 0 ? delayMs : s.reconnectDelay === 0 ? o.reconnectDelayMs : Math.min(s.reconnectDelay * 2, o.maxReconnectDelayMs);
     s.timer = setTimeout(() => {
       s.timer = null;
       if (this.stopping) return;
       Connection.open(this.connectionOptions(s.spec), this).then(
         (conn) => {
           if (this.stopping) {
+            void conn.close();
+            return;
+          }
+          if (s.closing) {
             void conn.close();
             return;
           }
@@ -448,7 +479,7 @@ class ShardWorker implements ConnectionListener {
         },
         (e: unknown) => {
           this.post({ type: 'log', level: 'warning', message: `reconnect to ${s.spec.host}:${s.spec.port} failed: ${(e as Error).message}` });
-          this.scheduleReconnect(s);
+          if (!s.closing) this.scheduleReconnect(s);
         },
       );
     }, s.reconnectDelay);

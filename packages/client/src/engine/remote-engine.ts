@@ -14,7 +14,12 @@ export interface EngineHandle {
   readonly kind: 'shardcql-engine-handle';
   protocolVersion: number;
   keyspace: string | null;
-  requester: RequesterDescriptor;
+  /** Unique per handle: a thread keeps one client per handle (see Client.fromHandle). */
+  id: string;
+  /** One ring set per thread that may use the handle; a thread claims the next with `claimed`. */
+  slots: RequesterDescriptor[];
+  /** Int32 counter of claimed slots. */
+  claimed: SharedArrayBuffer;
   hosts: EngineHost[];
   /** Per host, its connection indexes. */
   hostConns: number[][];
@@ -41,7 +46,11 @@ export class RemoteEngine extends EventEmitter implements Engine {
 
   constructor(private readonly handle: EngineHandle) {
     super();
-    this.requester = new RingRequester(handle.requester);
+    const slot = Atomics.add(new Int32Array(handle.claimed), 0, 1);
+    if (slot >= handle.slots.length) {
+      throw new DriverError(`all ${handle.slots.length} thread slots of this client handle are taken; create it with client.createHandle({ threads: n }) for more threads`);
+    }
+    this.requester = new RingRequester(handle.slots[slot]!);
     this.connState = new Int32Array(handle.connState);
     this.ring = handle.ringEntries !== null && handle.ringEntries.length > 0 ? new TokenRing(handle.ringEntries) : null;
     this.rr = new Int32Array(handle.hosts.length);

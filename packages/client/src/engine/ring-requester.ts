@@ -66,6 +66,7 @@ class WorkerLink {
 }
 
 const textDecoder = new TextDecoder();
+function noop(): void {}
 
 export class RingRequester {
   readonly slots: RequestSlots;
@@ -80,6 +81,11 @@ export class RingRequester {
   targetHost: Int32Array = new Int32Array(0);
   private targets: Int32Array;
   private timeouts: Float64Array;
+  /**
+   * A pending Atomics.waitAsync does not keep a thread alive: while requests are in flight this timer
+   * (ref'd only then) does, or a thread whose only work is awaiting an answer would exit under it.
+   */
+  private readonly keepAlive: NodeJS.Timeout;
   private captured: Settle | null = null;
   private capturedReject: Settle | null = null;
 
@@ -92,6 +98,8 @@ export class RingRequester {
     this.capture = this.capture.bind(this);
     this.ringWorkers = this.ringWorkers.bind(this);
     this.onWake = this.onWake.bind(this);
+    this.keepAlive = setInterval(noop, 1 << 30);
+    this.keepAlive.unref();
     this.sleep();
   }
 
@@ -124,6 +132,10 @@ export class RingRequester {
       reject(link.down);
       return promise;
     }
+    if (!(bodyLength >= 0 && bodyLength <= body.length) || (bodyLength | 0) !== bodyLength) {
+      reject(new DriverError(`bad request body length ${bodyLength} (body of ${body.length} bytes)`));
+      return promise;
+    }
     const id = this.slots.acquire(resolve, reject, worker);
     if (id < 0) {
       reject(new BusyConnectionError(this.targetAddress(target), this.slots.size, this.slots.size));
@@ -131,9 +143,11 @@ export class RingRequester {
     }
     this.targets[id] = target;
     this.timeouts[id] = timeoutMs;
+    if (this.slots.inFlight === 1) this.keepAlive.ref();
     const size = REQUEST_HEADER_SIZE + bodyLength;
     if (size > link.producer.maxPayload) {
       this.slots.reject(id, new DriverError(`request of ${bodyLength} bytes exceeds the ring's record limit of ${link.producer.maxPayload - REQUEST_HEADER_SIZE}`));
+      if (this.slots.inFlight === 0) this.keepAlive.unref();
       return promise;
     }
     const off = link.backlog.length === 0 ? link.producer.reserve(RecordKind.REQUEST, size) : -1;
@@ -229,6 +243,7 @@ export class RingRequester {
         n += got;
       }
     }
+    if (n > 0 && this.slots.inFlight === 0) this.keepAlive.unref();
     return n;
   }
 
@@ -276,7 +291,9 @@ export class RingRequester {
       link.down = error;
       link.backlog.length = 0;
     }
-    return this.slots.rejectAll(worker, () => error);
+    const n = this.slots.rejectAll(worker, () => error);
+    if (this.slots.inFlight === 0) this.keepAlive.unref();
+    return n;
   }
 
   /** New rings for a restarted worker. */
@@ -289,6 +306,7 @@ export class RingRequester {
   close(error: Error): void {
     this.closed = true;
     this.slots.rejectAll(-1, () => error);
+    clearInterval(this.keepAlive);
     if (this.waiting) this.bell.ring();
   }
 }

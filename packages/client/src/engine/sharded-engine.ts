@@ -37,6 +37,8 @@ import type { ConnectResult, ConnectionSpec, FromWorker, WorkerConnectionOptions
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
+import type { EngineHandle } from './remote-engine';
+import { MAX_REQUESTERS } from '@shardcql/shard-worker';
 import {
   RefreshScheduler,
   RoutingTable,
@@ -54,6 +56,8 @@ import {
   type TopologyHost,
 } from './topology';
 
+/** Handle threads get smaller rings than the owner: there may be many of them. */
+const HANDLE_RING_BYTES = 256 * 1024;
 const CONTROL_TIMEOUT_MS = 12_000;
 /** Events come in bursts (NEW_NODE then UP; one SCHEMA_CHANGE per DDL per node): one refresh per window. */
 const REFRESH_WINDOW_MS = 1000;
@@ -82,6 +86,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private connHost: number[] = [];
   private connUp: boolean[] = [];
   private connSpecs: ConnectionSpec[] = [];
+  /** Requester 0 is this thread; handles get 1, 2, ... */
+  private nextRequester = 1;
   private table: RoutingTable | null = null;
   private strategies = new Map<string, ReplicationStrategy>();
   /** The plans requests with a token are routed by: those of routingKeyspace ?? keyspace. */
@@ -104,7 +110,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     super();
     this.keyspace = options.keyspace;
     this.scheduler = new RefreshScheduler(REFRESH_WINDOW_MS, (what) => this.refresh(what), (e) => {
-      this.emit('log', 'warning', `topology refresh failed: ${e.message}`);
+      if (!this.shuttingDown) this.emit('log', 'warning', `topology refresh failed: ${e.message}`);
     });
   }
 
@@ -372,12 +378,15 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       this.emit('log', 'info', `host ${hs.address} left the cluster`);
       if (this.connected) this.emit('hostRemove', hs);
     }
-    // New hosts: connections for the local ones, then hostAdd (and hostUp when they opened).
+    // Every local host gets perHost connections (new hosts, the contact point's host which has only the
+    // control connection so far, a host that moved into the local DC); then hostAdd / hostUp for new ones.
     const byWorker: ConnectionSpec[][] = this.workers.map(() => []);
-    for (const hs of added) {
+    let opened = 0;
+    for (let h = 0; h < kept.length; h++) {
+      const hs = kept[h]!;
       if (!hs.local) continue;
-      const h = kept.indexOf(hs);
-      for (let c = 0; c < this.perHost; c++) {
+      for (let c = hs.conns.length; c < this.perHost; c++) {
+        opened++;
         const w = (h + c) % this.workers.length;
         const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port: hs.port, localPort: null };
         this.connWorker[spec.conn] = w;
@@ -388,7 +397,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
         byWorker[w]!.push(spec);
       }
     }
-    if (added.length > 0) this.requester!.targetHost = Int32Array.from(this.connHost);
+    if (opened > 0) this.requester!.targetHost = Int32Array.from(this.connHost);
     const results = await Promise.all(
       byWorker.map((specs, w) => (specs.length > 0 ? this.openConnections(w, specs).catch(() => [] as ConnectResult[]) : Promise.resolve([] as ConnectResult[]))),
     );
@@ -396,6 +405,18 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       for (const r of list) {
         if (!r.ok) this.emit('log', 'warning', `connection ${r.conn} to ${this.addressOfConn(r.conn)} failed: ${r.error?.message}`);
         this.connUp[r.conn] = r.ok;
+        const h = this.connHost[r.conn]!;
+        if (r.ok && h >= 0) this.hostUsable[h] = 1;
+      }
+    }
+    if (opened > 0) {
+      for (const hs of kept) {
+        if (!hs.local || added.includes(hs)) continue;
+        const open = hs.conns.some((c) => this.connUp[c] === true);
+        if (open !== hs.up) {
+          hs.up = open;
+          if (this.connected) this.emit(open ? 'hostUp' : 'hostDown', hs);
+        }
       }
     }
     for (const hs of added) {
@@ -508,6 +529,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
           failedHost = this.connHost[c] ?? -1;
           continue;
         }
+        // It may have closed while REGISTER was in flight (its 'down' found no control to fail over).
+        if (this.connUp[c] !== true) continue;
         this.controlConn = c;
         this.emit('log', 'info', `control connection moved to ${this.addressOfConn(c)}`);
         // Events were missed while there was no control connection: read everything again.
@@ -715,6 +738,48 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     } catch (e) {
       this.emit('log', 'error', `shard worker ${index} restart failed: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Ring pairs to every shard worker for up to `threads` other threads (see remote-engine.ts): each thread
+   * that uses the handle claims one set (an atomic counter), so the rings stay single-producer. The
+   * routing snapshot is taken now; a request the snapshot sends to a connection that has since closed is
+   * moved by the worker to another connection of the same host, or fails with NoHostAvailableError.
+   */
+  async createHandle(threads = 16): Promise<EngineHandle> {
+    await this.connect();
+    if (!Number.isInteger(threads) || threads < 1) throw new DriverError('createHandle: threads must be an integer >= 1');
+    if (this.nextRequester + threads > MAX_REQUESTERS) throw new DriverError(`at most ${MAX_REQUESTERS - 1} handle threads per client`);
+    const slots: RequesterDescriptor[] = [];
+    for (let t = 0; t < threads; t++) {
+      const requester = this.nextRequester++;
+      const responseBell = Doorbell.createBuffer();
+      const rings = this.workerBells.map((bell) => createWorkerRings(bell, HANDLE_RING_BYTES));
+      this.workers.forEach((w, i) => w.post({ type: 'add-requester', rings: { requester, requests: rings[i]!.requests, responses: rings[i]!.responses, responseBell } }));
+      slots.push({ requester, responseBell, workers: rings });
+    }
+    const connState = new SharedArrayBuffer(4 * Math.max(1, this.connWorker.length));
+    const states = new Int32Array(connState);
+    for (let c = 0; c < this.connWorker.length; c++) states[c] = this.connUp[c] === true ? 1 : 0;
+    const ringEntries: Array<[string, number]> = [];
+    if (this.murmur3) {
+      this.hostStates.forEach((h, i) => {
+        if (h.local) for (const t of h.tokens) ringEntries.push([t, i]);
+      });
+    }
+    return {
+      kind: 'shardcql-engine-handle',
+      protocolVersion: this.version,
+      keyspace: this.keyspace,
+      id: `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`,
+      slots,
+      claimed: new SharedArrayBuffer(4),
+      hosts: this.hostStates.map((h) => ({ address: h.address, datacenter: h.datacenter, rack: h.rack, hostId: h.hostId, cassandraVersion: h.cassandraVersion, tokens: h.tokens.slice(), up: h.up })),
+      hostConns: this.hostStates.map((h) => h.conns.slice()),
+      connWorker: this.connWorker.slice(),
+      connState,
+      ringEntries: ringEntries.length > 0 ? ringEntries : null,
+    };
   }
 
   /** For tests: makes a worker thread throw an uncaught exception. */

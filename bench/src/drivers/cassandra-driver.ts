@@ -1,0 +1,68 @@
+// DataStax cassandra-driver 4.x, used as its docs recommend for throughput: prepared statements
+// (`prepare: true`), one connection per host (the v3+ default), Long values for bigint columns.
+
+import { Client, types } from 'cassandra-driver';
+import {
+  asNumber,
+  INSERT_CQL,
+  MAX_REQUESTS_PER_CONNECTION,
+  SELECT_CQL,
+  ValueMismatchError,
+  type BenchDriver,
+} from './driver';
+
+const PREPARED = { prepare: true } as const;
+const Long = types.Long;
+
+export class CassandraDriverBench implements BenchDriver {
+  readonly name = 'cassandra-driver';
+  private client!: Client;
+
+  async connect(contactPoint: string, port: number): Promise<void> {
+    this.client = new Client({
+      contactPoints: [contactPoint],
+      localDataCenter: 'datacenter1',
+      protocolOptions: { port },
+      pooling: { maxRequestsPerConnection: MAX_REQUESTS_PER_CONNECTION },
+    });
+    await this.client.connect();
+  }
+
+  async run(cql: string): Promise<void> {
+    await this.client.execute(cql);
+  }
+
+  async prepare(): Promise<void> {
+    // cassandra-driver prepares on first use: one execute of each statement prepares it (keys
+    // outside the benchmark's range, on a table the runner has created).
+    await this.client.execute(INSERT_CQL, [Long.fromNumber(-1), Long.fromNumber(-2), Long.fromNumber(-3)], PREPARED);
+    await this.client.execute(SELECT_CQL, [Long.fromNumber(-1)], PREPARED);
+  }
+
+  insert(pk: number): Promise<unknown> {
+    return this.client.execute(
+      INSERT_CQL,
+      [Long.fromNumber(pk), Long.fromNumber(2 * pk), Long.fromNumber(3 * pk)],
+      PREPARED,
+    );
+  }
+
+  async select(pk: number): Promise<void> {
+    const rs = await this.client.execute(SELECT_CQL, [Long.fromNumber(pk)], PREPARED);
+    const row = rs.rows[0];
+    if (
+      row === undefined ||
+      asNumber(row['pk']) !== pk ||
+      asNumber(row['v1']) !== 2 * pk ||
+      asNumber(row['v2']) !== 3 * pk
+    ) {
+      throw new ValueMismatchError(pk, row === undefined ? 'no row' : JSON.stringify(row));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.shutdown();
+  }
+}
+
+export default CassandraDriverBench;

@@ -1,0 +1,91 @@
+// shardcql through its cassandra-driver-shaped facade (@shardcql/client). STUB ADAPTER: the
+// coordinator finishes it once the client exists (options such as the number of workers belong here).
+// The module is loaded dynamically so that the benchmark CLI can report a clear error and go on
+// with the other drivers while @shardcql/client does not provide a working Client yet.
+
+import {
+  asNumber,
+  INSERT_CQL,
+  MAX_REQUESTS_PER_CONNECTION,
+  SELECT_CQL,
+  ValueMismatchError,
+  type BenchDriver,
+} from './driver';
+
+/** The part of the facade the benchmark uses (the cassandra-driver surface). */
+interface FacadeRow {
+  [column: string]: unknown;
+}
+interface FacadeResultSet {
+  rows: FacadeRow[];
+}
+interface FacadeClient {
+  connect(): Promise<void>;
+  execute(query: string, params?: unknown[], options?: { prepare?: boolean }): Promise<FacadeResultSet>;
+  shutdown(): Promise<void>;
+}
+interface FacadeLong {
+  fromNumber(n: number): unknown;
+}
+interface FacadeModule {
+  Client: new (options: Record<string, unknown>) => FacadeClient;
+  types: { Long: FacadeLong };
+}
+
+const PREPARED = { prepare: true } as const;
+const CLIENT_MODULE = '@shardcql/client';
+
+export class ShardcqlBench implements BenchDriver {
+  readonly name = 'shardcql';
+  private client!: FacadeClient;
+  private Long!: FacadeLong;
+
+  async connect(contactPoint: string, port: number): Promise<void> {
+    const mod = (await import(CLIENT_MODULE)) as Partial<FacadeModule>;
+    if (typeof mod.Client !== 'function' || typeof mod.types?.Long?.fromNumber !== 'function') {
+      throw new Error(`${CLIENT_MODULE} does not export Client and types.Long yet`);
+    }
+    this.Long = mod.types.Long;
+    this.client = new mod.Client({
+      contactPoints: [contactPoint],
+      localDataCenter: 'datacenter1',
+      protocolOptions: { port },
+      pooling: { maxRequestsPerConnection: MAX_REQUESTS_PER_CONNECTION },
+    });
+    await this.client.connect();
+  }
+
+  async run(cql: string): Promise<void> {
+    await this.client.execute(cql);
+  }
+
+  async prepare(): Promise<void> {
+    const L = this.Long;
+    await this.client.execute(INSERT_CQL, [L.fromNumber(-1), L.fromNumber(-2), L.fromNumber(-3)], PREPARED);
+    await this.client.execute(SELECT_CQL, [L.fromNumber(-1)], PREPARED);
+  }
+
+  insert(pk: number): Promise<unknown> {
+    const L = this.Long;
+    return this.client.execute(INSERT_CQL, [L.fromNumber(pk), L.fromNumber(2 * pk), L.fromNumber(3 * pk)], PREPARED);
+  }
+
+  async select(pk: number): Promise<void> {
+    const rs = await this.client.execute(SELECT_CQL, [this.Long.fromNumber(pk)], PREPARED);
+    const row = rs.rows[0];
+    if (
+      row === undefined ||
+      asNumber(row['pk']) !== pk ||
+      asNumber(row['v1']) !== 2 * pk ||
+      asNumber(row['v2']) !== 3 * pk
+    ) {
+      throw new ValueMismatchError(pk, row === undefined ? 'no row' : JSON.stringify(row));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.shutdown();
+  }
+}
+
+export default ShardcqlBench;

@@ -1,0 +1,3 @@
+module github.com/shardcql/shardcql/bench/stub
+
+go 1.26

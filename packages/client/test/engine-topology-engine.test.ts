@@ -1,0 +1,215 @@
+// The sharded engine's topology handling without a server: host state from connection events, routing
+// around down hosts, control connection failover, host add/remove. The engine's workers and queries are
+// replaced by stubs on the instance (private members reached through a cast).
+import { describe, expect, it, vi } from 'vitest';
+import { parseReplication, tokenToHiLo } from '@shardcql/core';
+import type { ConnectionSpec, ConnectResult, ToWorker } from '@shardcql/shard-worker';
+import { ShardedEngine, type EngineHost, type EngineOptions } from '../src/engine';
+import { RoutingTable, type TopologyHost } from '../src/engine/topology';
+
+interface HostStateLike extends EngineHost {
+  ip: string;
+  port: number;
+  conns: number[];
+  rr: number;
+  local: boolean;
+}
+
+interface Internals {
+  hostStates: HostStateLike[];
+  hostUsable: Uint8Array;
+  connWorker: number[];
+  connHost: number[];
+  connUp: boolean[];
+  connSpecs: ConnectionSpec[];
+  table: RoutingTable | null;
+  activePlans: unknown;
+  strategies: Map<string, unknown>;
+  localDc: string | null;
+  murmur3: boolean;
+  perHost: number;
+  controlConn: number;
+  connected: boolean;
+  requester: { targetHost: Int32Array };
+  workers: Array<{ post: (m: ToWorker) => void }>;
+  register: (conn: number) => Promise<void>;
+  openConnections: (w: number, specs: ConnectionSpec[]) => Promise<ConnectResult[]>;
+  scheduler: { now: (what: number) => Promise<void>; request: (what: number) => void };
+  mergeHosts: (fresh: TopologyHost[]) => Promise<void>;
+  rebuildTable: () => void;
+  onMessage: ShardedEngine['onMessage'];
+  route: ShardedEngine['route'];
+  setRoutingKeyspace: ShardedEngine['setRoutingKeyspace'];
+}
+
+const options: EngineOptions = {
+  contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'dc1', keyspace: null, credentials: null, sslOptions: null,
+  compression: 'none', workers: 2, connectionsPerHost: 2, maxProtocolVersion: 5, connectTimeoutMs: 1000,
+  heartbeatIntervalMs: 30_000, coalescingThreshold: 65536, maxRequestsPerConnection: 32768,
+  applicationName: null, applicationVersion: null, clientId: null,
+};
+
+function topo(n: number, dc: string, tokens: string[]): TopologyHost {
+  const ip = `10.0.0.${n}`;
+  return { address: `${ip}:9042`, ip, port: 9042, datacenter: dc, rack: 'r1', hostId: `h${n}`, cassandraVersion: '5.0.9', tokens, schemaVersion: null };
+}
+
+/** Three local hosts (2 connections each: conns 2h, 2h+1) and one remote host; control on conn 0. */
+function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: number; m: ToWorker }>; registered: number[]; events: string[] } {
+  const engine = new ShardedEngine(options);
+  const e = engine as unknown as Internals;
+  const posts: Array<{ w: number; m: ToWorker }> = [];
+  const registered: number[] = [];
+  const events: string[] = [];
+  e.workers = [0, 1].map((w) => ({ post: (m: ToWorker) => posts.push({ w, m }) }));
+  e.requester = { targetHost: new Int32Array(0) };
+  e.perHost = 2;
+  e.localDc = 'dc1';
+  e.murmur3 = true;
+  e.register = async (c: number) => {
+    registered.push(c);
+  };
+  e.scheduler.now = async () => undefined;
+  e.openConnections = async (_w, specs) => specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
+  const hosts = [topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), topo(3, 'dc1', ['6000000000000000000']), topo(4, 'dc2', ['100'])];
+  e.hostStates = hosts.map((t, h) => ({ ...t, up: true, conns: h < 3 ? [2 * h, 2 * h + 1] : [], rr: 0, local: h < 3 }));
+  for (let c = 0; c < 6; c++) {
+    e.connWorker[c] = c % 2;
+    e.connHost[c] = c >> 1;
+    e.connUp[c] = true;
+    e.connSpecs[c] = { conn: c, host: hosts[c >> 1]!.ip, port: 9042, localPort: null };
+  }
+  e.hostUsable = Uint8Array.from([1, 1, 1, 0]);
+  e.strategies = new Map([['ks', parseReplication({ class: 'SimpleStrategy', replication_factor: '1' })]]);
+  e.rebuildTable();
+  e.controlConn = 0;
+  e.connected = true;
+  for (const name of ['hostUp', 'hostDown', 'hostAdd', 'hostRemove']) engine.on(name, (h: EngineHost) => events.push(`${name} ${h.address}`));
+  return { engine, e, posts, registered, events };
+}
+
+const hl = new Int32Array(2);
+function tok(t: bigint): [number, number] {
+  tokenToHiLo(t, hl);
+  return [hl[0]!, hl[1]!];
+}
+
+const state = (conn: number, up: boolean) => ({ type: 'connection-state' as const, conn, up, error: null });
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe('the sharded engine: host state and failover (no server)', () => {
+  it('routes a token to its replica, and around it when its host goes down', () => {
+    const { engine, e, events } = fakeEngine();
+    e.setRoutingKeyspace('ks');
+    const [hi, lo] = tok(-1n); // owned by 10.0.0.2 (token 0): connections 2 and 3
+    expect([2, 3]).toContain(e.route(hi, lo, true, -1));
+    engine.onMessage(null as never, state(2, false));
+    expect(events).toEqual([]);
+    expect(e.route(hi, lo, true, -1)).toBe(3);
+    engine.onMessage(null as never, state(3, false));
+    expect(events).toEqual(['hostDown 10.0.0.2:9042']);
+    for (let i = 0; i < 10; i++) expect([0, 1, 4, 5]).toContain(e.route(hi, lo, true, -1));
+    expect(e.route(hi, lo, true, 1)).toBe(-1); // pinned to the down host
+    engine.onMessage(null as never, state(3, true));
+    expect(events).toEqual(['hostDown 10.0.0.2:9042', 'hostUp 10.0.0.2:9042']);
+    expect(e.route(hi, lo, true, -1)).toBe(3);
+  });
+
+  it('moves the control connection to another host when its connection dies', async () => {
+    const { engine, e, registered } = fakeEngine();
+    const logs: string[] = [];
+    engine.on('log', (_l: string, m: string) => logs.push(m));
+    engine.onMessage(null as never, state(0, false));
+    await tick();
+    expect(registered).toEqual([2]);
+    expect(e.controlConn).toBe(2);
+    expect(logs.join('\n')).toMatch(/control connection moved to 10\.0\.0\.2:9042/);
+  });
+
+  it('waits for any connection to open when none is left, then takes it', async () => {
+    const { engine, e, registered, events } = fakeEngine();
+    for (let c = 0; c < 6; c++) engine.onMessage(null as never, state(c, false));
+    await tick();
+    expect(e.controlConn).toBe(-1);
+    expect(events.filter((x) => x.startsWith('hostDown'))).toHaveLength(3);
+    expect(e.route(0, 0, false, -1)).toBe(-1);
+    engine.onMessage(null as never, state(5, true));
+    await tick();
+    expect(registered).toEqual([2, 5]); // 2 closed while its REGISTER was in flight: not kept
+    expect(e.controlConn).toBe(5);
+  });
+
+  it('follows STATUS_CHANGE for remote hosts and asks for a reconnect for local ones', () => {
+    const { engine, e, posts, events } = fakeEngine();
+    const requested: number[] = [];
+    e.scheduler.request = (w: number) => requested.push(w);
+    engine.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'DOWN', address: '10.0.0.4', port: 9042 } });
+    expect(events).toEqual(['hostDown 10.0.0.4:9042']);
+    engine.onMessage(null as never, state(4, false));
+    engine.onMessage(null as never, state(5, false));
+    engine.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'UP', address: '10.0.0.3', port: 9042 } });
+    expect(posts).toEqual([{ w: 0, m: { type: 'reconnect-now', conns: [4] } }, { w: 1, m: { type: 'reconnect-now', conns: [5] } }]);
+    expect(requested).toEqual([1, 1]);
+  });
+
+  it('adds and removes hosts: connections, events, compacted indexes, new plans', async () => {
+    const { engine, e, posts, events } = fakeEngine();
+    const before = e.hostStates.map((h) => h.address);
+    // 10.0.0.2 leaves, 10.0.0.5 (dc1) and 10.0.0.6 (dc2) join.
+    const fresh = [topo(1, 'dc1', ['-6000000000000000000']), topo(3, 'dc1', ['6000000000000000000']), topo(4, 'dc2', ['100']), topo(5, 'dc1', ['0']), topo(6, 'dc2', ['200'])];
+    await e.mergeHosts(fresh);
+    e.rebuildTable();
+    expect(before).toHaveLength(4);
+    expect(engine.hosts.map((h) => h.address)).toEqual(['10.0.0.1:9042', '10.0.0.3:9042', '10.0.0.4:9042', '10.0.0.5:9042', '10.0.0.6:9042']);
+    expect(events).toEqual(['hostRemove 10.0.0.2:9042', 'hostAdd 10.0.0.5:9042', 'hostUp 10.0.0.5:9042', 'hostAdd 10.0.0.6:9042', 'hostUp 10.0.0.6:9042']);
+    expect(posts).toEqual([{ w: 0, m: { type: 'close-connections', conns: [2] } }, { w: 1, m: { type: 'close-connections', conns: [3] } }]);
+    expect(e.connHost.slice(0, 8)).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
+    expect(Array.from(e.requester.targetHost)).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
+    expect(e.hostStates[4]!.conns).toEqual([]); // remote: no connections
+    e.setRoutingKeyspace('ks');
+    const [hi, lo] = tok(-1n); // now owned by 10.0.0.5 (index 3): connections 6, 7
+    expect([6, 7]).toContain(e.route(hi, lo, true, -1));
+  });
+
+  it('engine.route() allocates nothing over 1e6 token-aware picks', async () => {
+    const { e } = fakeEngine();
+    e.setRoutingKeyspace('ks');
+    const hi = new Int32Array(1024);
+    const lo = new Int32Array(1024);
+    for (let i = 0; i < 1024; i++) [hi[i], lo[i]] = tok(BigInt(i) * 18_014_398_509_481_951n - 9_000_000_000_000_000_000n);
+    let sink = 0;
+    for (let i = 0; i < 200_000; i++) sink += e.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    const { PerformanceObserver } = await import('node:perf_hooks');
+    let gcs = 0;
+    const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
+    obs.observe({ entryTypes: ['gc'] });
+    await new Promise((r) => setTimeout(r, 20));
+    gcs = 0;
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 1_000_000; i++) sink += e.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    const delta = process.memoryUsage().heapUsed - before;
+    await new Promise((r) => setTimeout(r, 20));
+    obs.disconnect();
+    console.log(`engine.route: 1e6 picks, heapUsed delta ${delta} bytes, GCs ${gcs}`);
+    expect(sink).toBeGreaterThan(0);
+    expect(delta).toBeLessThan(64 * 1024);
+    expect(gcs).toBe(0);
+  });
+
+  it('logs and survives a table built from bad topology data', () => {
+    const { engine, e } = fakeEngine();
+    const logs: string[] = [];
+    engine.on('log', (_l: string, m: string) => logs.push(m));
+    e.hostStates[1]!.tokens = ['not-a-token'];
+    e.hostStates[2]!.tokens = [];
+    e.strategies = new Map();
+    e.rebuildTable();
+    expect(logs.join('\n')).toMatch(/token not-a-token of host 1: invalid token: skipped/);
+    e.setRoutingKeyspace('ks');
+    const [hi, lo] = tok(-1n);
+    expect(e.route(hi, lo, true, -1)).toBeGreaterThanOrEqual(0);
+    const spy = vi.fn();
+    engine.on('hostDown', spy);
+    expect(spy).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Piscina } from 'piscina';
+import { Client } from '@shardcql/client';
+import { localDataCenter } from './helpers/local-dc';
+
+const KS = 'shardcql_piscina';
+
+describe('a client handle used from a piscina pool', () => {
+  let client: Client;
+  let pool: Piscina;
+
+  beforeAll(async () => {
+    client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: await localDataCenter(), shardcql: { workers: 2 } });
+    await client.connect();
+    await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${KS}.t (pk bigint PRIMARY KEY, v text)`);
+    await client.execute(`TRUNCATE ${KS}.t`);
+    pool = new Piscina({ filename: join(__dirname, 'fixtures', 'piscina-task.cjs'), minThreads: 2, maxThreads: 2, execArgv: ['--conditions=source'] });
+  });
+
+  afterAll(async () => {
+    await pool?.destroy();
+    await client?.shutdown();
+  });
+
+  it('writes and reads through the owner\'s shard workers from several pool threads', async () => {
+    const handle = await client.createHandle();
+    const tasks = Array.from({ length: 8 }, (_, i) => pool.run({ handle, keyspace: KS, from: i * 500, count: 500 }));
+    const results = (await Promise.all(tasks)) as Array<{ inserted: number; readBack: number; mismatches: number; threadId: number }>;
+    expect(results.reduce((a, r) => a + r.inserted, 0)).toBe(4000);
+    expect(results.reduce((a, r) => a + r.readBack, 0)).toBe(4000);
+    expect(results.every((r) => r.mismatches === 0)).toBe(true);
+    // The pool's threads did the work, not this one.
+    expect(new Set(results.map((r) => r.threadId)).size).toBeGreaterThanOrEqual(1);
+    expect(results.every((r) => r.threadId !== 0)).toBe(true);
+    // And the owner sees every row.
+    const count = await client.execute(`SELECT count(*) FROM ${KS}.t`);
+    expect(Number(count.first()!['count'])).toBe(4000);
+  });
+
+  it('rejects a value that is not a handle with a typed error', () => {
+    expect(() => Client.fromHandle({} as never)).toThrow(/createHandle/);
+  });
+});
