@@ -9,18 +9,18 @@
  * doorbells rung once per burst of socket reads (a microtask after the reads of one I/O turn).
  */
 import { workerData, parentPort } from 'node:worker_threads';
-import {
-  Doorbell,
-  FailureKind,
-  FAILURE_HEADER_SIZE,
-  RecordKind,
-  REQUEST_HEADER_SIZE,
-  RESPONSE_HEADER_SIZE,
-  RingConsumer,
-  RingProducer,
-  TARGET_ANY,
-  type CqlEvent,
-} from '@shardcql/core';
+import * as core from '@shardcql/core';
+import { Doorbell, RingConsumer, RingProducer, type CqlEvent } from '@shardcql/core';
+
+// Read once: through the package index every access would be a getter call (CommonJS re-exports).
+const KIND_REQUEST = core.RecordKind.REQUEST;
+const KIND_RESPONSE = core.RecordKind.RESPONSE;
+const KIND_FAILURE = core.RecordKind.FAILURE;
+const REQUEST_HEADER_SIZE = core.REQUEST_HEADER_SIZE;
+const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
+const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
+const TARGET_ANY = core.TARGET_ANY;
+const FailureKind = core.FailureKind;
 import { Connection, type ConnectionListener, type ConnectionOptions } from './connection';
 import {
   serializeError,
@@ -149,7 +149,7 @@ class ShardWorker implements ConnectionListener {
       let got = 0;
       while (ring.next()) {
         got++;
-        if (ring.kind === RecordKind.REQUEST) this.dispatch(r, ring.u8, ring.offset, ring.length);
+        if (ring.kind === KIND_REQUEST) this.dispatch(r, ring.u8, ring.offset, ring.length);
       }
       if (got > 0) {
         ring.release();
@@ -226,7 +226,7 @@ class ShardWorker implements ConnectionListener {
     const requestId = tag % TAG_SPLIT;
     const len = end - start;
     if (r.overflow.length === 0) {
-      const off = r.responses.reserve(RecordKind.RESPONSE, RESPONSE_HEADER_SIZE + len);
+      const off = r.responses.reserve(KIND_RESPONSE, RESPONSE_HEADER_SIZE + len);
       if (off >= 0) {
         const u8 = r.responses.u8;
         writeU32(u8, off, requestId);
@@ -246,7 +246,7 @@ class ShardWorker implements ConnectionListener {
     rec[6] = 0xff;
     rec[7] = 0xff;
     rec.set(body.subarray(start, end), RESPONSE_HEADER_SIZE);
-    this.queueOverflow(r, RecordKind.RESPONSE, rec);
+    this.queueOverflow(r, KIND_RESPONSE, rec);
   }
 
   onFailure(tag: number, kind: number, message: string): void {
@@ -274,7 +274,7 @@ class ShardWorker implements ConnectionListener {
     const requestId = tag % TAG_SPLIT;
     const msg = textEncoder.encode(message);
     if (r.overflow.length === 0) {
-      const off = r.responses.reserve(RecordKind.FAILURE, FAILURE_HEADER_SIZE + msg.length);
+      const off = r.responses.reserve(KIND_FAILURE, FAILURE_HEADER_SIZE + msg.length);
       if (off >= 0) {
         const u8 = r.responses.u8;
         writeU32(u8, off, requestId);
@@ -293,7 +293,7 @@ class ShardWorker implements ConnectionListener {
     rec[6] = target & 0xff;
     rec[7] = (target >>> 8) & 0xff;
     rec.set(msg, FAILURE_HEADER_SIZE);
-    this.queueOverflow(r, RecordKind.FAILURE, rec);
+    this.queueOverflow(r, KIND_FAILURE, rec);
   }
 
   private markDirty(r: Requester): void {

@@ -7,21 +7,29 @@
  * wake-up. Answers are drained in batches when this thread's doorbell rings (Atomics.waitAsync: the
  * thread's event loop never blocks).
  */
+import * as core from '@shardcql/core';
 import {
   Doorbell,
   DriverError,
-  FailureKind,
-  FAILURE_HEADER_SIZE,
   NoHostAvailableError,
   OperationTimedOutError,
   BusyConnectionError,
-  RecordKind,
-  REQUEST_HEADER_SIZE,
-  RESPONSE_HEADER_SIZE,
   RingConsumer,
   RingProducer,
   createRingBuffer,
 } from '@shardcql/core';
+
+// Read once: through the package index every access would be a getter call (CommonJS re-exports).
+const KIND_REQUEST = core.RecordKind.REQUEST;
+const KIND_RESPONSE = core.RecordKind.RESPONSE;
+const KIND_FAILURE = core.RecordKind.FAILURE;
+const REQUEST_HEADER_SIZE = core.REQUEST_HEADER_SIZE;
+const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
+const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
+const FailureKind = core.FailureKind;
+const OPCODE_RESULT = 0x08;
+/** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
+const VOID_BODY = Buffer.from([0, 0, 0, 1]);
 import { RequestSlots, type Settle } from './request-slots';
 import { ResponseFrame } from './engine';
 
@@ -86,6 +94,8 @@ export class RingRequester {
    * (ref'd only then) does, or a thread whose only work is awaiting an answer would exit under it.
    */
   private readonly keepAlive: NodeJS.Timeout;
+  /** Shared VOID answers by host index + 1 (see settle). */
+  private readonly voidFrames: ResponseFrame[] = [];
   private captured: Settle | null = null;
   private capturedReject: Settle | null = null;
 
@@ -150,7 +160,7 @@ export class RingRequester {
       if (this.slots.inFlight === 0) this.keepAlive.unref();
       return promise;
     }
-    const off = link.backlog.length === 0 ? link.producer.reserve(RecordKind.REQUEST, size) : -1;
+    const off = link.backlog.length === 0 ? link.producer.reserve(KIND_REQUEST, size) : -1;
     if (off >= 0) {
       writeRequest(link.producer.u8, off, id, target, opcode, flags, timeoutMs, body, bodyLength);
       link.producer.publish();
@@ -191,7 +201,7 @@ export class RingRequester {
       let n = 0;
       while (n < link.backlog.length) {
         const rec = link.backlog[n]!;
-        const off = link.producer.reserve(RecordKind.REQUEST, rec.length);
+        const off = link.producer.reserve(KIND_REQUEST, rec.length);
         if (off < 0) break;
         link.producer.u8.set(rec, off);
         n++;
@@ -251,13 +261,26 @@ export class RingRequester {
     const u8 = link.consumer.u8;
     const id = (u8[off]! | (u8[off + 1]! << 8) | (u8[off + 2]! << 16)) + u8[off + 3]! * 0x1000000;
     if (!this.slots.has(id)) return; // already failed locally (worker crash); the late answer is dropped
-    if (kind === RecordKind.RESPONSE) {
+    if (kind === KIND_RESPONSE) {
       const bodyLen = len - RESPONSE_HEADER_SIZE;
+      // A VOID result (every write) is the same 4 bytes each time: answer with a shared, read-only frame
+      // per host instead of a copy, the commonest answer costs no allocation beyond the caller's promise.
+      if (bodyLen === 4 && u8[off + 4] === OPCODE_RESULT && u8[off + 5] === 0 && u8[off + 8] === 0 && u8[off + 9] === 0 && u8[off + 10] === 0 && u8[off + 11] === 1) {
+        const t = this.targets[id]!;
+        const host = t < this.targetHost.length ? this.targetHost[t]! : -1;
+        let frame = this.voidFrames[host + 1];
+        if (frame === undefined) {
+          frame = new ResponseFrame(OPCODE_RESULT, 0, VOID_BODY, host);
+          this.voidFrames[host + 1] = frame;
+        }
+        this.slots.resolve(id, frame);
+        return;
+      }
       const body = Buffer.allocUnsafe(bodyLen);
       link.consumerBuf.copy(body, 0, off + RESPONSE_HEADER_SIZE, off + len);
       const target = this.targets[id]!;
       this.slots.resolve(id, new ResponseFrame(u8[off + 4]!, u8[off + 5]!, body, target < this.targetHost.length ? this.targetHost[target]! : -1));
-    } else if (kind === RecordKind.FAILURE) {
+    } else if (kind === KIND_FAILURE) {
       const failure = u8[off + 4]!;
       const message = textDecoder.decode(u8.subarray(off + FAILURE_HEADER_SIZE, off + len));
       this.slots.reject(id, this.failureError(failure, message, this.targets[id]!, this.timeouts[id]!));
