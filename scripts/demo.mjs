@@ -10,10 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as db from './db.mjs';
 
-// The client the demo drives, written against the `cassandra-driver` API (execute with prepare, batch,
-// paging). shardcql's facade `@shardcql/client` is a drop-in for it: switch this one constant when the
-// facade can run the demo.
-const CLIENT_MODULE = 'cassandra-driver';
+// The client the demo drives: shardcql's facade, written exactly as a `cassandra-driver` program (execute
+// with prepare, batch, paging). Set SHARDCQL_DEMO_CLIENT=cassandra-driver to run the same code on DataStax's.
+const CLIENT_MODULE = process.env.SHARDCQL_DEMO_CLIENT || '@shardcql/client';
 
 const KEYSPACE = 'shardcql_demo';
 const say = (msg) => process.stdout.write(`demo: ${msg}\n`);
