@@ -223,6 +223,9 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (sc && sc.workers !== undefined && (!Number.isInteger(sc.workers) || sc.workers < 1)) {
     throw new TypeError('shardcql.workers must be an integer >= 1');
   }
+  if (sc && sc.compression !== undefined && sc.compression !== 'none' && sc.compression !== 'lz4' && sc.compression !== 'snappy') {
+    throw new TypeError(`shardcql.compression must be 'lz4', 'snappy' or 'none', obtained: ${String(sc.compression)}`);
+  }
   return options;
 }
 
