@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// npm run bench:setup [-- --only a,b] [--force]: builds or installs every benchmark peer from its
+// registry (Go module proxy, crates.io, npm, PyPI) at the versions pinned in its manifest, skipping
+// those already built, and goes on with the others when one fails. Exit code 1 if any failed.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PEERS_DIR = dirname(fileURLToPath(import.meta.url));
+const BENCH = resolve(PEERS_DIR, '..');
+const BIN = join(BENCH, '.bin');
+const VENV = join(BENCH, '.venv');
+
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? new Set(args[onlyAt + 1].split(',')) : null;
+
+/** Newest mtime of the files under the given paths (recursively), ignoring build output. */
+function newest(...paths) {
+  let t = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const s = statSync(p);
+    if (s.isDirectory()) {
+      for (const e of readdirSync(p)) {
+        if (e === 'node_modules' || e === 'target' || e.startsWith('.')) continue;
+        t = Math.max(t, newest(join(p, e)));
+      }
+    } else t = Math.max(t, s.mtimeMs);
+  }
+  return t;
+}
+
+const upToDate = (out, ...srcs) => !force && existsSync(out) && statSync(out).mtimeMs >= newest(...srcs);
+
+function run(cmd, argv, opts = {}) {
+  console.log(`  $ ${cmd} ${argv.join(' ')}${opts.cwd ? `   (in ${opts.cwd})` : ''}`);
+  execFileSync(cmd, argv, { stdio: 'inherit', ...opts });
+}
+
+function goPeer(name) {
+  const dir = join(PEERS_DIR, name);
+  const out = join(BIN, `peer-${name}`);
+  if (upToDate(out, dir, join(PEERS_DIR, 'gocommon'))) return `up to date (${out})`;
+  // -mod=readonly: go.mod/go.sum are committed and must already list every module (no silent upgrades).
+  run('go', ['build', '-mod=readonly', '-trimpath', '-o', out, '.'], { cwd: dir });
+  return `built ${out}`;
+}
+
+const steps = {
+  'cql-stub'() {
+    const out = join(BIN, 'cql-stub');
+    if (upToDate(out, join(BENCH, 'stub'))) return `up to date (${out})`;
+    run('go', ['build', '-o', out, '.'], { cwd: join(BENCH, 'stub') });
+    return `built ${out}`;
+  },
+  gocql: () => goPeer('gocql'),
+  'scylla-go-driver': () => goPeer('scylla-go-driver'),
+  'scylla-rust'() {
+    const dir = join(PEERS_DIR, 'scylla-rust');
+    const out = join(BIN, 'peer-scylla-rust');
+    if (upToDate(out, dir)) return `up to date (${out})`;
+    const target = join(BIN, 'cargo-target');
+    // --locked: Cargo.lock is committed; release build (first build takes several minutes on 2 cores).
+    run('cargo', ['build', '--release', '--locked'], { cwd: dir, env: { ...process.env, CARGO_TARGET_DIR: target } });
+    copyFileSync(join(target, 'release', 'scylla-rust-peer'), out);
+    return `built ${out}`;
+  },
+  'scylladb-node'() {
+    const dir = join(PEERS_DIR, 'scylladb-node');
+    const want = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies['@scylladb/driver'];
+    const installed = join(dir, 'node_modules', '@scylladb', 'driver', 'package.json');
+    if (!force && existsSync(installed) && JSON.parse(readFileSync(installed, 'utf8')).version === want) {
+      return `up to date (@scylladb/driver ${want})`;
+    }
+    // Its own package.json + package-lock.json: installed apart from the root workspace.
+    if (existsSync(join(dir, 'package-lock.json'))) run('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund']);
+    else run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--workspaces=false']);
+    return `installed @scylladb/driver ${want}`;
+  },
+  python() {
+    const req = join(PEERS_DIR, 'python', 'requirements.txt');
+    const stamp = join(VENV, '.requirements');
+    const want = readFileSync(req, 'utf8');
+    if (!force && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return `up to date (${VENV})`;
+    if (!existsSync(join(VENV, 'bin', 'python'))) run('python3', ['-m', 'venv', VENV]);
+    run(join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', req]);
+    writeFileSync(stamp, want);
+    return `installed ${want.trim().split('\n').join(', ')} into ${VENV}`;
+  },
+};
+
+mkdirSync(BIN, { recursive: true });
+const results = [];
+for (const [name, step] of Object.entries(steps)) {
+  if (only && !only.has(name)) continue;
+  console.log(`== ${name}`);
+  const t0 = Date.now();
+  try {
+    const what = step();
+    results.push([name, 'ok', what, Date.now() - t0]);
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    console.error(`  ${name} FAILED: ${msg}`);
+    results.push([name, 'FAILED', msg, Date.now() - t0]);
+  }
+}
+console.log('\nbench:setup summary');
+for (const [name, status, what, ms] of results) console.log(`  ${name.padEnd(18)} ${status.padEnd(7)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${what}`);
+process.exit(results.some((r) => r[1] !== 'ok') ? 1 : 0);
