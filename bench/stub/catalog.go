@@ -6,6 +6,7 @@ package main
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -95,6 +96,27 @@ func (c *catalog) createKeyspace(name string, repl map[string]string) bool {
 	}
 	c.keyspaces[name] = &keyspace{name: name, replication: repl, tables: map[string]*table{}}
 	return true
+}
+
+// replicationFactor of keyspace ks: SimpleStrategy's replication_factor, else the largest per-DC
+// factor (every simulated node is in datacenter1); 1 when unknown.
+func (c *catalog) replicationFactor(ks string) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	k := c.keyspaces[ks]
+	if k == nil {
+		return 1
+	}
+	rf := 0
+	for name, v := range k.replication {
+		if name == "class" {
+			continue
+		}
+		if n, err := strconv.Atoi(v); err == nil && n > rf {
+			rf = n
+		}
+	}
+	return max(rf, 1)
 }
 
 func (c *catalog) dropKeyspace(name string) bool {

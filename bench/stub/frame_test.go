@@ -92,7 +92,7 @@ func TestCreateTableParse(t *testing.T) {
 // pipe runs a conn over an in-memory pipe and returns the client side.
 func pipe(t *testing.T, opts options) net.Conn {
 	a, b := net.Pipe()
-	s := newServer(opts, net.IPv4(127, 0, 0, 1), 9042)
+	s := testServer(opts)
 	c := &conn{s: s, nc: b, prep: map[string]*prepared{}}
 	go c.run()
 	t.Cleanup(func() { a.Close() })
@@ -230,7 +230,7 @@ func TestV5Framing(t *testing.T) {
 func TestV5LargeEnvelopeSplit(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
-	c := &conn{s: newServer(options{tokens: 1, v5: true}, net.IPv4(127, 0, 0, 1), 9042), nc: b, version: 5, framed: true}
+	c := &conn{s: testServer(options{tokens: 1, v5: true}), nc: b, version: 5, framed: true}
 	c.writeResult(1, voidBody)
 	big := bytes.Repeat([]byte{7}, 300000)
 	c.writeResult(2, big)

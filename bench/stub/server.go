@@ -26,19 +26,26 @@ type options struct {
 type server struct {
 	opts      options
 	cat       *catalog
-	prep      preparedCache
+	prep      *preparedCache
 	localBody []byte
 	connSeq   atomic.Uint64
 	supported []byte // SUPPORTED body without the per-connection SCYLLA_SHARD entry
+	cl        *cluster
+	node      int // this server's index in cl.nodes
+	peersBody []byte
+	peers2    []byte
 }
 
-func newServer(opts options, ip net.IP, port int) *server {
-	s := &server{opts: opts, cat: newCatalog(), prep: preparedCache{m: map[string]*prepared{}}}
+// newServer is node `node` of cl; the nodes of one process share the catalog and the prepared cache.
+func newServer(opts options, cl *cluster, node, port int, cat *catalog, prep *preparedCache) *server {
+	s := &server{opts: opts, cat: cat, prep: prep, cl: cl, node: node}
 	nv := "4"
 	if opts.v5 {
 		nv = "5"
 	}
-	s.localBody = localRowsBody(ip, port, nv, ringTokens(opts.tokens))
+	me := cl.nodes[node]
+	s.localBody = localRowsBody(me.ip, port, nv, me.tokens, me.hostID)
+	s.peersBody, s.peers2 = peersBodies(cl, node, port)
 	return s
 }
 
@@ -63,7 +70,8 @@ func (s *server) supportedBody(shard int) []byte {
 			kv{"SCYLLA_NR_SHARDS", []string{strconv.Itoa(s.opts.shards)}},
 			kv{"SCYLLA_PARTITIONER", []string{"org.apache.cassandra.dht.Murmur3Partitioner"}},
 			kv{"SCYLLA_SHARDING_ALGORITHM", []string{"biased-token-round-robin"}},
-			kv{"SCYLLA_SHARDING_IGNORE_MSB", []string{"12"}})
+			kv{"SCYLLA_SHARDING_IGNORE_MSB", []string{"12"}},
+			kv{"SCYLLA_LWT_ADD_METADATA_MARK", []string{"LWT_OPTIMIZATION_META_BIT_MASK=" + strconv.Itoa(lwtMask)}})
 		if s.opts.shardAwarePort > 0 {
 			entries = append(entries, kv{"SCYLLA_SHARD_AWARE_PORT", []string{strconv.Itoa(s.opts.shardAwarePort)}})
 		}
@@ -100,7 +108,11 @@ func (s *server) serve(l net.Listener, shardAware bool) error {
 			}
 		}
 		c := &conn{s: s, nc: nc, shard: shard, prep: map[string]*prepared{}}
-		go c.run()
+		s.cl.nodes[s.node].shards[shard].conns.Add(1)
+		go func() {
+			c.run()
+			s.cl.nodes[s.node].shards[shard].conns.Add(-1)
+		}()
 	}
 }
 
@@ -111,6 +123,7 @@ type conn struct {
 	version  byte // 0 until the first envelope fixes it
 	framed   bool // v5 framing is on (after READY)
 	keyspace string
+	lwtMark  bool                 // STARTUP echoed SCYLLA_LWT_ADD_METADATA_MARK
 	prep     map[string]*prepared // per-connection cache of the shared prepared map: no lock per EXECUTE
 
 	in        []byte
@@ -359,6 +372,8 @@ func (c *conn) envelope(h envelopeHeader, body []byte) error {
 			c.writeError(h.stream, errProtocol, "unsupported compression "+comp, nil)
 			return nil
 		}
+		_, c.lwtMark = opts["SCYLLA_LWT_ADD_METADATA_MARK"]
+		c.lwtMark = c.lwtMark && c.s.opts.shards > 0
 		st := c.begin(h.stream, opReady)
 		c.end(st)
 		if c.version >= 5 {
@@ -424,9 +439,14 @@ func (c *conn) prepareMsg(stream int16, r *reader) {
 		c.s.prep.put(p)
 	}
 	c.prep[string(p.id)] = p
-	if c.version >= 5 {
+	switch {
+	case c.version >= 5 && p.lwt && c.lwtMark:
+		c.writeResult(stream, p.lwt5)
+	case c.version >= 5:
 		c.writeResult(stream, p.body5)
-	} else {
+	case p.lwt && c.lwtMark:
+		c.writeResult(stream, p.lwt4)
+	default:
 		c.writeResult(stream, p.body4)
 	}
 }
@@ -452,10 +472,6 @@ func (c *conn) execute(stream int16, r *reader) {
 		c.writeError(stream, errUnprepared, "Prepared query with ID "+fmt.Sprintf("%x", id)+" not found", appendShortBytes(nil, id))
 		return
 	}
-	if p.kind != stmtSelect {
-		c.writeResult(stream, voidBody)
-		return
-	}
 	r.u16() // consistency
 	var flags uint32
 	if c.version >= 5 {
@@ -478,6 +494,13 @@ func (c *conn) execute(stream int16, r *reader) {
 	}
 	if r.bad {
 		c.writeError(stream, errProtocol, "malformed EXECUTE", nil)
+		return
+	}
+	if p.pkSingle && key != nil {
+		c.s.cl.count(c.s.node, c.shard, key, p.rf, p.lwt)
+	}
+	if p.kind != stmtSelect {
+		c.writeResult(stream, voidBody)
 		return
 	}
 	st := c.begin(stream, opResult)

@@ -33,7 +33,11 @@ type prepared struct {
 	kind         int
 	tbl          *table
 	bindCols     []column
-	pkBind       int // bind index holding the first partition-key column, -1 if none
+	pkBind       int    // bind index holding the first partition-key column, -1 if none
+	pkSingle     bool   // the partition key is that one column: its value is the routing key
+	rf           int    // replication factor of the table's keyspace (for the misrouted counters)
+	lwt          bool   // a conditional statement (IF ...): a lightweight transaction
+	lwt4, lwt5   []byte // body4/body5 with the LWT bit in the bind metadata flags
 	resultCols   []column
 	resultPos    []int  // each result column's position in its table (-1 if none)
 	resultMeta   []byte // full rows <metadata> for EXECUTE responses
@@ -75,6 +79,7 @@ var (
 	reReplPair    = regexp.MustCompile(`'([^']*)'\s*:\s*'?([^',}]*)'?`)
 	reWhereEq     = regexp.MustCompile(`(?i)(keyspace_name|table_name)\s*=\s*'([^']*)'`)
 	reFirstWord   = regexp.MustCompile(`^\s*(\w+)`)
+	reLwt         = regexp.MustCompile(`(?is)\bif\s+(not\s+exists\b|exists\b|("[^"]+"|\w+)\s*(=|!=|<|>|\bin\b))`)
 )
 
 var cqlVerbs = map[string]bool{
@@ -127,6 +132,11 @@ func (s *server) query(q, sessionKs string) queryResult {
 	switch strings.ToLower(m[1]) {
 	case "select":
 		return s.selectQuery(q, sessionKs)
+	case "truncate":
+		if strings.Contains(strings.ToLower(q), "simulator.misrouted") {
+			s.cl.resetCounters()
+		}
+		return okResult(voidBody)
 	case "use":
 		u := reUse.FindStringSubmatch(q)
 		if u == nil {
@@ -264,13 +274,15 @@ func (s *server) selectQuery(q, sessionKs string) queryResult {
 	case "system.local":
 		return okResult(s.localBody)
 	case "system.peers":
-		return okResult(emptyRowsBody("system", "peers", peersCols))
+		return okResult(s.peersBody)
 	case "system.peers_v2":
 		if s.opts.shards > 0 {
 			// ScyllaDB has no peers_v2: drivers fall back to system.peers on this error.
 			return errResult(errInvalid, "unconfigured table peers_v2")
 		}
-		return okResult(emptyRowsBody("system", "peers_v2", peersV2Cols))
+		return okResult(s.peers2)
+	case "simulator.misrouted":
+		return okResult(s.cl.misroutedBody())
 	case "system_schema.keyspaces":
 		return okResult(s.cat.keyspacesBody(filter("keyspace_name")))
 	case "system_schema.tables":
@@ -308,6 +320,7 @@ func (s *server) prepare(q, sessionKs string) (*prepared, queryResult) {
 			}
 		}
 		p.kind = stmtInsert
+		p.lwt = reLwt.MatchString(q[len(m[0]):])
 	case reSelect.MatchString(q):
 		m := reSelect.FindStringSubmatch(q)
 		ks, t = qualify(m[2], m[3], sessionKs)
@@ -336,10 +349,12 @@ func (s *server) prepare(q, sessionKs string) (*prepared, queryResult) {
 		m := reUpdate.FindStringSubmatch(q)
 		ks, t = qualify(m[1], m[2], sessionKs)
 		bindNames = bindColumns(q[len(m[0]):])
+		p.lwt = reLwt.MatchString(q)
 	case reDelete.MatchString(q):
 		m := reDelete.FindStringSubmatch(q)
 		ks, t = qualify(m[1], m[2], sessionKs)
 		bindNames = bindColumns(q[len(m[0]):])
+		p.lwt = reLwt.MatchString(q)
 	default:
 		if m := reFirstWord.FindStringSubmatch(q); m == nil || !cqlVerbs[strings.ToLower(m[1])] {
 			return nil, errResult(errSyntax, "line 1:0 no viable alternative at input '"+firstToken(q)+"'")
@@ -385,7 +400,9 @@ func (s *server) prepare(q, sessionKs string) (*prepared, queryResult) {
 	}
 	if len(pkIdx) > 0 {
 		p.pkBind = pkIdx[0]
+		p.pkSingle = len(pkIdx) == 1
 	}
+	p.rf = s.cat.replicationFactor(ks)
 	rsum := md5.Sum(append([]byte("result"), p.id...))
 	p.resultMetaID = rsum[:]
 	if p.kind == stmtSelect {
@@ -410,9 +427,17 @@ func (s *server) prepare(q, sessionKs string) (*prepared, queryResult) {
 	}
 	b := appendI32(nil, 4)
 	b = appendShortBytes(b, p.id)
+	off4 := len(b)
 	p.body4 = append(append(append([]byte{}, b...), meta...), p.resultMeta...)
 	b = appendShortBytes(b, p.resultMetaID)
+	off5 := len(b)
 	p.body5 = append(append(b, meta...), p.resultMeta...)
+	if p.lwt {
+		// ScyllaDB's LWT mark (protocol-extensions.md "LWT prepared statements metadata mark"): the
+		// mask bit in the bind metadata flags, for connections that echoed the key in STARTUP.
+		p.lwt4 = orFlags(p.body4, off4, lwtMask)
+		p.lwt5 = orFlags(p.body5, off5, lwtMask)
+	}
 	return p, okResult(nil)
 }
 
@@ -424,5 +449,16 @@ func bindColumns(s string) []string {
 	if reLimitBind.MatchString(s) {
 		out = append(out, "[limit]")
 	}
+	return out
+}
+
+// lwtMask is the LWT_OPTIMIZATION_META_BIT_MASK value ScyllaDB announces.
+const lwtMask = 0x80000000
+
+func orFlags(body []byte, off int, mask uint32) []byte {
+	out := append([]byte{}, body...)
+	f := uint32(out[off])<<24 | uint32(out[off+1])<<16 | uint32(out[off+2])<<8 | uint32(out[off+3])
+	f |= mask
+	out[off], out[off+1], out[off+2], out[off+3] = byte(f>>24), byte(f>>16), byte(f>>8), byte(f)
 	return out
 }

@@ -100,7 +100,7 @@ func appendRows(b []byte, ks, tbl string, cols []column, rows [][][]byte) []byte
 }
 
 // localRowsBody builds the RESULT body for system.local once at start-up.
-func localRowsBody(ip net.IP, port int, nativeVersion string, tokens []string) []byte {
+func localRowsBody(ip net.IP, port int, nativeVersion string, tokens []string, id []byte) []byte {
 	ip4 := ip.To4()
 	addr := []byte(ip4)
 	if ip4 == nil {
@@ -108,7 +108,7 @@ func localRowsBody(ip net.IP, port int, nativeVersion string, tokens []string) [
 	}
 	row := [][]byte{
 		cellText("local"), cellText("COMPLETED"), addr, cellInt(7000), cellText("shardcql stub"),
-		cellText("3.4.7"), cellText("datacenter1"), hostID, addr, cellInt(7000), cellText(nativeVersion),
+		cellText("3.4.7"), cellText("datacenter1"), id, addr, cellInt(7000), cellText(nativeVersion),
 		cellText("org.apache.cassandra.dht.Murmur3Partitioner"), cellText("rack1"), cellText("5.0.0"),
 		addr, cellInt(int32(port)), schemaVersion, cellSetOfText(tokens),
 	}
@@ -174,3 +174,27 @@ func (c *catalog) columnsBody(onlyKs, onlyTable string) []byte {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func inetCell(ip net.IP) []byte {
+	if ip4 := ip.To4(); ip4 != nil {
+		return []byte(ip4)
+	}
+	return []byte(ip.To16())
+}
+
+// peersBodies builds system.peers and system.peers_v2 for node `self`: one row per other node, with
+// the tokens the cluster gave it (so a driver's ring is the simulator's ring).
+func peersBodies(cl *cluster, self, port int) ([]byte, []byte) {
+	var rows, rows2 [][][]byte
+	for i, n := range cl.nodes {
+		if i == self {
+			continue
+		}
+		a := inetCell(n.ip)
+		rows = append(rows, [][]byte{a, cellText("datacenter1"), n.hostID, a, cellText("rack1"), cellText("5.0.0"),
+			a, schemaVersion, cellSetOfText(n.tokens)})
+		rows2 = append(rows2, [][]byte{a, cellInt(7000), cellText("datacenter1"), n.hostID, a, cellInt(int32(port)),
+			a, cellInt(7000), cellText("rack1"), cellText("5.0.0"), schemaVersion, cellSetOfText(n.tokens)})
+	}
+	return appendRows(nil, "system", "peers", peersCols, rows), appendRows(nil, "system", "peers_v2", peersV2Cols, rows2)
+}

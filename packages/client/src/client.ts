@@ -39,6 +39,7 @@ import {
 import { createEngine } from './engine';
 import { RemoteEngine, isEngineHandle, type EngineHandle } from './engine/remote-engine';
 import type { Engine, EngineHost, EngineOptions, ResponseFrame } from './engine/engine';
+import type { ShardMetrics } from './metrics/shard-metrics';
 import { extend, toEngineOptions, type ClientOptions, type ResolvedClientOptions } from './client-options';
 import { DefaultExecutionOptions, type ExecutionOptions, type QueryOptions } from './execution-options';
 import { ProfileManager } from './execution-profile';
@@ -130,6 +131,8 @@ export class Client extends EventEmitter {
   private readonly token = new Int32Array(2);
   private readonly codec: CodecOptions;
   private readonly hintCache = new Map<string, DataType>();
+  /** `info.triedHosts` of requests answered by the first host tried, per address (read-only by convention). */
+  private readonly triedOnce = new Map<string, Record<string, Error | null>>();
 
   constructor(options: ClientOptions, engineFactory?: (o: EngineOptions) => Engine) {
     super();
@@ -178,7 +181,9 @@ export class Client extends EventEmitter {
     this.log('info', `Connecting to cluster using 'shardcql' version ${version}`);
     let engine: Engine | null = null;
     try {
-      engine = this.engineFactory(toEngineOptions(o));
+      // shardcql.metrics (default true): per-shard counters in the workers (metrics/shard-metrics.ts).
+      const eo: EngineOptions & { metrics?: boolean } = { ...toEngineOptions(o), metrics: (o.shardcql as { metrics?: boolean } | undefined)?.metrics !== false };
+      engine = this.engineFactory(eo);
       this.engine = engine;
       this.listenTo(engine);
       await engine.connect();
@@ -585,8 +590,15 @@ export class Client extends EventEmitter {
       }
       const address = this.addressOf(frame.hostIndex);
       if (frame.opcode !== OP_ERROR) {
-        if (triedHosts === null) triedHosts = {};
-        if (!(address in triedHosts)) triedHosts[address] = null;
+        if (triedHosts === null) {
+          // First try succeeded (the common case): one shared { [address]: null } per host, not a new dictionary.
+          let shared = this.triedOnce.get(address);
+          if (shared === undefined) {
+            shared = { [address]: null };
+            this.triedOnce.set(address, shared);
+          }
+          triedHosts = shared;
+        } else if (!(address in triedHosts)) triedHosts[address] = null;
         return this.toResultSet(frame, address, triedHosts, consistency, kind, query, info, values, types, names, eo);
       }
       const body = frame.body;
@@ -772,6 +784,19 @@ export class Client extends EventEmitter {
     consistency: number, kind: number, query: string, info: PreparedInfo | null, values: readonly unknown[] | null,
     types: readonly (DataType | null)[] | null, names: readonly string[] | null, eo: DefaultExecutionOptions): ResultSet | Promise<ResultSet> {
     const body = frame.body;
+    if (frame.flags === 0 && frame.opcode === OP_RESULT && body.length === 4 && body[3] === 1 && body[2] === 0 && body[1] === 0 && body[0] === 0) {
+      // VOID (every write) without tracing, warnings or payload: nothing to decode.
+      return new ResultSet(undefined, null, null, {
+        queriedHost: address,
+        triedHosts,
+        speculativeExecutions: 0,
+        achievedConsistency: consistency,
+        traceId: null,
+        warnings: null,
+        customPayload: null,
+        isSchemaInAgreement: true,
+      });
+    }
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     if (frame.opcode !== OP_RESULT) throw new DriverInternalError(`Unexpected response opcode 0x${frame.opcode.toString(16)}`);
     const known = kind === KIND_EXECUTE && info !== null ? info.resultMetadata : null;
@@ -1055,6 +1080,16 @@ export class Client extends EventEmitter {
   }
 
   /** @internal */
+  /**
+   * shardcql only: one plain object per connection, i.e. per (host, shard, worker), read from the shard
+   * workers' shared counters without a message (see metrics/shard-metrics.ts). Empty before connect(),
+   * with `shardcql: { metrics: false }`, and in a client made from a handle.
+   */
+  getShardMetrics(): ShardMetrics[] {
+    const e = this.engine as (Engine & { getShardMetrics?: () => ShardMetrics[] }) | null;
+    return e !== null && typeof e.getShardMetrics === 'function' ? e.getShardMetrics() : [];
+  }
+
   getEngine(): Engine | null {
     return this.engine;
   }

@@ -3,3 +3,4 @@ export * from './protocol';
 export { startShardWorker } from './worker-script';
 export { TAG_SPLIT, MAX_REQUESTERS } from './tag';
 export * from './connection';
+export * from './metrics';

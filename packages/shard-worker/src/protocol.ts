@@ -28,6 +28,11 @@ export interface WorkerConnectionOptions {
   /** First reconnection delay; doubles up to maxReconnectDelayMs. */
   reconnectDelayMs: number;
   maxReconnectDelayMs: number;
+  /**
+   * The engine's per-shard metrics buffer (metrics/layout.ts); the worker writes the slots of the
+   * connections it owns. Absent or null: no counting (`shardcql.metrics: false`).
+   */
+  metrics?: SharedArrayBuffer | null;
 }
 
 /** A requester's ring pair (requests in, answers out) and the doorbell the requester sleeps on. */

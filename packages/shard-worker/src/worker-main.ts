@@ -33,6 +33,23 @@ import {
   type WorkerInit,
 } from './protocol';
 import { TAG_SPLIT } from './tag';
+import { WorkerMetrics, type ConnectionMetrics } from './metrics/connection-metrics';
+import * as layout from './metrics/layout';
+// Read once: module exports compiled to CommonJS may be getters, too slow for the per-request path.
+const C_BUSY = layout.C_BUSY;
+const C_NO_CONNECTION = layout.C_NO_CONNECTION;
+const C_SHARD = layout.C_SHARD;
+const C_STATE = layout.C_STATE;
+const C_WORKER = layout.C_WORKER;
+const W_DRAINS = layout.W_DRAINS;
+const W_MAX_BATCH = layout.W_MAX_BATCH;
+const W_NO_CONNECTION = layout.W_NO_CONNECTION;
+const W_RECORDS = layout.W_RECORDS;
+
+/** Metrics slot states (layout.ts C_STATE). */
+const SLOT_UP = 1;
+const SLOT_DOWN = 2;
+const SLOT_CLOSED = 3;
 
 
 const textEncoder = new TextEncoder();
@@ -63,6 +80,8 @@ class ConnectionSlot {
   reconnectDelay = 0;
   timer: NodeJS.Timeout | null = null;
   closing = false;
+  /** Kept across reconnections: the (host, shard) series continues. */
+  metrics: ConnectionMetrics | null = null;
   constructor(readonly spec: ConnectionSpec) {}
 }
 
@@ -79,6 +98,7 @@ class ShardWorker implements ConnectionListener {
   private stopping = false;
   private loopScheduled = false;
   private sleeping = false;
+  private metrics: WorkerMetrics | null = null;
 
   constructor(private readonly init: WorkerInit, private readonly port: NonNullable<typeof parentPort>) {
     this.bell = new Doorbell(init.requestBell);
@@ -156,6 +176,14 @@ class ShardWorker implements ConnectionListener {
         n += got;
       }
     }
+    const wm = this.metrics;
+    if (wm !== null && n > 0) {
+      // Ring occupancy, sampled once per drain: how many records waited (mean and high-water mark).
+      const w = wm.w;
+      w[W_DRAINS]++;
+      w[W_RECORDS] += n;
+      if (n > w[W_MAX_BATCH]!) w[W_MAX_BATCH] = n;
+    }
     // flush() is a no-op on a connection with nothing queued; a worker owns a handful of connections.
     if (n > 0) {
       const list = this.slotList;
@@ -184,12 +212,33 @@ class ShardWorker implements ConnectionListener {
     }
     const conn = this.pick(target);
     if (conn === null) {
+      if (this.metrics !== null) this.countNoConnection(target);
       this.fail(tag, FailureKind.NO_CONNECTION, target, `no open connection for target ${target}`);
       return;
     }
     if (!conn.send(tag, opcode, flags, u8, off + REQUEST_HEADER_SIZE, off + len, timeoutMs)) {
+      if (conn.metrics !== null) conn.metrics.c[C_BUSY]++;
       this.fail(tag, FailureKind.BUSY, target, 'all stream ids of the connection are in use');
       return;
+    }
+  }
+
+  private countNoConnection(target: number): void {
+    const s = target !== TARGET_ANY ? this.slots.get(target) : undefined;
+    if (s !== undefined && s.metrics !== null) s.metrics.c[C_NO_CONNECTION]++;
+    else this.metrics!.w[W_NO_CONNECTION]++;
+  }
+
+  /** Marks a slot up (with the shard the server says it serves) or down in the metrics buffer. */
+  private markSlot(s: ConnectionSlot, state: number): void {
+    const m = s.metrics;
+    if (m === null) return;
+    m.c[C_STATE] = state;
+    m.c[C_WORKER] = this.init.workerIndex;
+    if (state === SLOT_UP && s.conn !== null) {
+      // ScyllaDB names the connection's shard in SUPPORTED (protocol-extensions.md); Cassandra: shard 0.
+      const shard = Number(s.conn.supported['SCYLLA_SHARD']?.[0] ?? 0);
+      m.c[C_SHARD] = Number.isFinite(shard) ? shard : 0;
     }
   }
 
@@ -262,6 +311,7 @@ class ShardWorker implements ConnectionListener {
       if (s.conn === conn) {
         s.up = false;
         s.conn = null;
+        this.markSlot(s, SLOT_DOWN);
         this.post({ type: 'connection-state', conn: s.spec.conn, up: false, error: error === null ? null : serializeError(error) });
         if (!this.stopping && !s.closing) this.scheduleReconnect(s);
       }
@@ -378,6 +428,7 @@ class ShardWorker implements ConnectionListener {
           if (slot.timer !== null) clearTimeout(slot.timer);
           slot.timer = null;
           slot.up = false;
+          this.markSlot(slot, SLOT_CLOSED);
           const conn = slot.conn;
           slot.conn = null;
           this.slots.delete(c);
@@ -411,6 +462,7 @@ class ShardWorker implements ConnectionListener {
 
   private connectionOptions(spec: ConnectionSpec): ConnectionOptions {
     const o = this.options!;
+    const slot = this.slots.get(spec.conn);
     return {
       host: spec.host,
       port: spec.port,
@@ -424,6 +476,7 @@ class ShardWorker implements ConnectionListener {
       startupOptions: o.startupOptions,
       coalescingThreshold: o.coalescingThreshold,
       localPort: spec.localPort,
+      metrics: slot !== undefined ? slot.metrics : null,
       tcpNoDelay: true,
       keepAlive: true,
     };
@@ -432,11 +485,14 @@ class ShardWorker implements ConnectionListener {
   private async connectAll(id: number, specs: ConnectionSpec[], options: WorkerConnectionOptions): Promise<void> {
     this.options = options;
     if (this.keyspace === null) this.keyspace = options.keyspace;
+    const sab = options.metrics ?? null;
+    if (sab !== null && (this.metrics === null || this.metrics.sab !== sab)) this.metrics = new WorkerMetrics(sab, this.init.workerIndex);
     const results = await Promise.all(
       specs.map(async (spec) => {
         let slot = this.slots.get(spec.conn);
         if (slot === undefined) {
           slot = new ConnectionSlot(spec);
+          if (this.metrics !== null) slot.metrics = this.metrics.connection(spec.conn);
           this.slots.set(spec.conn, slot);
           this.slotList.push(slot);
         }
@@ -445,6 +501,7 @@ class ShardWorker implements ConnectionListener {
           slot.conn = conn;
           slot.up = true;
           slot.reconnectDelay = 0;
+          this.markSlot(slot, SLOT_UP);
           return { conn: spec.conn, ok: true, protocolVersion: conn.protocolVersion, supported: conn.supported, error: null };
         } catch (e) {
           if (!this.stopping) this.scheduleReconnect(slot);
@@ -475,6 +532,7 @@ class ShardWorker implements ConnectionListener {
           s.conn = conn;
           s.up = true;
           s.reconnectDelay = 0;
+          this.markSlot(s, SLOT_UP);
           this.post({ type: 'connection-state', conn: s.spec.conn, up: true, error: null });
         },
         (e: unknown) => {

@@ -32,13 +32,15 @@ import {
   type CqlEvent,
   type ReplicaPlans,
   type ReplicationStrategy,
+  type Sharder,
 } from '@shardcql/core';
 import type { ConnectResult, ConnectionSpec, FromWorker, WorkerConnectionOptions, SerializedError, RequesterRings } from '@shardcql/shard-worker';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
 import type { EngineHandle } from './remote-engine';
-import { MAX_REQUESTERS } from '@shardcql/shard-worker';
+import { MAX_REQUESTERS, createMetricsBuffer } from '@shardcql/shard-worker';
+import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
 import {
   RefreshScheduler,
   RoutingTable,
@@ -53,8 +55,17 @@ import {
   PEERS_V2_QUERY,
   REFRESH_KEYSPACES,
   REFRESH_TOPOLOGY,
+  LocalPortPicker,
+  isLocalPortTaken,
+  parseSharding,
+  parseLwtMark,
+  type LwtMark,
+  type ShardingInfo,
   type TopologyHost,
 } from './topology';
+
+/** Local-port candidates tried per shard on the shard-aware port before falling back to the plain port. */
+const SHARD_PORT_ATTEMPTS = 8;
 
 /** Handle threads get smaller rings than the owner: there may be many of them. */
 const HANDLE_RING_BYTES = 256 * 1024;
@@ -71,6 +82,12 @@ interface HostState extends EngineHost {
   rr: number;
   /** In the local datacenter: the engine keeps connections to it. */
   local: boolean;
+  /** ScyllaDB: the host's sharding (null: not sharded, or not known yet). */
+  sharder: Sharder | null;
+  /** ScyllaDB: the connection of each shard (-1: none). */
+  shardConns: Int32Array;
+  /** ScyllaDB: SCYLLA_SHARD_AWARE_PORT (0: none). */
+  shardAwarePort: number;
 }
 
 export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleEvents {
@@ -97,6 +114,11 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private murmur3 = false;
   private peersV2: boolean | null = null;
   private perHost = 1;
+  /** The control connection's host announced ScyllaDB sharding: hosts get one connection per shard. */
+  private sharded = false;
+  /** ScyllaDB's LWT mark from the first connection's SUPPORTED; echoed in later STARTUPs. */
+  private lwtMark: LwtMark | null = null;
+  private portPicker = new LocalPortPicker();
   private controlConn = -1;
   private electing = false;
   private scheduler: RefreshScheduler;
@@ -104,6 +126,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private shuttingDown = false;
   private version = 0;
   private keyspace: string | null;
+  /** Per-shard metrics the workers write (metrics/layout.ts); null with `shardcql.metrics: false`. */
+  private metricsReader: ShardMetricsReader | null = null;
   connected = false;
 
   constructor(private readonly options: EngineOptions) {
@@ -169,6 +193,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     if (o.applicationName !== null) startup['APPLICATION_NAME'] = o.applicationName;
     if (o.applicationVersion !== null) startup['APPLICATION_VERSION'] = o.applicationVersion;
     if (o.clientId !== null) startup['CLIENT_ID'] = o.clientId;
+    if (this.lwtMark !== null) startup['SCYLLA_LWT_ADD_METADATA_MARK'] = this.lwtMark.value;
     return {
       maxProtocolVersion: this.version === 0 ? o.maxProtocolVersion : (this.version as 4 | 5),
       keyspace: this.keyspace,
@@ -181,6 +206,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       startupOptions: startup,
       reconnectDelayMs: 1000,
       maxReconnectDelayMs: 60_000,
+      metrics: this.metricsReader !== null ? this.metricsReader.buffer : null,
     };
   }
 
@@ -206,6 +232,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.workers = workerRings.map((r, i) => this.startWorker(i, r));
     await Promise.all(this.workers.map((w) => w.started));
     this.perHost = Math.max(1, this.options.connectionsPerHost > 0 ? this.options.connectionsPerHost : n);
+    if ((this.options as EngineOptions & { metrics?: boolean }).metrics !== false && this.metricsReader === null) {
+      this.metricsReader = new ShardMetricsReader(createMetricsBuffer());
+    }
 
     // 1. A first connection to a contact point, in worker 0: it negotiates the protocol version and
     //    becomes the control connection.
@@ -249,6 +278,12 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.hostStates[0]!.up = true;
     this.hostUsable[0] = 1;
     this.controlConn = 0;
+    const sharding = parseSharding(first.result.supported);
+    if (sharding !== null) {
+      this.sharded = true;
+      applySharding(this.hostStates[0]!, sharding, 0);
+    }
+    this.lwtMark = parseLwtMark(first.result.supported);
 
     // 2. Topology, connections to every local host, replication, routing table.
     await this.refresh(REFRESH_TOPOLOGY | REFRESH_KEYSPACES);
@@ -382,9 +417,15 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     // control connection so far, a host that moved into the local DC); then hostAdd / hostUp for new ones.
     const byWorker: ConnectionSpec[][] = this.workers.map(() => []);
     let opened = 0;
+    const shardHosts: HostState[] = [];
     for (let h = 0; h < kept.length; h++) {
       const hs = kept[h]!;
       if (!hs.local) continue;
+      if (this.sharded) {
+        // ScyllaDB: one connection per shard (connectShards), instead of perHost plain ones.
+        if (hs.sharder === null || hs.shardConns.includes(-1)) shardHosts.push(hs);
+        continue;
+      }
       for (let c = hs.conns.length; c < this.perHost; c++) {
         opened++;
         const w = (h + c) % this.workers.length;
@@ -408,6 +449,14 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
         const h = this.connHost[r.conn]!;
         if (r.ok && h >= 0) this.hostUsable[h] = 1;
       }
+    }
+    if (shardHosts.length > 0) {
+      const counts = await Promise.all(shardHosts.map((hs) => this.connectShards(hs).catch((e: Error) => {
+        this.emit('log', 'warning', `shard connections to ${hs.address} failed: ${e.message}`);
+        return 0;
+      })));
+      for (const n of counts) opened += n;
+      this.requester!.targetHost = Int32Array.from(this.connHost);
     }
     if (opened > 0) {
       for (const hs of kept) {
@@ -554,6 +603,120 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     return fallback;
   }
 
+  // ---- ScyllaDB shard awareness -------------------------------------------------------------
+
+  /**
+   * Gives host `hs` one connection per shard, shard s in worker (h + s) % W. A host not seen yet first
+   * gets one plain connection (in worker h % W): its SUPPORTED tells the shard count and the
+   * shard-aware port. Then every missing shard s is connected to the shard-aware port from a local port
+   * p with p % nrShards == s (protocol-extensions.md, "Client-side shard selection"); a taken port
+   * (EADDRINUSE) moves to the next candidate; SCYLLA_SHARD of the new connection is checked (NAT can
+   * rewrite ports). When the host has no shard-aware port or it cannot be reached, plain-port
+   * connections (the server spreads them round robin) fill the missing shards; shards already
+   * connected are kept. Returns the number of connections opened.
+   */
+  private async connectShards(hs: HostState): Promise<number> {
+    let opened = 0;
+    if (hs.sharder === null) {
+      const r = await this.openHostConn(hs, (this.hostIndexOf(hs) % this.workers.length), hs.port, null);
+      if (r === null) return 0;
+      opened++;
+      if (!r.ok) return opened; // down: the worker retries this slot; sharding is learned next refresh
+      const info = parseSharding(r.supported);
+      if (info === null) {
+        this.emit('log', 'info', `host ${hs.address} announces no sharding: one connection`);
+        return opened;
+      }
+      applySharding(hs, info, r.conn);
+    }
+    const n = hs.sharder!.nrShards;
+    let awareUsable = hs.shardAwarePort > 0;
+    const viaAwarePort = async (s: number): Promise<void> => {
+      for (let attempt = 0; attempt < SHARD_PORT_ATTEMPTS && awareUsable && hs.shardConns[s]! < 0; attempt++) {
+        const local = this.portPicker.next(s, n);
+        if (local < 0) return;
+        const r = await this.openHostConn(hs, this.shardWorker(hs, s), hs.shardAwarePort, local);
+        if (r === null) return;
+        opened++;
+        if (!r.ok) {
+          this.dropConns([r.conn]);
+          if (isLocalPortTaken(r.error)) continue;
+          // Refused or timed out: the port is absent or filtered; the plain port takes over.
+          this.emit('log', 'warning', `shard-aware port ${hs.ip}:${hs.shardAwarePort} unusable (${r.error?.message ?? 'unknown error'}); falling back to port ${hs.port}`);
+          awareUsable = false;
+          return;
+        }
+        this.placeShardConn(hs, r);
+      }
+    };
+    if (awareUsable) await Promise.all(Array.from({ length: n }, (_v, s) => (hs.shardConns[s]! < 0 ? viaAwarePort(s) : Promise.resolve())));
+    // Plain port: connections land round robin over the shards; up to 2n tries for the missing ones.
+    for (let attempt = 0; attempt < 2 * n; attempt++) {
+      const missing = hs.shardConns.indexOf(-1);
+      if (missing < 0) break;
+      const r = await this.openHostConn(hs, this.shardWorker(hs, missing), hs.port, null);
+      if (r === null) break;
+      opened++;
+      if (!r.ok) {
+        this.dropConns([r.conn]);
+        break;
+      }
+      this.placeShardConn(hs, r);
+    }
+    const have = hs.shardConns.reduce((a, c) => a + (c >= 0 ? 1 : 0), 0);
+    if (have < n) this.emit('log', 'warning', `host ${hs.address}: ${have}/${n} shards connected`);
+    return opened;
+  }
+
+  /** Keeps a new connection as the connection of the shard it landed on, or closes it when that shard has one. */
+  private placeShardConn(hs: HostState, r: ConnectResult): void {
+    const info = parseSharding(r.supported);
+    const s = info === null ? -1 : info.shard;
+    if (s >= 0 && s < hs.shardConns.length && hs.shardConns[s]! < 0) {
+      hs.shardConns[s] = r.conn;
+      return;
+    }
+    this.dropConns([r.conn]);
+  }
+
+  private shardWorker(hs: HostState, shard: number): number {
+    return (this.hostIndexOf(hs) + shard) % this.workers.length;
+  }
+
+  private hostIndexOf(hs: HostState): number {
+    return Math.max(0, this.hostStates.indexOf(hs));
+  }
+
+  /** Opens one connection of host hs in `worker`; null when the host left meanwhile. */
+  private async openHostConn(hs: HostState, worker: number, port: number, localPort: number | null): Promise<ConnectResult | null> {
+    const h = this.hostStates.indexOf(hs);
+    if (h < 0 || this.shuttingDown) return null;
+    const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port, localPort };
+    this.connWorker[spec.conn] = worker;
+    this.connHost[spec.conn] = h;
+    this.connUp[spec.conn] = false;
+    this.connSpecs[spec.conn] = spec;
+    hs.conns.push(spec.conn);
+    const results = await this.openConnections(worker, [spec]).catch(() => [] as ConnectResult[]);
+    const r = results[0] ?? { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: { name: 'DriverError', message: 'worker did not answer', code: null, fields: {} } };
+    this.connUp[r.conn] = r.ok;
+    const hNow = this.connHost[r.conn]!;
+    if (r.ok && hNow >= 0) this.hostUsable[hNow] = 1;
+    return r;
+  }
+
+  /** Closes connections the engine does not keep (extra shard connections, failed port attempts). */
+  private dropConns(conns: number[]): void {
+    for (const c of conns) {
+      const h = this.connHost[c]!;
+      const hs = h >= 0 ? this.hostStates[h] : undefined;
+      if (hs !== undefined) hs.conns = hs.conns.filter((x) => x !== c);
+      this.connHost[c] = -1;
+      this.connUp[c] = false;
+      this.workers[this.connWorker[c]!]?.post({ type: 'close-connections', conns: [c] });
+    }
+  }
+
   private addressOfConn(conn: number): string {
     const s = this.connSpecs[conn];
     return s === undefined ? 'unknown host' : `${s.host}:${s.port}`;
@@ -581,12 +744,21 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   // ---- the request path -----------------------------------------------------------------------
 
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
+  /**
+   * ScyllaDB: the LWT bit of prepared bind-metadata flags (0 when the cluster sent no
+   * SCYLLA_LWT_ADD_METADATA_MARK). A prepared statement is an LWT when (flags >>> 0) & mask === mask.
+   */
+  get lwtMask(): number {
+    return this.lwtMark === null ? 0 : this.lwtMark.mask;
+  }
+
+  /** `lwt`: route to the replicas in ring order, primary first, never round robin (LWT, Paxos). */
+  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
     const requester = this.requester;
     if (requester === null || !this.connected) {
       return Promise.reject(new DriverError(this.shuttingDown ? 'The client is shut down' : 'The client is not connected'));
     }
-    const c = this.route(tokenHi, tokenLo, hasToken, hostIndex);
+    const c = this.route(tokenHi, tokenLo, hasToken, hostIndex, lwt);
     if (c >= 0) return requester.send(this.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
     const inner: Record<string, Error> = {};
     for (const hs of this.hostStates) inner[hs.address] = new DriverError('no open connection');
@@ -597,13 +769,13 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
    * The connection a request goes to (-1: none open). `hostIndex` >= 0 pins the host; otherwise the
    * routing table picks (topology/routing-table.ts). One binary search, no allocation.
    */
-  route(tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): number {
-    if (hostIndex >= 0) return this.connOfHost(hostIndex);
+  route(tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, primaryFirst = false): number {
+    if (hostIndex >= 0) return this.connOfHostToken(hostIndex, tokenHi, tokenLo, hasToken);
     const table = this.table;
     if (table !== null) {
-      const h = table.select(this.activePlans, tokenHi, tokenLo, hasToken, this.hostUsable, false);
+      const h = table.select(this.activePlans, tokenHi, tokenLo, hasToken, this.hostUsable, primaryFirst);
       if (h >= 0) {
-        const c = this.connOfHost(h);
+        const c = this.connOfHostToken(h, tokenHi, tokenLo, hasToken);
         if (c >= 0) return c;
       }
     }
@@ -614,6 +786,21 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       if (c >= 0) return c;
     }
     return -1;
+  }
+
+  /**
+   * ScyllaDB: the connection of the shard owning the token on host h (Sharder.shardOf, no allocation);
+   * otherwise, or when that shard's connection is down, connOfHost.
+   */
+  private connOfHostToken(h: number, tokenHi: number, tokenLo: number, hasToken: boolean): number {
+    if (hasToken && this.sharded) {
+      const hs = this.hostStates[h];
+      if (hs !== undefined && hs.sharder !== null) {
+        const c = hs.shardConns[hs.sharder.shardOf(tokenHi, tokenLo)]!;
+        if (c >= 0 && this.connUp[c] === true) return c;
+      }
+    }
+    return this.connOfHost(h);
   }
 
   /** An open connection of host h, round robin over its connections; -1 when none. */
@@ -782,6 +969,23 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     };
   }
 
+  /**
+   * One object per open (or reconnecting) connection, i.e. per (host, shard, worker), read from the
+   * workers' shared metrics buffer without a message; allocates only the returned objects.
+   */
+  getShardMetrics(): ShardMetrics[] {
+    const out: ShardMetrics[] = [];
+    const r = this.metricsReader;
+    if (r === null) return out;
+    for (let c = 0; c < this.connSpecs.length; c++) {
+      const h = this.connHost[c] ?? -1;
+      if (h < 0) continue;
+      const m = r.read(c, this.hostStates[h]!.address);
+      if (m !== null) out.push(m);
+    }
+    return out;
+  }
+
   /** For tests: makes a worker thread throw an uncaught exception. */
   crashWorkerForTest(index: number): void {
     this.workers[index]?.post({ type: 'crash-for-test' });
@@ -829,7 +1033,18 @@ function newHostState(t: TopologyHost, local: boolean): HostState {
     conns: [],
     rr: 0,
     local,
+    sharder: null,
+    shardConns: new Int32Array(0),
+    shardAwarePort: 0,
   };
+}
+
+/** Records a host's sharding; `conn` is the connection that read it (it serves info.shard). */
+function applySharding(hs: HostState, info: ShardingInfo, conn: number): void {
+  hs.sharder = info.sharder;
+  hs.shardAwarePort = info.shardAwarePort;
+  hs.shardConns = new Int32Array(info.sharder.nrShards).fill(-1);
+  hs.shardConns[info.shard] = conn;
 }
 
 function isAuthError(e: SerializedError | null): boolean {

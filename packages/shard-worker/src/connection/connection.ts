@@ -30,6 +30,15 @@ import { FrameReader, type EnvelopeSink } from './reader';
 import { encodeSimpleQuery, quoteIdentifier } from './simple-query';
 import { MAX_STREAM_IDS, StreamIdTable, StreamState } from './stream-ids';
 import { FrameWriter } from './writer';
+import type { ConnectionMetrics } from '../metrics/connection-metrics';
+import * as layout from '../metrics/layout';
+// Read once: module exports compiled to CommonJS may be getters, too slow for the per-request path.
+const C_BYTES_RECEIVED = layout.C_BYTES_RECEIVED;
+const C_CONNECTION_LOST = layout.C_CONNECTION_LOST;
+const C_REQUESTS = layout.C_REQUESTS;
+const C_RESPONSES = layout.C_RESPONSES;
+const C_SERVER_ERRORS = layout.C_SERVER_ERRORS;
+const C_TIMEOUTS = layout.C_TIMEOUTS;
 
 export const DRIVER_NAME = 'shardcql';
 export const DRIVER_VERSION = '0.1.0';
@@ -41,6 +50,8 @@ const BAD_CREDENTIALS = 0x0100;
 const RESULT_SET_KEYSPACE = 3;
 const CONSISTENCY_ONE = 1;
 const EMPTY = new Uint8Array(0);
+/** Read once: through the package index every access is a getter call (CommonJS re-exports). */
+const OP_ERROR = opcodes.error;
 
 interface PendingControl {
   resolve(r: ControlResponse): void;
@@ -92,7 +103,18 @@ export class Connection implements EnvelopeSink {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
 
+  /** Per-shard metrics slot (null: counting off); `sentAt` holds each busy stream id's dispatch time. */
+  readonly metrics: ConnectionMetrics | null;
+  private readonly sentAt: Float64Array | null;
+  /** performance.now() of the socket read being parsed: one clock read per chunk, not per answer. */
+  private readAt = 0;
+
   private readonly onData = (chunk: Buffer): void => {
+    const m = this.metrics;
+    if (m !== null) {
+      m.c[C_BYTES_RECEIVED] += chunk.length;
+      this.readAt = performance.now();
+    }
     try {
       this.reader.push(chunk);
     } catch (e) {
@@ -126,6 +148,9 @@ export class Connection implements EnvelopeSink {
     this.writer.version = version;
     this.writer.onError = this.onWriteError;
     this.reader = new FrameReader(this);
+    this.metrics = opts.metrics ?? null;
+    this.writer.metrics = this.metrics;
+    this.sentAt = this.metrics !== null ? new Float64Array(this.ids.capacity) : null;
   }
 
   /**
@@ -186,9 +211,16 @@ export class Connection implements EnvelopeSink {
    */
   send(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): boolean {
     if (this.state !== 'ready') return false;
-    const deadline = timeoutMs > 0 ? this.writer.now() + timeoutMs : 0;
+    const m = this.metrics;
+    // The writer's batch clock: one performance.now() per drain, shared by the sends of that drain.
+    const now = timeoutMs > 0 || m !== null ? this.writer.now() : 0;
+    const deadline = timeoutMs > 0 ? now + timeoutMs : 0;
     const id = this.ids.acquire(StreamState.REQUEST, tag, deadline, timeoutMs);
     if (id < 0) return false;
+    if (m !== null) {
+      this.sentAt![id] = now;
+      m.c[C_REQUESTS]++;
+    }
     if (deadline > 0 && deadline < this.timerAt) this.armTimer(deadline);
     this.writer.append(flags, id, opcode, body, start, end, true);
     return true;
@@ -270,6 +302,12 @@ export class Connection implements EnvelopeSink {
         case StreamState.REQUEST: {
           const tag = ids.tags[stream]!;
           ids.release(stream);
+          const m = this.metrics;
+          if (m !== null) {
+            m.c[C_RESPONSES]++;
+            if (p.opcode === OP_ERROR) m.c[C_SERVER_ERRORS]++;
+            m.recordLatencyMs(this.readAt - this.sentAt![stream]!);
+          }
           this.listener.onResponse(tag, p.opcode, flags, body, start, end);
           if (this.drainWaiter !== null && ids.inFlight === 0) this.drainWaiter();
           return;
@@ -501,6 +539,7 @@ export class Connection implements EnvelopeSink {
     if (ids.state[id] === StreamState.REQUEST) {
       const tag = ids.tags[id]!;
       ids.orphan(id);
+      if (this.metrics !== null) this.metrics.c[C_TIMEOUTS]++;
       this.listener.onFailure(tag, FailureKind.TIMEOUT, message);
     } else {
       const c = this.controls.get(id);
@@ -592,6 +631,7 @@ export class Connection implements EnvelopeSink {
       if (s === StreamState.REQUEST) {
         const tag = ids.tags[id]!;
         ids.release(id);
+        if (this.metrics !== null) this.metrics.c[C_CONNECTION_LOST]++;
         this.listener.onFailure(tag, FailureKind.CONNECTION_LOST, message);
       } else if (s === StreamState.CONTROL) {
         const c = this.controls.get(id);

@@ -2,6 +2,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { CqlEvent } from '@shardcql/core';
 import type { Authenticator } from './authenticator';
 import type { Connection } from './connection';
+import type { ConnectionMetrics } from '../metrics/connection-metrics';
 
 export interface ConnectionOptions {
   host: string;
@@ -35,6 +36,8 @@ export interface ConnectionOptions {
   closeTimeoutMs?: number;
   /** Overrides `credentials`: a custom SASL exchange. */
   authenticator?: Authenticator | null;
+  /** The connection's slot in the per-shard metrics buffer; null = no counting (shardcql.metrics: false). */
+  metrics?: ConnectionMetrics | null;
 }
 
 export function defaultConnectionOptions(host: string, port = 9042): ConnectionOptions {
@@ -57,6 +60,7 @@ export function defaultConnectionOptions(host: string, port = 9042): ConnectionO
     maxOrphanedStreams: 1024,
     closeTimeoutMs: 10000,
     authenticator: null,
+    metrics: null,
   };
 }
 

@@ -1,4 +1,10 @@
 import type { Socket } from 'node:net';
+import type { ConnectionMetrics } from '../metrics/connection-metrics';
+import * as layout from '../metrics/layout';
+// Read once: module exports compiled to CommonJS may be getters, too slow for the per-request path.
+const C_BYTES_SENT = layout.C_BYTES_SENT;
+const C_FRAMES_WRITTEN = layout.C_FRAMES_WRITTEN;
+const C_SOCKET_WRITES = layout.C_SOCKET_WRITES;
 import { ByteWriter, HEADER_SIZE, frameFlags, writeHeader, type Compressor, type V5FrameEncoder } from '@shardcql/core';
 
 /**
@@ -31,6 +37,12 @@ export class FrameWriter {
   /** Socket writes done (for tests and statistics). */
   writes = 0;
   bytesWritten = 0;
+  /** Envelopes handed to the socket (frames / writes = the coalescing factor). */
+  frames = 0;
+  /** Envelopes appended since the last socket write. */
+  private framesPending = 0;
+  /** The connection's metrics slot (counted per write, not per frame). */
+  metrics: ConnectionMetrics | null = null;
   /** performance.now() of the last write: the heartbeat measures idleness from it. */
   lastWriteAt = 0;
   /**
@@ -119,6 +131,7 @@ export class FrameWriter {
       Buffer.prototype.copy.call(body, w.buf, at + HEADER_SIZE, start, end);
       w.pos = at + HEADER_SIZE + len;
     }
+    this.framesPending++;
     if (w.pos >= this.threshold) this.flush();
     else if (!this.scheduled && at === 0) {
       this.scheduled = true;
@@ -155,6 +168,16 @@ export class FrameWriter {
     this.outstanding++;
     this.writes++;
     this.bytesWritten += data.length;
+    const frames = this.framesPending;
+    this.frames += frames;
+    this.framesPending = 0;
+    const m = this.metrics;
+    if (m !== null) {
+      const c = m.c;
+      c[C_SOCKET_WRITES]++;
+      c[C_FRAMES_WRITTEN] += frames;
+      c[C_BYTES_SENT] += data.length;
+    }
     this.lastWriteAt = this.now();
     this.batchClockStale = true;
     socket.write(data, this.afterWrite);
@@ -163,6 +186,7 @@ export class FrameWriter {
   /** Drops what is pending (the connection is closing). */
   discard(): void {
     this.pending.reset();
+    this.framesPending = 0;
     this.deferred = false;
   }
 }

@@ -15,3 +15,4 @@ export {
   KEYSPACES_QUERY,
   LOCAL_SCHEMA_QUERY,
 } from './control-connection';
+export { parseSharding, parseLwtMark, isLocalPortTaken, LocalPortPicker, LOCAL_PORT_MIN, LOCAL_PORT_MAX, type ShardingInfo, type LwtMark } from './shard-awareness';

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../src';
+import type { ShardMetrics } from '../src/metrics/shard-metrics';
+import { localDataCenter } from './helpers/local-dc';
+
+const CONTACT = process.env['SHARDCQL_CONTACT'] ?? '127.0.0.1';
+const KS = 'shardcql_metrics_it';
+
+function sum(list: ShardMetrics[], k: keyof ShardMetrics): number {
+  let s = 0;
+  for (const m of list) s += m[k] as number;
+  return s;
+}
+
+async function runConcurrent(client: Client, total: number, concurrency: number, query: string): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < total) {
+      const i = next++;
+      await client.execute(query, [i, `v${i}`], { prepare: true });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+describe('per-shard metrics against the real Cassandra', () => {
+  let client: Client;
+  let dc = 'datacenter1';
+
+  beforeAll(async () => {
+    dc = await localDataCenter();
+    const setup = new Client({ contactPoints: [CONTACT], localDataCenter: dc, shardcql: { workers: 1 } });
+    await setup.connect();
+    await setup.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await setup.execute(`CREATE TABLE IF NOT EXISTS ${KS}.kv (k int PRIMARY KEY, v text)`);
+    await setup.shutdown();
+    client = new Client({ contactPoints: [CONTACT], localDataCenter: dc, keyspace: KS, shardcql: { workers: 2 } });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.shutdown();
+  });
+
+  it('lists one object per (host, shard, worker) once connected', () => {
+    const list = client.getShardMetrics();
+    expect(list.length).toBeGreaterThan(0);
+    for (const m of list) {
+      expect(m.host).toMatch(/:\d+$/);
+      expect(m.shard).toBe(0); // Cassandra: one shard per host
+      expect(m.up).toBe(true);
+      expect(m.worker).toBeGreaterThanOrEqual(0);
+    }
+    expect(new Set(list.map((m) => `${m.host}/${m.shard}/${m.worker}`)).size).toBe(list.length);
+  });
+
+  it('counts exactly 10,000 requests (delta), coalesces at concurrency 1024, plausible latencies', async () => {
+    const insert = `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`;
+    await client.execute(insert, [0, 'warm'], { prepare: true }); // prepares outside the measured window
+    const before = client.getShardMetrics();
+    await runConcurrent(client, 10_000, 1024, insert);
+    const after = client.getShardMetrics();
+    const delta = sum(after, 'requests') - sum(before, 'requests');
+    expect(delta).toBe(10_000);
+    expect(sum(after, 'responses') - sum(before, 'responses')).toBe(10_000);
+    expect(sum(after, 'errors')).toBe(0);
+    expect(sum(after, 'inFlight')).toBe(0);
+    const writes = sum(after, 'socketWrites') - sum(before, 'socketWrites');
+    const frames = sum(after, 'framesWritten') - sum(before, 'framesWritten');
+    expect(frames).toBeGreaterThanOrEqual(10_000);
+    expect(frames / writes).toBeGreaterThan(1);
+    for (const m of after) {
+      expect(m.framesPerWrite).toBeGreaterThan(0);
+      expect(m.bytesSent).toBeGreaterThan(0);
+      expect(m.bytesReceived).toBeGreaterThan(0);
+      expect(m.p50Us).toBeGreaterThan(10);
+      expect(m.p99Us).toBeGreaterThanOrEqual(m.p50Us);
+      expect(m.p99Us).toBeLessThan(10_000_000);
+      expect(m.maxUs).toBeGreaterThanOrEqual(m.p99Us * 0.98);
+    }
+    console.log('coalescing', (frames / writes).toFixed(1), 'frames/write;',
+      after.map((m) => `${m.host}/s${m.shard}/w${m.worker}: req=${m.requests} p50=${m.p50Us.toFixed(0)}us p99=${m.p99Us.toFixed(0)}us fpw=${m.framesPerWrite.toFixed(1)}`).join(' | '));
+  });
+
+  it('counts server errors by kind', async () => {
+    const before = sum(client.getShardMetrics(), 'serverErrors');
+    await expect(client.execute(`SELECT * FROM ${KS}.no_such_table`)).rejects.toThrow();
+    expect(sum(client.getShardMetrics(), 'serverErrors') - before).toBe(1);
+  });
+
+  it('allocates nothing with shardcql.metrics: false', async () => {
+    const off = new Client({ contactPoints: [CONTACT], localDataCenter: dc, keyspace: KS, shardcql: { workers: 1, metrics: false } as { workers: number } });
+    await off.connect();
+    try {
+      await off.execute('SELECT release_version FROM system.local');
+      expect(off.getShardMetrics()).toEqual([]);
+    } finally {
+      await off.shutdown();
+    }
+  });
+});
