@@ -40,6 +40,7 @@ import { createEngine } from './engine';
 import { RemoteEngine, isEngineHandle, type EngineHandle } from './engine/remote-engine';
 import type { Engine, EngineHost, EngineOptions, ResponseFrame } from './engine/engine';
 import type { ShardMetrics } from './metrics/shard-metrics';
+import { ClientMetrics, DefaultMetrics, reportError, reportRetry, type HrTime } from './metrics/client-metrics';
 import { extend, toEngineOptions, type ClientOptions, type ResolvedClientOptions } from './client-options';
 import { DefaultExecutionOptions, type ExecutionOptions, type QueryOptions } from './execution-options';
 import { ProfileManager } from './execution-profile';
@@ -114,6 +115,8 @@ export class Client extends EventEmitter {
   /** The session keyspace; updated by `USE` (set_keyspace results). */
   keyspace: string | undefined;
   readonly metadata: Metadata;
+  /** cassandra-driver's `client.metrics`: `options.metrics` or a DefaultMetrics. */
+  readonly metrics: ClientMetrics;
   connected = false;
   connecting = false;
   isShuttingDown = false;
@@ -133,6 +136,7 @@ export class Client extends EventEmitter {
   private readonly hintCache = new Map<string, DataType>();
   /** `info.triedHosts` of requests answered by the first host tried, per address (read-only by convention). */
   private readonly triedOnce = new Map<string, Record<string, Error | null>>();
+  private routingKeyspace: string | null = null;
 
   constructor(options: ClientOptions, engineFactory?: (o: EngineOptions) => Engine) {
     super();
@@ -141,6 +145,7 @@ export class Client extends EventEmitter {
     this.profileManager = new ProfileManager(this.options.profiles, this.options.policies.loadBalancing, this.options.policies.retry);
     this.prepared = new PreparedCache(this.options.maxPrepared);
     this.metadata = new Metadata(this);
+    this.metrics = this.options.metrics instanceof ClientMetrics ? this.options.metrics : new DefaultMetrics();
     this.engineFactory = engineFactory ?? createEngine;
     const enc = this.options.encoding;
     this.codec = defaultCodecOptions();
@@ -200,6 +205,7 @@ export class Client extends EventEmitter {
       if (engine !== null) await engine.shutdown().catch(() => undefined);
       this.connected = false;
       this.connecting = false;
+      if ((err as Error).name === 'AuthenticationError') this.metrics.onAuthenticationError(err as Error);
       this.emit('connected', err);
       throw err;
     }
@@ -562,9 +568,13 @@ export class Client extends EventEmitter {
     let triedHosts: Record<string, Error | null> | null = null;
     let retryCount = 0;
     let reprepared = false;
+    const metrics = this.metrics;
+    // One clock read per request only when someone consumes latencies (ClientMetrics.timed).
+    const started: HrTime | null = metrics.timed ? process.hrtime() : null;
     for (;;) {
       const flags = this.encode(kind, query, info, values, types, names, entries, eo, consistency, timestamp);
       const hasToken = this.computeToken(kind, info, values, entries, eo);
+      if (hasToken && info !== null) this.followRoutingKeyspace(engine, info);
       let frame: ResponseFrame;
       try {
         frame = await engine.send(kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY,
@@ -578,13 +588,19 @@ export class Client extends EventEmitter {
         if (err instanceof OperationTimedOutError || (err as { isSocketError?: boolean }).isSocketError) {
           if (eo.isIdempotent()) decision = eo.getRetryPolicy()!.onRequestError(this.operationInfo(query, eo, retryCount), consistency, err);
         }
+        const clientTimeout = err instanceof OperationTimedOutError;
         if (decision.decision === RetryPolicy.retryDecision.retry) {
           retryCount++;
+          reportRetry(metrics, err, clientTimeout);
           if (typeof decision.consistency === 'number') consistency = decision.consistency;
           hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false && address !== undefined ? this.indexOf(address) : -1;
           continue;
         }
-        if (decision.decision === RetryPolicy.retryDecision.ignore) return this.emptyResult(address, triedHosts ?? {}, consistency);
+        if (decision.decision === RetryPolicy.retryDecision.ignore) {
+          metrics.onIgnoreError(err);
+          return this.emptyResult(address, triedHosts ?? {}, consistency);
+        }
+        reportError(metrics, err, clientTimeout);
         if (kind !== KIND_BATCH) (err as Error & { query?: string }).query = query;
         throw err;
       }
@@ -599,6 +615,11 @@ export class Client extends EventEmitter {
           }
           triedHosts = shared;
         } else if (!(address in triedHosts)) triedHosts[address] = null;
+        if (started !== null) {
+          const latency = process.hrtime(started);
+          metrics.onResponse(latency);
+          metrics.onSuccessfulResponse(latency);
+        }
         return this.toResultSet(frame, address, triedHosts, consistency, kind, query, info, values, types, names, eo);
       }
       const body = frame.body;
@@ -620,18 +641,37 @@ export class Client extends EventEmitter {
         hostIndex = frame.hostIndex;
         continue;
       }
+      if (started !== null) metrics.onResponse(process.hrtime(started));
       const decision = this.decide(err, query, eo, retryCount, consistency);
       if (decision.decision === RetryPolicy.retryDecision.retry) {
         retryCount++;
+        reportRetry(metrics, err, false);
         this.log('info', 'Retrying request');
         if (typeof decision.consistency === 'number') consistency = decision.consistency;
         hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false ? frame.hostIndex : -1;
         continue;
       }
-      if (decision.decision === RetryPolicy.retryDecision.ignore) return this.emptyResult(address, triedHosts, consistency);
+      if (decision.decision === RetryPolicy.retryDecision.ignore) {
+        metrics.onIgnoreError(err);
+        return this.emptyResult(address, triedHosts, consistency);
+      }
+      reportError(metrics, err, false);
       if (kind !== KIND_BATCH) err.query = query;
       throw err;
     }
+  }
+
+  /**
+   * Token-aware routing uses the replica plans of one keyspace at a time: that of the statements being
+   * executed (the table's keyspace from the bind metadata), switched only when it changes.
+   */
+  private followRoutingKeyspace(engine: Engine, info: PreparedInfo): void {
+    const cols = info.bindMetadata?.columns;
+    const ks = cols !== null && cols !== undefined && cols.length > 0 ? cols[0]!.ksname : null;
+    if (ks === null || ks === this.routingKeyspace) return;
+    this.routingKeyspace = ks;
+    const e = engine as Engine & { setRoutingKeyspace?: (k: string | null) => void };
+    if (typeof e.setRoutingKeyspace === 'function') e.setRoutingKeyspace(ks);
   }
 
   private operationInfo(query: string, eo: ExecutionOptions, nbRetry: number): OperationInfo {

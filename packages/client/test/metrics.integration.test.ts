@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as prom from 'prom-client';
 import { Client } from '../src';
+import { registerShardMetrics } from '../src/metrics/prometheus';
 import type { ShardMetrics } from '../src/metrics/shard-metrics';
 import { localDataCenter } from './helpers/local-dc';
 
@@ -86,6 +88,20 @@ describe('per-shard metrics against the real Cassandra', () => {
     const before = sum(client.getShardMetrics(), 'serverErrors');
     await expect(client.execute(`SELECT * FROM ${KS}.no_such_table`)).rejects.toThrow();
     expect(sum(client.getShardMetrics(), 'serverErrors') - before).toBe(1);
+  });
+
+  it('exposes the real counters to Prometheus, one series per host and shard', async () => {
+    const registry = new prom.Registry();
+    const unregister = registerShardMetrics(client, { registry, promClient: prom });
+    const text = await registry.metrics();
+    unregister();
+    for (const m of client.getShardMetrics()) {
+      const labels = `host="${m.host}",shard="${m.shard}",worker="${m.worker}"`;
+      expect(text).toMatch(new RegExp(`shardcql_shard_requests_total\\{${labels}\\} \\d{5,}`));
+      expect(text).toContain(`shardcql_shard_frames_per_write{${labels}}`);
+      expect(text).toContain(`shardcql_shard_latency_seconds{${labels},quantile="0.99"}`);
+    }
+    console.log(text.split('\n').filter((l) => l.startsWith('shardcql_shard_') && !l.includes('kind=')).join('\n'));
   });
 
   it('allocates nothing with shardcql.metrics: false', async () => {

@@ -18,6 +18,16 @@ describe('metrics layout', () => {
     for (let b = 1; b < HIST_BUCKETS; b++) expect(bucketOf(bucketLow(b))).toBe(b);
   });
 
+  it('ConnectionMetrics.recordLatencyMs puts each sample in bucketOf(us)', () => {
+    const sab = createMetricsBuffer(2, 1);
+    const m = new ConnectionMetrics(sab, 1, 0);
+    for (const us of [0, 1, 63, 127, 128, 129, 255, 256, 1000, 4095, 65_536, 1_000_000, 2 ** 27 - 1, 2 ** 27, 5e9]) {
+      m.hist.fill(0);
+      m.recordLatencyMs(us / 1000);
+      expect(m.hist.indexOf(1)).toBe(bucketOf(Math.min(us, 2 ** 31 - 1)));
+    }
+  });
+
   it('the reader sees what a ConnectionMetrics wrote, and quantiles are right within 2%', () => {
     const sab = createMetricsBuffer(8, 4);
     const m = new ConnectionMetrics(sab, 4, 3);
