@@ -826,16 +826,7 @@ export class Client extends EventEmitter {
     const body = frame.body;
     if (frame.flags === 0 && frame.opcode === OP_RESULT && body.length === 4 && body[3] === 1 && body[2] === 0 && body[1] === 0 && body[0] === 0) {
       // VOID (every write) without tracing, warnings or payload: nothing to decode.
-      return new ResultSet(undefined, null, null, {
-        queriedHost: address,
-        triedHosts,
-        speculativeExecutions: 0,
-        achievedConsistency: consistency,
-        traceId: null,
-        warnings: null,
-        customPayload: null,
-        isSchemaInAgreement: true,
-      });
+      return this.emptyResult(address, triedHosts, consistency);
     }
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     if (frame.opcode !== OP_RESULT) throw new DriverInternalError(`Unexpected response opcode 0x${frame.opcode.toString(16)}`);
