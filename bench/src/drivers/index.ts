@@ -10,6 +10,7 @@ export type { BenchDriver } from './driver';
 const factories: Record<string, () => BenchDriver> = {
   'cassandra-driver': () => new CassandraDriverBench(),
   shardcql: () => new ShardcqlBench(),
+  'shardcql-nometrics': () => new ShardcqlBench('shardcql-nometrics', false),
 };
 
 export const DRIVER_NAMES = Object.keys(factories);

@@ -1,7 +1,7 @@
-// shardcql through its cassandra-driver-shaped facade (@shardcql/client). STUB ADAPTER: the
-// coordinator finishes it once the client exists (options such as the number of workers belong here).
-// The module is loaded dynamically so that the benchmark CLI can report a clear error and go on
-// with the other drivers while @shardcql/client does not provide a working Client yet.
+// shardcql through its cassandra-driver-shaped facade (@shardcql/client), with its defaults (one shard
+// worker per CPU the client may use, minus one, at least one; per-shard metrics on) or, as
+// 'shardcql-nometrics', with the per-shard counters off, to measure what they cost. Loaded dynamically so
+// that a failure to load is reported and the CLI goes on with the other drivers.
 
 import {
   asNumber,
@@ -36,7 +36,10 @@ const PREPARED = { prepare: true } as const;
 const CLIENT_MODULE = '@shardcql/client';
 
 export class ShardcqlBench implements BenchDriver {
-  readonly name = 'shardcql';
+  constructor(
+    readonly name = 'shardcql',
+    private readonly metrics = true,
+  ) {}
   private client!: FacadeClient;
   private Long!: FacadeLong;
 
@@ -51,6 +54,7 @@ export class ShardcqlBench implements BenchDriver {
       localDataCenter: 'datacenter1',
       protocolOptions: { port },
       pooling: { maxRequestsPerConnection: MAX_REQUESTS_PER_CONNECTION },
+      shardcql: { metrics: this.metrics },
     });
     await this.client.connect();
   }

@@ -76,6 +76,8 @@ export interface ClientOptions {
   shardcql?: {
     /** Shard worker threads; default `os.availableParallelism() - 1` (at least 1). */
     workers?: number;
+    /** Per-shard counters in shared memory, read by client.getShardMetrics(); default true. */
+    metrics?: boolean;
     compression?: 'none' | 'lz4' | 'snappy';
   };
 }
@@ -223,6 +225,7 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (sc && sc.workers !== undefined && (!Number.isInteger(sc.workers) || sc.workers < 1)) {
     throw new TypeError('shardcql.workers must be an integer >= 1');
   }
+  if (sc && sc.metrics !== undefined && typeof sc.metrics !== 'boolean') throw new TypeError('shardcql.metrics must be a boolean');
   if (sc && sc.compression !== undefined && sc.compression !== 'none' && sc.compression !== 'lz4' && sc.compression !== 'snappy') {
     throw new TypeError(`shardcql.compression must be 'lz4', 'snappy' or 'none', obtained: ${String(sc.compression)}`);
   }
@@ -262,6 +265,7 @@ export function toEngineOptions(o: ResolvedClientOptions): EngineOptions {
     sslOptions: o.sslOptions ?? null,
     compression: o.shardcql?.compression ?? 'none',
     workers: o.shardcql?.workers ?? defaultWorkers(),
+    metrics: o.shardcql?.metrics !== false,
     connectionsPerHost: core?.[0] ?? 1,
     maxProtocolVersion: o.protocolOptions.maxVersion === 4 ? 4 : 5,
     connectTimeoutMs: o.socketOptions.connectTimeout,

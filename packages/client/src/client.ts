@@ -187,7 +187,7 @@ export class Client extends EventEmitter {
     let engine: Engine | null = null;
     try {
       // shardcql.metrics (default true): per-shard counters in the workers (metrics/shard-metrics.ts).
-      const eo: EngineOptions & { metrics?: boolean } = { ...toEngineOptions(o), metrics: (o.shardcql as { metrics?: boolean } | undefined)?.metrics !== false };
+      const eo: EngineOptions = toEngineOptions(o);
       engine = this.engineFactory(eo);
       this.engine = engine;
       this.listenTo(engine);

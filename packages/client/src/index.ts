@@ -28,3 +28,8 @@ export function defaultOptions(): ClientOptions {
 }
 
 export const metadata = { Metadata };
+
+import { ClientMetrics, DefaultMetrics } from './metrics/client-metrics';
+/** cassandra-driver's `metrics` namespace. */
+export const metrics = { ClientMetrics, DefaultMetrics };
+export type { ShardMetrics } from './metrics';

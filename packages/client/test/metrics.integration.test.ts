@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as prom from 'prom-client';
 import { Client } from '../src';
 import { registerShardMetrics } from '../src/metrics/prometheus';
+import { DefaultMetrics } from '../src/metrics/client-metrics';
 import type { ShardMetrics } from '../src/metrics/shard-metrics';
 import { localDataCenter } from './helpers/local-dc';
 
@@ -102,6 +103,24 @@ describe('per-shard metrics against the real Cassandra', () => {
       expect(text).toContain(`shardcql_shard_latency_seconds{${labels},quantile="0.99"}`);
     }
     console.log(text.split('\n').filter((l) => l.startsWith('shardcql_shard_') && !l.includes('kind=')).join('\n'));
+  });
+
+  it('client.metrics (DefaultMetrics) hears responses with latencies and server errors', async () => {
+    const m = client.metrics as DefaultMetrics;
+    expect(m).toBeInstanceOf(DefaultMetrics);
+    const latencies: Array<[number, number]> = [];
+    let errors = 0;
+    const onLat = (l: [number, number]): void => void latencies.push(l);
+    const onErr = (): void => void errors++;
+    m.responses.success.on('increment', onLat);
+    m.errors.other.on('increment', onErr);
+    await client.execute('SELECT release_version FROM system.local');
+    await expect(client.execute('SELEC broken')).rejects.toThrow();
+    m.responses.success.off('increment', onLat);
+    m.errors.other.off('increment', onErr);
+    expect(latencies.length).toBe(1);
+    expect(latencies[0]![0] * 1e9 + latencies[0]![1]).toBeGreaterThan(0);
+    expect(errors).toBe(1);
   });
 
   it('allocates nothing with shardcql.metrics: false', async () => {

@@ -40,8 +40,10 @@ export interface EngineOptions {
   credentials: { username: string; password: string } | null;
   sslOptions: import('node:tls').ConnectionOptions | null;
   compression: 'none' | 'lz4' | 'snappy';
-  /** 0 = inline engine (no worker threads). */
+  /** Shard worker threads (>= 1). */
   workers: number;
+  /** Per-shard counters in shared memory (client.getShardMetrics()); default on. */
+  metrics?: boolean;
   connectionsPerHost: number;
   maxProtocolVersion: 4 | 5;
   connectTimeoutMs: number;

@@ -232,7 +232,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.workers = workerRings.map((r, i) => this.startWorker(i, r));
     await Promise.all(this.workers.map((w) => w.started));
     this.perHost = Math.max(1, this.options.connectionsPerHost > 0 ? this.options.connectionsPerHost : n);
-    if ((this.options as EngineOptions & { metrics?: boolean }).metrics !== false && this.metricsReader === null) {
+    if (this.options.metrics !== false && this.metricsReader === null) {
       this.metricsReader = new ShardMetricsReader(createMetricsBuffer());
     }
 

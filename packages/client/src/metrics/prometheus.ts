@@ -101,6 +101,8 @@ export function registerShardMetrics(source: ShardMetricsSource, options: Promet
     ['in_flight', 'Requests waiting for an answer', (m) => m.inFlight],
     ['frames_per_write', 'Mean CQL messages per socket write since start (the coalescing factor)', (m) => m.framesPerWrite],
     ['up', '1 when the connection is open', (m) => (m.up ? 1 : 0)],
+    ['ring_mean_batch', "Mean requests the owning worker's drains found in its rings (ring occupancy)", (m) => m.ringMeanBatch],
+    ['ring_max_batch', "Most requests one drain of the owning worker found", (m) => m.ringMaxBatch],
   ];
   for (const [suffix, help, get] of gauges) {
     names.push(prefix + suffix);

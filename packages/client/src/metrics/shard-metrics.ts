@@ -46,6 +46,9 @@ export interface ShardMetrics {
   p50Us: number;
   p99Us: number;
   p999Us: number;
+  /** The owning worker's request rings: mean and largest number of records one drain found (sampled per drain). */
+  ringMeanBatch: number;
+  ringMaxBatch: number;
 }
 
 /** A worker's request-ring counters, sampled once per drain. */
@@ -96,10 +99,13 @@ export class ShardMetricsReader {
     const framesWritten = f[base + C_FRAMES_WRITTEN]!;
     const latencyCount = f[base + C_LATENCY_COUNT]!;
     const q = this.quantiles((base + CF) * 2);
+    const worker = f[base + C_WORKER]!;
+    const wb = worker < this.maxWorkers ? workerOffset(worker) >>> 3 : -1;
+    const drains = wb >= 0 ? f[wb + W_DRAINS]! : 0;
     return {
       host,
       shard: f[base + C_SHARD]!,
-      worker: f[base + C_WORKER]!,
+      worker,
       conn,
       up: state === 1,
       requests,
@@ -122,6 +128,8 @@ export class ShardMetricsReader {
       p50Us: q[0]!,
       p99Us: q[1]!,
       p999Us: q[2]!,
+      ringMeanBatch: drains > 0 ? f[wb + W_RECORDS]! / drains : 0,
+      ringMaxBatch: wb >= 0 ? f[wb + W_MAX_BATCH]! : 0,
     };
   }
 
