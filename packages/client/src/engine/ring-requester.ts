@@ -11,6 +11,7 @@ import * as core from '@shardcql/core';
 import {
   Doorbell,
   DriverError,
+  DriverInternalError,
   NoHostAvailableError,
   OperationTimedOutError,
   BusyConnectionError,
@@ -244,9 +245,17 @@ export class RingRequester {
       const link = links[w]!;
       const c = link.consumer;
       let got = 0;
-      while (c.next()) {
-        got++;
-        this.settle(link, c.kind, c.offset, c.length);
+      // A corrupt ring (only a bug or a dying worker can make one) fails that worker's requests, typed,
+      // and never stops the other workers' answers from being settled.
+      try {
+        while (c.next()) {
+          got++;
+          this.settle(link, c.kind, c.offset, c.length);
+        }
+      } catch (e) {
+        const err = e instanceof Error ? e : new DriverInternalError(String(e));
+        this.failWorker(w, new DriverInternalError(`answers from shard worker ${w} are unreadable: ${err.message}`));
+        continue;
       }
       if (got > 0) {
         c.release();
@@ -259,8 +268,13 @@ export class RingRequester {
 
   private settle(link: WorkerLink, kind: number, off: number, len: number): void {
     const u8 = link.consumer.u8;
+    if (len < 4) return; // not even a request id: nothing to settle
     const id = (u8[off]! | (u8[off + 1]! << 8) | (u8[off + 2]! << 16)) + u8[off + 3]! * 0x1000000;
     if (!this.slots.has(id)) return; // already failed locally (worker crash); the late answer is dropped
+    if ((kind === KIND_RESPONSE && len < RESPONSE_HEADER_SIZE) || (kind === KIND_FAILURE && len < FAILURE_HEADER_SIZE)) {
+      this.slots.reject(id, new DriverInternalError(`malformed ring record (kind ${kind}, ${len} bytes)`));
+      return;
+    }
     if (kind === KIND_RESPONSE) {
       const bodyLen = len - RESPONSE_HEADER_SIZE;
       // A VOID result (every write) is the same 4 bytes each time: answer with a shared, read-only frame

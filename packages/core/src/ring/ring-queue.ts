@@ -237,6 +237,10 @@ export class RingConsumer {
       const off = pos & this.mask;
       const len = this.i32[off >> 2] >>> 0;
       const kind = this.i32[(off >> 2) + 1] & 0xffff;
+      // Checked before rounding: ringRecordSize works in int32 and a corrupt length >= 2^31 would wrap.
+      if (len > this.capacity - off - RING_RECORD_HEADER_BYTES) {
+        throw new DriverInternalError(`Corrupt ring record at ${off}: length ${len}`);
+      }
       const size = ringRecordSize(len);
       if (size > this.capacity - off || size > ((this.tailCache - pos) >>> 0)) {
         throw new DriverInternalError(`Corrupt ring record at ${off}: length ${len}`);
