@@ -5,6 +5,7 @@ import { Client, types } from 'cassandra-driver';
 import {
   asNumber,
   INSERT_CQL,
+  LOCAL_DC,
   MAX_REQUESTS_PER_CONNECTION,
   SELECT_CQL,
   ValueMismatchError,
@@ -21,7 +22,7 @@ export class CassandraDriverBench implements BenchDriver {
   async connect(contactPoint: string, port: number): Promise<void> {
     this.client = new Client({
       contactPoints: [contactPoint],
-      localDataCenter: 'datacenter1',
+      localDataCenter: LOCAL_DC,
       protocolOptions: { port },
       pooling: { maxRequestsPerConnection: MAX_REQUESTS_PER_CONNECTION },
     });

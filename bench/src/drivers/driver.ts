@@ -45,3 +45,6 @@ export function asNumber(v: unknown): number {
   }
   return NaN;
 }
+
+/** The data center drivers are told is local: the stub's, or the test bed's (`scripts/db.mjs` names it dc1). */
+export const LOCAL_DC = process.env['SHARDCQL_BENCH_DC'] ?? 'datacenter1';

@@ -6,6 +6,7 @@
 import {
   asNumber,
   INSERT_CQL,
+  LOCAL_DC,
   MAX_REQUESTS_PER_CONNECTION,
   SELECT_CQL,
   ValueMismatchError,
@@ -51,7 +52,7 @@ export class ShardcqlBench implements BenchDriver {
     this.Long = mod.types.Long;
     this.client = new mod.Client({
       contactPoints: [contactPoint],
-      localDataCenter: 'datacenter1',
+      localDataCenter: LOCAL_DC,
       protocolOptions: { port },
       pooling: { maxRequestsPerConnection: MAX_REQUESTS_PER_CONNECTION },
       shardcql: { metrics: this.metrics },
