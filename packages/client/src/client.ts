@@ -98,6 +98,9 @@ export type BatchQuery = string | { query: string; params?: Params };
 
 const RETHROW: DecisionInfo = { decision: RetryPolicy.retryDecision.rethrow };
 
+/** Resends of a request the engine reports as never sent (see run). */
+const MAX_NOT_SENT_RETRIES = 2;
+
 /** This thread's client per handle id (Client.fromHandle). */
 const handleClients = new Map<string, Client>();
 
@@ -567,6 +570,7 @@ export class Client extends EventEmitter {
     const timestamp = eo.getOrGenerateTimestamp();
     let triedHosts: Record<string, Error | null> | null = null;
     let retryCount = 0;
+    let notSentRetries = 0;
     let reprepared = false;
     const metrics = this.metrics;
     // One clock read per request only when someone consumes latencies (ClientMetrics.timed).
@@ -578,9 +582,17 @@ export class Client extends EventEmitter {
       let frame: ResponseFrame;
       try {
         frame = await engine.send(kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY,
-          flags, this.writer.buf, this.writer.pos, timeout, this.token[0]!, this.token[1]!, hasToken, hostIndex);
+          flags, this.writer.buf, this.writer.pos, timeout, this.token[0]!, this.token[1]!, hasToken, hostIndex,
+          info !== null && this.isLwt(engine, info));
       } catch (e) {
-        const err = e as Error & { host?: string; coordinator?: string };
+        const err = e as Error & { host?: string; coordinator?: string; wasNotSent?: boolean };
+        // Never written to a socket (the connection had just gone): safe to send again whatever the
+        // statement's idempotence; the engine picks another open connection.
+        if (err.wasNotSent === true && notSentRetries < MAX_NOT_SENT_RETRIES) {
+          notSentRetries++;
+          hostIndex = fixed ? fixed.index : -1;
+          continue;
+        }
         const address = err.host ?? err.coordinator;
         if (address !== undefined) (triedHosts ??= {})[address] = err;
         // Client-side timeouts and broken connections: retried only for idempotent requests (request-execution.js).
@@ -659,6 +671,16 @@ export class Client extends EventEmitter {
       if (kind !== KIND_BATCH) err.query = query;
       throw err;
     }
+  }
+
+  /**
+   * ScyllaDB marks a prepared LWT in its bind-metadata flags with the mask it announced in SUPPORTED
+   * (SCYLLA_LWT_ADD_METADATA_MARK); such statements go to the primary replica first, never round robin.
+   */
+  private isLwt(engine: Engine, info: PreparedInfo): boolean {
+    const mask = (engine as Engine & { lwtMask?: number }).lwtMask ?? 0;
+    if (mask === 0 || info.bindMetadata === null) return false;
+    return ((info.bindMetadata.flags >>> 0) & mask) >>> 0 === mask >>> 0;
   }
 
   /**

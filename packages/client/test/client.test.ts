@@ -20,6 +20,7 @@ import { Client } from '../src/client';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from '../src/engine/engine';
 import type { ResultSet } from '../src/result-set';
 import { concurrent } from '../src/index';
+import { markNotSent } from '../src/engine/ring-requester';
 
 const INT: DataType = { code: 0x09, info: null };
 const TEXT: DataType = { code: 0x0d, info: null };
@@ -249,6 +250,25 @@ describe('Client with a fake engine', () => {
     const r3 = await new Promise<ResultSet>((res, rej) => client.execute('INSERT', [], {}, (e, r) => (e ? rej(e) : res(r!))));
     expect(r3.info.achievedConsistency).toBe(10);
     await new Promise<void>((res, rej) => client.shutdown((e) => (e ? rej(e) : res())));
+  });
+
+  it('sends again a request the engine reports as never sent, even when it is not idempotent', async () => {
+    let calls = 0;
+    const { client, engine } = newClient(() => {
+      calls++;
+      if (calls <= 2) return markNotSent(new NoHostAvailableError({ '10.0.0.1:9042': new Error('connection gone') }));
+      return voidBody();
+    });
+    const rs = await client.execute('INSERT INTO t (a) VALUES (1)', [], { isIdempotent: false });
+    expect(rs.rows).toBeUndefined();
+    expect(engine().sent.length).toBe(3);
+    // A failure that may have reached the server is not resent for a non-idempotent statement.
+    calls = 0;
+    const { client: c2, engine: e2 } = newClient(() => new OperationTimedOutError('no answer', '10.0.0.1:9042'));
+    await expect(c2.execute('INSERT INTO t (a) VALUES (1)', [], { isIdempotent: false })).rejects.toBeInstanceOf(OperationTimedOutError);
+    expect(e2().sent.length).toBe(1);
+    await client.shutdown();
+    await c2.shutdown();
   });
 
   it('maps ERROR bodies to ResponseError with code and coordinator, and sets err.query', async () => {

@@ -72,7 +72,7 @@ export interface Engine extends EventEmitter {
    * BusyConnectionError or DriverError; never leaves the promise pending.
    */
   send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
-    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame>;
+    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt?: boolean): Promise<ResponseFrame>;
   /** Sends the same request on one connection of every up host (PREPARE on all hosts). */
   sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>>;
   /** `USE ks` on every connection, present and future. */

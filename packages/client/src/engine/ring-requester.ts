@@ -307,12 +307,13 @@ export class RingRequester {
       case FailureKind.TIMEOUT:
         return new OperationTimedOutError(`The host ${address} did not reply before timeout ${timeoutMs} ms`, address);
       case FailureKind.BUSY:
-        return new BusyConnectionError(address, 32768, 1);
+        return markNotSent(new BusyConnectionError(address, 32768, 1));
       case FailureKind.NO_CONNECTION:
       case FailureKind.SHUTTING_DOWN: {
         const inner: Record<string, Error> = {};
         inner[address] = new DriverError(message);
-        return new NoHostAvailableError(inner, `All host(s) tried for query failed. ${address}: ${message}`);
+        const e = new NoHostAvailableError(inner, `All host(s) tried for query failed. ${address}: ${message}`);
+        return kind === FailureKind.NO_CONNECTION ? markNotSent(e) : e;
       }
       case FailureKind.CONNECTION_LOST:
         return new DriverError(`Connection to ${address} was closed with the request in flight: ${message}`);
@@ -346,6 +347,16 @@ export class RingRequester {
     clearInterval(this.keepAlive);
     if (this.waiting) this.bell.ring();
   }
+}
+
+/**
+ * The worker never wrote this request to a socket (its connection was gone, or had no free stream id), so
+ * sending it again cannot apply it twice, idempotent or not. Non-enumerable: error shapes stay as
+ * cassandra-driver's.
+ */
+export function markNotSent<E extends Error>(e: E): E {
+  Object.defineProperty(e, 'wasNotSent', { value: true, enumerable: false });
+  return e;
 }
 
 function writeRequest(u8: Uint8Array, off: number, id: number, target: number, opcode: number, flags: number, timeoutMs: number, body: Uint8Array, bodyLength: number): void {
