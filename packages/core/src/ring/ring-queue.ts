@@ -219,7 +219,8 @@ export class RingConsumer {
     this.view = new DataView(sab, RING_CONTROL_BYTES, cap);
     this.i32 = new Int32Array(sab, RING_CONTROL_BYTES, cap >> 2);
     this.consumed = this.released = Atomics.load(this.ctrl, RING_HEAD);
-    this.tailCache = Atomics.load(this.ctrl, RING_TAIL);
+    // The first next() loads (and checks) the tail.
+    this.tailCache = this.consumed;
     this.kind = 0;
     this.offset = 0;
     this.length = 0;
@@ -232,6 +233,11 @@ export class RingConsumer {
       if (pos === this.tailCache) {
         const tail = Atomics.load(this.ctrl, RING_TAIL);
         if (tail === pos) return false;
+        // A healthy producer is never more than one ring ahead; anything else is a corrupt tail, and reading
+        // on would walk the ring round and round (the fuzzer's hang).
+        if (((tail - pos) >>> 0) > this.capacity) {
+          throw new DriverInternalError(`Corrupt ring: tail ${tail >>> 0} is ${((tail - pos) >>> 0)} bytes ahead of ${pos >>> 0} (capacity ${this.capacity})`);
+        }
         this.tailCache = tail;
       }
       const off = pos & this.mask;
