@@ -25,6 +25,9 @@ export class PreparedInfo {
 export class PreparedCache {
   private readonly map = new Map<string, PreparedInfo>();
   private readonly byId = new Map<string, PreparedInfo>();
+  /** The entry `get` returned last (the youngest in the LRU order), so repeated gets skip the reorder. */
+  private lastKey: string | null = null;
+  private lastInfo: PreparedInfo | undefined = undefined;
 
   constructor(private readonly maxPrepared: number) {}
 
@@ -38,7 +41,13 @@ export class PreparedCache {
 
   /** The entry, marked most recently used; undefined if absent. */
   get(key: string): PreparedInfo | undefined {
+    // A loop over one statement asks for the same key each time: it is already the youngest entry.
+    if (key === this.lastKey) return this.lastInfo;
     const info = this.map.get(key);
+    if (info !== undefined) {
+      this.lastKey = key;
+      this.lastInfo = info;
+    }
     if (info !== undefined && this.map.size > 1) {
       // Map keeps insertion order: re-inserting moves the entry to the young end.
       this.map.delete(key);
@@ -49,6 +58,8 @@ export class PreparedCache {
 
   /** Inserts an entry, evicting the least recently used beyond `maxPrepared`. */
   set(key: string, info: PreparedInfo): void {
+    this.lastKey = null;
+    this.lastInfo = undefined;
     this.map.delete(key);
     this.map.set(key, info);
     while (this.map.size > this.maxPrepared) {
@@ -60,6 +71,8 @@ export class PreparedCache {
   }
 
   delete(key: string): void {
+    this.lastKey = null;
+    this.lastInfo = undefined;
     const info = this.map.get(key);
     if (info === undefined) return;
     this.map.delete(key);
@@ -78,6 +91,8 @@ export class PreparedCache {
   }
 
   clear(): void {
+    this.lastKey = null;
+    this.lastInfo = undefined;
     this.map.clear();
     this.byId.clear();
   }
