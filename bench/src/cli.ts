@@ -15,24 +15,10 @@ import { DRIVER_NAMES } from './drivers';
 import { RESULT_MARKER, type RunnerArgs, type RunnerResult, type Workload } from './runner';
 import { startStub, type StubProcess } from './stub';
 
-export interface BenchRow {
-  driver: string;
+/** One JSON row: what the runner measured, plus the server and the syscalls perf counted around it. */
+export interface BenchRow extends RunnerResult {
   server: string;
-  workload: Workload;
-  concurrency: number;
-  ops: number;
-  opsPerSec: number;
-  p50Us: number;
-  p99Us: number;
-  p999Us: number;
-  cpuUsPerOp: number;
-  mainThreadCpuUsPerOp: number;
   syscallsPerOp: number | null;
-  gcPerMillionOps: number;
-  eventLoopDelayP99Us: number;
-  gcMsPerMillionOps: number;
-  rssBeforeMb: number;
-  rssAfterMb: number;
 }
 
 const NUMERIC_FIELDS = [

@@ -3,12 +3,11 @@
 
 import { Client, types } from 'cassandra-driver';
 import {
-  asNumber,
+  checkRow,
   INSERT_CQL,
   LOCAL_DC,
   MAX_REQUESTS_PER_CONNECTION,
   SELECT_CQL,
-  ValueMismatchError,
   type BenchDriver,
 } from './driver';
 
@@ -50,15 +49,7 @@ export class CassandraDriverBench implements BenchDriver {
 
   async select(pk: number): Promise<void> {
     const rs = await this.client.execute(SELECT_CQL, [Long.fromNumber(pk)], PREPARED);
-    const row = rs.rows[0];
-    if (
-      row === undefined ||
-      asNumber(row['pk']) !== pk ||
-      asNumber(row['v1']) !== 2 * pk ||
-      asNumber(row['v2']) !== 3 * pk
-    ) {
-      throw new ValueMismatchError(pk, row === undefined ? 'no row' : JSON.stringify(row));
-    }
+    checkRow(pk, rs.rows[0]);
   }
 
   async close(): Promise<void> {

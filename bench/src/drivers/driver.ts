@@ -48,3 +48,10 @@ export function asNumber(v: unknown): number {
 
 /** The data center drivers are told is local: the stub's, or the test bed's (`scripts/db.mjs` names it dc1). */
 export const LOCAL_DC = process.env['SHARDCQL_BENCH_DC'] ?? 'datacenter1';
+
+/** Checks a benchmark row is (pk, 2pk, 3pk); throws ValueMismatchError otherwise (both Node adapters use it). */
+export function checkRow(pk: number, row: Record<string, unknown> | undefined): void {
+  if (row === undefined || asNumber(row['pk']) !== pk || asNumber(row['v1']) !== 2 * pk || asNumber(row['v2']) !== 3 * pk) {
+    throw new ValueMismatchError(pk, row === undefined ? 'no row' : JSON.stringify(row));
+  }
+}

@@ -279,13 +279,13 @@ export class Client extends EventEmitter {
    * A handle another thread can use to send requests through this client's shard workers: post it to a
    * worker thread, or pass it in a piscina task, then call `Client.fromHandle(handle)` there. The other
    * thread gets its own ring pair to every shard worker; it opens no connection. Structured-clonable.
-   * Handles follow the connection states of the owner live; topology changes after the handle was made
-   * (new hosts) need a new handle.
+   * The handle carries a snapshot of the hosts and connections: a request it sends to a connection that has
+   * closed since is moved by the worker to another connection of that host; new hosts need a new handle.
    */
   async createHandle(options: { threads?: number } = {}): Promise<ClientHandle> {
     await this._connect();
-    const engine = this.engine as (Engine & { createHandle?: (threads?: number) => Promise<EngineHandle> }) | null;
-    if (engine === null || typeof engine.createHandle !== 'function') {
+    const engine = this.engine;
+    if (engine === null || engine.createHandle === undefined) {
       throw new NotSupportedError('This client\'s engine cannot give out handles');
     }
     const o = this.options;
@@ -678,7 +678,7 @@ export class Client extends EventEmitter {
    * (SCYLLA_LWT_ADD_METADATA_MARK); such statements go to the primary replica first, never round robin.
    */
   private isLwt(engine: Engine, info: PreparedInfo): boolean {
-    const mask = (engine as Engine & { lwtMask?: number }).lwtMask ?? 0;
+    const mask = engine.lwtMask ?? 0;
     if (mask === 0 || info.bindMetadata === null) return false;
     return ((info.bindMetadata.flags >>> 0) & mask) >>> 0 === mask >>> 0;
   }
@@ -692,8 +692,7 @@ export class Client extends EventEmitter {
     const ks = cols !== null && cols !== undefined && cols.length > 0 ? cols[0]!.ksname : null;
     if (ks === null || ks === this.routingKeyspace) return;
     this.routingKeyspace = ks;
-    const e = engine as Engine & { setRoutingKeyspace?: (k: string | null) => void };
-    if (typeof e.setRoutingKeyspace === 'function') e.setRoutingKeyspace(ks);
+    engine.setRoutingKeyspace?.(ks);
   }
 
   private operationInfo(query: string, eo: ExecutionOptions, nbRetry: number): OperationInfo {
@@ -1139,8 +1138,7 @@ export class Client extends EventEmitter {
    * with `shardcql: { metrics: false }`, and in a client made from a handle.
    */
   getShardMetrics(): ShardMetrics[] {
-    const e = this.engine as (Engine & { getShardMetrics?: () => ShardMetrics[] }) | null;
-    return e !== null && typeof e.getShardMetrics === 'function' ? e.getShardMetrics() : [];
+    return this.engine?.getShardMetrics?.() ?? [];
   }
 
   getEngine(): Engine | null {

@@ -9,6 +9,8 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { CqlEvent } from '@shardcql/core';
+import type { ShardMetrics } from '../metrics/shard-metrics';
+import type { EngineHandle } from './remote-engine';
 
 /** One answer. `body` is owned by the caller (copied out of the ring or the socket buffer). */
 export class ResponseFrame {
@@ -82,6 +84,15 @@ export interface Engine extends EventEmitter {
    * same schema_version (after DDL); resolves false if `maxWaitMs` passes first. Never rejects.
    */
   waitForSchemaAgreement(maxWaitMs: number): Promise<boolean>;
+  // Capabilities only the sharded engine has (a client made from a handle lacks them).
+  /** ScyllaDB's LWT bit mask from SUPPORTED (0 when the server has none). */
+  readonly lwtMask?: number;
+  /** Token-aware routing uses this keyspace's replica plans (null: the session keyspace). */
+  setRoutingKeyspace?(keyspace: string | null): void;
+  /** Ring sets for up to `threads` other threads (client.createHandle). */
+  createHandle?(threads?: number): Promise<EngineHandle>;
+  /** Per (host, shard) counters read from shared memory. */
+  getShardMetrics?(): ShardMetrics[];
   /** Waits for in-flight requests (bounded), then closes everything. Requests sent after this reject. */
   shutdown(): Promise<void>;
   readonly inFlight: number;

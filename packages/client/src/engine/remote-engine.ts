@@ -1,8 +1,9 @@
 /**
  * The engine of a thread that did not create the client: a piscina task, or any worker thread that
  * was given a handle. It owns no connection and no shard worker; it has its own ring pair to every
- * shard worker of the owning client, and routes with the owner's routing snapshot. Connection states
- * are read live from a SharedArrayBuffer the owner updates, so a down connection is avoided at once.
+ * shard worker of the owning client, and routes with the owner's routing snapshot, taken when the handle
+ * was made. A request sent to a connection that has closed since is moved by its worker to another
+ * connection of the same host, or fails with NoHostAvailableError.
  */
 import { EventEmitter } from 'node:events';
 import { DriverError, NoHostAvailableError, NotSupportedError, TokenRing } from '@shardcql/core';
@@ -25,7 +26,7 @@ export interface EngineHandle {
   hostConns: number[][];
   /** Per connection, the shard worker that owns it. */
   connWorker: number[];
-  /** Per connection: 1 while open, 0 when down (Int32Array over this buffer, written by the owner). */
+  /** Per connection: 1 if open, 0 if down when the handle was made (Int32Array over this buffer). */
   connState: SharedArrayBuffer;
   /** [token, host index] pairs of the local datacenter, or null when routing is not token-aware. */
   ringEntries: Array<[string, number]> | null;

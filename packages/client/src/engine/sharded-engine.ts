@@ -14,6 +14,7 @@
  * refreshes.
  */
 import { EventEmitter } from 'node:events';
+import * as core from '@shardcql/core';
 import { lookup } from 'node:dns/promises';
 import { availableParallelism } from 'node:os';
 import {
@@ -1061,7 +1062,6 @@ export function reviveError(e: SerializedError | null): Error {
   return err;
 }
 
-import * as core from '@shardcql/core';
 function makeTyped(e: SerializedError): Error {
   switch (e.name) {
     case 'ResponseError':
