@@ -936,7 +936,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
    */
   async createHandle(threads = 16): Promise<EngineHandle> {
     await this.connect();
-    if (!Number.isInteger(threads) || threads < 1) throw new DriverError('createHandle: threads must be an integer >= 1');
+    if (!Number.isInteger(threads) || threads < 1) throw new core.ArgumentError('createHandle: threads must be an integer >= 1');
     if (this.nextRequester + threads > MAX_REQUESTERS) throw new DriverError(`at most ${MAX_REQUESTERS - 1} handle threads per client`);
     const slots: RequesterDescriptor[] = [];
     for (let t = 0; t < threads; t++) {
