@@ -4,7 +4,8 @@
 // Cassandra cannot start, the integration phase counts as failed (it never skips).
 //
 //   node scripts/test.mjs [--no-build] [--unit-only] [--integration-only] [-- <extra vitest args>]
-//   SHARDCQL_TEST_NODES=3 node scripts/test.mjs   also runs a 3-node phase (test/three-nodes.integration.test.ts)
+//   SHARDCQL_TEST_NODES=3 node scripts/test.mjs   also runs a 3-node phase (test/three-nodes.integration.test.ts and
+//                                                the 3-node differential, packages/client/test/differential-3nodes.integration.test.ts)
 //
 // A Cassandra that was already running before `npm test` (one you started with `npm run db -- start`) is
 // used as it is and left running: this script stops only what it started.
@@ -151,7 +152,7 @@ async function main() {
     // SHARDCQL_TEST_NODES tells the tests which cluster they have (three-nodes tests skip on one node).
     await cassandraPhase('integration', 1, 'integration', [], { SHARDCQL_TEST_NODES: '1' });
     if (threeNodes) {
-      await cassandraPhase('three-nodes', 3, 'integration', ['test/three-nodes.integration.test.ts'], { SHARDCQL_TEST_NODES: '3' });
+      await cassandraPhase('three-nodes', 3, 'integration', ['test/three-nodes.integration.test.ts', 'packages/client/test/differential-3nodes.integration.test.ts'], { SHARDCQL_TEST_NODES: '3' });
     }
   }
   const failedPhases = phases.filter((p) => p.code !== 0).map((p) => p.name);

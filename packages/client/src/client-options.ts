@@ -17,6 +17,7 @@ import { NoAuthProvider } from './auth/no-auth-provider';
 import type { ExecutionProfile } from './execution-profile';
 import type { EngineOptions } from './engine/engine';
 import type { QueryOptions } from './execution-options';
+import { RequestTracker } from './tracker/request-tracker';
 
 export interface ClientOptions {
   contactPoints?: string[];
@@ -60,7 +61,8 @@ export interface ClientOptions {
   protocolOptions?: { port?: number; maxSchemaAgreementWaitSeconds?: number; maxVersion?: number; noCompact?: boolean };
   promiseFactory?: unknown;
   refreshSchemaDelay?: number;
-  requestTracker?: unknown;
+  /** Called after every request sent to a node (tracker.RequestTracker, e.g. tracker.RequestLogger). */
+  requestTracker?: RequestTracker | null;
   queryOptions?: QueryOptions;
   socketOptions?: {
     connectTimeout?: number;
@@ -72,6 +74,8 @@ export interface ClientOptions {
     coalescingThreshold?: number;
   };
   sslOptions?: TlsOptions | null;
+  /** Frame compression negotiated in STARTUP (same as `shardcql.compression`, which wins when both are set). */
+  compression?: 'none' | 'lz4' | 'snappy';
   /** shardcql only. */
   shardcql?: {
     /** Shard worker threads; default `os.availableParallelism() - 1` (at least 1). */
@@ -79,6 +83,12 @@ export interface ClientOptions {
     /** Per-shard counters in shared memory, read by client.getShardMetrics(); default true. */
     metrics?: boolean;
     compression?: 'none' | 'lz4' | 'snappy';
+    /**
+     * Requests carried by the direct lane (a connection per host on the calling thread, used only while no
+     * request is in flight through the shard workers: concurrency about 1, where a thread hop costs more than
+     * it saves). 0 turns it off; default 4.
+     */
+    directLane?: number;
   };
 }
 
@@ -173,6 +183,8 @@ function deepExtend(target: Record<string, unknown>, ...sources: Array<Record<st
 export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (userOptions === null || typeof userOptions !== 'object') throw new TypeError('Options must be an object');
   const options = deepExtend({}, defaultOptions() as unknown as Record<string, unknown>, userOptions as Record<string, unknown>) as unknown as ResolvedClientOptions;
+  // Kept by reference (deepExtend copies plain objects): a duck-typed tracker may hold state.
+  options.requestTracker = userOptions.requestTracker ?? null;
   if (options.cloud) throw new TypeError('Cloud (secure connect bundle) connections are not supported by shardcql');
   if (!Array.isArray(userOptions.contactPoints) || userOptions.contactPoints.length === 0) {
     throw new TypeError('Contacts points are not defined.');
@@ -219,6 +231,11 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
     const v = options[key];
     if (v !== null && v !== undefined && typeof v !== 'string') throw new TypeError(`${key} should be a String`);
   }
+  const rt = options.requestTracker as unknown as Record<string, unknown> | null | undefined;
+  if (rt !== null && rt !== undefined && !(rt instanceof RequestTracker) &&
+    (typeof rt !== 'object' || typeof rt['onSuccess'] !== 'function' || typeof rt['onError'] !== 'function')) {
+    throw new TypeError('requestTracker must be an instance of RequestTracker');
+  }
   const mr = options.monitorReporting;
   if (mr === null || typeof mr !== 'object') throw new TypeError(`Monitor reporting must be an object, obtained: ${String(mr)}`);
   const sc = options.shardcql;
@@ -226,8 +243,15 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
     throw new TypeError('shardcql.workers must be an integer >= 1');
   }
   if (sc && sc.metrics !== undefined && typeof sc.metrics !== 'boolean') throw new TypeError('shardcql.metrics must be a boolean');
+  if (sc && sc.directLane !== undefined && (!Number.isInteger(sc.directLane) || sc.directLane < 0 || sc.directLane > 32768)) {
+    throw new TypeError('shardcql.directLane must be an integer from 0 to 32768');
+  }
   if (sc && sc.compression !== undefined && sc.compression !== 'none' && sc.compression !== 'lz4' && sc.compression !== 'snappy') {
     throw new TypeError(`shardcql.compression must be 'lz4', 'snappy' or 'none', obtained: ${String(sc.compression)}`);
+  }
+  const c = options.compression;
+  if (c !== undefined && c !== null && c !== 'none' && c !== 'lz4' && c !== 'snappy') {
+    throw new TypeError(`compression must be 'lz4', 'snappy' or 'none', obtained: ${String(c)}`);
   }
   return options;
 }
@@ -263,9 +287,10 @@ export function toEngineOptions(o: ResolvedClientOptions): EngineOptions {
     keyspace: o.keyspace ?? null,
     credentials,
     sslOptions: o.sslOptions ?? null,
-    compression: o.shardcql?.compression ?? 'none',
+    compression: o.shardcql?.compression ?? o.compression ?? 'none',
     workers: o.shardcql?.workers ?? defaultWorkers(),
     metrics: o.shardcql?.metrics !== false,
+    directLane: o.shardcql?.directLane ?? 4,
     connectionsPerHost: core?.[0] ?? 1,
     maxProtocolVersion: o.protocolOptions.maxVersion === 4 ? 4 : 5,
     connectTimeoutMs: o.socketOptions.connectTimeout,

@@ -14,6 +14,7 @@ import {
   NoHostAvailableError,
   OperationTimedOutError,
   ResponseError,
+  TABLETS_PAYLOAD_KEY,
   decodeError,
   decodeResult,
   defaultCodecOptions,
@@ -49,8 +50,11 @@ import { PreparedCache, PreparedInfo } from './prepared-cache';
 import { ResultSet, type ExecutionInfo } from './result-set';
 import { ResultStream } from './result-stream';
 import { RetryPolicy, type DecisionInfo, type OperationInfo } from './policies/retry';
+import { NoSpeculativeExecutionPolicy } from './policies/speculative-execution';
+import { SpeculativeRun } from './speculative-send';
 import { ClientState } from './client-state';
 import { Metadata } from './metadata';
+import type { RequestTracker, TrackedQuery } from './tracker/request-tracker';
 import { delay, fromCallback, optionalCallback, toCallback, type Callback } from './promise-utils';
 
 /*
@@ -140,6 +144,13 @@ export class Client extends EventEmitter {
   /** `info.triedHosts` of requests answered by the first host tried, per address (read-only by convention). */
   private readonly triedOnce = new Map<string, Record<string, Error | null>>();
   private routingKeyspace: string | null = null;
+  /** The table last given to engine.setRoutingTable (ScyllaDB tablets routing). */
+  private routingTableKs: string | null = null;
+  private routingTableName: string | null = null;
+  /** options.requestTracker, or null: the request loop tests it once per answer. */
+  private readonly tracker: RequestTracker | null;
+  /** The speculative execution policy is not NoSpeculativeExecutionPolicy: the request loop's one test. */
+  private readonly speculative: boolean;
 
   constructor(options: ClientOptions, engineFactory?: (o: EngineOptions) => Engine) {
     super();
@@ -149,6 +160,8 @@ export class Client extends EventEmitter {
     this.prepared = new PreparedCache(this.options.maxPrepared);
     this.metadata = new Metadata(this);
     this.metrics = this.options.metrics instanceof ClientMetrics ? this.options.metrics : new DefaultMetrics();
+    this.tracker = (this.options.requestTracker as RequestTracker | null | undefined) ?? null;
+    this.speculative = !(this.options.policies.speculativeExecution instanceof NoSpeculativeExecutionPolicy);
     this.engineFactory = engineFactory ?? createEngine;
     const enc = this.options.encoding;
     this.codec = defaultCodecOptions();
@@ -344,6 +357,7 @@ export class Client extends EventEmitter {
     this.connected = false;
     this.isShuttingDown = true;
     this.options.policies.speculativeExecution.shutdown();
+    if (this.tracker !== null) this.tracker.shutdown();
     const engine = this.engine;
     if (engine !== null) await engine.shutdown();
   }
@@ -573,17 +587,28 @@ export class Client extends EventEmitter {
     let notSentRetries = 0;
     let reprepared = false;
     const metrics = this.metrics;
-    // One clock read per request only when someone consumes latencies (ClientMetrics.timed).
-    const started: HrTime | null = metrics.timed ? process.hrtime() : null;
+    const tracker = this.tracker;
+    // One clock read per request only when someone consumes latencies (ClientMetrics.timed, a tracker).
+    const started: HrTime | null = metrics.timed || tracker !== null ? process.hrtime() : null;
+    // Speculative executions: idempotent requests without a fixed host (cassandra-driver's rule).
+    const spec = this.speculative && !fixed && eo.isIdempotent()
+      ? new SpeculativeRun(this.options.policies.speculativeExecution.newPlan(this.keyspace ?? null, query), metrics) : null;
     for (;;) {
       const flags = this.encode(kind, query, info, values, types, names, entries, eo, consistency, timestamp);
       const hasToken = this.computeToken(kind, info, values, entries, eo);
       if (hasToken && info !== null) this.followRoutingKeyspace(engine, info);
+      if (hasToken) this.followRoutingTable(engine, info);
+      // Read before the await: the shared writer holds other requests by the time this one settles.
+      const requestLength = this.writer.pos + 9;
       let frame: ResponseFrame;
       try {
-        frame = await engine.send(kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY,
-          flags, this.writer.buf, this.writer.pos, timeout, this.token[0]!, this.token[1]!, hasToken, hostIndex,
-          info !== null && this.isLwt(engine, info));
+        frame = await (spec !== null && hostIndex < 0
+          ? spec.send(engine, kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY, flags,
+            Buffer.from(this.writer.buf.subarray(0, this.writer.pos)), timeout, this.token[0]!, this.token[1]!, hasToken,
+            info !== null && this.isLwt(engine, info))
+          : engine.send(kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY,
+            flags, this.writer.buf, this.writer.pos, timeout, this.token[0]!, this.token[1]!, hasToken, hostIndex,
+            info !== null && this.isLwt(engine, info)));
       } catch (e) {
         const err = e as Error & { host?: string; coordinator?: string; wasNotSent?: boolean };
         // Never written to a socket (the connection had just gone): safe to send again whatever the
@@ -595,6 +620,7 @@ export class Client extends EventEmitter {
         }
         const address = err.host ?? err.coordinator;
         if (address !== undefined) (triedHosts ??= {})[address] = err;
+        if (tracker !== null) this.trackError(tracker, address, kind, query, values, names, entries, eo, requestLength, err, started!);
         // Client-side timeouts and broken connections: retried only for idempotent requests (request-execution.js).
         let decision = RETHROW;
         if (err instanceof OperationTimedOutError || (err as { isSocketError?: boolean }).isSocketError) {
@@ -605,7 +631,11 @@ export class Client extends EventEmitter {
           retryCount++;
           reportRetry(metrics, err, clientTimeout);
           if (typeof decision.consistency === 'number') consistency = decision.consistency;
-          hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false && address !== undefined ? this.indexOf(address) : -1;
+          hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false && address !== undefined ? this.indexOf(address) : this.nextHost(engine, triedHosts ?? {});
+          if (hostIndex === -1) {
+            reportError(metrics, err, clientTimeout);
+            throw new NoHostAvailableError(errorsOf(triedHosts));
+          }
           continue;
         }
         if (decision.decision === RetryPolicy.retryDecision.ignore) {
@@ -632,6 +662,10 @@ export class Client extends EventEmitter {
           metrics.onResponse(latency);
           metrics.onSuccessfulResponse(latency);
         }
+        if (tracker !== null) this.trackSuccess(tracker, address, kind, query, values, names, entries, eo, requestLength, frame.body.length + 9, started!);
+        if (spec !== null && spec.executions > 0) {
+          return withSpeculativeCount(this.toResultSet(frame, address, triedHosts, consistency, kind, query, info, values, types, names, eo), spec.executions);
+        }
         return this.toResultSet(frame, address, triedHosts, consistency, kind, query, info, values, types, names, eo);
       }
       const body = frame.body;
@@ -639,6 +673,7 @@ export class Client extends EventEmitter {
       const err = fDecodeError(body, prelude.offset, body.length, this.protocolVersion) as ResponseError & { query?: string };
       err.coordinator = address;
       (triedHosts ??= {})[address] = err;
+      if (tracker !== null) this.trackError(tracker, address, kind, query, values, names, entries, eo, requestLength, err, started!);
       if (err.code === ERR_UNPREPARED && !reprepared) {
         // The node lost the statement (restart, schema change, eviction): prepare again on that node, retry once.
         reprepared = true;
@@ -660,7 +695,11 @@ export class Client extends EventEmitter {
         reportRetry(metrics, err, false);
         this.log('info', 'Retrying request');
         if (typeof decision.consistency === 'number') consistency = decision.consistency;
-        hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false ? frame.hostIndex : -1;
+        hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false ? frame.hostIndex : this.nextHost(engine, triedHosts);
+        if (hostIndex === -1) {
+          reportError(metrics, err, false);
+          throw new NoHostAvailableError(errorsOf(triedHosts));
+        }
         continue;
       }
       if (decision.decision === RetryPolicy.retryDecision.ignore) {
@@ -671,6 +710,38 @@ export class Client extends EventEmitter {
       if (kind !== KIND_BATCH) err.query = query;
       throw err;
     }
+  }
+
+  private trackSuccess(tracker: RequestTracker, address: string, kind: number, query: string, values: readonly unknown[] | null,
+    names: readonly string[] | null, entries: BatchEntry[] | null, eo: DefaultExecutionOptions, requestLength: number,
+    responseLength: number, started: HrTime): void {
+    try {
+      tracker.onSuccess(this.hosts.get(address) ?? { address }, this.trackedQuery(kind, query, entries), trackedParams(kind, values, names),
+        eo, requestLength, responseLength, process.hrtime(started));
+    } catch (err) {
+      this.log('warning', 'The request tracker threw from onSuccess', err);
+    }
+  }
+
+  private trackError(tracker: RequestTracker, address: string | undefined, kind: number, query: string, values: readonly unknown[] | null,
+    names: readonly string[] | null, entries: BatchEntry[] | null, eo: DefaultExecutionOptions, requestLength: number,
+    error: Error, started: HrTime): void {
+    try {
+      const host = address !== undefined ? this.hosts.get(address) ?? { address } : { address: 'unknown' };
+      tracker.onError(host, this.trackedQuery(kind, query, entries), trackedParams(kind, values, names), eo, requestLength, error,
+        process.hrtime(started));
+    } catch (err) {
+      this.log('warning', 'The request tracker threw from onError', err);
+    }
+  }
+
+  /** A batch as cassandra-driver hands it to trackers: `[{query, params}]`, prepared ones by their text. */
+  private trackedQuery(kind: number, query: string, entries: BatchEntry[] | null): TrackedQuery {
+    if (kind !== KIND_BATCH || entries === null) return query;
+    return entries.map((e) => ({
+      query: e.query ?? (e.id !== null ? this.prepared.getById(e.id as Buffer)?.query ?? '' : ''),
+      params: e.values ?? undefined,
+    }));
   }
 
   /**
@@ -695,11 +766,56 @@ export class Client extends EventEmitter {
     engine.setRoutingKeyspace?.(ks);
   }
 
+  /**
+   * ScyllaDB tablets: the engine routes by the tablets of one table at a time, that of the statement
+   * being executed (bind metadata table spec; none for a statement without one), told only on a change.
+   */
+  private followRoutingTable(engine: Engine, info: PreparedInfo | null): void {
+    if (engine.setRoutingTable === undefined) return;
+    const cols = info !== null ? info.bindMetadata?.columns : null;
+    const col = cols !== null && cols !== undefined && cols.length > 0 ? cols[0]! : null;
+    const ks = col !== null ? col.ksname : null;
+    const table = col !== null ? col.tablename : null;
+    if (ks === this.routingTableKs && table === this.routingTableName) return;
+    this.routingTableKs = ks;
+    this.routingTableName = table;
+    engine.setRoutingTable(ks, table);
+  }
+
+  /**
+   * ScyllaDB tablets: the request reached a node or shard that is not a replica of its tablet, and the
+   * answer says which are (custom payload `tablets-routing-v1`, protocol-extensions.md).
+   */
+  private noteTablet(info: PreparedInfo, payload: Record<string, Buffer | null>): void {
+    const value = payload[TABLETS_PAYLOAD_KEY];
+    const engine = this.engine;
+    if (value === undefined || value === null || engine === null || engine.noteTablet === undefined) return;
+    const col = info.bindMetadata?.columns?.[0] ?? info.resultMetadata?.columns?.[0];
+    if (col !== undefined) engine.noteTablet(col.ksname, col.tablename, value);
+  }
+
   private operationInfo(query: string, eo: ExecutionOptions, nbRetry: number): OperationInfo {
     return { query, executionOptions: eo, nbRetry };
   }
 
   /** The retry policy's decision for a server error (request-execution.js `_getDecision`). */
+  /**
+   * The retry policy asked for the next host of the query plan (cassandra-driver's plan iterator moves on): an
+   * up host of the local datacenter (any datacenter when none is set) not tried yet; -1 when the plan is
+   * exhausted, which cassandra-driver reports as NoHostAvailableError with every tried host's error.
+   */
+  private nextHost(engine: Engine, tried: Record<string, Error | null>): number {
+    const hosts = engine.hosts;
+    const dc = this.options.localDataCenter ?? this.options.policies.loadBalancing.localDc ?? null;
+    for (let i = 0; i < hosts.length; i++) {
+      const h = hosts[i]!;
+      if (!h.up || h.address in tried) continue;
+      if (dc !== null && h.datacenter !== null && h.datacenter !== dc) continue;
+      return i;
+    }
+    return -1;
+  }
+
   private decide(err: ResponseError, query: string, eo: ExecutionOptions, retryCount: number, consistency: number): DecisionInfo {
     const policy = eo.getRetryPolicy();
     if (!policy) return RETHROW;
@@ -851,6 +967,7 @@ export class Client extends EventEmitter {
     }
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     if (frame.opcode !== OP_RESULT) throw new DriverInternalError(`Unexpected response opcode 0x${frame.opcode.toString(16)}`);
+    if (prelude.customPayload !== null && info !== null) this.noteTablet(info, prelude.customPayload);
     const known = kind === KIND_EXECUTE && info !== null ? info.resultMetadata : null;
     const result = fDecodeResult(body, prelude.offset, body.length, this.protocolVersion, this.codec, known);
     const execInfo: ExecutionInfo = {
@@ -896,7 +1013,7 @@ export class Client extends EventEmitter {
       case 3:
         return this.afterSetKeyspace(result.keyspace, new ResultSet(undefined, null, null, execInfo));
       case 5:
-        return this.afterSchemaChange(result.target, result.keyspace, new ResultSet(undefined, null, null, execInfo));
+        return this.afterSchemaChange(result.target, result.keyspace, result.name, new ResultSet(undefined, null, null, execInfo));
       default:
         return new ResultSet(undefined, null, null, execInfo);
     }
@@ -913,11 +1030,13 @@ export class Client extends EventEmitter {
     return rs;
   }
 
-  /** DDL: wait for schema agreement (as cassandra-driver), then refresh the keyspace metadata in the background. */
-  private async afterSchemaChange(target: string, keyspace: string, rs: ResultSet): Promise<ResultSet> {
+  /** DDL: wait for schema agreement (as cassandra-driver), then update the schema metadata. */
+  private async afterSchemaChange(target: string, keyspace: string, name: string | null, rs: ResultSet): Promise<ResultSet> {
     rs.info.isSchemaInAgreement = await this.waitForSchemaAgreement();
     if (this.options.isMetadataSyncEnabled !== false) {
-      this.metadata.onSchemaChange({ type: 'SCHEMA_CHANGE', target, keyspace }).catch(() => undefined);
+      // Awaited, as cassandra-driver does: the caller's next metadata lookup sees the change.
+      await this.metadata.onSchemaChange({ type: 'SCHEMA_CHANGE', target, keyspace, name })
+        .catch((err: Error) => this.log('warning', 'There was an error while handling schema change', err));
     }
     return rs;
   }
@@ -962,12 +1081,12 @@ export class Client extends EventEmitter {
   }
 
   /** @internal A system query outside the application's options (no timestamp, no paging, no retry). */
-  async querySystem(cql: string, hostIndex = -1): Promise<Row[]> {
+  async querySystem(cql: string, hostIndex = -1, consistency = 1): Promise<Row[]> {
     const engine = this.requireEngine();
     const w = this.writer;
     const p = this.qp;
     w.reset();
-    p.consistency = 1;
+    p.consistency = consistency;
     p.values = null;
     p.valueTypes = null;
     p.names = null;
@@ -1169,6 +1288,34 @@ export class Client extends EventEmitter {
 }
 
 function noop(): void {}
+
+/** The hosts tried and their errors, as NoHostAvailableError.innerErrors (hosts that answered are left out). */
+function errorsOf(tried: Record<string, Error | null> | null): Record<string, Error> {
+  const out: Record<string, Error> = {};
+  if (tried !== null) for (const k of Object.keys(tried)) if (tried[k] !== null) out[k] = tried[k]!;
+  return out;
+}
+
+/** result.info.speculativeExecutions of a request that started some. */
+function withSpeculativeCount(rs: ResultSet | Promise<ResultSet>, n: number): ResultSet | Promise<ResultSet> {
+  if (rs instanceof ResultSet) {
+    rs.info.speculativeExecutions = n;
+    return rs;
+  }
+  return rs.then((r) => {
+    r.info.speculativeExecutions = n;
+    return r;
+  });
+}
+
+/** The parameters a tracker sees: the values, or `{name: value}` for named values of a simple statement. */
+function trackedParams(kind: number, values: readonly unknown[] | null, names: readonly string[] | null): unknown {
+  if (kind === KIND_BATCH) return undefined;
+  if (names === null || values === null) return values;
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]!] = values[i];
+  return out;
+}
 
 function validateFn(fn: unknown, name: string): (...args: never[]) => unknown {
   if (typeof fn !== 'function') throw new ArgumentError(`${name} is not a function`);

@@ -1,12 +1,14 @@
 /**
  * shardcql's drop-in for `require('cassandra-driver')`: the same exports (index.js of cassandra-driver 4.10),
- * minus the DSE-only graph, geometry, search and mapping modules.
+ * minus the DSE-only graph, geometry and search modules.
  */
 import * as types from './types';
 import * as errors from './errors';
 import * as policies from './policies';
 import * as auth from './auth';
 import * as concurrent from './concurrent';
+import * as tracker from './tracker';
+import * as mapping from './mapping';
 import { defaultOptions as defaultClientOptions, type ClientOptions } from './client-options';
 
 export { Client, version } from './client';
@@ -20,7 +22,7 @@ export { ClientState } from './client-state';
 import { Metadata } from './metadata';
 export { Metadata };
 export type { ClientOptions } from './client-options';
-export { types, errors, policies, auth, concurrent };
+export { types, errors, policies, auth, concurrent, tracker, mapping };
 
 /** The default client options (a new object each call). */
 export function defaultOptions(): ClientOptions {
@@ -28,6 +30,14 @@ export function defaultOptions(): ClientOptions {
 }
 
 export const metadata = { Metadata };
+export type {
+  TableMetadata, MaterializedView, DataCollection, ColumnInfo as SchemaColumnInfo, Udt, Index, SchemaFunction, Aggregate,
+  KeyspaceInfo, QueryTrace, TraceEvent, SchemaDataType,
+} from './metadata';
+
+import { Token, TokenRange } from './metadata';
+/** cassandra-driver's `token` namespace (Murmur3 tokens and ranges, from `client.metadata.newToken`). */
+export const token = { Token, TokenRange };
 
 import { ClientMetrics, DefaultMetrics } from './metrics/client-metrics';
 /** cassandra-driver's `metrics` namespace. */

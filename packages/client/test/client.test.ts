@@ -429,7 +429,24 @@ describe('Client with a fake engine', () => {
     expect(err.code).toBe(0x1000);
     expect(err.required).toBe(2);
     expect(engine().sent).toHaveLength(2);
-    expect(engine().sent[1]!.hostIndex).toBe(-1);
+    // The next host of the plan: the one not tried yet.
+    expect(engine().sent[1]!.hostIndex).toBe(1);
+    await client.shutdown();
+  });
+
+  it('ends with NoHostAvailableError when the retry policy wants the next host and every host was tried (as cassandra-driver)', async () => {
+    const { client, engine } = newClient(() => errorBody(0x1000, 'Cannot achieve consistency', (w) => {
+      w.u16(4);
+      w.i32(2);
+      w.i32(1);
+    }));
+    await client.connect();
+    engine().hosts.splice(1, 1);
+    const err = (await client.execute('SELECT 1').catch((e: unknown) => e)) as NoHostAvailableError;
+    expect(err).toBeInstanceOf(NoHostAvailableError);
+    expect(err.message.split('\n')[0]).toBe('All host(s) tried for query failed. First host tried, 10.0.0.1:9042: ResponseError: Not enough replicas available for query at consistency QUORUM (2 required but only 1 alive)');
+    expect(err.innerErrors['10.0.0.1:9042']).toBeInstanceOf(ResponseError);
+    expect(engine().sent).toHaveLength(1);
     await client.shutdown();
   });
 

@@ -92,7 +92,9 @@ function normColumns(cols: AnyResult['columns']): unknown {
 
 function normError(e: unknown): unknown {
   const err = e as { constructor: { name: string }; code?: number; message: string };
-  return { class: err.constructor.name, code: err.code ?? null, message: err.message };
+  // NoHostAvailableError quotes its first inner error as util.format('%s') prints it, stack included: the
+  // first line is the part both drivers can agree on.
+  return { class: err.constructor.name, code: err.code ?? null, message: err.message.split('\n')[0] };
 }
 
 /** Runs `fn`, returning its value or the normalized error, so that both outcomes are compared. */
@@ -270,6 +272,20 @@ async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<
   out.errWrongCount = await capture(() => client.execute(`INSERT INTO ${ks}.lwt (k, v) VALUES (?, ?)`, [1]));
   out.errNamedMissing = await capture(() => client.execute(`SELECT * FROM ${ks}.lwt WHERE k = :k`, { other: 1 }, { prepare: true }));
   out.errBatchEmpty = await capture(() => client.batch([]));
+
+  // Unavailable: the keyspace wants 3 replicas and the cluster has fewer alive (CI runs one node; the 3-node
+  // phase stops two of three). QUORUM needs 2: the coordinator refuses before trying (code 0x1000); the default
+  // retry policy tries the next host once, so with no other host both drivers end with the same error.
+  out.errUnavailable = await capture(async () => {
+    await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${ks}_rf3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}`);
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${ks}_rf3.t (k int PRIMARY KEY, v int)`);
+    return client.execute(`INSERT INTO ${ks}_rf3.t (k, v) VALUES (?, ?)`, [1, 1], { prepare: true, consistency: t.consistencies.quorum });
+  });
+  out.errUnavailableAll = await capture(() => client.execute(`SELECT * FROM ${ks}_rf3.t WHERE k = 1`, [], { consistency: t.consistencies.all }));
+  out.unavailableOne = await capture(async () => {
+    await client.execute(`INSERT INTO ${ks}_rf3.t (k, v) VALUES (?, ?)`, [2, 2], { prepare: true, consistency: t.consistencies.one });
+    return norm((await client.execute(`SELECT k, v FROM ${ks}_rf3.t WHERE k = 2`, [], { consistency: t.consistencies.one })).rows);
+  });
 
   // UNPREPARED: the table is dropped and re-created under the prepared statement; the driver re-prepares.
   out.reprepare = await capture(async () => {

@@ -316,3 +316,35 @@ describe('ScyllaDB simulator: taken local ports', () => {
     }
   }, 60_000);
 });
+
+describe('ScyllaDB simulator: a reconnection that lands on another shard', () => {
+  it('moves the connection to the shard the server names, freeing its old slot', async () => {
+    const stub = await startStub({ host: '127.0.0.11', port: 0, shards: 4, extraArgs: ['-nodes', '3'] });
+    let engine: ShardedEngine | null = null;
+    const client = new Client(
+      { contactPoints: ['127.0.0.11'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 1 } },
+      (o) => (engine = new ShardedEngine(o)),
+    );
+    try {
+      await client.connect();
+      const e = engine! as unknown as EngineInternals & { connUp: boolean[]; onMessage(w: unknown, m: unknown): void };
+      const hs = e.hostStates[0]!;
+      const sc = hs.shardConns;
+      const c1 = sc[1]!;
+      const c2 = sc[2]!;
+      expect(c1).toBeGreaterThanOrEqual(0);
+      // As a worker reports it: connection c1 came back (plain port) on shard 3 while shard 3 has its own.
+      e.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
+      e.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
+      expect(sc[1]).toBe(-1);
+      expect(sc[3]).not.toBe(c1);
+      // Shard 2's connection is down, then c1 reconnects onto shard 2: it takes the slot.
+      e.onMessage(null, { type: 'connection-state', conn: c2, up: false, error: null, shard: -1 });
+      e.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 2 });
+      expect(sc[2]).toBe(c1);
+    } finally {
+      await client.shutdown();
+      await stub.stop();
+    }
+  }, 60_000);
+});

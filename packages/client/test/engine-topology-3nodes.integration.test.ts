@@ -6,19 +6,16 @@
 // `SHARDCQL_TEST_NODES=3 npx vitest run --project integration packages/client/test/engine-topology-3nodes.integration.test.ts`).
 // Restarting a node: the test re-runs the killed JVM's own command line (/proc/<pid>/cmdline, cwd, environ)
 // and rewrites its pid file, so `db.mjs stop` still stops it.
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { openSync, readFileSync, readlinkSync, writeFileSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteWriter, consistencies, defaultCodecOptions, encodeQuery, murmur3TokenHiLo, newQueryParameters, opcodes } from '@shardcql/core';
 import { ShardedEngine, type EngineHost, type EngineOptions } from '../src/engine';
-import { DB_DIR, hostOf } from '../../../scripts/db.mjs';
+import { hostOf } from '../../../scripts/db.mjs';
+import { kill, restart, sleep, until } from './helpers/nodes';
 
 const enabled = process.env['SHARDCQL_TEST_NODES'] === '3';
 const KS_S = 'shardcql_topo3_simple';
 const KS_N = 'shardcql_topo3_nts';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function options(): EngineOptions {
   return {
@@ -42,39 +39,6 @@ async function ddl(engine: ShardedEngine, cql: string): Promise<void> {
   const res = await engine.send(opcodes.query, 0, b, b.length, 30_000, 0, 0, false, -1);
   expect(res.opcode).toBe(opcodes.result);
   expect(await engine.waitForSchemaAgreement(30_000)).toBe(true);
-}
-
-interface Killed { n: number; argv: string[]; cwd: string; env: NodeJS.ProcessEnv }
-
-function kill(n: number): Killed {
-  const pidPath = join(DB_DIR as string, `node${n}`, 'cassandra.pid');
-  const pid = Number(readFileSync(pidPath, 'utf8').trim());
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
-  const cwd = readlinkSync(`/proc/${pid}/cwd`);
-  const env: NodeJS.ProcessEnv = {};
-  for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
-    const i = kv.indexOf('=');
-    if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  process.kill(pid, 'SIGKILL');
-  return { n, argv, cwd, env };
-}
-
-function restart(k: Killed): void {
-  const out = openSync(join(DB_DIR as string, `node${k.n}`, 'logs', 'stdout.log'), 'a');
-  const child = spawn(k.argv[0]!, k.argv.slice(1), { cwd: k.cwd, env: k.env, detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  child.unref();
-  writeFileSync(join(DB_DIR as string, `node${k.n}`, 'cassandra.pid'), `${child.pid}\n`);
-}
-
-async function until(what: string, cond: () => boolean, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-  return Date.now() - t0;
 }
 
 describe.skipIf(!enabled)('engine topology against three Cassandra nodes', () => {

@@ -94,7 +94,7 @@ function tok(t: bigint): [number, number] {
   return [hl[0]!, hl[1]!];
 }
 
-const state = (conn: number, up: boolean) => ({ type: 'connection-state' as const, conn, up, error: null });
+const state = (conn: number, up: boolean) => ({ type: 'connection-state' as const, conn, up, error: null, shard: -1 });
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('the sharded engine: host state and failover (no server)', () => {

@@ -3,6 +3,7 @@
  * applications that branch on `instanceof` or `err.code` keep working. They live in core because both
  * the shard workers (which decode ERROR responses) and the client facade construct them.
  */
+import { format } from 'node:util';
 
 export class DriverError extends Error {
   info: string;
@@ -71,11 +72,11 @@ export class NoHostAvailableError extends DriverError {
     this.innerErrors = innerErrors;
   }
 
+  /** cassandra-driver's wording (lib/errors.js): the first host and its error as util.format('%s') shows it. */
   private static describe(innerErrors: Record<string, Error>): string {
     const hosts = Object.keys(innerErrors);
-    if (hosts.length === 0) return 'No host could be resolved';
-    const parts = hosts.slice(0, 3).map((h) => `${h} (${innerErrors[h]!.name}: ${innerErrors[h]!.message})`);
-    return `All host(s) tried for query failed. First host tried, ${parts.join('; ')}${hosts.length > 3 ? '; ...' : ''}`;
+    if (hosts.length === 0) return 'All host(s) tried for query failed.';
+    return format('All host(s) tried for query failed. First host tried, %s: %s. See innerErrors.', hosts[0], innerErrors[hosts[0]!]);
   }
 }
 

@@ -98,7 +98,8 @@ export type FromWorker =
   | { type: 'started'; workerIndex: number }
   | { type: 'connected'; id: number; results: ConnectResult[] }
   | { type: 'request-all-done'; id: number; answers: ControlAnswer[] }
-  | { type: 'connection-state'; conn: number; up: boolean; error: SerializedError | null }
+  /** `shard`: when up, the shard the server says the connection serves (SUPPORTED SCYLLA_SHARD), else -1. */
+  | { type: 'connection-state'; conn: number; up: boolean; error: SerializedError | null; shard: number }
   | { type: 'event'; conn: number; event: CqlEvent }
   | { type: 'log'; level: 'verbose' | 'info' | 'warning' | 'error'; message: string }
   | { type: 'shutdown-done'; id: number };

@@ -19,6 +19,7 @@ const KIND_FAILURE = core.RecordKind.FAILURE;
 const REQUEST_HEADER_SIZE = core.REQUEST_HEADER_SIZE;
 const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
 const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
+const writeAnswerHeader = core.writeAnswerHeader;
 const TARGET_ANY = core.TARGET_ANY;
 const FailureKind = core.FailureKind;
 import { Connection, type ConnectionListener, type ConnectionOptions } from './connection';
@@ -237,8 +238,7 @@ class ShardWorker implements ConnectionListener {
     m.c[C_WORKER] = this.init.workerIndex;
     if (state === SLOT_UP && s.conn !== null) {
       // ScyllaDB names the connection's shard in SUPPORTED (protocol-extensions.md); Cassandra: shard 0.
-      const shard = Number(s.conn.supported['SCYLLA_SHARD']?.[0] ?? 0);
-      m.c[C_SHARD] = Number.isFinite(shard) ? shard : 0;
+      m.c[C_SHARD] = shardOf(s.conn);
     }
   }
 
@@ -278,22 +278,15 @@ class ShardWorker implements ConnectionListener {
       const off = r.responses.reserve(KIND_RESPONSE, RESPONSE_HEADER_SIZE + len);
       if (off >= 0) {
         const u8 = r.responses.u8;
-        writeU32(u8, off, requestId);
-        u8[off + 4] = opcode;
-        u8[off + 5] = flags;
-        u8[off + 6] = 0xff; // the requester knows the target it asked for
-        u8[off + 7] = 0xff;
+        // Target 0xffff: the requester knows the target it asked for.
+        writeAnswerHeader(u8, off, requestId, opcode, flags, 0xffff);
         u8.set(body.subarray(start, end), off + RESPONSE_HEADER_SIZE);
         this.markDirty(r);
         return;
       }
     }
     const rec = new Uint8Array(RESPONSE_HEADER_SIZE + len);
-    writeU32(rec, 0, requestId);
-    rec[4] = opcode;
-    rec[5] = flags;
-    rec[6] = 0xff;
-    rec[7] = 0xff;
+    writeAnswerHeader(rec, 0, requestId, opcode, flags, 0xffff);
     rec.set(body.subarray(start, end), RESPONSE_HEADER_SIZE);
     this.queueOverflow(r, KIND_RESPONSE, rec);
   }
@@ -312,7 +305,7 @@ class ShardWorker implements ConnectionListener {
         s.up = false;
         s.conn = null;
         this.markSlot(s, SLOT_DOWN);
-        this.post({ type: 'connection-state', conn: s.spec.conn, up: false, error: error === null ? null : serializeError(error) });
+        this.post({ type: 'connection-state', conn: s.spec.conn, up: false, error: error === null ? null : serializeError(error), shard: -1 });
         if (!this.stopping && !s.closing) this.scheduleReconnect(s);
       }
     }
@@ -327,21 +320,14 @@ class ShardWorker implements ConnectionListener {
       const off = r.responses.reserve(KIND_FAILURE, FAILURE_HEADER_SIZE + msg.length);
       if (off >= 0) {
         const u8 = r.responses.u8;
-        writeU32(u8, off, requestId);
-        u8[off + 4] = kind;
-        u8[off + 5] = 0;
-        u8[off + 6] = target & 0xff;
-        u8[off + 7] = (target >>> 8) & 0xff;
+        writeAnswerHeader(u8, off, requestId, kind, 0, target);
         u8.set(msg, off + FAILURE_HEADER_SIZE);
         this.markDirty(r);
         return;
       }
     }
     const rec = new Uint8Array(FAILURE_HEADER_SIZE + msg.length);
-    writeU32(rec, 0, requestId);
-    rec[4] = kind;
-    rec[6] = target & 0xff;
-    rec[7] = (target >>> 8) & 0xff;
+    writeAnswerHeader(rec, 0, requestId, kind, 0, target);
     rec.set(msg, FAILURE_HEADER_SIZE);
     this.queueOverflow(r, KIND_FAILURE, rec);
   }
@@ -533,7 +519,7 @@ class ShardWorker implements ConnectionListener {
           s.up = true;
           s.reconnectDelay = 0;
           this.markSlot(s, SLOT_UP);
-          this.post({ type: 'connection-state', conn: s.spec.conn, up: true, error: null });
+          this.post({ type: 'connection-state', conn: s.spec.conn, up: true, error: null, shard: shardOf(conn) });
         },
         (e: unknown) => {
           this.post({ type: 'log', level: 'warning', message: `reconnect to ${s.spec.host}:${s.spec.port} failed: ${(e as Error).message}` });
@@ -585,13 +571,12 @@ function readU32(u8: Uint8Array, off: number): number {
   return (u8[off]! | (u8[off + 1]! << 8) | (u8[off + 2]! << 16)) + u8[off + 3]! * 0x1000000;
 }
 
-function writeU32(u8: Uint8Array, off: number, v: number): void {
-  u8[off] = v & 0xff;
-  u8[off + 1] = (v >>> 8) & 0xff;
-  u8[off + 2] = (v >>> 16) & 0xff;
-  u8[off + 3] = (v >>> 24) & 0xff;
-}
-
 if (parentPort !== null && workerData !== null && typeof workerData === 'object' && 'requestBell' in (workerData as object)) {
   new ShardWorker(workerData as WorkerInit, parentPort).start();
+}
+
+/** The shard a connection serves: ScyllaDB names it in SUPPORTED (protocol-extensions.md); Cassandra: 0. */
+function shardOf(conn: Connection): number {
+  const shard = Number(conn.supported['SCYLLA_SHARD']?.[0] ?? 0);
+  return Number.isFinite(shard) ? shard : 0;
 }

@@ -46,6 +46,8 @@ export interface EngineOptions {
   workers: number;
   /** Per-shard counters in shared memory (client.getShardMetrics()); default on. */
   metrics?: boolean;
+  /** Requests the direct lane (engine/direct-lane.ts) may carry at once; 0 or absent: no lane. */
+  directLane?: number;
   connectionsPerHost: number;
   maxProtocolVersion: 4 | 5;
   connectTimeoutMs: number;
@@ -89,6 +91,17 @@ export interface Engine extends EventEmitter {
   readonly lwtMask?: number;
   /** Token-aware routing uses this keyspace's replica plans (null: the session keyspace). */
   setRoutingKeyspace?(keyspace: string | null): void;
+  /**
+   * ScyllaDB tablets: requests with a token are routed by this table's known tablets first (null: no
+   * table, vnode plans only). Called, like setRoutingKeyspace, when the statements' table changes.
+   */
+  setRoutingTable?(keyspace: string | null, table: string | null): void;
+  /**
+   * ScyllaDB tablets: a RESULT carried the `tablets-routing-v1` custom payload (the request reached a node
+   * or shard that is not a replica of its tablet); `payloadValue` is that entry's value. A bad payload is
+   * logged and ignored.
+   */
+  noteTablet?(keyspace: string, table: string, payloadValue: Buffer): void;
   /** Ring sets for up to `threads` other threads (client.createHandle). */
   createHandle?(threads?: number): Promise<EngineHandle>;
   /** Per (host, shard) counters read from shared memory. */

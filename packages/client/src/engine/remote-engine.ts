@@ -1,12 +1,15 @@
 /**
  * The engine of a thread that did not create the client: a piscina task, or any worker thread that
  * was given a handle. It owns no connection and no shard worker; it has its own ring pair to every
- * shard worker of the owning client, and routes with the owner's routing snapshot, taken when the handle
- * was made. A request sent to a connection that has closed since is moved by its worker to another
- * connection of the same host, or fails with NoHostAvailableError.
+ * shard worker of the owning client, and routes as the owner does: the replica plans of the session keyspace
+ * (local replicas first, round robin among them, primary first for LWT), then the connection of the shard
+ * owning the token (ScyllaDB). The plans and the host list are the owner's at the time the handle was made;
+ * connection states are live (the owner updates them in shared memory). A request sent to a connection that
+ * has closed since is moved by its worker to another connection of the same host, or fails with
+ * NoHostAvailableError.
  */
 import { EventEmitter } from 'node:events';
-import { DriverError, NoHostAvailableError, NotSupportedError, TokenRing } from '@shardcql/core';
+import { DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TokenRing } from '@shardcql/core';
 import type { Engine, EngineHost, ResponseFrame } from './engine';
 import { RingRequester, type RequesterDescriptor } from './ring-requester';
 
@@ -26,10 +29,16 @@ export interface EngineHandle {
   hostConns: number[][];
   /** Per connection, the shard worker that owns it. */
   connWorker: number[];
-  /** Per connection: 1 if open, 0 if down when the handle was made (Int32Array over this buffer). */
+  /** Per connection: 1 if open, 0 if down (Int32Array over this buffer; the owner keeps it current). */
   connState: SharedArrayBuffer;
   /** [token, host index] pairs of the local datacenter, or null when routing is not token-aware. */
   ringEntries: Array<[string, number]> | null;
+  /** The owner's replica plans (ReplicaPlans.toSharedBuffer) for its session keyspace, or null. */
+  plans: SharedArrayBuffer | null;
+  /** Per host: ScyllaDB sharding [nrShards, ignoreMsb], or null. */
+  sharding: Array<[number, number] | null>;
+  /** Per host: the connection of each shard (-1: none). */
+  shardConns: number[][];
 }
 
 export function isEngineHandle(v: unknown): v is EngineHandle {
@@ -42,6 +51,9 @@ export class RemoteEngine extends EventEmitter implements Engine {
   private readonly ring: TokenRing | null;
   private readonly rr: Int32Array;
   private rrHost = 0;
+  private rrReplica = 0;
+  private readonly plans: ReplicaPlans | null;
+  private readonly sharders: Array<Sharder | null>;
   private closed = false;
   readonly connected = true;
 
@@ -55,6 +67,8 @@ export class RemoteEngine extends EventEmitter implements Engine {
     this.connState = new Int32Array(handle.connState);
     this.ring = handle.ringEntries !== null && handle.ringEntries.length > 0 ? new TokenRing(handle.ringEntries) : null;
     this.rr = new Int32Array(handle.hosts.length);
+    this.plans = handle.plans !== null ? ReplicaPlans.fromSharedBuffer(handle.plans) : null;
+    this.sharders = handle.sharding.map((x) => (x !== null ? new Sharder(x[0], x[1]) : null));
     const addresses = handle.connWorker.map((_w, c) => {
       const h = handle.hostConns.findIndex((cs) => cs.includes(c));
       return h >= 0 ? handle.hosts[h]!.address : 'unknown host';
@@ -81,30 +95,79 @@ export class RemoteEngine extends EventEmitter implements Engine {
     return this.closed ? Promise.reject(new DriverError('The client is shut down')) : Promise.resolve();
   }
 
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
+  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
     const hosts = this.handle.hosts;
-    let h: number;
-    if (hostIndex >= 0) h = hostIndex;
-    else if (hasToken && this.ring !== null) h = this.ring.ownerIndexOf(tokenHi, tokenLo);
-    else {
+    let h = hostIndex;
+    if (h < 0 && hasToken) h = this.replicaOf(tokenHi, tokenLo, lwt);
+    if (h < 0) {
       h = this.rrHost;
       this.rrHost = (h + 1) % hosts.length;
     }
     for (let k = 0; k < hosts.length; k++) {
       const hi = (h + k) % hosts.length;
-      const conns = this.handle.hostConns[hi]!;
-      for (let j = 0; j < conns.length; j++) {
-        const c = conns[(this.rr[hi]! + j) % conns.length]!;
-        if (Atomics.load(this.connState, c) === 1) {
-          this.rr[hi] = (this.rr[hi]! + j + 1) % conns.length;
-          return this.requester.send(this.handle.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
-        }
-      }
+      const c = this.connOf(hi, hasToken, tokenHi, tokenLo);
+      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
       if (hostIndex >= 0) break;
     }
     const inner: Record<string, Error> = {};
     for (const hs of hosts) inner[hs.address] = new DriverError('no open connection');
     return Promise.reject(new NoHostAvailableError(inner));
+  }
+
+  /** The replica for a token: local replicas in round robin (primary first for LWT), then remote ones; -1: none open. */
+  private replicaOf(hi: number, lo: number, primaryFirst: boolean): number {
+    const plans = this.plans;
+    if (plans === null || plans.size === 0) {
+      if (this.ring === null) return -1;
+      const h = this.ring.ownerIndexOf(hi, lo);
+      return h >= 0 && this.hostOpen(h) ? h : -1;
+    }
+    const r = plans.rangeIndexOf(hi, lo);
+    const off = plans.offsets[r]!;
+    const end = plans.offsets[r + 1]!;
+    const local = plans.localCounts[r]!;
+    if (local > 0) {
+      let start = 0;
+      if (!primaryFirst) {
+        start = this.rrReplica % local;
+        this.rrReplica = (this.rrReplica + 1) & 0x3fffffff;
+      }
+      for (let k = 0; k < local; k++) {
+        const h = plans.replicas[off + ((start + k) % local)]!;
+        if (this.hostOpen(h)) return h;
+      }
+    }
+    for (let i = off + local; i < end; i++) {
+      const h = plans.replicas[i]!;
+      if (this.hostOpen(h)) return h;
+    }
+    return -1;
+  }
+
+  private hostOpen(h: number): boolean {
+    const conns = this.handle.hostConns[h];
+    if (conns === undefined) return false;
+    for (let j = 0; j < conns.length; j++) if (Atomics.load(this.connState, conns[j]!) === 1) return true;
+    return false;
+  }
+
+  /** ScyllaDB: the connection of the token's shard when open; otherwise any open connection of h (round robin). */
+  private connOf(h: number, hasToken: boolean, hi: number, lo: number): number {
+    const sharder = this.sharders[h];
+    if (hasToken && sharder !== null && sharder !== undefined) {
+      const c = this.handle.shardConns[h]![sharder.shardOf(hi, lo)]!;
+      if (c >= 0 && Atomics.load(this.connState, c) === 1) return c;
+    }
+    const conns = this.handle.hostConns[h]!;
+    const n = conns.length;
+    for (let j = 0; j < n; j++) {
+      const c = conns[(this.rr[h]! + j) % n]!;
+      if (Atomics.load(this.connState, c) === 1) {
+        this.rr[h] = (this.rr[h]! + j + 1) % n;
+        return c;
+      }
+    }
+    return -1;
   }
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {

@@ -27,6 +27,7 @@ const KIND_FAILURE = core.RecordKind.FAILURE;
 const REQUEST_HEADER_SIZE = core.REQUEST_HEADER_SIZE;
 const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
 const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
+const writeRequestHeader = core.writeRequestHeader;
 const FailureKind = core.FailureKind;
 const OPCODE_RESULT = 0x08;
 /** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
@@ -297,28 +298,7 @@ export class RingRequester {
     } else if (kind === KIND_FAILURE) {
       const failure = u8[off + 4]!;
       const message = textDecoder.decode(u8.subarray(off + FAILURE_HEADER_SIZE, off + len));
-      this.slots.reject(id, this.failureError(failure, message, this.targets[id]!, this.timeouts[id]!));
-    }
-  }
-
-  private failureError(kind: number, message: string, target: number, timeoutMs: number): Error {
-    const address = this.targetAddress(target);
-    switch (kind) {
-      case FailureKind.TIMEOUT:
-        return new OperationTimedOutError(`The host ${address} did not reply before timeout ${timeoutMs} ms`, address);
-      case FailureKind.BUSY:
-        return markNotSent(new BusyConnectionError(address, 32768, 1));
-      case FailureKind.NO_CONNECTION:
-      case FailureKind.SHUTTING_DOWN: {
-        const inner: Record<string, Error> = {};
-        inner[address] = new DriverError(message);
-        const e = new NoHostAvailableError(inner, `All host(s) tried for query failed. ${address}: ${message}`);
-        return kind === FailureKind.NO_CONNECTION ? markNotSent(e) : e;
-      }
-      case FailureKind.CONNECTION_LOST:
-        return new DriverError(`Connection to ${address} was closed with the request in flight: ${message}`);
-      default:
-        return new DriverError(message);
+      this.slots.reject(id, failureError(failure, message, this.targetAddress(this.targets[id]!), this.timeouts[id]!));
     }
   }
 
@@ -349,6 +329,27 @@ export class RingRequester {
   }
 }
 
+/** The typed error of a request a connection gave up on (`kind`: a FailureKind), as cassandra-driver names it. */
+export function failureError(kind: number, message: string, address: string, timeoutMs: number): Error {
+  switch (kind) {
+    case FailureKind.TIMEOUT:
+      return new OperationTimedOutError(`The host ${address} did not reply before timeout ${timeoutMs} ms`, address);
+    case FailureKind.BUSY:
+      return markNotSent(new BusyConnectionError(address, 32768, 1));
+    case FailureKind.NO_CONNECTION:
+    case FailureKind.SHUTTING_DOWN: {
+      const inner: Record<string, Error> = {};
+      inner[address] = new DriverError(message);
+      const e = new NoHostAvailableError(inner, `All host(s) tried for query failed. ${address}: ${message}`);
+      return kind === FailureKind.NO_CONNECTION ? markNotSent(e) : e;
+    }
+    case FailureKind.CONNECTION_LOST:
+      return new DriverError(`Connection to ${address} was closed with the request in flight: ${message}`);
+    default:
+      return new DriverError(message);
+  }
+}
+
 /**
  * The worker never wrote this request to a socket (its connection was gone, or had no free stream id), so
  * sending it again cannot apply it twice, idempotent or not. Non-enumerable: error shapes stay as
@@ -360,18 +361,7 @@ export function markNotSent<E extends Error>(e: E): E {
 }
 
 function writeRequest(u8: Uint8Array, off: number, id: number, target: number, opcode: number, flags: number, timeoutMs: number, body: Uint8Array, bodyLength: number): void {
-  u8[off] = id & 0xff;
-  u8[off + 1] = (id >>> 8) & 0xff;
-  u8[off + 2] = (id >>> 16) & 0xff;
-  u8[off + 3] = (id >>> 24) & 0xff;
-  u8[off + 4] = target & 0xff;
-  u8[off + 5] = (target >>> 8) & 0xff;
-  u8[off + 6] = opcode;
-  u8[off + 7] = flags;
-  u8[off + 8] = timeoutMs & 0xff;
-  u8[off + 9] = (timeoutMs >>> 8) & 0xff;
-  u8[off + 10] = (timeoutMs >>> 16) & 0xff;
-  u8[off + 11] = (timeoutMs >>> 24) & 0xff;
+  writeRequestHeader(u8, off, id, target, opcode, flags, timeoutMs);
   if (bodyLength === body.length) u8.set(body, off + REQUEST_HEADER_SIZE);
   else if (Buffer.isBuffer(body)) body.copy(u8, off + REQUEST_HEADER_SIZE, 0, bodyLength);
   else u8.set(body.subarray(0, bodyLength), off + REQUEST_HEADER_SIZE);

@@ -31,11 +31,14 @@ import {
   newQueryParameters,
   consistencies,
   type CqlEvent,
+  TabletMap,
   type ReplicaPlans,
   type ReplicationStrategy,
+  type TableTablets,
   type Sharder,
 } from '@shardcql/core';
 import type { ConnectResult, ConnectionSpec, FromWorker, WorkerConnectionOptions, SerializedError, RequesterRings } from '@shardcql/shard-worker';
+import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
@@ -75,7 +78,7 @@ const CONTROL_TIMEOUT_MS = 12_000;
 const REFRESH_WINDOW_MS = 1000;
 const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
 
-interface HostState extends EngineHost {
+interface HostState extends EngineHost, LaneHost {
   port: number;
   ip: string;
   /** Engine-wide connection indexes of this host. */
@@ -91,8 +94,12 @@ interface HostState extends EngineHost {
   shardAwarePort: number;
 }
 
-export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleEvents {
+export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleEvents, LaneSource {
   private workers: WorkerHandle[] = [];
+  /** The connection-state arrays of the handles given out (createHandle), updated by setConnUp. */
+  private handleConnStates: Int32Array[] = [];
+  /** Low-concurrency requests skip the thread hop here (direct-lane.ts); null when off. */
+  private lane: DirectLane | null = null;
   private requester: RingRequester | null = null;
   private descriptor: RequesterDescriptor | null = null;
   private workerBells: SharedArrayBuffer[] = [];
@@ -119,6 +126,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private sharded = false;
   /** ScyllaDB's LWT mark from the first connection's SUPPORTED; echoed in later STARTUPs. */
   private lwtMark: LwtMark | null = null;
+  private tabletsRouting = false;
   private portPicker = new LocalPortPicker();
   private controlConn = -1;
   private electing = false;
@@ -148,7 +156,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   }
 
   get inFlight(): number {
-    return this.requester === null ? 0 : this.requester.inFlight;
+    return (this.requester === null ? 0 : this.requester.inFlight) + (this.lane === null ? 0 : this.lane.inFlight);
   }
 
   get workerCount(): number {
@@ -176,6 +184,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     if (this.connecting === null) {
       this.connecting = this.doConnect().then(
         () => {
+          const n = this.options.directLane ?? 0;
+          if (n > 0) this.lane = new DirectLane(n, this, this.metricsReader !== null ? this.metricsReader.buffer : null);
           this.connected = true;
         },
         async (e: unknown) => {
@@ -195,6 +205,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     if (o.applicationVersion !== null) startup['APPLICATION_VERSION'] = o.applicationVersion;
     if (o.clientId !== null) startup['CLIENT_ID'] = o.clientId;
     if (this.lwtMark !== null) startup['SCYLLA_LWT_ADD_METADATA_MARK'] = this.lwtMark.value;
+    if (this.tabletsRouting) startup['TABLETS_ROUTING_V1'] = '';
     return {
       maxProtocolVersion: this.version === 0 ? o.maxProtocolVersion : (this.version as 4 | 5),
       keyspace: this.keyspace,
@@ -270,6 +281,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     // A provisional host for the contact point; the topology refresh fills it in (it matches by address).
     this.hostStates = [newHostState({ address: `${first.spec.host}:${first.spec.port}`, ip: first.spec.host, port: first.spec.port,
       datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true)];
+    this.hostStates[0]!.index = 0;
     this.hostUsable = new Uint8Array(1);
     this.connWorker[0] = 0;
     this.connSpecs[0] = first.spec;
@@ -285,6 +297,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       applySharding(this.hostStates[0]!, sharding, 0);
     }
     this.lwtMark = parseLwtMark(first.result.supported);
+    // ScyllaDB tablets: ask for tablets-routing-v1 payloads when the server offers them (protocol-extensions.md).
+    this.tabletsRouting = first.result.supported?.['TABLETS_ROUTING_V1'] !== undefined;
 
     // 2. Topology, connections to every local host, replication, routing table.
     await this.refresh(REFRESH_TOPOLOGY | REFRESH_KEYSPACES);
@@ -403,8 +417,14 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       hs.conns = [];
       hs.up = false;
     }
+    for (const hs of removed) {
+      this.lane?.dropHost(hs);
+      if (hs.laneSlot >= 0) this.connHost[hs.laneSlot] = -1;
+    }
     for (let h = 0; h < kept.length; h++) {
       const hs = kept[h]!;
+      hs.index = h;
+      if (hs.laneSlot >= 0) this.connHost[hs.laneSlot] = h;
       for (const c of hs.conns) this.connHost[c] = h;
       this.hostUsable[h] = hs.conns.some((c) => this.connUp[c] === true) ? 1 : 0;
     }
@@ -760,7 +780,20 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       return Promise.reject(new DriverError(this.shuttingDown ? 'The client is shut down' : 'The client is not connected'));
     }
     const c = this.route(tokenHi, tokenLo, hasToken, hostIndex, lwt);
-    if (c >= 0) return requester.send(this.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+    if (c >= 0) {
+      // Nothing in flight through the rings: this request would wait for two thread wake-ups, the lane does not.
+      const lane = this.lane;
+      if (lane !== null && requester.inFlight === 0 && lane.inFlight < lane.maxInFlight) {
+        const hs = this.hostStates[this.connHost[c]!]!;
+        // ScyllaDB: the lane connection must serve the shard of the connection routing chose (token or tablet).
+        const shard = this.sharded && hs.sharder !== null ? hs.shardConns.indexOf(c) : -1;
+        if (shard >= 0 || !this.sharded || hs.sharder === null) {
+          const p = lane.trySend(hs, shard, opcode, flags, body, bodyLength, timeoutMs);
+          if (p !== null) return p;
+        }
+      }
+      return requester.send(this.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+    }
     const inner: Record<string, Error> = {};
     for (const hs of this.hostStates) inner[hs.address] = new DriverError('no open connection');
     return Promise.reject(new NoHostAvailableError(inner));
@@ -772,6 +805,12 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
    */
   route(tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, primaryFirst = false): number {
     if (hostIndex >= 0) return this.connOfHostToken(hostIndex, tokenHi, tokenLo, hasToken);
+    // ScyllaDB tablets: the statement's table has known tablets (tablets-routing-v1). A token outside
+    // them goes by the vnode plans below; the answer then brings its tablet.
+    if (hasToken && this.activeTablets !== null) {
+      const c = this.tabletConn(tokenHi, tokenLo, primaryFirst);
+      if (c >= 0) return c;
+    }
     const table = this.table;
     if (table !== null) {
       const h = table.select(this.activePlans, tokenHi, tokenLo, hasToken, this.hostUsable, primaryFirst);
@@ -783,6 +822,99 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     // Only when the usable marks lag behind a connection change: any open connection.
     const hosts = this.hostStates;
     for (let h = 0; h < hosts.length; h++) {
+      const c = this.connOfHost(h);
+      if (c >= 0) return c;
+    }
+    return -1;
+  }
+
+  // ---- ScyllaDB tablets (scylladb docs/dev/protocol-extensions.md, "Tablets routing v1") ---------
+
+  /** Tablets learned from tablets-routing-v1 payloads, by (keyspace, table). */
+  private tablets = new TabletMap();
+  /** The tablets of the table of the statements being routed (setRoutingTable); null: none known. */
+  private activeTablets: TableTablets | null = null;
+  private tabletKs: string | null = null;
+  private tabletTable: string | null = null;
+  /** The host list the tablets' host indexes were resolved against; another one means remap. */
+  private tabletHostList: readonly HostState[] | null = null;
+  private tabletHostIds = new Map<string, number>();
+  private readonly tabletHostIndexOf = (hostId: string): number => this.tabletHostIds.get(hostId) ?? -1;
+  private tabletRr = 0;
+  private tabletEvents = false;
+
+  /** Routes requests with a token by this table's tablets first (null: vnode plans only). */
+  setRoutingTable(keyspace: string | null, table: string | null): void {
+    this.tabletKs = keyspace;
+    this.tabletTable = table;
+    this.activeTablets = keyspace === null || table === null ? null : this.tablets.table(keyspace, table);
+  }
+
+  /**
+   * A RESULT carried `tablets-routing-v1`: remember the tablet (it replaces every known tablet it
+   * overlaps). Replica host ids become host indexes here, so routing compares no strings.
+   */
+  noteTablet(keyspace: string, table: string, payloadValue: Buffer): void {
+    if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
+    try {
+      this.tablets.addPayload(keyspace, table, payloadValue, this.tabletHostIndexOf);
+    } catch (e) {
+      this.emit('log', 'warning', `ignored a bad tablets-routing-v1 payload for ${keyspace}.${table}: ${(e as Error).message}`);
+      return;
+    }
+    if (!this.tabletEvents) {
+      // A dropped or altered table or keyspace loses its tablets (the server sends fresh ones on demand).
+      this.tabletEvents = true;
+      this.on('event', (ev: CqlEvent) => {
+        if (ev.type !== 'SCHEMA_CHANGE' || ev.change === 'CREATED') return;
+        if (ev.target === 'KEYSPACE') this.tablets.removeKeyspace(ev.keyspace);
+        else if (ev.target === 'TABLE' && ev.name !== null) this.tablets.removeTable(ev.keyspace, ev.name);
+        else return;
+        this.setRoutingTable(this.tabletKs, this.tabletTable);
+      });
+    }
+    if (keyspace === this.tabletKs && table === this.tabletTable) this.setRoutingTable(keyspace, table);
+  }
+
+  /** Host ids -> current host indexes, after the host list changed (a host that left maps to -1). */
+  private remapTabletHosts(): void {
+    const hosts = this.hostStates;
+    this.tabletHostIds.clear();
+    for (let h = 0; h < hosts.length; h++) {
+      const id = hosts[h]!.hostId;
+      if (id !== null) this.tabletHostIds.set(id.toLowerCase(), h);
+    }
+    this.tabletHostList = hosts;
+    this.tablets.remapHosts(this.tabletHostIndexOf);
+  }
+
+  /**
+   * The connection of a replica (host, shard) of the token's tablet in activeTablets; -1 when no tablet
+   * holds the token or none of its replicas is open. LWTs take the replicas in the server's order; other
+   * requests round robin over them. One binary search, no allocation.
+   */
+  private tabletConn(tokenHi: number, tokenLo: number, primaryFirst: boolean): number {
+    if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
+    const tt = this.activeTablets!;
+    const i = tt.indexOf(tokenHi, tokenLo);
+    if (i < 0) return -1;
+    const hosts = tt.hosts[i]!;
+    const shards = tt.shards[i]!;
+    const n = hosts.length;
+    let r = 0;
+    if (!primaryFirst && n > 1) {
+      this.tabletRr = (this.tabletRr + 1) & 0x3fffffff;
+      r = this.tabletRr % n;
+    }
+    for (let k = 0; k < n; k++, r = r + 1 === n ? 0 : r + 1) {
+      const h = hosts[r]!;
+      if (h < 0 || this.hostUsable[h] !== 1) continue;
+      const hs = this.hostStates[h]!;
+      const s = shards[r]!;
+      if (this.sharded && s < hs.shardConns.length) {
+        const c = hs.shardConns[s]!;
+        if (c >= 0 && this.connUp[c] === true) return c;
+      }
       const c = this.connOfHost(h);
       if (c >= 0) return c;
     }
@@ -833,6 +965,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   async setKeyspace(keyspace: string): Promise<void> {
     this.keyspace = keyspace;
+    const laneDone = this.lane !== null ? this.lane.setKeyspace(keyspace) : null;
     if (this.routingKeyspace === null) this.setRoutingKeyspace(null);
     const p = newQueryParameters();
     p.consistency = consistencies.one;
@@ -855,6 +988,28 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
         }
       }
     }
+    if (laneDone !== null) await laneDone;
+  }
+
+  // ---- LaneSource (direct-lane.ts) -------------------------------------------------------------
+
+  laneOptions(): WorkerConnectionOptions {
+    return this.workerOptions();
+  }
+
+  /** A connection index of the host's own for the lane's metrics slot (never in hs.conns: the rings never use it). */
+  laneSlot(host: LaneHost): number {
+    const hs = host as HostState;
+    const c = this.connSpecs.length;
+    this.connSpecs[c] = { conn: c, host: hs.ip, port: hs.port, localPort: null };
+    this.connWorker[c] = -1;
+    this.connHost[c] = hs.index;
+    this.connUp[c] = false;
+    return c;
+  }
+
+  laneLog(level: 'info' | 'warning', message: string): void {
+    this.emit('log', level, message);
   }
 
   // ---- worker events ----------------------------------------------------------------------------
@@ -862,6 +1017,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   onMessage(_worker: WorkerHandle, m: FromWorker): void {
     switch (m.type) {
       case 'connection-state':
+        if (m.up && m.shard >= 0) this.placeShard(m.conn, m.shard);
         this.setConnUp(m.conn, m.up);
         return;
       case 'event':
@@ -876,9 +1032,28 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
   }
 
+  /**
+   * ScyllaDB: a reconnected connection serves the shard the server says, which on the plain port (no
+   * shard-aware port, or the source port was taken) need not be the one it served before. Its old shard slot
+   * is freed and it takes the new one if that is free; otherwise it stays an extra connection of the host.
+   */
+  private placeShard(conn: number, shard: number): void {
+    const h = this.connHost[conn];
+    if (h === undefined || h < 0) return;
+    const hs = this.hostStates[h]!;
+    const sc = hs.shardConns;
+    if (hs.sharder === null || shard >= sc.length || sc[shard] === conn) return;
+    for (let s = 0; s < sc.length; s++) if (sc[s] === conn) sc[s] = -1;
+    if (sc[shard] === -1 || this.connUp[sc[shard]!] !== true) sc[shard] = conn;
+    else this.emit('log', 'info', `connection ${conn} to ${hs.address} reconnected on shard ${shard}, which has a connection: kept as an extra one`);
+  }
+
   /** A connection opened or closed: host state (hostUp / hostDown), routing marks, control failover. */
   private setConnUp(conn: number, up: boolean): void {
     this.connUp[conn] = up;
+    // Handles route by these marks too (remote-engine.ts): keep theirs live.
+    const hsStates = this.handleConnStates;
+    for (let i = 0; i < hsStates.length; i++) if (conn < hsStates[i]!.length) Atomics.store(hsStates[i]!, conn, up ? 1 : 0);
     const h = this.connHost[conn];
     if (h === undefined || h < 0) return;
     const hs = this.hostStates[h]!;
@@ -949,6 +1124,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     const connState = new SharedArrayBuffer(4 * Math.max(1, this.connWorker.length));
     const states = new Int32Array(connState);
     for (let c = 0; c < this.connWorker.length; c++) states[c] = this.connUp[c] === true ? 1 : 0;
+    this.handleConnStates.push(states);
     const ringEntries: Array<[string, number]> = [];
     if (this.murmur3) {
       this.hostStates.forEach((h, i) => {
@@ -967,6 +1143,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       connWorker: this.connWorker.slice(),
       connState,
       ringEntries: ringEntries.length > 0 ? ringEntries : null,
+      plans: this.activePlans !== null && this.activePlans.size > 0 ? this.activePlans.toSharedBuffer() : null,
+      sharding: this.hostStates.map((h) => (h.sharder !== null ? [h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number] : null)),
+      shardConns: this.hostStates.map((h) => Array.from(h.shardConns)),
     };
   }
 
@@ -1002,7 +1181,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     const requester = this.requester;
     // In-flight requests finish first (bounded by the longest client timeout), then the workers close.
     const deadline = Date.now() + 15_000;
-    while (requester !== null && requester.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    if (this.lane !== null) await this.lane.close();
     this.connected = false;
     await Promise.all(
       this.workers.map((w) =>
@@ -1037,6 +1217,13 @@ function newHostState(t: TopologyHost, local: boolean): HostState {
     sharder: null,
     shardConns: new Int32Array(0),
     shardAwarePort: 0,
+    index: -1,
+    lane: null,
+    laneOpening: false,
+    laneRetryAt: 0,
+    laneRetryDelay: 0,
+    laneShard: -1,
+    laneSlot: -1,
   };
 }
 

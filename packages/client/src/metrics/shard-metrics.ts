@@ -15,7 +15,7 @@ export interface ShardMetrics {
   host: string;
   /** The server shard the connection is bound to (ScyllaDB); 0 on Cassandra. */
   shard: number;
-  /** The shard worker thread that owns the connection. */
+  /** The shard worker thread that owns the connection; -1 for the calling thread's direct lane (low concurrency). */
   worker: number;
   /** The engine's connection index. */
   conn: number;
@@ -100,7 +100,8 @@ export class ShardMetricsReader {
     const latencyCount = f[base + C_LATENCY_COUNT]!;
     const q = this.quantiles((base + CF) * 2);
     const worker = f[base + C_WORKER]!;
-    const wb = worker < this.maxWorkers ? workerOffset(worker) >>> 3 : -1;
+    // worker -1: the requesting thread's direct lane (engine/direct-lane.ts), which has no ring section.
+    const wb = worker >= 0 && worker < this.maxWorkers ? workerOffset(worker) >>> 3 : -1;
     const drains = wb >= 0 ? f[wb + W_DRAINS]! : 0;
     return {
       host,

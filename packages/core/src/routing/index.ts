@@ -8,3 +8,5 @@ export type { TokenEntry } from './token-ring';
 export { computeReplicas, parseReplication } from './replicas';
 export type { HostLocation, ReplicationStrategy } from './replicas';
 export { ReplicaPlans } from './plans';
+export { TabletMap, TableTablets, decodeTabletPayload, TABLETS_ROUTING_V1, TABLETS_PAYLOAD_KEY } from './tablets';
+export type { TabletPayload, HostIndexOf } from './tablets';

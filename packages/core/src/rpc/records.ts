@@ -61,3 +61,34 @@ export type FailureKindCode = (typeof FailureKind)[keyof typeof FailureKind];
 export function failureWasNotSent(kind: number): boolean {
   return kind === FailureKind.NO_CONNECTION || kind === FailureKind.BUSY || kind === FailureKind.BAD_REQUEST || kind === FailureKind.SHUTTING_DOWN;
 }
+
+/** Writes a REQUEST record's header at `off` (the body follows at off + REQUEST_HEADER_SIZE). */
+export function writeRequestHeader(u8: Uint8Array, off: number, requestId: number, target: number, opcode: number, flags: number, timeoutMs: number): void {
+  u8[off] = requestId & 0xff;
+  u8[off + 1] = (requestId >>> 8) & 0xff;
+  u8[off + 2] = (requestId >>> 16) & 0xff;
+  u8[off + 3] = (requestId >>> 24) & 0xff;
+  u8[off + 4] = target & 0xff;
+  u8[off + 5] = (target >>> 8) & 0xff;
+  u8[off + 6] = opcode;
+  u8[off + 7] = flags;
+  u8[off + 8] = timeoutMs & 0xff;
+  u8[off + 9] = (timeoutMs >>> 8) & 0xff;
+  u8[off + 10] = (timeoutMs >>> 16) & 0xff;
+  u8[off + 11] = (timeoutMs >>> 24) & 0xff;
+}
+
+/**
+ * Writes a RESPONSE or FAILURE record's header at `off`: both are requestId, two bytes (opcode and flags, or
+ * failure kind and 0), target. The body or message follows at off + 8.
+ */
+export function writeAnswerHeader(u8: Uint8Array, off: number, requestId: number, b4: number, b5: number, target: number): void {
+  u8[off] = requestId & 0xff;
+  u8[off + 1] = (requestId >>> 8) & 0xff;
+  u8[off + 2] = (requestId >>> 16) & 0xff;
+  u8[off + 3] = (requestId >>> 24) & 0xff;
+  u8[off + 4] = b4;
+  u8[off + 5] = b5;
+  u8[off + 6] = target & 0xff;
+  u8[off + 7] = (target >>> 8) & 0xff;
+}

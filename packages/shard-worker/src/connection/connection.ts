@@ -226,6 +226,14 @@ export class Connection implements EnvelopeSink {
     return true;
   }
 
+  /**
+   * Lets the process exit while this connection is open (the requesting thread's direct lane holds its own
+   * keep-alive only while requests are in flight; worker threads never need it).
+   */
+  unref(): void {
+    this.socket?.unref();
+  }
+
   /** Writes every queued frame in one socket write (the engine calls it after each ring drain). */
   flush(): void {
     this.writer.flush();
