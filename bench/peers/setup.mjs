@@ -70,15 +70,16 @@ const steps = {
   },
   'scylladb-node'() {
     const dir = join(PEERS_DIR, 'scylladb-node');
-    const want = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies['@scylladb/driver'];
-    const installed = join(dir, 'node_modules', '@scylladb', 'driver', 'package.json');
+    // The manifest's one dependency is the driver (its npm name changed between releases).
+    const [pkg, want] = Object.entries(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies)[0];
+    const installed = join(dir, 'node_modules', ...pkg.split('/'), 'package.json');
     if (!force && existsSync(installed) && JSON.parse(readFileSync(installed, 'utf8')).version === want) {
-      return `up to date (@scylladb/driver ${want})`;
+      return `up to date (${pkg} ${want})`;
     }
     // Its own package.json + package-lock.json: installed apart from the root workspace.
     if (existsSync(join(dir, 'package-lock.json'))) run('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund']);
     else run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--workspaces=false']);
-    return `installed @scylladb/driver ${want}`;
+    return `installed ${pkg} ${want}`;
   },
   python() {
     const req = join(PEERS_DIR, 'python', 'requirements.txt');

@@ -3,8 +3,9 @@
 //   [--title TEXT] [--pinning TEXT] [--cmd "command that produced the data"]...
 // Turns benchmark rows (one JSON object a line: driver, server, workload, concurrency, ops, opsPerSec,
 // p50Us, p99Us, p999Us, cpuUsPerOp, and optionally mainThreadCpuUsPerOp, syscallsPerOp, allocsPerOp,
-// gcPerMillionOps, eventLoopDelayP99Us, driverVersion, run) into a markdown report: per server and
-// workload a table of medians with min–max spread over repeats, and SVG line charts drawn here.
+// gcPerMillionOps, eventLoopDelayP99Us, driverVersion, run, compression) into a markdown report: per server
+// and workload a table of medians with min–max spread over repeats, and SVG line charts drawn here. A row
+// with a compression other than none is its own series, named "driver (lz4)", next to the uncompressed one.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -50,6 +51,8 @@ for (const f of o.in) {
     }
     for (const k of ['driver', 'workload', 'concurrency', 'opsPerSec']) if (r[k] === undefined) die(`${f}:${n + 1}: no ${k}`);
     r.server ??= 'unknown';
+    r.compression ??= 'none';
+    if (r.compression !== 'none') r.driver = `${r.driver} (${r.compression})`;
     rows.push(r);
   });
 }
@@ -77,8 +80,8 @@ for (const r of rows) {
 const cells = [];
 for (const list of groups.values()) {
   const r0 = list[0];
-  const c = { server: r0.server, workload: r0.workload, driver: r0.driver, concurrency: r0.concurrency, n: list.length,
-    ops: uniq(list.map((r) => r.ops)).join('/') };
+  const c = { server: r0.server, workload: r0.workload, driver: r0.driver, compression: r0.compression,
+    concurrency: r0.concurrency, n: list.length, ops: uniq(list.map((r) => r.ops)).join('/') };
   for (const k of METRICS) c[k] = stat(list, k);
   cells.push(c);
 }
@@ -202,6 +205,7 @@ mkdirSync(plotDir, { recursive: true });
 const mach = machine();
 const servers = uniq(cells.map((c) => c.server)).sort();
 const drivers = uniq(cells.map((c) => c.driver)).sort((a, b) => (a === 'shardcql' ? -1 : b === 'shardcql' ? 1 : a.localeCompare(b)));
+const compressed = rows.some((r) => r.compression !== 'none');
 const color = new Map(drivers.map((d, i) => [d, PALETTE[i % PALETTE.length]]));
 const md = [];
 md.push(`# ${o.title}`, '');
@@ -229,7 +233,9 @@ if (o.cmd.length) {
 md.push('Columns: ops/s (throughput); p50/p99/p99.9 latency in µs; CPU µs per op (client process, user+system, ' +
   'all threads, timed part only); main-thread CPU µs/op (Node drivers); syscalls per op (`perf stat`, timed part only); ' +
   'allocations per op (Go: `runtime.MemStats.Mallocs` delta; Rust: counting global allocator; n/a elsewhere); ' +
-  'GC per million ops (Go: GC cycles; Node: GC events; Python: collections).', '');
+  'GC per million ops (Go: GC cycles; Node: GC events; Python: collections).' +
+  (compressed ? ' A driver name with "(lz4)" or "(snappy)" is that driver with protocol compression negotiated ' +
+    '(`--compression`); the others ran uncompressed.' : ''), '');
 
 let plotN = 0;
 for (const server of servers) {
@@ -259,13 +265,13 @@ for (const server of servers) {
       }
     }
     md.push('', 'Details', '');
-    md.push('| driver | c | ops/s | p50 µs | p99 µs | p99.9 µs | CPU µs/op | main-thread µs/op | syscalls/op | allocs/op | GC /M ops | ELD p99 µs | RSS MB |');
-    md.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    md.push('| driver | compression | c | ops/s | p50 µs | p99 µs | p99.9 µs | CPU µs/op | main-thread µs/op | syscalls/op | allocs/op | GC /M ops | ELD p99 µs | RSS MB |');
+    md.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const d of ds) {
       for (const c of concs) {
         const x = cs.find((y) => y.driver === d && y.concurrency === c);
         if (!x) continue;
-        md.push(`| ${d} | ${c} | ${cell(x.opsPerSec)} | ${cell(x.p50Us)} | ${cell(x.p99Us)} | ${cell(x.p999Us)} | ${cell(x.cpuUsPerOp)} | ` +
+        md.push(`| ${d} | ${x.compression} | ${c} | ${cell(x.opsPerSec)} | ${cell(x.p50Us)} | ${cell(x.p99Us)} | ${cell(x.p999Us)} | ${cell(x.cpuUsPerOp)} | ` +
           `${cell(x.mainThreadCpuUsPerOp)} | ${cell(x.syscallsPerOp)} | ${cell(x.allocsPerOp)} | ${cell(x.gcPerMillionOps)} | ` +
           `${cell(x.eventLoopDelayP99Us)} | ${cell(x.rssAfterMb)} |`);
       }

@@ -1,6 +1,7 @@
 // The benchmark CLI:
 //   npm run bench -- --drivers shardcql,cassandra-driver --server stub|cassandra
 //     --workload inserts|selects|mixed --ops N --concurrency 1,64,1024,4096 --json FILE [--repeat K]
+//     [--compression lz4|snappy|none]
 // It starts the stub pinned to CPU 1 (or expects a Cassandra node at --host:--port), and for each
 // concurrency runs the drivers alternately (--repeat K rounds, the driver order rotating per round),
 // each run in a fresh child process pinned to CPU 0, under `perf stat` counting syscalls only
@@ -12,8 +13,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DRIVER_NAMES } from './drivers';
+import { COMPRESSIONS, type Compression } from './drivers/driver';
 import { RESULT_MARKER, type RunnerArgs, type RunnerResult, type Workload } from './runner';
 import { startStub, type StubProcess } from './stub';
+import { fetchSupported } from './supported';
 
 /** One JSON row: what the runner measured, plus the server and the syscalls perf counted around it. */
 export interface BenchRow extends RunnerResult {
@@ -45,6 +48,7 @@ interface Options {
   stubShards: number;
   populate: boolean;
   timeoutSec: number;
+  compression: Compression;
 }
 
 const USAGE = `usage: npm run bench -- [options]
@@ -61,6 +65,8 @@ const USAGE = `usage: npm run bench -- [options]
   --server-pid PID       pin this server process to CPU 1 (taskset -acp 1 PID)
   --stub-v5 --stub-shards N   stub options
   --no-populate          selects/mixed on cassandra: do not insert keys 0..N-1 first
+  --compression lz4|snappy|none   protocol compression the drivers negotiate, default none
+                         (checked against the server's SUPPORTED; drivers without it are skipped)
   --no-pin --no-perf     disable CPU pinning / syscall counting
   --timeout SEC          per run, default 600`;
 
@@ -68,7 +74,7 @@ function parseArgs(argv: string[]): Options {
   const o: Options = {
     drivers: [...DRIVER_NAMES], server: 'stub', workload: 'inserts', ops: 200_000, concurrency: [1, 64, 1024, 4096],
     repeat: 1, warmup: null, json: null, raw: null, host: '127.0.0.1', port: 9042, pin: true, perf: true,
-    serverPid: null, stubV5: false, stubShards: 0, populate: true, timeoutSec: 600,
+    serverPid: null, stubV5: false, stubShards: 0, populate: true, timeoutSec: 600, compression: 'none',
   };
   const cwd = process.env['INIT_CWD'] ?? process.cwd(); // npm run changes cwd to the package dir
   const file = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
@@ -117,6 +123,13 @@ function parseArgs(argv: string[]): Options {
       case '--no-pin': o.pin = false; break;
       case '--no-perf': o.perf = false; break;
       case '--timeout': o.timeoutSec = int(); break;
+      case '--compression': {
+        const c = val();
+        const known = COMPRESSIONS.find((k) => k === c);
+        if (known === undefined) throw new Error(`--compression ${COMPRESSIONS.join('|')}, not ${c}`);
+        o.compression = known;
+        break;
+      }
       case '-h': case '--help': console.log(USAGE); process.exit(0);
       default: throw new Error(`unknown option ${a}\n${USAGE}`);
     }
@@ -209,7 +222,7 @@ function medianRow(rows: BenchRow[]): BenchRow {
 
 function printTable(rows: BenchRow[]): void {
   const cols: [string, (r: BenchRow) => string][] = [
-    ['driver', (r) => r.driver], ['conc', (r) => String(r.concurrency)], ['ops/s', (r) => String(Math.round(r.opsPerSec))],
+    ['driver', (r) => r.driver], ['compr', (r) => r.compression], ['conc', (r) => String(r.concurrency)], ['ops/s', (r) => String(Math.round(r.opsPerSec))],
     ['p50 µs', (r) => String(r.p50Us)], ['p99 µs', (r) => String(r.p99Us)], ['p999 µs', (r) => String(r.p999Us)],
     ['cpu µs/op', (r) => r.cpuUsPerOp.toFixed(2)], ['main µs/op', (r) => r.mainThreadCpuUsPerOp.toFixed(2)],
     ['syscalls/op', (r) => (r.syscallsPerOp === null ? 'n/a' : r.syscallsPerOp.toFixed(3))],
@@ -218,7 +231,7 @@ function printTable(rows: BenchRow[]): void {
   ];
   const cells = rows.map((r) => cols.map(([, f]) => f(r)));
   const widths = cols.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const fmt = (c: string[]): string => c.map((v, i) => (i < 1 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  const fmt = (c: string[]): string => c.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
   console.log(fmt(cols.map(([h]) => h)));
   for (const c of cells) console.log(fmt(c));
 }
@@ -248,11 +261,21 @@ async function main(): Promise<void> {
   const stopStub = (): void => {
     if (stub !== null && stub.child.exitCode === null) process.kill(stub.pid, 'SIGTERM');
   };
+  if (o.compression !== 'none') {
+    // Drivers fall back to no compression when the server does not offer the one asked: refuse the
+    // run rather than label uncompressed rows as compressed.
+    const offered = (await fetchSupported(host, port).catch((e: unknown) => { stopStub(); throw e; }))['COMPRESSION'] ?? [];
+    if (!offered.includes(o.compression)) {
+      stopStub();
+      throw new Error(`the server at ${host}:${port} does not offer ${o.compression} compression (SUPPORTED COMPRESSION: [${offered.join(', ')}])`);
+    }
+  }
   process.once('SIGINT', () => { stopStub(); process.exit(130); });
   const tmp = mkdtempSync(join(tmpdir(), 'shardcql-bench-'));
   const warmup = o.warmup ?? Math.min(20_000, Math.ceil(o.ops / 10));
   console.log(`server ${o.server} at ${host}:${port}; ${o.workload}, ${o.ops} ops, warmup ${warmup}, repeat ${o.repeat}; ` +
-    `pinning ${o.pin ? 'client CPU 0, server CPU 1' : 'off'}; syscalls ${usePerf ? 'perf stat (timed loop only)' : 'not counted'}`);
+    `pinning ${o.pin ? 'client CPU 0, server CPU 1' : 'off'}; syscalls ${usePerf ? 'perf stat (timed loop only)' : 'not counted'}; ` +
+    `compression ${o.compression}`);
 
   const failed = new Map<string, string>();
   const medians: BenchRow[] = [];
@@ -266,7 +289,7 @@ async function main(): Promise<void> {
           if (failed.has(driver)) continue;
           const args: RunnerArgs = {
             driver, server: o.server, workload: o.workload, concurrency, ops: o.ops, warmup, host, port,
-            populate: o.server !== 'stub' && o.populate,
+            populate: o.server !== 'stub' && o.populate, compression: o.compression,
           };
           const r = await runOnce(o, args, usePerf, tmp, seq++);
           if (r.result === undefined) {
@@ -276,7 +299,7 @@ async function main(): Promise<void> {
           }
           const { driver: _d, workload: _w, concurrency: _c, ops: _o, ...m } = r.result;
           const row: BenchRow = {
-            driver, server: o.server, workload: o.workload, concurrency, ops: o.ops,
+            driver, server: o.server, workload: o.workload, compression: m.compression, concurrency, ops: o.ops,
             opsPerSec: m.opsPerSec, p50Us: m.p50Us, p99Us: m.p99Us, p999Us: m.p999Us, cpuUsPerOp: m.cpuUsPerOp,
             mainThreadCpuUsPerOp: m.mainThreadCpuUsPerOp,
             syscallsPerOp: r.syscalls === null ? null : Math.round((r.syscalls / o.ops) * 1000) / 1000,

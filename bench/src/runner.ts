@@ -8,7 +8,7 @@ import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performanc
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createDriver, type BenchDriver } from './drivers';
-import { KEYSPACE_CQL, TABLE_CQL } from './drivers/driver';
+import { KEYSPACE_CQL, TABLE_CQL, type Compression } from './drivers/driver';
 
 export type Workload = 'inserts' | 'selects' | 'mixed';
 
@@ -23,6 +23,8 @@ export interface RunnerArgs {
   port: number;
   /** Insert keys 0..ops-1 before the timer (a real server, for selects/mixed). */
   populate: boolean;
+  /** Protocol compression the driver negotiates (absent: none). */
+  compression?: Compression;
   /** perf stat --control fifos: counting is enabled only around the timed loop. */
   perfCtl?: string;
   perfAck?: string;
@@ -32,6 +34,7 @@ export interface RunnerArgs {
 export interface RunnerResult {
   driver: string;
   workload: Workload;
+  compression: Compression;
   concurrency: number;
   ops: number;
   opsPerSec: number;
@@ -135,7 +138,8 @@ export async function runBenchmark(a: RunnerArgs): Promise<RunnerResult> {
   const mode = a.workload === 'inserts' ? WL_INSERTS : a.workload === 'selects' ? WL_SELECTS : WL_MIXED;
   const perf = a.perfCtl && a.perfAck ? new PerfControl(a.perfCtl, a.perfAck) : null;
   const d = createDriver(a.driver);
-  await d.connect(a.host, a.port);
+  const compression = a.compression ?? 'none';
+  await d.connect(a.host, a.port, { compression });
   try {
     await d.run(KEYSPACE_CQL);
     await d.run(TABLE_CQL);
@@ -179,6 +183,7 @@ export async function runBenchmark(a: RunnerArgs): Promise<RunnerResult> {
     return {
       driver: a.driver,
       workload: a.workload,
+      compression,
       concurrency: a.concurrency,
       ops,
       opsPerSec: Math.round(ops / (elapsedMs / 1000)),

@@ -33,6 +33,7 @@ const (
 	typeTime      = 0x0012
 	typeSmallint  = 0x0013
 	typeTinyint   = 0x0014
+	typeList      = 0x0020
 	typeMap       = 0x0021
 	typeSet       = 0x0022
 )
@@ -66,6 +67,7 @@ type table struct {
 	cols     []column
 	index    map[string]int
 	pk       []int // positions of the partition key columns, in key order
+	ck       []int // positions of the clustering columns, in key order
 }
 
 type keyspace struct {
@@ -214,6 +216,7 @@ func (c *catalog) createTable(ks, name, defs string) string {
 	for _, n := range ckNames {
 		if i, ok := t.index[n]; ok {
 			t.cols[i].kind = "clustering"
+			t.ck = append(t.ck, i)
 		}
 	}
 	c.mu.Lock()

@@ -39,9 +39,10 @@ type simNode struct {
 }
 
 type cluster struct {
-	nodes  []*simNode
-	ring   []ringEntry // sorted by token
-	shards int         // 0: no sharding (Cassandra)
+	nodes   []*simNode
+	ring    []ringEntry // sorted by token
+	shards  int         // 0: no sharding (Cassandra)
+	tablets *tabletSet  // -tablets: tablets-based keyspaces (tablets.go); nil: none
 }
 
 // newCluster spreads n*tokensPerNode tokens evenly over the ring; token k belongs to node k % n, so

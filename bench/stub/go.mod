@@ -1,3 +1,8 @@
 module github.com/shardcql/shardcql/bench/stub
 
 go 1.26
+
+require (
+	github.com/golang/snappy v1.0.0
+	github.com/pierrec/lz4/v4 v4.1.22
+)

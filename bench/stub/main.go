@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 )
 
 func main() {
@@ -20,6 +21,7 @@ func main() {
 	shardPort := flag.Int("shard-aware-port", 0, "with -shards: also listen on this shard-aware port (-1: any free port)")
 	tokens := flag.Int("tokens", 4, "number of tokens each node owns, spread evenly over the ring")
 	nodes := flag.Int("nodes", 1, "number of nodes (IPv4 only when > 1)")
+	tablets := flag.String("tablets", "", "with -shards: comma-separated keyspaces whose tables use ScyllaDB tablets (tablets-routing-v1, tablets.go)")
 	verbose := flag.Bool("v", false, "log connection errors")
 	flag.Parse()
 
@@ -76,6 +78,9 @@ func main() {
 		opts.shardAwarePort = p
 	}
 	cl := newCluster(ips, opts.tokens, opts.shards)
+	if *tablets != "" && opts.shards > 0 {
+		cl.enableTablets(strings.Split(*tablets, ","))
+	}
 	cat := newCatalog()
 	prep := &preparedCache{m: map[string]*prepared{}}
 	errs := make(chan error, 2*n)

@@ -63,7 +63,7 @@ func (s *server) supportedBody(shard int) []byte {
 		k string
 		v []string
 	}
-	entries := []kv{{"CQL_VERSION", []string{"3.4.7"}}, {"COMPRESSION", nil}}
+	entries := []kv{{"CQL_VERSION", []string{"3.4.7"}}, {"COMPRESSION", supportedCompressions}}
 	if s.opts.shards > 0 {
 		entries = append(entries,
 			kv{"SCYLLA_SHARD", []string{strconv.Itoa(shard)}},
@@ -74,6 +74,9 @@ func (s *server) supportedBody(shard int) []byte {
 			kv{"SCYLLA_LWT_ADD_METADATA_MARK", []string{"LWT_OPTIMIZATION_META_BIT_MASK=" + strconv.Itoa(lwtMask)}})
 		if s.opts.shardAwarePort > 0 {
 			entries = append(entries, kv{"SCYLLA_SHARD_AWARE_PORT", []string{strconv.Itoa(s.opts.shardAwarePort)}})
+		}
+		if s.cl.tablets != nil {
+			entries = append(entries, kv{tabletsKey, []string{""}})
 		}
 	} else {
 		// Only the versions the handshake accepts (v3 is not served).
@@ -124,6 +127,8 @@ type conn struct {
 	framed   bool // v5 framing is on (after READY)
 	keyspace string
 	lwtMark  bool                 // STARTUP echoed SCYLLA_LWT_ADD_METADATA_MARK
+	comp     *compressor          // negotiated in STARTUP (frame.go); nil: no compression
+	tablets  bool                 // STARTUP echoed TABLETS_ROUTING_V1 (tablets.go)
 	prep     map[string]*prepared // per-connection cache of the shared prepared map: no lock per EXECUTE
 
 	in        []byte
@@ -183,7 +188,7 @@ func (c *conn) process(b []byte) (int, error) {
 	p := 0
 	for p < len(b) {
 		if c.framed {
-			payload, self, used, err := parseFrame(b[p:])
+			payload, self, used, err := c.comp.parseFrame(b[p:])
 			if err != nil {
 				return p, err
 			}
@@ -266,19 +271,20 @@ func (c *conn) begin(stream int16, op byte) int {
 func (c *conn) end(start int) {
 	patchEnvelopeLength(c.wb, start)
 	if !c.framed {
+		c.wb = c.comp.compressEnvelope(c.wb, start)
 		return
 	}
 	// Keep frames within the payload limit: wrap what precedes this envelope first, and split an
 	// envelope that alone exceeds the limit over frames that are not self-contained.
 	if len(c.wb)-c.pendStart > maxFramePayload {
 		if start > c.pendStart {
-			c.out = appendFrame(c.out, c.wb[c.pendStart:start], true)
+			c.out = c.comp.appendFrame(c.out, c.wb[c.pendStart:start], true)
 		}
 		env := c.wb[start:]
 		if len(env) > maxFramePayload {
 			for len(env) > 0 {
 				n := min(len(env), maxFramePayload)
-				c.out = appendFrame(c.out, env[:n], false)
+				c.out = c.comp.appendFrame(c.out, env[:n], false)
 				env = env[n:]
 			}
 			c.pendStart = len(c.wb)
@@ -292,7 +298,7 @@ func (c *conn) flush() error {
 	var data []byte
 	if c.framed {
 		if len(c.wb) > c.pendStart {
-			c.out = appendFrame(c.out, c.wb[c.pendStart:], true)
+			c.out = c.comp.appendFrame(c.out, c.wb[c.pendStart:], true)
 		}
 		data = c.out
 	} else {
@@ -342,8 +348,17 @@ func (c *conn) envelope(h envelopeHeader, body []byte) error {
 		return nil
 	}
 	if h.flags&flagCompression != 0 {
-		c.writeError(h.stream, errProtocol, "compression was not negotiated", nil)
-		return nil
+		// v4 section 5: only envelope bodies are compressed; in v5 whole frames are (never envelopes).
+		var err error
+		if c.framed {
+			err = errors.New("compressed envelope inside a v5 frame")
+		} else if body, err = c.comp.decompressBody(body); err == nil {
+			h.length = len(body)
+		}
+		if err != nil {
+			c.writeError(h.stream, errProtocol, err.Error(), nil)
+			return nil
+		}
 	}
 	r := reader{b: body}
 	if h.flags&flagCustomPayload != 0 {
@@ -368,14 +383,21 @@ func (c *conn) envelope(h envelopeHeader, body []byte) error {
 			c.writeError(h.stream, errProtocol, "malformed STARTUP", nil)
 			return nil
 		}
-		if comp, ok := opts["COMPRESSION"]; ok && comp != "" {
-			c.writeError(h.stream, errProtocol, "unsupported compression "+comp, nil)
-			return nil
+		var comp *compressor
+		if name := opts["COMPRESSION"]; name != "" {
+			var err error
+			if comp, err = newCompressor(name, c.version); err != nil {
+				c.writeError(h.stream, errProtocol, err.Error(), nil)
+				return nil
+			}
 		}
 		_, c.lwtMark = opts["SCYLLA_LWT_ADD_METADATA_MARK"]
 		c.lwtMark = c.lwtMark && c.s.opts.shards > 0
+		_, c.tablets = opts[tabletsKey]
+		c.tablets = c.tablets && c.s.cl.tablets != nil
 		st := c.begin(h.stream, opReady)
 		c.end(st)
+		c.comp = comp // READY goes out uncompressed (and unframed in v5); everything after it is compressed
 		if c.version >= 5 {
 			// v5 section 2: everything after READY is framed. READY itself goes out unframed.
 			c.out = append(c.out, c.wb...)
@@ -496,14 +518,17 @@ func (c *conn) execute(stream int16, r *reader) {
 		c.writeError(stream, errProtocol, "malformed EXECUTE", nil)
 		return
 	}
+	var payload []byte // tablets-routing-v1 for a misrouted request (tablets.go)
 	if p.pkSingle && key != nil {
-		c.s.cl.count(c.s.node, c.shard, key, p.rf, p.lwt)
+		payload = c.countExecute(p, key)
 	}
 	if p.kind != stmtSelect {
-		c.writeResult(stream, voidBody)
+		st := c.beginWithPayload(stream, opResult, payload)
+		c.wb = append(c.wb, voidBody...)
+		c.end(st)
 		return
 	}
-	st := c.begin(stream, opResult)
+	st := c.beginWithPayload(stream, opResult, payload)
 	c.wb = appendI32(c.wb, 2)
 	if flags&0x02 != 0 { // skip_metadata: the client has the result metadata from PREPARED
 		c.wb = appendI32(c.wb, 0x0004)

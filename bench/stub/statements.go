@@ -270,34 +270,93 @@ func (s *server) selectQuery(q, sessionKs string) queryResult {
 		}
 		return ""
 	}
+	items, star := parseSelectList(m[1])
+	var body []byte
 	switch ks + "." + t {
 	case "system.local":
-		return okResult(s.localBody)
+		body = s.localBody
 	case "system.peers":
-		return okResult(s.peersBody)
+		body = s.peersBody
 	case "system.peers_v2":
 		if s.opts.shards > 0 {
 			// ScyllaDB has no peers_v2: drivers fall back to system.peers on this error.
 			return errResult(errInvalid, "unconfigured table peers_v2")
 		}
-		return okResult(s.peers2)
+		body = s.peers2
 	case "simulator.misrouted":
-		return okResult(s.cl.misroutedBody())
+		body = s.cl.misroutedBody()
 	case "system_schema.keyspaces":
-		return okResult(s.cat.keyspacesBody(filter("keyspace_name")))
+		body = s.cat.keyspacesBody(filter("keyspace_name"))
 	case "system_schema.tables":
-		return okResult(s.cat.tablesBody(filter("keyspace_name"), filter("table_name")))
+		body = s.cat.tablesBody(filter("keyspace_name"), filter("table_name"))
 	case "system_schema.columns":
-		return okResult(s.cat.columnsBody(filter("keyspace_name"), filter("table_name")))
+		body = s.cat.columnsBody(filter("keyspace_name"), filter("table_name"))
+	default:
+		if cols, ok := schemaTables[ks+"."+t]; ok {
+			body = emptyRowsBody(ks, t, cols)
+		} else if strings.HasPrefix(ks, "system") {
+			// Any other system table: no rows, but well-formed metadata (drivers decode it before they
+			// look at the row count): the asked columns as text, or one placeholder column for *.
+			body = emptyRowsBody(ks, t, []column{col("key", typeVarchar)})
+			if !star {
+				body = (&rowSet{ks: ks, tbl: t}).project(items).body()
+			}
+			return okResult(body)
+		} else {
+			tb := s.cat.table(ks, t)
+			if tb == nil {
+				return errResult(errInvalid, "unconfigured table "+t)
+			}
+			body = emptyRowsBody(ks, t, tb.cols)
+		}
 	}
-	if strings.HasPrefix(ks, "system") {
-		return okResult(emptyRowsBody(ks, t, nil))
+	if !star {
+		if rs, ok := parseRowsBody(body); ok {
+			body = rs.project(items).body()
+		}
 	}
-	tb := s.cat.table(ks, t)
-	if tb == nil {
-		return errResult(errInvalid, "unconfigured table "+t)
+	return okResult(body)
+}
+
+var (
+	reSelectAlias = regexp.MustCompile(`(?is)^(.*?)\s+as\s+("[^"]+"|\w+)$`)
+	reCountAll    = regexp.MustCompile(`(?i)^count\s*\(\s*(\*|1)\s*\)$`)
+	reIdent       = regexp.MustCompile(`^("[^"]+"|\w+)$`)
+)
+
+// parseSelectList reads the select clause of a QUERY: star is true for "*" (the whole table);
+// otherwise one item per selector, with its alias. DISTINCT and JSON are ignored.
+func parseSelectList(sel string) (items []selItem, star bool) {
+	sel = strings.TrimSpace(sel)
+	for _, kw := range []string{"distinct ", "json "} {
+		if len(sel) > len(kw) && strings.EqualFold(sel[:len(kw)], kw) {
+			sel = strings.TrimSpace(sel[len(kw):])
+		}
 	}
-	return okResult(emptyRowsBody(ks, t, tb.cols))
+	if sel == "*" {
+		return nil, true
+	}
+	for _, part := range splitTopLevel(sel) {
+		part = strings.TrimSpace(part)
+		alias := ""
+		if m := reSelectAlias.FindStringSubmatch(part); m != nil {
+			part, alias = strings.TrimSpace(m[1]), ident(m[2])
+		}
+		it := selItem{}
+		switch {
+		case reCountAll.MatchString(part):
+			it = selItem{as: "count", count: true}
+		case reIdent.MatchString(part):
+			it = selItem{source: ident(part), as: ident(part)}
+		default: // a function call or term the stub does not evaluate: a null column named after it
+			it = selItem{as: strings.ToLower(strings.Join(strings.Fields(part), ""))}
+		}
+		if alias != "" {
+			it.as = alias
+		}
+		items = append(items, it)
+	}
+	return items, false
 }
 
 // prepare builds the PREPARED result for q, or an error result.

@@ -124,7 +124,10 @@ def main():
 
     profile = ExecutionProfile(load_balancing_policy=TokenAwarePolicy(RoundRobinPolicy()),
                                consistency_level=ConsistencyLevel.ONE, request_timeout=None)
-    cluster = Cluster([a.host], port=a.port, execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+    # compression=False: the driver otherwise picks LZ4 by itself whenever the server offers it (and the
+    # lz4 package is installed); the rows are for an uncompressed protocol, like every other peer's.
+    cluster = Cluster([a.host], port=a.port, execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                      compression=False)
     try:
         session = cluster.connect()
     except Exception as e:  # noqa: BLE001 - report any connect failure

@@ -1,4 +1,4 @@
-// shardcql benchmark peer: the seed's workload on @scylladb/driver (ScyllaDB's Node.js driver, built
+// shardcql benchmark peer: the seed's workload on scylladb-driver-alpha (ScyllaDB's Node.js driver, built
 // on scylla-rust-driver, with the cassandra-driver API), used as its docs recommend for throughput:
 // one Client, prepared statements (execute with { prepare: true }), C concurrent async loops.
 // Prints exactly one JSON line on stdout.
@@ -7,6 +7,8 @@ import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs'
 import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
+// The npm name of scylladb/nodejs-rs-driver since its 0.5.0 release (it was to be @scylladb/driver).
+const PKG = 'scylladb-driver-alpha';
 const KEYSPACE_CQL =
   "CREATE KEYSPACE IF NOT EXISTS benchks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}";
 const TABLE_CQL = 'CREATE TABLE IF NOT EXISTS benchks.benchtab (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)';
@@ -57,8 +59,8 @@ function mainThreadCpuUs() {
 
 async function main() {
   const a = parseArgs(process.argv.slice(2));
-  const driver = require('@scylladb/driver');
-  const version = require('@scylladb/driver/package.json').version;
+  const driver = require(PKG);
+  const version = require(`${PKG}/package.json`).version;
   const client = new driver.Client({
     contactPoints: [`${a.host}:${a.port}`],
     localDataCenter: 'datacenter1',
@@ -130,7 +132,7 @@ async function main() {
   const r1 = (v) => Math.round(v * 10) / 10;
   const r3 = (v) => Math.round(v * 1000) / 1000;
   const row = {
-    driver: 'scylladb-node', driverVersion: `@scylladb/driver ${version}`, workload: a.workload,
+    driver: 'scylladb-node', driverVersion: `${PKG} ${version}`, workload: a.workload,
     concurrency: a.concurrency, ops: a.ops, opsPerSec: Math.round(a.ops / (ms / 1000)),
     p50Us: r1(h.percentile(50) / 1000), p99Us: r1(h.percentile(99) / 1000), p999Us: r1(h.percentile(99.9) / 1000),
     cpuUsPerOp: r3((cpu.user + cpu.system) / a.ops), mainThreadCpuUsPerOp: r3((main1 - main0) / a.ops),

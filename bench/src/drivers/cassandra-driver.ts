@@ -9,6 +9,7 @@ import {
   MAX_REQUESTS_PER_CONNECTION,
   SELECT_CQL,
   type BenchDriver,
+  type ConnectOptions,
 } from './driver';
 
 const PREPARED = { prepare: true } as const;
@@ -18,7 +19,12 @@ export class CassandraDriverBench implements BenchDriver {
   readonly name = 'cassandra-driver';
   private client!: Client;
 
-  async connect(contactPoint: string, port: number): Promise<void> {
+  async connect(contactPoint: string, port: number, options: ConnectOptions): Promise<void> {
+    if (options.compression !== 'none') {
+      // cassandra-driver 4.x has no compression option: its ClientOptions (index.d.ts) list none and its
+      // STARTUP (lib/requests.js) carries CQL_VERSION, DRIVER_NAME, DRIVER_VERSION, NO_COMPACT, never COMPRESSION.
+      throw new Error(`cassandra-driver does not implement protocol compression (asked: ${options.compression})`);
+    }
     this.client = new Client({
       contactPoints: [contactPoint],
       localDataCenter: LOCAL_DC,

@@ -15,9 +15,18 @@ export const SELECT_CQL = 'SELECT pk, v1, v2 FROM benchks.benchtab WHERE pk = ?'
  */
 export const MAX_REQUESTS_PER_CONNECTION = 32768;
 
+/** Protocol compression a run asks for (`--compression`); 'none' is the default. */
+export type Compression = 'none' | 'lz4' | 'snappy';
+export const COMPRESSIONS: readonly Compression[] = ['none', 'lz4', 'snappy'];
+
+export interface ConnectOptions {
+  compression: Compression;
+}
+
 export interface BenchDriver {
   readonly name: string;
-  connect(contactPoint: string, port: number): Promise<void>;
+  /** Rejects when the driver cannot use `options` (e.g. a compression it does not implement). */
+  connect(contactPoint: string, port: number, options: ConnectOptions): Promise<void>;
   /** Runs a CQL statement without parameters (schema set-up). */
   run(cql: string): Promise<void>;
   /** Prepares INSERT_CQL and SELECT_CQL (before the timer starts). */

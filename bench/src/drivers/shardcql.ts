@@ -10,6 +10,7 @@ import {
   MAX_REQUESTS_PER_CONNECTION,
   SELECT_CQL,
   type BenchDriver,
+  type ConnectOptions,
 } from './driver';
 
 /** The part of the facade the benchmark uses (the cassandra-driver surface). */
@@ -43,7 +44,7 @@ export class ShardcqlBench implements BenchDriver {
   private client!: FacadeClient;
   private Long!: FacadeLong;
 
-  async connect(contactPoint: string, port: number): Promise<void> {
+  async connect(contactPoint: string, port: number, options: ConnectOptions): Promise<void> {
     const mod = (await import(CLIENT_MODULE)) as Partial<FacadeModule>;
     if (typeof mod.Client !== 'function' || typeof mod.types?.Long?.fromNumber !== 'function') {
       throw new Error(`${CLIENT_MODULE} does not export Client and types.Long yet`);
@@ -54,7 +55,9 @@ export class ShardcqlBench implements BenchDriver {
       localDataCenter: LOCAL_DC,
       protocolOptions: { port },
       pooling: { maxRequestsPerConnection: MAX_REQUESTS_PER_CONNECTION },
-      shardcql: { metrics: this.metrics },
+      // shardcql falls back to no compression when the server does not offer the one asked: the CLI
+      // checks the server's SUPPORTED first, so a row labelled lz4 was compressed.
+      shardcql: { metrics: this.metrics, compression: options.compression },
     });
     await this.client.connect();
   }
