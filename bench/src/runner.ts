@@ -1,7 +1,7 @@
 // One benchmark run in its own process (started by cli.ts, pinned with taskset, possibly under
 // `perf stat`): connect, create the schema, prepare, warm up, then run `ops` operations from
 // `concurrency` concurrent loops that share one key counter, and print one result line.
-// Usage: node --conditions=source --import tsx bench/src/runner.ts '<RunnerArgs as JSON>'
+// Usage: node --import tsx bench/src/runner.ts '<RunnerArgs as JSON>' (shardcql from its build: run `tsc -b` first)
 
 import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';

@@ -100,6 +100,11 @@ export class RingRequester {
   private readonly voidFrames: ResponseFrame[] = [];
   private captured: Settle | null = null;
   private capturedReject: Settle | null = null;
+  /**
+   * Answers found by the last non-empty drain: more than one means several requests were in flight at once,
+   * so the rings being empty right now is a pause between batches, not concurrency 1 (see direct-lane.ts).
+   */
+  lastBatch = 0;
 
   constructor(readonly descriptor: RequesterDescriptor, capacity = 1 << 17) {
     this.slots = new RequestSlots(capacity);
@@ -263,7 +268,10 @@ export class RingRequester {
         n += got;
       }
     }
-    if (n > 0 && this.slots.inFlight === 0) this.keepAlive.unref();
+    if (n > 0) {
+      this.lastBatch = n;
+      if (this.slots.inFlight === 0) this.keepAlive.unref();
+    }
     return n;
   }
 

@@ -781,9 +781,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
     const c = this.route(tokenHi, tokenLo, hasToken, hostIndex, lwt);
     if (c >= 0) {
-      // Nothing in flight through the rings: this request would wait for two thread wake-ups, the lane does not.
+      // Nothing in flight through the rings, and the last answers came one at a time (not a pause between
+      // batches): this request would wait for two thread wake-ups, the lane does not.
       const lane = this.lane;
-      if (lane !== null && requester.inFlight === 0 && lane.inFlight < lane.maxInFlight) {
+      if (lane !== null && requester.inFlight === 0 && requester.lastBatch <= 1 && lane.inFlight < lane.maxInFlight) {
         const hs = this.hostStates[this.connHost[c]!]!;
         // ScyllaDB: the lane connection must serve the shard of the connection routing chose (token or tablet).
         const shard = this.sharded && hs.sharder !== null ? hs.shardConns.indexOf(c) : -1;
