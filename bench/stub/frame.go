@@ -31,6 +31,7 @@ const (
 	opEvent        = 0x0C
 	opBatch        = 0x0D
 	opAuthResponse = 0x0F
+	opAuthSuccess  = 0x10
 
 	flagCompression   = 0x01
 	flagTracing       = 0x02

@@ -23,6 +23,7 @@ func main() {
 	nodes := flag.Int("nodes", 1, "number of nodes (IPv4 only when > 1)")
 	tablets := flag.String("tablets", "", "with -shards: comma-separated keyspaces whose tables use ScyllaDB tablets (tablets-routing-v1, tablets.go)")
 	verbose := flag.Bool("v", false, "log connection errors")
+	auth := flag.String("auth", "", "user:password: require SASL PLAIN authentication (PasswordAuthenticator) on every connection")
 	flag.Parse()
 
 	fail := func(what string, err error) {
@@ -63,7 +64,7 @@ func main() {
 		listeners[i] = l
 		port = l.Addr().(*net.TCPAddr).Port // node 0 may have picked it
 	}
-	opts := options{v5: *v5, shards: *shards, tokens: max(*tokens, 1), verbose: *verbose}
+	opts := options{v5: *v5, shards: *shards, tokens: max(*tokens, 1), verbose: *verbose, auth: *auth}
 	shardListeners := make([]net.Listener, n)
 	if *shards > 0 && *shardPort != 0 {
 		p := max(*shardPort, 0)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 )
 
@@ -21,6 +22,7 @@ type options struct {
 	shardAwarePort int
 	tokens         int
 	verbose        bool
+	auth           string // "user:password": PasswordAuthenticator-style SASL PLAIN before READY; "" none
 }
 
 type server struct {
@@ -125,6 +127,7 @@ type conn struct {
 	shard    int
 	version  byte // 0 until the first envelope fixes it
 	framed   bool // v5 framing is on (after READY)
+	authed   bool // -auth: SASL PLAIN done (or no -auth)
 	keyspace string
 	lwtMark  bool                 // STARTUP echoed SCYLLA_LWT_ADD_METADATA_MARK
 	comp     *compressor          // negotiated in STARTUP (frame.go); nil: no compression
@@ -364,6 +367,10 @@ func (c *conn) envelope(h envelopeHeader, body []byte) error {
 	if h.flags&flagCustomPayload != 0 {
 		r.skipBytesMap()
 	}
+	if !c.authed && h.opcode != opOptions && h.opcode != opStartup && h.opcode != opAuthResponse {
+		c.writeError(h.stream, errProtocol, "authentication required before this request", nil)
+		return nil
+	}
 	switch h.opcode {
 	case opExecute:
 		c.execute(h.stream, &r)
@@ -395,7 +402,17 @@ func (c *conn) envelope(h envelopeHeader, body []byte) error {
 		c.lwtMark = c.lwtMark && c.s.opts.shards > 0
 		_, c.tablets = opts[tabletsKey]
 		c.tablets = c.tablets && c.s.cl.tablets != nil
-		st := c.begin(h.stream, opReady)
+		op := byte(opReady)
+		if c.s.opts.auth != "" {
+			// Native protocol v4 section 4.2.3: AUTHENTICATE names the authenticator; SASL follows.
+			op = opAuthenticate
+		} else {
+			c.authed = true
+		}
+		st := c.begin(h.stream, op)
+		if op == opAuthenticate {
+			c.wb = appendString(c.wb, "org.apache.cassandra.auth.PasswordAuthenticator")
+		}
 		c.end(st)
 		c.comp = comp // READY goes out uncompressed (and unframed in v5); everything after it is compressed
 		if c.version >= 5 {
@@ -406,6 +423,18 @@ func (c *conn) envelope(h envelopeHeader, body []byte) error {
 		}
 	case opRegister:
 		st := c.begin(h.stream, opReady)
+		c.end(st)
+	case opAuthResponse:
+		// SASL PLAIN: "\x00user\x00password" (RFC 4616), what PasswordAuthenticator accepts.
+		token := r.bytesVal()
+		want := "\x00" + strings.Replace(c.s.opts.auth, ":", "\x00", 1)
+		if c.s.opts.auth == "" || string(token) != want {
+			c.writeError(h.stream, errBadCredentials, "Provided username and/or password are incorrect", nil)
+			return nil
+		}
+		c.authed = true
+		st := c.begin(h.stream, opAuthSuccess)
+		c.wb = appendBytes(c.wb, nil)
 		c.end(st)
 	default:
 		c.writeError(h.stream, errProtocol, fmt.Sprintf("unsupported opcode 0x%02x", h.opcode), nil)

@@ -13,12 +13,13 @@ import (
 
 // Error codes, native_protocol_v4.spec section 9.
 const (
-	errServer        = 0x0000
-	errProtocol      = 0x000A
-	errSyntax        = 0x2000
-	errInvalid       = 0x2200
-	errAlreadyExists = 0x2400
-	errUnprepared    = 0x2500
+	errServer         = 0x0000
+	errProtocol       = 0x000A
+	errBadCredentials = 0x0100
+	errSyntax         = 0x2000
+	errInvalid        = 0x2200
+	errAlreadyExists  = 0x2400
+	errUnprepared     = 0x2500
 )
 
 const (

@@ -286,6 +286,7 @@ export function toEngineOptions(o: ResolvedClientOptions): EngineOptions {
     localDataCenter: o.localDataCenter ?? o.policies.loadBalancing.localDc ?? null,
     keyspace: o.keyspace ?? null,
     credentials,
+    authProvider: credentials === null && !(auth instanceof NoAuthProvider) ? auth : null,
     sslOptions: o.sslOptions ?? null,
     compression: o.shardcql?.compression ?? o.compression ?? 'none',
     workers: o.shardcql?.workers ?? defaultWorkers(),

@@ -22,6 +22,37 @@ describe.skipIf(!ON)('authentication against Cassandra (SHARDCQL_TEST_AUTH=1, db
     }
   });
 
+  it('connects with a custom AuthProvider, which stays on this thread and answers the workers\' SASL steps', async () => {
+    let created = 0;
+    let succeeded = 0;
+    class Provider extends auth.AuthProvider {
+      override newAuthenticator(): auth.Authenticator {
+        created++;
+        return new (class extends auth.Authenticator {
+          override initialResponse(cb: (err: Error | null, token?: Buffer | null) => void): void {
+            setImmediate(() => cb(null, Buffer.from('\0cassandra\0cassandra')));
+          }
+          override evaluateChallenge(_c: Buffer, cb: (err: Error | null, token?: Buffer | null) => void): void {
+            cb(null, Buffer.from('\0cassandra\0cassandra'));
+          }
+          override onAuthenticationSuccess(): void {
+            succeeded++;
+          }
+        })();
+      }
+    }
+    const client = new Client({ ...base, authProvider: new Provider() });
+    try {
+      await client.connect();
+      const rs = await client.execute('SELECT release_version FROM system.local WHERE key = ?', ['local'], { prepare: true });
+      expect(String(rs.first()!['release_version'])).toMatch(/^5\./);
+      expect(created).toBeGreaterThanOrEqual(1);
+      expect(succeeded).toBe(created);
+    } finally {
+      await client.shutdown();
+    }
+  });
+
   it('fails connect() with AuthenticationError on a wrong password, and without credentials, never hangs', async () => {
     for (const opts of [{ credentials: { username: 'cassandra', password: 'wrong' } }, {}]) {
       const client = new Client({ ...base, ...opts });

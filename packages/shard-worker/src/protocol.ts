@@ -27,7 +27,14 @@ export interface WorkerConnectionOptions {
   startupOptions: Record<string, string>;
   /** First reconnection delay; doubles up to maxReconnectDelayMs. */
   reconnectDelayMs: number;
+  /** Stream ids per connection (pooling.maxRequestsPerConnection); beyond it a request fails BUSY (not sent). */
+  maxRequestsPerConnection?: number;
   maxReconnectDelayMs: number;
+  /**
+   * A custom AuthProvider lives on the engine's thread (it is an object with code, not clonable): SASL
+   * steps are asked from there with 'auth' messages (connection/remote-authenticator.ts). Handshakes only.
+   */
+  remoteAuth?: boolean;
   /**
    * The engine's per-shard metrics buffer (metrics/layout.ts); the worker writes the slots of the
    * connections it owns. Absent or null: no counting (`shardcql.metrics: false`).
@@ -84,6 +91,8 @@ export type ToWorker =
    */
   | { type: 'reconnect-now'; conns: number[] }
   | { type: 'shutdown'; id: number; graceMs: number }
+  /** The engine's answer to an 'auth' step: the token to send (or null), or the provider's error. */
+  | { type: 'auth-answer'; ask: number; token: Uint8Array | null; error: SerializedError | null }
   | { type: 'crash-for-test' };
 
 export interface ConnectResult {
@@ -102,7 +111,13 @@ export type FromWorker =
   | { type: 'connection-state'; conn: number; up: boolean; error: SerializedError | null; shard: number }
   | { type: 'event'; conn: number; event: CqlEvent }
   | { type: 'log'; level: 'verbose' | 'info' | 'warning' | 'error'; message: string }
-  | { type: 'shutdown-done'; id: number };
+  | { type: 'shutdown-done'; id: number }
+  /**
+   * One SASL step of connection handshake `session` (remoteAuth): 'initial' and 'challenge' want an
+   * 'auth-answer' with the same `ask` ('id' would be taken for the answer to an engine call); 'success'
+   * ends the session (no answer).
+   */
+  | { type: 'auth'; ask: number; session: number; step: 'initial' | 'challenge' | 'success'; address: string; authenticatorClass: string; token: Uint8Array | null };
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof Error) {

@@ -22,8 +22,9 @@ const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
 const writeAnswerHeader = core.writeAnswerHeader;
 const TARGET_ANY = core.TARGET_ANY;
 const FailureKind = core.FailureKind;
-import { Connection, type ConnectionListener, type ConnectionOptions } from './connection';
+import { Connection, RemoteAuthenticator, type AuthChannel, type ConnectionListener, type ConnectionOptions } from './connection';
 import {
+  type SerializedError,
   serializeError,
   type ConnectionSpec,
   type ControlAnswer,
@@ -114,6 +115,22 @@ class ShardWorker implements ConnectionListener {
     this.post({ type: 'started', workerIndex: this.init.workerIndex });
     this.scheduleLoop();
   }
+
+  // ---- remote authentication (connection/remote-authenticator.ts) ----------------------------------
+
+  private readonly authAsks = new Map<number, { resolve(t: Uint8Array | null): void; reject(e: Error): void }>();
+  private nextAuthAsk = 1;
+  private readonly authChannel: AuthChannel = {
+    ask: (session, step, address, authenticatorClass, token) =>
+      new Promise<Uint8Array | null>((resolve, reject) => {
+        const id = this.nextAuthAsk++;
+        this.authAsks.set(id, { resolve, reject });
+        this.post({ type: 'auth', ask: id, session, step, address, authenticatorClass, token: token === null ? null : new Uint8Array(token) });
+      }),
+    tell: (session, address, token) => {
+      this.post({ type: 'auth', ask: 0, session, step: 'success', address, authenticatorClass: '', token: token === null ? null : new Uint8Array(token) });
+    },
+  };
 
   private post(m: FromWorker): void {
     this.port.postMessage(m);
@@ -437,6 +454,14 @@ class ShardWorker implements ConnectionListener {
       case 'shutdown':
         void this.shutdown(m.id, m.graceMs);
         return;
+      case 'auth-answer': {
+        const p = this.authAsks.get(m.ask);
+        if (p === undefined) return;
+        this.authAsks.delete(m.ask);
+        if (m.error !== null) p.reject(reviveAuthError(m.error));
+        else p.resolve(m.token);
+        return;
+      }
       case 'crash-for-test':
         // A real crash: an uncaught exception outside any handler kills the thread.
         setImmediate(() => {
@@ -465,6 +490,8 @@ class ShardWorker implements ConnectionListener {
       metrics: slot !== undefined ? slot.metrics : null,
       tcpNoDelay: true,
       keepAlive: true,
+      maxRequestsPerConnection: o.maxRequestsPerConnection,
+      authenticator: o.remoteAuth === true ? new RemoteAuthenticator(this.authChannel, `${spec.host}:${spec.port}`) : null,
     };
   }
 
@@ -579,4 +606,9 @@ if (parentPort !== null && workerData !== null && typeof workerData === 'object'
 function shardOf(conn: Connection): number {
   const shard = Number(conn.supported['SCYLLA_SHARD']?.[0] ?? 0);
   return Number.isFinite(shard) ? shard : 0;
+}
+
+/** The provider's failure on the engine's side, as the typed error a failed handshake gives. */
+function reviveAuthError(e: SerializedError): Error {
+  return new core.AuthenticationError(e.message);
 }

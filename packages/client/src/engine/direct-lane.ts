@@ -20,6 +20,7 @@ import {
   WorkerMetrics,
   type ConnectionListener,
   type ConnectionMetrics,
+  type Authenticator,
   type ConnectionOptions,
   type WorkerConnectionOptions,
 } from '@shardcql/shard-worker';
@@ -65,6 +66,8 @@ export interface LaneSource {
   /** A connection index for `host`'s lane metrics slot (allocated once per host). */
   laneSlot(host: LaneHost): number;
   laneLog(level: 'info' | 'warning', message: string): void;
+  /** The authenticator of a custom AuthProvider for a lane connection to `address` (null: credentials or none). */
+  laneAuthenticator(address: string): Authenticator | null;
 }
 
 export function initLaneHost(h: LaneHost, index: number): void {
@@ -216,6 +219,7 @@ export class DirectLane implements ConnectionListener {
       metrics,
       tcpNoDelay: true,
       keepAlive: true,
+      authenticator: o.remoteAuth === true ? this.source.laneAuthenticator(host.address) : null,
     };
     // Cold path (once per connection): closures are fine here.
     Connection.open(options, this).then(

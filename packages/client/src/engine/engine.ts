@@ -40,6 +40,11 @@ export interface EngineOptions {
   localDataCenter: string | null;
   keyspace: string | null;
   credentials: { username: string; password: string } | null;
+  /**
+   * A custom AuthProvider (not PlainTextAuthProvider, whose credentials go in `credentials`): it stays on the
+   * engine's thread and answers the workers' SASL steps there (auth/engine-authenticator.ts).
+   */
+  authProvider?: import('../auth/provider').AuthProvider | null;
   sslOptions: import('node:tls').ConnectionOptions | null;
   compression: 'none' | 'lz4' | 'snappy';
   /** Shard worker threads (>= 1). */

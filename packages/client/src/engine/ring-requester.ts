@@ -105,6 +105,8 @@ export class RingRequester {
    * so the rings being empty right now is a pause between batches, not concurrency 1 (see direct-lane.ts).
    */
   lastBatch = 0;
+  /** For BusyConnectionError's message (the owner sets pooling.maxRequestsPerConnection). */
+  maxRequestsPerConnection = 32768;
 
   constructor(readonly descriptor: RequesterDescriptor, capacity = 1 << 17) {
     this.slots = new RequestSlots(capacity);
@@ -155,7 +157,7 @@ export class RingRequester {
     }
     const id = this.slots.acquire(resolve, reject, worker);
     if (id < 0) {
-      reject(new BusyConnectionError(this.targetAddress(target), this.slots.size, this.slots.size));
+      reject(new BusyConnectionError(this.targetAddress(target), this.slots.size, 1));
       return promise;
     }
     this.targets[id] = target;
@@ -306,7 +308,7 @@ export class RingRequester {
     } else if (kind === KIND_FAILURE) {
       const failure = u8[off + 4]!;
       const message = textDecoder.decode(u8.subarray(off + FAILURE_HEADER_SIZE, off + len));
-      this.slots.reject(id, failureError(failure, message, this.targetAddress(this.targets[id]!), this.timeouts[id]!));
+      this.slots.reject(id, failureError(failure, message, this.targetAddress(this.targets[id]!), this.timeouts[id]!, this.maxRequestsPerConnection));
     }
   }
 
@@ -338,12 +340,12 @@ export class RingRequester {
 }
 
 /** The typed error of a request a connection gave up on (`kind`: a FailureKind), as cassandra-driver names it. */
-export function failureError(kind: number, message: string, address: string, timeoutMs: number): Error {
+export function failureError(kind: number, message: string, address: string, timeoutMs: number, maxRequestsPerConnection = 32768): Error {
   switch (kind) {
     case FailureKind.TIMEOUT:
       return new OperationTimedOutError(`The host ${address} did not reply before timeout ${timeoutMs} ms`, address);
     case FailureKind.BUSY:
-      return markNotSent(new BusyConnectionError(address, 32768, 1));
+      return markNotSent(new BusyConnectionError(address, maxRequestsPerConnection, 1));
     case FailureKind.NO_CONNECTION:
     case FailureKind.SHUTTING_DOWN: {
       const inner: Record<string, Error> = {};

@@ -43,7 +43,8 @@ import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from 
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
 import type { EngineHandle } from './remote-engine';
-import { MAX_REQUESTERS, createMetricsBuffer } from '@shardcql/shard-worker';
+import { MAX_REQUESTERS, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
+import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
 import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
 import {
   RefreshScheduler,
@@ -96,6 +97,8 @@ interface HostState extends EngineHost, LaneHost {
 
 export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleEvents, LaneSource {
   private workers: WorkerHandle[] = [];
+  /** A custom AuthProvider's handshakes (workers ask with 'auth' messages); null without one. */
+  private readonly authSessions: AuthSessions | null;
   /** The connection-state arrays of the handles given out (createHandle), updated by setConnUp. */
   private handleConnStates: Int32Array[] = [];
   /** Low-concurrency requests skip the thread hop here (direct-lane.ts); null when off. */
@@ -142,6 +145,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   constructor(private readonly options: EngineOptions) {
     super();
     this.keyspace = options.keyspace;
+    const provider = options.authProvider ?? null;
+    this.authSessions = provider !== null && options.credentials === null ? new AuthSessions(provider) : null;
     this.scheduler = new RefreshScheduler(REFRESH_WINDOW_MS, (what) => this.refresh(what), (e) => {
       if (!this.shuttingDown) this.emit('log', 'warning', `topology refresh failed: ${e.message}`);
     });
@@ -216,6 +221,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       credentials: o.credentials,
       tls: o.sslOptions,
       startupOptions: startup,
+      remoteAuth: this.authSessions !== null,
+      maxRequestsPerConnection: o.maxRequestsPerConnection,
       reconnectDelayMs: 1000,
       maxReconnectDelayMs: 60_000,
       metrics: this.metricsReader !== null ? this.metricsReader.buffer : null,
@@ -241,6 +248,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.descriptor = { requester: 0, responseBell, workers: workerRings };
     this.requester = new RingRequester(this.descriptor);
     this.requester.targetAddress = (t) => this.addressOfConn(t);
+    this.requester.maxRequestsPerConnection = this.options.maxRequestsPerConnection;
     this.workers = workerRings.map((r, i) => this.startWorker(i, r));
     await Promise.all(this.workers.map((w) => w.started));
     this.perHost = Math.max(1, this.options.connectionsPerHost > 0 ? this.options.connectionsPerHost : n);
@@ -992,7 +1000,29 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     if (laneDone !== null) await laneDone;
   }
 
+  /** One SASL step of a worker's handshake, answered by the application's AuthProvider on this thread. */
+  private onAuthStep(worker: WorkerHandle, m: Extract<FromWorker, { type: 'auth' }>): void {
+    const sessions = this.authSessions;
+    if (sessions === null) {
+      if (m.step !== 'success') worker.post({ type: 'auth-answer', ask: m.ask, token: null, error: { name: 'AuthenticationError', message: 'no AuthProvider', code: null, fields: {} } });
+      return;
+    }
+    sessions.step(worker.index, m.session, m.step, m.address, m.authenticatorClass, m.token).then(
+      (token) => {
+        if (m.step !== 'success') worker.post({ type: 'auth-answer', ask: m.ask, token, error: null });
+      },
+      (e: unknown) => {
+        if (m.step !== 'success') worker.post({ type: 'auth-answer', ask: m.ask, token: null, error: serializeError(e) });
+      },
+    );
+  }
+
   // ---- LaneSource (direct-lane.ts) -------------------------------------------------------------
+
+  laneAuthenticator(address: string): Authenticator | null {
+    const p = this.options.authProvider;
+    return p !== null && p !== undefined && this.options.credentials === null ? new ProviderAuthenticator(p, address) : null;
+  }
 
   laneOptions(): WorkerConnectionOptions {
     return this.workerOptions();
@@ -1015,8 +1045,11 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   // ---- worker events ----------------------------------------------------------------------------
 
-  onMessage(_worker: WorkerHandle, m: FromWorker): void {
+  onMessage(worker: WorkerHandle, m: FromWorker): void {
     switch (m.type) {
+      case 'auth':
+        this.onAuthStep(worker, m);
+        return;
       case 'connection-state':
         if (m.up && m.shard >= 0) this.placeShard(m.conn, m.shard);
         this.setConnUp(m.conn, m.up);

@@ -4,9 +4,12 @@
  * each AUTH_CHALLENGE, until AUTH_SUCCESS. Same shape as cassandra-driver's `auth.Authenticator`.
  */
 export interface Authenticator {
-  /** The first token; `authenticatorClass` is the server's authenticator (from AUTHENTICATE). */
-  initialResponse(authenticatorClass: string): Uint8Array | null;
-  evaluateChallenge(challenge: Buffer | null): Uint8Array | null;
+  /**
+   * The first token; `authenticatorClass` is the server's authenticator (from AUTHENTICATE). A promise is
+   * fine: a custom provider may live on another thread (remote-authenticator.ts) or compute asynchronously.
+   */
+  initialResponse(authenticatorClass: string): Uint8Array | null | Promise<Uint8Array | null>;
+  evaluateChallenge(challenge: Buffer | null): Uint8Array | null | Promise<Uint8Array | null>;
   onAuthenticationSuccess(token: Buffer | null): void;
 }
 

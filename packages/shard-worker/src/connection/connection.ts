@@ -447,14 +447,14 @@ export class Connection implements EnvelopeSink {
     if (auth === null) {
       throw new AuthenticationError(`Host ${this.address} requires authentication, but no authenticator found in the options`);
     }
-    let token = auth.initialResponse(cls);
+    let token = await auth.initialResponse(cls);
     for (;;) {
       w.reset();
       encodeAuthResponse(w, token);
       const r = await this.request(opcodes.authResponse, w.view());
       switch (r.opcode) {
         case opcodes.authChallenge:
-          token = auth.evaluateChallenge(decodeAuthChallenge(r.body, 0, r.body.length));
+          token = await auth.evaluateChallenge(decodeAuthChallenge(r.body, 0, r.body.length));
           break;
         case opcodes.authSuccess:
           auth.onAuthenticationSuccess(decodeAuthSuccess(r.body, 0, r.body.length));

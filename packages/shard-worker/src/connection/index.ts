@@ -4,6 +4,7 @@ export { defaultConnectionOptions, resolveConnectionOptions } from './options';
 export type { ConnectionOptions, ConnectionListener, ConnectionState, ControlResponse } from './options';
 export { PlainTextAuthenticator } from './authenticator';
 export type { Authenticator } from './authenticator';
+export { RemoteAuthenticator, type AuthChannel } from './remote-authenticator';
 export { MAX_STREAM_IDS, StreamIdTable, StreamState } from './stream-ids';
 export { FrameWriter } from './writer';
 export { FrameReader } from './reader';
