@@ -19,6 +19,11 @@ export interface LoadOptions {
   concurrency: number;
   /** Width of a throughput bucket. */
   bucketMs?: number;
+  /**
+   * Other statements than the counter pair (e.g. the stub's `benchks.benchtab`): the write (non-idempotent)
+   * and the read (idempotent), with their values for an id.
+   */
+  statements?: { write: string; read: string; writeParams(id: number): unknown[]; readParams(id: number): unknown[] };
 }
 
 export interface LoadStats {
@@ -76,9 +81,10 @@ export class SteadyLoad {
     let write = (lane & 1) === 0;
     while (!this.stopping) {
       const id = write ? this.nextId++ : Math.max(0, this.nextId - 1 - lane);
+      const st = this.opts.statements;
       const p = write
-        ? this.client.execute(INC, [this.opts.run, id], { prepare: true, isIdempotent: false })
-        : this.client.execute(READ, [this.opts.run, id], { prepare: true, isIdempotent: true });
+        ? this.client.execute(st?.write ?? INC, st ? st.writeParams(id) : [this.opts.run, id], { prepare: true, isIdempotent: false })
+        : this.client.execute(st?.read ?? READ, st ? st.readParams(id) : [this.opts.run, id], { prepare: true, isIdempotent: true });
       this.pending.add(p);
       this.stats.sent++;
       if (write) this.stats.writesSent++;
@@ -165,6 +171,22 @@ export async function ensureSchema(contact = '127.0.0.1:9042'): Promise<void> {
   try {
     await ref.execute(`CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
     await ref.execute(`CREATE TABLE IF NOT EXISTS ${COUNTERS} (run text, id int, c counter, PRIMARY KEY (run, id))`);
+  } finally {
+    await ref.shutdown();
+  }
+}
+
+/**
+ * Drops the chaos keyspace (each file that creates it drops it in its afterAll: the node is shared). Not
+ * when SHARDCQL_CHAOS_KEEP=1, to look at the counters after a run.
+ */
+export async function dropSchema(contact = '127.0.0.1:9042'): Promise<void> {
+  if (process.env['SHARDCQL_CHAOS_KEEP'] === '1') return;
+  const cassandra = (await import('cassandra-driver')).default;
+  const ref = new cassandra.Client({ contactPoints: [contact], localDataCenter: 'dc1', protocolOptions: { maxVersion: 4 } });
+  await ref.connect();
+  try {
+    await ref.execute(`DROP KEYSPACE IF EXISTS ${KEYSPACE}`);
   } finally {
     await ref.shutdown();
   }

@@ -5,12 +5,13 @@
  * back after the fault ends. The figures go to .cache/chaos/toxiproxy.json (and docs/RELIABILITY.md with
  * SHARDCQL_CHAOS_DOCS=1).
  *
- * Short form by default (2 s of fault); SHARDCQL_CHAOS_SECONDS=30 for the full form.
+ * Short form by default (2 s of fault); SHARDCQL_CHAOS_SECONDS=30 for the full form. Every toxic runs in both
+ * directions (server -> client, then client -> server); SHARDCQL_CHAOS_ONLY=latency_up,disabled picks scenarios.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
 import { startToxiproxy, freePort } from '../../scripts/toxiproxy.mjs';
-import { SteadyLoad, checkWrites, ensureSchema } from './load';
+import { SteadyLoad, checkWrites, dropSchema, ensureSchema } from './load';
 import { record, writeReliabilityTable } from './report';
 
 interface Api {
@@ -49,22 +50,34 @@ interface Fault {
   cuts?: boolean;
 }
 
-const toxic = (type: string, attributes: Record<string, number>, stream = 'downstream'): Pick<Fault, 'apply' | 'clear'> => ({
+const toxic = (type: string, attributes: Record<string, number>, stream: 'downstream' | 'upstream' = 'downstream'): Pick<Fault, 'apply' | 'clear'> => ({
   apply: async (api, proxy) => {
-    await api.addToxic(proxy, { name: `t_${type}`, type, stream, attributes });
+    await api.addToxic(proxy, { name: `t_${type}_${stream}`, type, stream, attributes });
   },
   clear: async (api, proxy) => {
-    await api.removeToxic(proxy, `t_${type}`);
+    await api.removeToxic(proxy, `t_${type}_${stream}`);
   },
 });
 
-const FAULTS: Fault[] = [
-  { name: 'latency', fault: 'latency 100 ms ± 50 ms jitter', ...toxic('latency', { latency: 100, jitter: 50 }) },
-  { name: 'bandwidth', fault: 'bandwidth 32 KB/s', ...toxic('bandwidth', { rate: 32 }) },
-  { name: 'slow_close', fault: 'slow_close 2 s', ...toxic('slow_close', { delay: 2000 }) },
-  { name: 'timeout', fault: 'black hole (timeout 0)', cuts: true, ...toxic('timeout', { timeout: 0 }) },
-  { name: 'reset_peer', fault: 'reset_peer after 500 ms', cuts: true, ...toxic('reset_peer', { timeout: 500 }) },
-  { name: 'limit_data', fault: 'limit_data 4 kB (cut mid-frame)', cuts: true, ...toxic('limit_data', { bytes: 4000 }) },
+/**
+ * Each toxic in both directions: downstream (server -> client: answers delayed, throttled, cut) and upstream
+ * (client -> server: requests delayed, throttled, cut before the server sees them). An upstream cut loses
+ * requests the server never got; a downstream cut loses answers to requests it may have applied.
+ */
+const TOXICS: Array<{ name: string; fault: string; type: string; attributes: Record<string, number>; cuts?: boolean }> = [
+  { name: 'latency', fault: 'latency 100 ms ± 50 ms jitter', type: 'latency', attributes: { latency: 100, jitter: 50 } },
+  { name: 'bandwidth', fault: 'bandwidth 32 KB/s', type: 'bandwidth', attributes: { rate: 32 } },
+  { name: 'slow_close', fault: 'slow_close 2 s', type: 'slow_close', attributes: { delay: 2000 } },
+  { name: 'timeout', fault: 'black hole (timeout 0)', type: 'timeout', attributes: { timeout: 0 }, cuts: true },
+  { name: 'reset_peer', fault: 'reset_peer after 500 ms', type: 'reset_peer', attributes: { timeout: 500 }, cuts: true },
+  { name: 'limit_data', fault: 'limit_data 4 kB (cut mid-frame)', type: 'limit_data', attributes: { bytes: 4000 }, cuts: true },
+];
+
+const ONLY = process.env['SHARDCQL_CHAOS_ONLY'];
+
+const ALL_FAULTS: Fault[] = [
+  ...TOXICS.map((t) => ({ name: t.name, fault: `${t.fault}, server -> client`, ...(t.cuts ? { cuts: true } : {}), ...toxic(t.type, t.attributes, 'downstream') })),
+  ...TOXICS.map((t) => ({ name: `${t.name}_up`, fault: `${t.fault}, client -> server`, ...(t.cuts ? { cuts: true } : {}), ...toxic(t.type, t.attributes, 'upstream') })),
   {
     name: 'disabled',
     fault: 'proxy disabled, then re-enabled',
@@ -78,6 +91,7 @@ const FAULTS: Fault[] = [
     },
   },
 ];
+const FAULTS = ALL_FAULTS.filter((f) => ONLY === undefined || ONLY.split(',').includes(f.name));
 
 describe(`chaos: Toxiproxy faults under steady load (protocol v${PROTOCOL})`, () => {
   let tp: Toxiproxy;
@@ -91,6 +105,7 @@ describe(`chaos: Toxiproxy faults under steady load (protocol v${PROTOCOL})`, ()
   afterAll(async () => {
     await tp?.stop();
     writeReliabilityTable();
+    await dropSchema(UPSTREAM);
   });
 
   async function withProxy(name: string, fn: (client: Client, proxy: string) => Promise<void>): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
-import { SteadyLoad, checkWrites, ensureSchema } from './load';
+import { SteadyLoad, checkWrites, dropSchema, ensureSchema } from './load';
 import { record, writeReliabilityTable } from './report';
 
 const UPSTREAM = process.env['SHARDCQL_TEST_UPSTREAM'] ?? '127.0.0.1:9042';
@@ -26,7 +26,10 @@ interface EngineInternals {
 async function whole(engine: EngineInternals, ms = 20_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    if (engine.workers.every((w) => w.alive) && engine.connUp.length > 0 && engine.connUp.every((u) => u === true)) return true;
+    // Worker-owned connections only: the direct lane's metrics slot (connWorker -1, direct-lane.ts) is never
+    // marked up in connUp.
+    const owned = engine.connUp.filter((_u, c) => (engine.connWorker[c] ?? -1) >= 0);
+    if (engine.workers.every((w) => w.alive) && owned.length > 0 && owned.every((u) => u === true)) return true;
     await sleep(50);
   }
   return false;
@@ -57,6 +60,7 @@ describe('chaos: shard worker faults under load', () => {
   afterAll(async () => {
     await client?.shutdown();
     writeReliabilityTable();
+    await dropSchema(UPSTREAM);
   });
 
   const faults = [
