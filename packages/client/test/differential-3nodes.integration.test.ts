@@ -34,8 +34,9 @@ async function capture(fn: () => Promise<unknown>): Promise<unknown> {
 
 async function script(client: AnyClient, t: typeof cassandra.types): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  out.writeQuorum = await capture(() => client.execute(`INSERT INTO ${KS}.t (k, v) VALUES (?, ?)`, [1, 1], { prepare: true, consistency: t.consistencies.quorum }));
-  out.readAll = await capture(() => client.execute(`SELECT * FROM ${KS}.t WHERE k = ?`, [1], { prepare: true, consistency: t.consistencies.all }));
+  const rows = (rs: { rows?: Array<Record<string, unknown>> }): unknown => (rs.rows ?? []).map((r) => ({ k: r['k'], v: r['v'] }));
+  out.writeQuorum = await capture(async () => rows(await client.execute(`INSERT INTO ${KS}.t (k, v) VALUES (?, ?)`, [1, 1], { prepare: true, consistency: t.consistencies.quorum })));
+  out.readAll = await capture(async () => rows(await client.execute(`SELECT k, v FROM ${KS}.t WHERE k = ?`, [1], { prepare: true, consistency: t.consistencies.all })));
   out.writeOne = await capture(async () => {
     await client.execute(`INSERT INTO ${KS}.t (k, v) VALUES (?, ?)`, [5, 5], { prepare: true, consistency: t.consistencies.one });
     return (await client.execute(`SELECT k, v FROM ${KS}.t WHERE k = ?`, [5], { prepare: true, consistency: t.consistencies.one })).rows.map((r) => ({ k: r['k'], v: r['v'] }));
