@@ -41,8 +41,9 @@ const PEERS = ['gocql', 'scylla-go-driver', 'scylla-rust', 'python'];
 const WORKLOADS = ['inserts', 'selects', 'mixed'];
 const STUB_CONC = o.quick ? [1, 1024] : [1, 64, 256, 1024, 2048, 4096];
 const CASS_CONC = o.quick ? [1, 64] : [1, 64, 1024];
-// Operations per run: enough for ~1 s or more of the fastest driver, bounded for the slow ones.
-const stubOps = (c, slow) => (o.quick ? 2000 : c === 1 ? 10_000 : slow ? 30_000 : 100_000);
+// Operations per run: ~1 s or more of the fastest driver (shorter runs measured JIT warm-up and GC timing more
+// than the driver: 100,000 gave shardcql 153k ops/s where 300,000 gave 260k), bounded for the slow ones.
+const stubOps = (c, slow) => (o.quick ? 2000 : c === 1 ? 10_000 : slow ? 30_000 : 300_000);
 const cassOps = (c) => (o.quick ? 1000 : c === 1 ? 3000 : 30_000);
 const SLOW = new Set(['python']);
 
@@ -76,7 +77,7 @@ function group(list, ops) {
 const t0 = Date.now();
 // ---- 1. the stub ----------------------------------------------------------------------------------
 for (const workload of WORKLOADS) {
-  const drivers = workload === 'inserts' && !o.quick ? [...NODE_DRIVERS, 'shardcql-nometrics'] : NODE_DRIVERS;
+  const drivers = NODE_DRIVERS;
   for (const [ops, conc] of group(STUB_CONC, (c) => stubOps(c, false))) {
     run('npm', ['run', '--silent', 'bench', '--', '--drivers', drivers.join(','), '--server', 'stub', '--workload', workload,
       '--ops', String(ops), '--concurrency', conc.join(','), '--repeat', String(repeat), '--json', rows]);
@@ -88,6 +89,9 @@ for (const workload of WORKLOADS) {
     }
   }
 }
+// The cost of per-shard metrics: shardcql with and without them, alternating, at concurrency 1024.
+run('npm', ['run', '--silent', 'bench', '--', '--drivers', 'shardcql,shardcql-nometrics', '--server', 'stub', '--workload', 'inserts',
+  '--ops', String(stubOps(1024, false)), '--concurrency', '1024', '--repeat', String(o.quick ? 1 : 3 * repeat), '--json', rows]);
 // Compression: shardcql only (cassandra-driver 4.10 has no protocol compression).
 for (const compression of ['lz4', 'snappy']) {
   run('npm', ['run', '--silent', 'bench', '--', '--drivers', 'shardcql', '--server', 'stub', '--workload', 'inserts',
@@ -100,7 +104,9 @@ writeFileSync(join(outDir, 'stub-ceiling.txt'), String(ceiling.stdout));
 // ---- 2. a real Cassandra node ---------------------------------------------------------------------
 if (o.cassandra) {
   const db = (...a) => execFileSync('node', ['scripts/db.mjs', ...a], { cwd: ROOT, encoding: 'utf8' });
-  const wasUp = JSON.parse(db('status', '--json')).nodes?.some?.((n) => n.alive) ?? false;
+  // `status` exits 1 when nothing runs; its JSON is on stdout either way.
+  const status = spawnSync('node', ['scripts/db.mjs', 'status', '--json'], { cwd: ROOT, encoding: 'utf8' });
+  const wasUp = JSON.parse(status.stdout || '{}').nodes?.some?.((n) => n.alive) ?? false;
   if (!wasUp) {
     log('starting Cassandra (scripts/db.mjs start)');
     db('start');
