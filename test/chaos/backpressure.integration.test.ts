@@ -18,21 +18,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
-import type { StubProcess } from '../../bench/src/stub';
-import { startChaosStub } from './stub';
-import { startToxiproxy, freePort } from '../../scripts/toxiproxy.mjs';
+import { startStub, type StubProcess } from '../../bench/src/stub';
+import { freePort } from '../../scripts/toxiproxy.mjs';
+import { startToxiproxy, type Toxiproxy } from './toxiproxy-client';
 import { errorClass } from './load';
 import { record, writeReliabilityTable } from './report';
-
-interface Api {
-  createProxy(name: string, listen: string, upstream: string): Promise<unknown>;
-  deleteProxy(name: string): Promise<unknown>;
-  addToxic(proxy: string, t: { name?: string; type: string; stream?: string; toxicity?: number; attributes?: Record<string, number> }): Promise<unknown>;
-}
-interface Toxiproxy {
-  api: Api;
-  stop(): Promise<void>;
-}
 
 const HOST = '127.0.0.44';
 const REQUESTS = Number(process.env['SHARDCQL_CHAOS_BP_REQUESTS'] ?? 200_000);
@@ -75,8 +65,8 @@ describe('chaos: back-pressure, a server slower than the callers', () => {
   let observed: { connInFlight: number; conns: number; samples: number } | null = null;
 
   beforeAll(async () => {
-    tp = (await startToxiproxy()) as Toxiproxy;
-    stub = await startChaosStub({ host: HOST, port: 0, v5: true });
+    tp = await startToxiproxy();
+    stub = await startStub({ host: HOST, port: 0, v5: true });
     proxyPort = await freePort(HOST);
     await tp.api.createProxy('bp', `${HOST}:${proxyPort}`, `${HOST}:${stub.port}`);
     client = new Client({

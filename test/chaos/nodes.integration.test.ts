@@ -17,24 +17,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
-import type { StubProcess } from '../../bench/src/stub';
-import { startChaosStub } from './stub';
-import { startToxiproxy, freePort } from '../../scripts/toxiproxy.mjs';
+import { startStub, type StubProcess } from '../../bench/src/stub';
+import { freePort } from '../../scripts/toxiproxy.mjs';
+import { startToxiproxy, type Api, type Toxiproxy } from './toxiproxy-client';
 import { SteadyLoad } from './load';
 import { record, writeReliabilityTable } from './report';
-
-interface Api {
-  createProxy(name: string, listen: string, upstream: string): Promise<unknown>;
-  deleteProxy(name: string): Promise<unknown>;
-  setEnabled(name: string, enabled: boolean): Promise<unknown>;
-  addToxic(proxy: string, t: { name?: string; type: string; stream?: string; toxicity?: number; attributes?: Record<string, number> }): Promise<unknown>;
-  removeToxic(proxy: string, name: string): Promise<unknown>;
-  reset(): Promise<unknown>;
-}
-interface Toxiproxy {
-  api: Api;
-  stop(): Promise<void>;
-}
 
 const IPS = ['127.0.0.41', '127.0.0.42', '127.0.0.43'];
 /** The faulted node unless a fault names another: node 2, not the control connection's. */
@@ -119,8 +106,8 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
   const proxies: string[] = [];
 
   beforeAll(async () => {
-    tp = (await startToxiproxy()) as Toxiproxy;
-    stub = await startChaosStub({ host: IPS[0]!, port: 0, shards: 2, extraArgs: ['-nodes', String(IPS.length), '-tokens', '8'] });
+    tp = await startToxiproxy();
+    stub = await startStub({ host: IPS[0]!, port: 0, shards: 2, extraArgs: ['-nodes', String(IPS.length), '-tokens', '8'] });
     // One port Q free on all three addresses (the client dials every node at the same port).
     for (let attempt = 0; proxies.length < IPS.length && attempt < 10; attempt++) {
       for (const p of proxies.splice(0)) await tp.api.deleteProxy(p).catch(() => undefined);

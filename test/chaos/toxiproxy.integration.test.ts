@@ -10,23 +10,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
-import { startToxiproxy, freePort } from '../../scripts/toxiproxy.mjs';
+import { freePort } from '../../scripts/toxiproxy.mjs';
+import { startToxiproxy, type Api, type Toxiproxy } from './toxiproxy-client';
 import { SteadyLoad, checkWrites, dropSchema, ensureSchema } from './load';
 import { record, writeReliabilityTable } from './report';
-
-interface Api {
-  createProxy(name: string, listen: string, upstream: string): Promise<unknown>;
-  deleteProxy(name: string): Promise<unknown>;
-  setEnabled(name: string, enabled: boolean): Promise<unknown>;
-  addToxic(proxy: string, t: { name?: string; type: string; stream?: string; toxicity?: number; attributes?: Record<string, number> }): Promise<unknown>;
-  removeToxic(proxy: string, name: string): Promise<unknown>;
-  reset(): Promise<unknown>;
-}
-interface Toxiproxy {
-  pid: number;
-  api: Api;
-  stop(): Promise<void>;
-}
 
 const UPSTREAM = process.env['SHARDCQL_TEST_UPSTREAM'] ?? '127.0.0.1:9042';
 const PROTOCOL = Number(process.env['SHARDCQL_CHAOS_PROTOCOL'] ?? 5) === 4 ? 4 : 5;
@@ -98,7 +85,7 @@ describe(`chaos: Toxiproxy faults under steady load (protocol v${PROTOCOL})`, ()
   let proxyPort = 0;
 
   beforeAll(async () => {
-    tp = (await startToxiproxy()) as Toxiproxy;
+    tp = await startToxiproxy();
     await ensureSchema(UPSTREAM);
   });
 
