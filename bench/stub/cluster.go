@@ -106,23 +106,27 @@ func shardOf(token int64, nrShards int, msb uint) int {
 	return int(hi)
 }
 
+// countPrimary records whether an EXECUTE reached its primary replica, and the same for LWTs, which should
+// reach the primary replica first (Paxos coordinated there avoids contention).
+func (c *shardCounters) countPrimary(primary, lwt bool) {
+	if !primary {
+		c.notPrimary.Add(1)
+	}
+	if lwt {
+		c.lwt.Add(1)
+		if !primary {
+			c.lwtNotPrim.Add(1)
+		}
+	}
+}
+
 // count records one EXECUTE with partition key `key` (the serialized single-column key) that arrived
 // at node/shard.
 func (cl *cluster) count(node, shard int, key []byte, rf int, lwt bool) {
 	c := &cl.nodes[node].shards[shard]
 	c.executes.Add(1)
 	t := murmur3Token(key)
-	primary := cl.isReplica(node, t, 1)
-	if !primary {
-		c.notPrimary.Add(1)
-	}
-	if lwt {
-		// LWTs should reach the primary replica first (Paxos coordinated there avoids contention).
-		c.lwt.Add(1)
-		if !primary {
-			c.lwtNotPrim.Add(1)
-		}
-	}
+	c.countPrimary(cl.isReplica(node, t, 1), lwt)
 	if !cl.isReplica(node, t, rf) {
 		c.wrongNode.Add(1)
 	}

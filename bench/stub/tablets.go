@@ -143,16 +143,7 @@ func (cl *cluster) countTablet(node, shard int, key []byte, tt *tabletTable, lwt
 	if tb == nil {
 		return nil
 	}
-	primary := tb.replicas[0].node == node
-	if !primary {
-		c.notPrimary.Add(1)
-	}
-	if lwt {
-		c.lwt.Add(1)
-		if !primary {
-			c.lwtNotPrim.Add(1)
-		}
-	}
+	c.countPrimary(tb.replicas[0].node == node, lwt)
 	for _, r := range tb.replicas {
 		if r.node != node {
 			continue
