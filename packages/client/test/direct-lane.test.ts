@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { misroutedTotals } from './helpers/simulator';
 import type { ShardMetrics } from '../src/metrics/shard-metrics';
 
 const INSERT = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';
@@ -110,11 +111,6 @@ describe('direct lane, one node', () => {
   });
 });
 
-interface MisroutedRow {
-  wrong_node: unknown;
-  wrong_shard: unknown;
-}
-
 describe('direct lane, ScyllaDB simulator (3 nodes x 4 shards)', () => {
   let stub: StubProcess;
   let client: Client;
@@ -138,13 +134,7 @@ describe('direct lane, ScyllaDB simulator (3 nodes x 4 shards)', () => {
       const k = types.Long.fromBits(lo, hi);
       await client.execute(INSERT, [k, k, k], { prepare: true });
     }
-    const rs = await client.execute('SELECT * FROM simulator.misrouted');
-    let wrongNode = 0;
-    let wrongShard = 0;
-    for (const r of rs.rows as unknown as MisroutedRow[]) {
-      wrongNode += Number(String(r.wrong_node));
-      wrongShard += Number(String(r.wrong_shard));
-    }
+    const { wrongNode, wrongShard } = await misroutedTotals(client);
     expect(wrongNode).toBe(0);
     expect(wrongShard).toBe(0);
     const ms = client.getShardMetrics();

@@ -4,25 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { misroutedTotals } from './helpers/simulator';
 
 const INSERT = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';
-
-interface Counts {
-  executes: number;
-  wrongNode: number;
-  wrongShard: number;
-}
-
-async function misrouted(client: Client): Promise<Counts> {
-  const rs = await client.execute('SELECT * FROM simulator.misrouted');
-  const out = { executes: 0, wrongNode: 0, wrongShard: 0 };
-  for (const r of rs.rows) {
-    out.executes += Number(String(r['executes']));
-    out.wrongNode += Number(String(r['wrong_node']));
-    out.wrongShard += Number(String(r['wrong_shard']));
-  }
-  return out;
-}
 
 describe('client handle routing, ScyllaDB simulator (3 nodes x 4 shards, RF 3)', () => {
   let stub: StubProcess;
@@ -44,7 +28,7 @@ describe('client handle routing, ScyllaDB simulator (3 nodes x 4 shards, RF 3)',
   });
 
   it('sends 20,000 token-aware requests with random keys to the right node and shard', async () => {
-    const before = await misrouted(owner);
+    const before = await misroutedTotals(owner);
     const n = 20_000;
     let next = 0;
     let failed = 0;
@@ -58,7 +42,7 @@ describe('client handle routing, ScyllaDB simulator (3 nodes x 4 shards, RF 3)',
       }
     };
     await Promise.all(Array.from({ length: 128 }, loop));
-    const after = await misrouted(owner);
+    const after = await misroutedTotals(owner);
     expect(failed).toBe(0);
     expect(after.executes - before.executes).toBeGreaterThanOrEqual(n);
     expect(after.wrongNode - before.wrongNode).toBe(0);

@@ -8,6 +8,7 @@ import { Client, types } from '@shardcql/client';
 import { decodeTabletPayload, murmur3Token, tokenFromHiLo } from '@shardcql/core';
 import { ShardedEngine } from '../src/engine';
 import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { misroutedTotals } from './helpers/simulator';
 
 const KS = 'route_tablets';
 const INSERT = `INSERT INTO ${KS}.t (pk, v1, v2) VALUES (?, ?, ?)`;
@@ -18,14 +19,8 @@ interface Counters {
 }
 
 async function misrouted(client: Client): Promise<Counters> {
-  const rs = await client.execute('SELECT * FROM simulator.misrouted');
-  let executes = 0n;
-  let wrong = 0n;
-  for (const r of rs.rows) {
-    executes += BigInt(String(r['executes']));
-    wrong += BigInt(String(r['wrong_node'])) + BigInt(String(r['wrong_shard']));
-  }
-  return { executes, wrong };
+  const m = await misroutedTotals(client);
+  return { executes: BigInt(m.executes), wrong: BigInt(m.wrongNode + m.wrongShard) };
 }
 
 function tokenOf(pk: bigint): bigint {
