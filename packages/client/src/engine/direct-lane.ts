@@ -37,7 +37,7 @@ const OPCODE_RESULT = 0x08;
 /** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
 const VOID_BODY = Buffer.from([0, 0, 0, 1]);
 /** The lane's worker number in the metrics buffer: no worker section (WorkerMetrics keeps a private one). */
-export const LANE_WORKER = -1;
+const LANE_WORKER = -1;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
 
@@ -68,16 +68,6 @@ export interface LaneSource {
   laneLog(level: 'info' | 'warning', message: string): void;
   /** The authenticator of a custom AuthProvider for a lane connection to `address` (null: credentials or none). */
   laneAuthenticator(address: string): Authenticator | null;
-}
-
-export function initLaneHost(h: LaneHost, index: number): void {
-  h.index = index;
-  h.lane = null;
-  h.laneOpening = false;
-  h.laneRetryAt = 0;
-  h.laneRetryDelay = 0;
-  h.laneShard = -1;
-  h.laneSlot = -1;
 }
 
 export class DirectLane implements ConnectionListener {
@@ -186,7 +176,7 @@ export class DirectLane implements ConnectionListener {
       this.open.delete(host);
       host.lane = null;
       host.laneShard = -1;
-      this.markSlot(host, conn, 2);
+      this.markSlot(host, 2);
       if (error !== null && !this.closed) {
         this.retryLater(host);
         this.source.laneLog('info', `direct lane to ${host.address} closed (${error.message}); the rings carry its requests`);
@@ -259,7 +249,7 @@ export class DirectLane implements ConnectionListener {
     host.laneShard = Number.isFinite(shard) ? shard : 0;
     host.lane = conn;
     this.open.add(host);
-    this.markSlot(host, conn, 1);
+    this.markSlot(host, 1);
   }
 
   private retryLater(host: LaneHost): void {
@@ -267,7 +257,7 @@ export class DirectLane implements ConnectionListener {
     host.laneRetryAt = performance.now() + host.laneRetryDelay;
   }
 
-  private markSlot(host: LaneHost, _conn: Connection, state: number): void {
+  private markSlot(host: LaneHost, state: number): void {
     if (this.metrics === null || host.laneSlot < 0) return;
     const m = this.metrics.connection(host.laneSlot);
     if (m === null) return;

@@ -1020,8 +1020,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   // ---- LaneSource (direct-lane.ts) -------------------------------------------------------------
 
   laneAuthenticator(address: string): Authenticator | null {
-    const p = this.options.authProvider;
-    return p !== null && p !== undefined && this.options.credentials === null ? new ProviderAuthenticator(p, address) : null;
+    // The same provider the workers' handshakes use (authSessions exists exactly when there is one).
+    return this.authSessions !== null ? new ProviderAuthenticator(this.options.authProvider!, address) : null;
   }
 
   laneOptions(): WorkerConnectionOptions {
