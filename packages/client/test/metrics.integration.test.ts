@@ -72,7 +72,15 @@ describe('per-shard metrics against the real Cassandra', () => {
     const frames = sum(after, 'framesWritten') - sum(before, 'framesWritten');
     expect(frames).toBeGreaterThanOrEqual(10_000);
     expect(frames / writes).toBeGreaterThan(1);
-    for (const m of after) {
+    // The direct lane's connection (worker -1) opens on the first sequential request and may have carried none
+    // of them if it finished opening after the warm-up: an idle connection has no latencies to check.
+    const used = after.filter((m) => m.requests > 0);
+    expect(used.filter((m) => m.worker >= 0).length).toBeGreaterThan(0);
+    for (const m of after.filter((x) => x.requests === 0)) {
+      expect(m.worker).toBe(-1);
+      expect(m.p50Us).toBe(0);
+    }
+    for (const m of used) {
       expect(m.framesPerWrite).toBeGreaterThan(0);
       expect(m.bytesSent).toBeGreaterThan(0);
       expect(m.bytesReceived).toBeGreaterThan(0);
