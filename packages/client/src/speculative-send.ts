@@ -5,8 +5,11 @@
  * ignored when they come. Only the client's request loop uses this, and only when the policy is not
  * NoSpeculativeExecutionPolicy: the default path never reaches this module.
  *
- * Each execution is `engine.send` with no pinned host: the engine's next pick for the token, which is the
- * next replica of the plan (token-aware round robin), or the next host for a request without a token.
+ * Each execution goes to the next host of one query plan (`engine.queryPlan`: the token's replicas, local
+ * datacenter first, then the other up hosts), pinned through `engine.send`'s host index, so two executions of
+ * one request never share a host; when the plan has no host left, no further execution starts (as in
+ * cassandra-driver, where every execution takes the next host of the same plan iterator). An engine without
+ * queryPlan gets unpinned sends (its own round robin).
  */
 import type { Engine, ResponseFrame } from './engine/engine';
 import type { ClientMetrics } from './metrics/client-metrics';
@@ -27,6 +30,9 @@ export class SpeculativeRun {
     hasToken: boolean, lwt: boolean): Promise<ResponseFrame> {
     const delay = this.plan.nextExecution();
     if (delay < 0) return engine.send(opcode, flags, body, body.length, timeoutMs, tokenHi, tokenLo, hasToken, -1, lwt);
+    // Computed only here, once per attempt: the default path (no speculation) never builds a plan.
+    const hosts = engine.queryPlan !== undefined ? engine.queryPlan(tokenHi, tokenLo, hasToken, lwt) : null;
+    let next = 0;
     return new Promise<ResponseFrame>((resolve, reject) => {
       let pending = 0;
       let done = false;
@@ -38,7 +44,9 @@ export class SpeculativeRun {
       };
       const launch = (): void => {
         pending++;
-        engine.send(opcode, flags, body, body.length, timeoutMs, tokenHi, tokenLo, hasToken, -1, lwt).then(
+        // An empty plan (no host open) leaves the pick, and the NoHostAvailableError, to the engine.
+        const host = hosts !== null && next < hosts.length ? hosts[next++]! : -1;
+        engine.send(opcode, flags, body, body.length, timeoutMs, tokenHi, tokenLo, hasToken, host, lwt).then(
           (frame) => {
             pending--;
             if (done) return;
@@ -56,12 +64,13 @@ export class SpeculativeRun {
       const schedule = (ms: number): void => {
         timer = setTimeout(() => {
           timer = null;
-          if (done) return;
+          // Every host of the plan has an execution: no further one (cassandra-driver stops there too).
+          if (done || (hosts !== null && next >= hosts.length)) return;
           this.executions++;
           this.metrics.onSpeculativeExecution();
           launch();
-          const next = this.plan.nextExecution();
-          if (next >= 0) schedule(next);
+          const after = this.plan.nextExecution();
+          if (after >= 0) schedule(after);
         }, ms);
       };
       launch();

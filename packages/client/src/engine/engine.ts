@@ -107,6 +107,13 @@ export interface Engine extends EventEmitter {
    * logged and ignored.
    */
   noteTablet?(keyspace: string, table: string, payloadValue: Buffer): void;
+  /**
+   * The query plan of a request as host indexes, for speculative executions (each execution is pinned to the
+   * next host of it, as cassandra-driver's plan iterator does): the token's replicas (its tablet's when known;
+   * local datacenter first, round robin among them unless `lwt`), then the other hosts with an open
+   * connection. A new small array per call: only the speculative path calls it.
+   */
+  queryPlan?(tokenHi: number, tokenLo: number, hasToken: boolean, lwt: boolean): number[];
   /** Ring sets for up to `threads` other threads (client.createHandle). */
   createHandle?(threads?: number): Promise<EngineHandle>;
   /** Per (host, shard) counters read from shared memory. */

@@ -7,9 +7,18 @@
  * connection states are live (the owner updates them in shared memory). A request sent to a connection that
  * has closed since is moved by its worker to another connection of the same host, or fails with
  * NoHostAvailableError.
+ *
+ * ScyllaDB tablets: each handle keeps its own TabletMap, fed by the `tablets-routing-v1` payloads of its own
+ * answers (the owner's connections already asked for them at STARTUP), and routes by it as the owner does.
+ * Why not share the owner's: a handle and its owner share only ring buffers and a few SharedArrayBuffers,
+ * there is no message channel between them (a handle is a structured clone, made once), and publishing a
+ * changing tablet table through shared memory would need a lock or a seqlock on the request path. A handle
+ * learns the tablets of the keys it uses: one misrouted request per tablet per thread, as a new client pays.
+ * Handles get no server events: a dropped or moved tablet is replaced by the payload of the next request
+ * that misses (the map drops every tablet the new one overlaps).
  */
 import { EventEmitter } from 'node:events';
-import { DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TokenRing } from '@shardcql/core';
+import { DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TabletMap, TokenRing, type TableTablets } from '@shardcql/core';
 import type { Engine, EngineHost, ResponseFrame } from './engine';
 import { RingRequester, type RequesterDescriptor } from './ring-requester';
 
@@ -56,6 +65,16 @@ export class RemoteEngine extends EventEmitter implements Engine {
   private readonly sharders: Array<Sharder | null>;
   private closed = false;
   readonly connected = true;
+  /** Tablets learned from this handle's answers (tablets-routing-v1), by (keyspace, table). */
+  private readonly tablets = new TabletMap();
+  /** The tablets of the table being routed (setRoutingTable); null: vnode plans only. */
+  private activeTablets: TableTablets | null = null;
+  private tabletKs: string | null = null;
+  private tabletTable: string | null = null;
+  private tabletRr = 0;
+  /** Host id (lower case) -> index in the handle's host list (a snapshot: it never changes). */
+  private readonly hostIds = new Map<string, number>();
+  private readonly hostIndexOf = (hostId: string): number => this.hostIds.get(hostId.toLowerCase()) ?? -1;
 
   constructor(private readonly handle: EngineHandle) {
     super();
@@ -77,6 +96,9 @@ export class RemoteEngine extends EventEmitter implements Engine {
     const connHost = new Int32Array(handle.connWorker.length).fill(-1);
     handle.hostConns.forEach((cs, h) => cs.forEach((c) => (connHost[c] = h)));
     this.requester.targetHost = connHost;
+    handle.hosts.forEach((h, i) => {
+      if (h.hostId !== null) this.hostIds.set(h.hostId.toLowerCase(), i);
+    });
   }
 
   get protocolVersion(): number {
@@ -97,6 +119,11 @@ export class RemoteEngine extends EventEmitter implements Engine {
 
   send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
     const hosts = this.handle.hosts;
+    if (hasToken && this.activeTablets !== null) {
+      // ScyllaDB tablets: a replica (host, shard) of the token's known tablet; otherwise as below.
+      const c = this.tabletConn(tokenHi, tokenLo, lwt, hostIndex);
+      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+    }
     let h = hostIndex;
     if (h < 0 && hasToken) h = this.replicaOf(tokenHi, tokenLo, lwt);
     if (h < 0) {
@@ -112,6 +139,56 @@ export class RemoteEngine extends EventEmitter implements Engine {
     const inner: Record<string, Error> = {};
     for (const hs of hosts) inner[hs.address] = new DriverError('no open connection');
     return Promise.reject(new NoHostAvailableError(inner));
+  }
+
+  /** Routes requests with a token by this table's tablets first (null: vnode plans only). */
+  setRoutingTable(keyspace: string | null, table: string | null): void {
+    this.tabletKs = keyspace;
+    this.tabletTable = table;
+    this.activeTablets = keyspace === null || table === null ? null : this.tablets.table(keyspace, table);
+  }
+
+  /** A RESULT of this handle carried `tablets-routing-v1`: remember the tablet (a bad payload is logged, ignored). */
+  noteTablet(keyspace: string, table: string, payloadValue: Buffer): void {
+    try {
+      this.tablets.addPayload(keyspace, table, payloadValue, this.hostIndexOf);
+    } catch (e) {
+      this.emit('log', 'warning', `ignored a bad tablets-routing-v1 payload for ${keyspace}.${table}: ${(e as Error).message}`);
+      return;
+    }
+    if (keyspace === this.tabletKs && table === this.tabletTable) this.setRoutingTable(keyspace, table);
+  }
+
+  /**
+   * The connection of a replica (host, shard) of the token's tablet: round robin over the replicas (their
+   * order for LWT), or replica `pinned` only when >= 0; -1 when no known tablet holds the token or no replica
+   * connection is open. No allocation.
+   */
+  private tabletConn(hi: number, lo: number, primaryFirst: boolean, pinned: number): number {
+    const tt = this.activeTablets!;
+    const i = tt.indexOf(hi, lo);
+    if (i < 0) return -1;
+    const hosts = tt.hosts[i]!;
+    const shards = tt.shards[i]!;
+    const n = hosts.length;
+    let r = 0;
+    if (!primaryFirst && pinned < 0 && n > 1) {
+      this.tabletRr = (this.tabletRr + 1) & 0x3fffffff;
+      r = this.tabletRr % n;
+    }
+    for (let k = 0; k < n; k++, r = r + 1 === n ? 0 : r + 1) {
+      const h = hosts[r]!;
+      if (h < 0 || (pinned >= 0 && h !== pinned)) continue;
+      const sc = this.handle.shardConns[h];
+      const s = shards[r]!;
+      if (sc !== undefined && s < sc.length) {
+        const c = sc[s]!;
+        if (c >= 0 && Atomics.load(this.connState, c) === 1) return c;
+      }
+      const c = this.connOf(h, false, 0, 0);
+      if (c >= 0) return c;
+    }
+    return -1;
   }
 
   /** The replica for a token: local replicas in round robin (primary first for LWT), then remote ones; -1: none open. */

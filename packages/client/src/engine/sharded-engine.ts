@@ -40,6 +40,7 @@ import {
 import type { ConnectResult, ConnectionSpec, FromWorker, WorkerConnectionOptions, SerializedError, RequesterRings } from '@shardcql/shard-worker';
 import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
+import { appendQueryPlan } from './query-plan';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
 import type { EngineHandle } from './remote-engine';
@@ -71,6 +72,10 @@ import {
 
 /** Local-port candidates tried per shard on the shard-aware port before falling back to the plain port. */
 const SHARD_PORT_ATTEMPTS = 8;
+
+/** An emptied shard slot (placeShard) gets a replacement connection after this, then doubling delays up to the max. */
+const SHARD_REFILL_FIRST_MS = 500;
+const SHARD_REFILL_MAX_MS = 60_000;
 
 /** Handle threads get smaller rings than the owner: there may be many of them. */
 const HANDLE_RING_BYTES = 256 * 1024;
@@ -114,6 +119,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private connHost: number[] = [];
   private connUp: boolean[] = [];
   private connSpecs: ConnectionSpec[] = [];
+  /** ScyllaDB: the shard a connection reported when it (re)connected (placeShard); lets an extra one take a freed slot. */
+  private connShard: number[] = [];
+  /** Hosts with a shard slot refill pending (scheduleShardRefill). */
+  private shardRefills = new Set<HostState>();
   /** Requester 0 is this thread; handles get 1, 2, ... */
   private nextRequester = 1;
   private table: RoutingTable | null = null;
@@ -642,9 +651,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
    * (EADDRINUSE) moves to the next candidate; SCYLLA_SHARD of the new connection is checked (NAT can
    * rewrite ports). When the host has no shard-aware port or it cannot be reached, plain-port
    * connections (the server spreads them round robin) fill the missing shards; shards already
-   * connected are kept. Returns the number of connections opened.
+   * connected are kept. Returns the number of connections opened. `quiet`: no warnings (shard slot refills,
+   * which log once themselves).
    */
-  private async connectShards(hs: HostState): Promise<number> {
+  private async connectShards(hs: HostState, quiet = false): Promise<number> {
     let opened = 0;
     if (hs.sharder === null) {
       const r = await this.openHostConn(hs, (this.hostIndexOf(hs) % this.workers.length), hs.port, null);
@@ -671,7 +681,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
           this.dropConns([r.conn]);
           if (isLocalPortTaken(r.error)) continue;
           // Refused or timed out: the port is absent or filtered; the plain port takes over.
-          this.emit('log', 'warning', `shard-aware port ${hs.ip}:${hs.shardAwarePort} unusable (${r.error?.message ?? 'unknown error'}); falling back to port ${hs.port}`);
+          if (!quiet) this.emit('log', 'warning', `shard-aware port ${hs.ip}:${hs.shardAwarePort} unusable (${r.error?.message ?? 'unknown error'}); falling back to port ${hs.port}`);
           awareUsable = false;
           return;
         }
@@ -693,7 +703,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       this.placeShardConn(hs, r);
     }
     const have = hs.shardConns.reduce((a, c) => a + (c >= 0 ? 1 : 0), 0);
-    if (have < n) this.emit('log', 'warning', `host ${hs.address}: ${have}/${n} shards connected`);
+    if (have < n && !quiet) this.emit('log', 'warning', `host ${hs.address}: ${have}/${n} shards connected`);
     return opened;
   }
 
@@ -813,7 +823,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
    * routing table picks (topology/routing-table.ts). One binary search, no allocation.
    */
   route(tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, primaryFirst = false): number {
-    if (hostIndex >= 0) return this.connOfHostToken(hostIndex, tokenHi, tokenLo, hasToken);
+    if (hostIndex >= 0) {
+      return hasToken && this.activeTablets !== null ? this.tabletConnOfHost(hostIndex, tokenHi, tokenLo) : this.connOfHostToken(hostIndex, tokenHi, tokenLo, hasToken);
+    }
     // ScyllaDB tablets: the statement's table has known tablets (tablets-routing-v1). A token outside
     // them goes by the vnode plans below; the answer then brings its tablet.
     if (hasToken && this.activeTablets !== null) {
@@ -835,6 +847,23 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       if (c >= 0) return c;
     }
     return -1;
+  }
+
+  /** Rotation of the speculative path's query plans (queryPlan). */
+  private planRr = 0;
+
+  /**
+   * The query plan for speculative executions (query-plan.ts): the token's tablet replicas when known, then
+   * its replica plan, then the other usable hosts; hosts without an open connection are left out.
+   */
+  queryPlan(tokenHi: number, tokenLo: number, hasToken: boolean, lwt: boolean): number[] {
+    const out: number[] = [];
+    this.planRr = (this.planRr + 1) & 0x3fffffff;
+    const start = lwt ? 0 : this.planRr;
+    if (hasToken && this.activeTablets !== null) this.appendTabletHosts(out, tokenHi, tokenLo, start);
+    const table = this.table;
+    return appendQueryPlan(out, this.activePlans, table !== null ? table.ring : null, table !== null ? table.isLocal : null,
+      tokenHi, tokenLo, hasToken, this.hostUsable, start, this.planRr);
   }
 
   // ---- ScyllaDB tablets (scylladb docs/dev/protocol-extensions.md, "Tablets routing v1") ---------
@@ -928,6 +957,44 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       if (c >= 0) return c;
     }
     return -1;
+  }
+
+  /** The usable replica hosts of the token's tablet in activeTablets, from replica `start` (round robin). */
+  private appendTabletHosts(out: number[], tokenHi: number, tokenLo: number, start: number): void {
+    if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
+    const tt = this.activeTablets!;
+    const i = tt.indexOf(tokenHi, tokenLo);
+    if (i < 0) return;
+    const hosts = tt.hosts[i]!;
+    const n = hosts.length;
+    for (let k = 0; k < n; k++) {
+      const h = hosts[(start + k) % n]!;
+      if (h >= 0 && this.hostUsable[h] === 1 && !out.includes(h)) out.push(h);
+    }
+  }
+
+  /**
+   * A request pinned to host h (speculative executions, retries) for a token of a known tablet: the connection
+   * of h's shard in that tablet when h is one of its replicas; otherwise as connOfHostToken.
+   */
+  private tabletConnOfHost(h: number, tokenHi: number, tokenLo: number): number {
+    if (this.sharded) {
+      if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
+      const tt = this.activeTablets!;
+      const i = tt.indexOf(tokenHi, tokenLo);
+      const hs = this.hostStates[h];
+      if (i >= 0 && hs !== undefined) {
+        const hosts = tt.hosts[i]!;
+        for (let r = 0; r < hosts.length; r++) {
+          if (hosts[r] !== h) continue;
+          const s = tt.shards[i]![r]!;
+          const c = s < hs.shardConns.length ? hs.shardConns[s]! : -1;
+          if (c >= 0 && this.connUp[c] === true) return c;
+          break;
+        }
+      }
+    }
+    return this.connOfHostToken(h, tokenHi, tokenLo, true);
   }
 
   /**
@@ -1074,12 +1141,70 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private placeShard(conn: number, shard: number): void {
     const h = this.connHost[conn];
     if (h === undefined || h < 0) return;
+    this.connShard[conn] = shard;
     const hs = this.hostStates[h]!;
     const sc = hs.shardConns;
     if (hs.sharder === null || shard >= sc.length || sc[shard] === conn) return;
-    for (let s = 0; s < sc.length; s++) if (sc[s] === conn) sc[s] = -1;
+    let freed = -1;
+    for (let s = 0; s < sc.length; s++) {
+      if (sc[s] === conn) {
+        sc[s] = -1;
+        freed = s;
+      }
+    }
     if (sc[shard] === -1 || this.connUp[sc[shard]!] !== true) sc[shard] = conn;
     else this.emit('log', 'info', `connection ${conn} to ${hs.address} reconnected on shard ${shard}, which has a connection: kept as an extra one`);
+    if (freed >= 0 && !this.adoptExtraConn(hs, freed)) this.scheduleShardRefill(hs);
+  }
+
+  /** An open extra connection of hs (in no shard slot) serving `shard` takes the empty slot; false when none. */
+  private adoptExtraConn(hs: HostState, shard: number): boolean {
+    const sc = hs.shardConns;
+    for (const c of hs.conns) {
+      if (this.connShard[c] === shard && this.connUp[c] === true && sc.indexOf(c) < 0) {
+        sc[shard] = c;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A shard slot of hs lost its connection (it reconnected on another shard): requests for that shard fall
+   * back to other connections until a replacement is open. Opens one as the initial connect does
+   * (connectShards: the shard-aware port when the host has one, else a bounded number of plain-port tries),
+   * after SHARD_REFILL_FIRST_MS (other reconnections of a burst may fill the slot first), then with doubling
+   * delays up to SHARD_REFILL_MAX_MS while a slot stays empty and the host is up. Logs once per episode.
+   */
+  private scheduleShardRefill(hs: HostState): void {
+    if (this.shuttingDown || this.shardRefills.has(hs)) return;
+    this.shardRefills.add(hs);
+    const missing: number[] = [];
+    hs.shardConns.forEach((c, s) => c < 0 && missing.push(s));
+    this.emit('log', 'info', `host ${hs.address}: shard(s) ${missing.join(', ')} lost their connection (it reconnected on another shard); opening a replacement`);
+    setTimeout(() => void this.refillShards(hs, SHARD_REFILL_FIRST_MS), SHARD_REFILL_FIRST_MS).unref();
+  }
+
+  private async refillShards(hs: HostState, delay: number): Promise<void> {
+    const sc = hs.shardConns;
+    const live = !this.shuttingDown && this.connected && hs.up && hs.sharder !== null && this.hostStates.indexOf(hs) >= 0;
+    if (live) {
+      for (let s = 0; s < sc.length; s++) if (sc[s]! < 0) this.adoptExtraConn(hs, s);
+      if (sc.includes(-1)) {
+        try {
+          if (await this.connectShards(hs, true) > 0 && this.requester !== null) this.requester.targetHost = Int32Array.from(this.connHost);
+        } catch {
+          // A failed attempt is retried below.
+        }
+      }
+    }
+    // A host that went down re-places its shards as its connections come back (placeShard).
+    if (!live || !sc.includes(-1) || this.shuttingDown || !hs.up) {
+      this.shardRefills.delete(hs);
+      return;
+    }
+    const next = Math.min(delay * 2, SHARD_REFILL_MAX_MS);
+    setTimeout(() => void this.refillShards(hs, next), next).unref();
   }
 
   /** A connection opened or closed: host state (hostUp / hostDown), routing marks, control failover. */

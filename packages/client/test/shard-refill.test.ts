@@ -1,0 +1,128 @@
+// ScyllaDB: a connection that reconnects on the plain port may come back on another shard (placeShard frees its
+// old slot). The engine then opens a replacement for the emptied slot (shard-aware port when the host has one,
+// else bounded plain-port tries), and an extra connection serving a freed shard takes the slot. Against the Go
+// simulator (3 nodes x 4 shards); the move is reported to the engine as its worker would report it, then the
+// simulator's own counters show the replacement on the right shard and zero misrouted EXECUTEs.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client, types } from '@shardcql/client';
+import { ShardedEngine } from '../src/engine';
+import { startStub, type StubProcess } from '../../../bench/src/stub';
+
+interface Internals {
+  hostStates: Array<{ address: string; ip: string; shardConns: Int32Array; shardAwarePort: number; conns: number[] }>;
+  connSpecs: Array<{ port: number; localPort: number | null }>;
+  connUp: boolean[];
+  shardRefills: Set<unknown>;
+  onMessage(w: unknown, m: unknown): void;
+}
+
+interface Row {
+  node: string;
+  shard: number;
+  connections: number;
+  executes: number;
+  wrongShard: number;
+  wrongNode: number;
+}
+
+async function rows(client: Client): Promise<Row[]> {
+  const rs = await client.execute('SELECT * FROM simulator.misrouted');
+  return rs.rows.map((r) => ({
+    node: r['node'] as string,
+    shard: r['shard'] as number,
+    connections: Number(String(r['connections'])),
+    executes: Number(String(r['executes'])),
+    wrongShard: Number(String(r['wrong_shard'])),
+    wrongNode: Number(String(r['wrong_node'])),
+  }));
+}
+
+async function insertRandom(client: Client, n: number): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  const loop = async (): Promise<void> => {
+    while (next < n) {
+      next++;
+      const pk = types.Long.fromBits((Math.random() * 0x100000000) >>> 0, (Math.random() * 0x100000000) | 0);
+      await client.execute('INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)', [pk, pk, pk], { prepare: true }).catch(() => failed++);
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, loop));
+  return failed;
+}
+
+async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const state = { stub: null as StubProcess | null, client: null as Client | null };
+
+afterEach(async () => {
+  await state.client?.shutdown();
+  await state.stub?.stop();
+  state.client = null;
+  state.stub = null;
+});
+
+describe.each([
+  { name: 'plain port only', host: '127.0.0.71', aware: false },
+  { name: 'shard-aware port', host: '127.0.0.81', aware: true },
+])('ScyllaDB simulator, 3 nodes x 4 shards ($name): an emptied shard slot is filled again', ({ host, aware }) => {
+  it('opens a replacement on the freed shard, routes that shard\'s requests to it, logs once; an extra connection takes a freed slot', async () => {
+    const stub = (state.stub = await startStub({ host, port: 0, shards: 4, extraArgs: ['-nodes', '3', ...(aware ? ['-shard-aware-port', '-1'] : [])] }));
+    let engine: ShardedEngine | null = null;
+    const client = (state.client = new Client(
+      { contactPoints: [host], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2, directLane: 0 } },
+      (o) => (engine = new ShardedEngine(o)),
+    ));
+    const logs: string[] = [];
+    client.on('log', (_level: string, _cls: string, message: string) => logs.push(message));
+    await client.connect();
+    const e = engine! as unknown as Internals;
+    const hs = e.hostStates[1]!;
+    expect(hs.shardAwarePort > 0).toBe(aware);
+    const sc = hs.shardConns;
+    const c1 = sc[1]!;
+    const c3 = sc[3]!;
+    expect(Array.from(sc).every((c) => c >= 0 && e.connUp[c] === true)).toBe(true);
+    const connsOf = (rs: Row[], shard: number): number => rs.find((r) => r.node === hs.ip && r.shard === shard)!.connections;
+    const before = await rows(client);
+
+    // As its worker reports it: c1 reconnected on the plain port and landed on shard 3, which has a connection.
+    e.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
+    e.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
+    expect(sc[1]).toBe(-1);
+    expect(sc[3]).toBe(c3);
+    await until('shard 1 has a connection again', () => sc[1]! >= 0 && e.connUp[sc[1]!] === true, 15_000);
+    const fresh = sc[1]!;
+    expect(fresh).not.toBe(c1);
+    expect(hs.conns).toContain(fresh);
+    if (aware) {
+      expect(e.connSpecs[fresh]!.port).toBe(hs.shardAwarePort);
+      expect(e.connSpecs[fresh]!.localPort! % 4).toBe(1);
+    }
+    await until('the refill to finish', () => e.shardRefills.size === 0, 5_000);
+    // The server sees one more connection on shard 1 (c1 is still open there, as an extra).
+    const after = await rows(client);
+    expect(connsOf(after, 1)).toBe(connsOf(before, 1) + 1);
+    expect(logs.filter((m) => m.includes('lost their connection')).length).toBe(1);
+
+    // Requests for every shard reach it: none misrouted, and shard 1 of that node gets its share.
+    await client.execute('TRUNCATE simulator.misrouted');
+    expect(await insertRandom(client, 4000)).toBe(0);
+    const counted = await rows(client);
+    expect(counted.reduce((a, r) => a + r.wrongShard + r.wrongNode, 0)).toBe(0);
+    expect(counted.find((r) => r.node === hs.ip && r.shard === 1)!.executes).toBeGreaterThan(50);
+
+    // Now c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an open extra connection on
+    // shard 3 (as reported), takes it at once; no replacement is needed.
+    e.onMessage(null, { type: 'connection-state', conn: c3, up: false, error: null, shard: -1 });
+    e.onMessage(null, { type: 'connection-state', conn: c3, up: true, error: null, shard: 0 });
+    expect(sc[3]).toBe(c1);
+    expect(e.shardRefills.size).toBe(0);
+  }, 60_000);
+});
