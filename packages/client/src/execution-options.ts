@@ -64,6 +64,8 @@ export class ExecutionOptions {
   getCustomPayload(): Record<string, Buffer> | null | undefined { return undefined; }
   getFetchSize(): number | undefined { return undefined; }
   getFixedHost(): Host | undefined { return undefined; }
+  /** A host a load-balancing policy should try first (DefaultLoadBalancingPolicy does), unlike `host` not exclusive. */
+  getPreferredHost(): Host | undefined { return undefined; }
   getHints(): QueryOptions['hints'] | undefined { return undefined; }
   isAutoPage(): boolean | undefined { return undefined; }
   isBatchCounter(): boolean { return false; }
@@ -87,6 +89,7 @@ export class ExecutionOptions {
   setHints(hints: QueryOptions['hints']): void {}
   setKeyspace(keyspace: string): void {}
   setPageState(pageState: Buffer | null): void {}
+  setPreferredHost(host: Host): void {}
   setRoutingIndexes(routingIndexes: number[]): void {}
   setRoutingKey(value: Buffer | Buffer[]): void {}
 }
@@ -102,6 +105,7 @@ export class DefaultExecutionOptions extends ExecutionOptions {
   private keyspace: string | undefined;
   private routingIndexes: number[] | undefined;
   private pageState: Buffer | null | undefined;
+  private preferredHost: Host | undefined = undefined;
   private readonly customPayload: Record<string, Buffer> | null | undefined;
 
   constructor(queryOptions: QueryOptions, client: ExecutionContext, rowCallback?: (n: number, row: unknown) => void) {
@@ -177,6 +181,8 @@ export class DefaultExecutionOptions extends ExecutionOptions {
   override setHints(hints: QueryOptions['hints']): void { this.hints = hints; }
   override setKeyspace(keyspace: string): void { this.keyspace = keyspace; }
   override setPageState(pageState: Buffer | null): void { this.pageState = pageState; }
+  override getPreferredHost(): Host | undefined { return this.preferredHost; }
+  override setPreferredHost(host: Host): void { this.preferredHost = host; }
   override setRoutingIndexes(routingIndexes: number[]): void { this.routingIndexes = routingIndexes; }
   override setRoutingKey(value: Buffer | Buffer[]): void { this.routingKey = value; }
 }

@@ -19,6 +19,7 @@ export { ResultSet, type ExecutionInfo } from './result-set';
 export { ResultStream } from './result-stream';
 export { Host, HostMap } from './host';
 export { ClientState } from './client-state';
+export { Encoder, type EncoderOptions, type TypeHint } from './encoder';
 import { Metadata } from './metadata';
 export { Metadata };
 export type { ClientOptions } from './client-options';

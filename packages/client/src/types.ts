@@ -18,7 +18,6 @@ export {
   unset,
   consistencies,
   consistencyToString,
-  dataTypes,
   getDataTypeNameByCode,
   distance,
   responseErrorCodes,
@@ -26,12 +25,13 @@ export {
   generateTimestamp,
   uuid,
   timeuuid,
-  opcodes,
   frameFlags,
   DriverError,
 } from '@shardcql/core';
 export type { DataType, ColumnInfo } from '@shardcql/core';
+import { dataTypes as coreDataTypes, opcodes as coreOpcodes, parseTypeName, type DataType } from '@shardcql/core';
 export { ResultSet } from './result-set';
+export { FrameHeader } from './frame-header';
 export { ResultStream } from './result-stream';
 
 /** Server event names (spec section 4.2.6). */
@@ -41,3 +41,32 @@ export const protocolEvents = { topologyChange: 'TOPOLOGY_CHANGE', statusChange:
 export const resultKind = { voidResult: 1, rows: 2, setKeyspace: 3, prepared: 4, schemaChange: 5 } as const;
 
 export { OperationTimedOutError as TimeoutError } from '@shardcql/core';
+
+/**
+ * Message opcodes (spec section 2.4), with the two cassandra-driver also lists: CREDENTIALS (0x04, protocol v1
+ * only) and its internal CANCEL marker (0xff).
+ */
+export const opcodes = {
+  ...coreOpcodes,
+  credentials: 0x04,
+  cancel: 0xff,
+  /** Whether `code` is an opcode of the protocol (0x00..0x10). cassandra-driver's version returns false for most. */
+  isInRange(code: number): boolean {
+    return Number.isInteger(code) && code >= coreOpcodes.error && code <= coreOpcodes.authSuccess;
+  },
+};
+
+/** CQL type codes (spec section 6) and `getByName`, as cassandra-driver's `types.dataTypes`. */
+export const dataTypes = {
+  ...coreDataTypes,
+  /**
+   * The type descriptor for a CQL type name: `'int'`, `'list<text>'`, `'map<text, int>'`, `'frozen<set<int>>'`,
+   * `'tuple<int, text>'`, `'vector<float, 3>'`; `'udt<name>'` gives `{code: udt, info: 'name'}` (fields unknown),
+   * as in cassandra-driver. A name that is no type: ArgumentError.
+   */
+  getByName(name: string): DataType {
+    const m = typeof name === 'string' ? /^\s*udt<(.+)>\s*$/i.exec(name) : null;
+    if (m !== null) return { code: coreDataTypes.udt, info: m[1]!.trim() } as unknown as DataType;
+    return parseTypeName(name);
+  },
+};

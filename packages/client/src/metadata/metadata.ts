@@ -67,6 +67,11 @@ export class Metadata {
     this.query = (cql) => client.querySystem(cql);
   }
 
+  /** Whether the metadata can be queried: the client has connected (cassandra-driver's `initialized` flag). */
+  get initialized(): boolean {
+    return this.client.connected === true;
+  }
+
   private get syncEnabled(): boolean {
     return this.client.options?.isMetadataSyncEnabled !== false;
   }

@@ -23,12 +23,20 @@ export class EC2MultiRegionTranslator extends AddressTranslator {
     }
     dns.reverse(address, (err, hostnames) => {
       if (err || hostnames.length === 0) {
+        if (err) this.logError(address, err);
         callback(`${address}:${port}`);
         return;
       }
       dns.lookup(hostnames[0]!, (err2, resolved) => {
+        if (err2) this.logError(address, err2);
         callback(`${err2 ? address : resolved}:${port}`);
       });
     });
   }
+
+  /**
+   * Called when the DNS resolution of `address` fails (the address is then used untranslated). Does nothing;
+   * assign your own to the instance to log it, as cassandra-driver documents.
+   */
+  logError(address: string, err: Error): void {}
 }

@@ -184,7 +184,11 @@ export class AllowListPolicy extends LoadBalancingPolicy {
 }
 
 /** Deprecated name of AllowListPolicy. */
-export class WhiteListPolicy extends AllowListPolicy {}
+export class WhiteListPolicy extends AllowListPolicy {
+  constructor(childPolicy: LoadBalancingPolicy, whiteList: string[]) {
+    super(childPolicy, whiteList);
+  }
+}
 
 /** Token-aware, DC-aware, with an optional host filter (cassandra-driver 4.x default). */
 export class DefaultLoadBalancingPolicy extends LoadBalancingPolicy {
@@ -214,10 +218,14 @@ export class DefaultLoadBalancingPolicy extends LoadBalancingPolicy {
   }
 
   override newQueryPlan(keyspace: string | null, executionOptions: ExecutionOptions | null, callback: QueryPlanCallback): void {
+    // A preferred host (ExecutionOptions.setPreferredHost) goes first, then the plan without it, as in cassandra-driver.
+    const preferred = executionOptions?.getPreferredHost();
     this.dcPolicy.newQueryPlan(keyspace, executionOptions, (err, iterator) => {
-      if (err || !iterator || this.filter === null) return callback(err, iterator);
-      const plan: Host[] = [];
-      for (let r = iterator.next(); !r.done; r = iterator.next()) if (this.filter(r.value)) plan.push(r.value);
+      if (err || !iterator || (this.filter === null && preferred === undefined)) return callback(err, iterator);
+      const plan: Host[] = preferred !== undefined ? [preferred] : [];
+      for (let r = iterator.next(); !r.done; r = iterator.next()) {
+        if (r.value !== preferred && (this.filter === null || this.filter(r.value))) plan.push(r.value);
+      }
       callback(null, plan[Symbol.iterator]());
     });
   }

@@ -25,8 +25,11 @@ export class ConstantReconnectionPolicy extends ReconnectionPolicy {
 
 /** Delay doubles from `baseDelay` up to `maxDelay`, with +-15% jitter (as cassandra-driver 4.x). */
 export class ExponentialReconnectionPolicy extends ReconnectionPolicy {
-  constructor(readonly baseDelay: number, readonly maxDelay: number, readonly startWithNoDelay = false) {
+  readonly startWithNoDelay: boolean;
+  // startWithNoDelay without a default value keeps the constructor's arity (3) that of cassandra-driver.
+  constructor(readonly baseDelay: number, readonly maxDelay: number, startWithNoDelay?: boolean) {
     super();
+    this.startWithNoDelay = startWithNoDelay === true;
   }
   override *newSchedule(): Iterator<number> {
     if (this.startWithNoDelay) yield 0;

@@ -111,6 +111,68 @@ export const protocolVersion = {
   uses4BytesCollectionLength(version: number): boolean {
     return version >= 0x03;
   },
+  /** PREPARE carries [int] flags (the keyspace) from v5 (v5 spec section 4.1.5) and in DSE_V2. */
+  supportsPrepareFlags(version: number): boolean {
+    return version === 0x05 || version === 0x42;
+  },
+  /** Continuous paging is a DSE protocol feature. */
+  supportsContinuousPaging(version: number): boolean {
+    return version >= 0x41 && version <= 0x42;
+  },
+  /** QUERY/EXECUTE flags are an [int] from v5 (v5 spec section 4.1.4) and in DSE protocols; a [byte] before. */
+  uses4BytesQueryFlags(version: number): boolean {
+    return version === 0x05 || version === 0x06 || version === 0x41 || version === 0x42;
+  },
+  /** From v4 a STARTUP may be answered by a SERVER_ERROR that wraps a ProtocolException (a version mismatch). */
+  canStartupResponseErrorBeWrapped(version: number): boolean {
+    return version >= 0x04;
+  },
+  /**
+   * A beta version must be asked for with the USE_BETA flag (v5 spec section 2.2). v5 is final since Cassandra
+   * 4.0 and is spoken here without it; v6 is beta. (cassandra-driver 4.10, which stops at v4, calls v5 beta.)
+   */
+  isBeta(version: number): boolean {
+    return version === 0x06;
+  },
+  /**
+   * The highest version every host can speak, capped by `connection.protocolVersion`, from the hosts'
+   * `cassandraVersion` (system.local/peers release_version): 4.0+ speaks v5, 2.2 and 3.x v4, 2.1 v3, 2.0 v2,
+   * older v1. ScyllaDB reports a 3.0.x release_version, hence v4. Hosts without a readable version are skipped.
+   * If some host needs v3 or more, hosts older than 2.1 are left out (they cannot share a cluster with it).
+   */
+  getHighestCommon(
+    connection: { protocolVersion: number; log?: (level: string, message: string) => void },
+    hosts: Iterable<{ cassandraVersion?: string | null; address?: unknown }> | { forEach(cb: (h: { cassandraVersion?: string | null; address?: unknown }) => void): void },
+  ): number {
+    const log = typeof connection.log === 'function' ? connection.log.bind(connection) : null;
+    let max = connection.protocolVersion;
+    let maxWith3 = max;
+    let needs3 = false;
+    const visit = (h: { cassandraVersion?: string | null; address?: unknown }): void => {
+      const m = typeof h.cassandraVersion === 'string' ? /^(\d+)\.(\d+)/.exec(h.cassandraVersion) : null;
+      if (m === null) {
+        log?.('warning', `Encountered host ${String(h.address)} with no readable cassandra version, skipping it for protocol version evaluation`);
+        return;
+      }
+      const v = Number(m[1]) * 1000 + Number(m[2]);
+      let cap: number;
+      if (v >= 4000) cap = 0x05;
+      else if (v >= 2002) cap = 0x04;
+      else if (v >= 2001) cap = 0x03;
+      else if (v >= 2000) cap = 0x02;
+      else cap = 0x01;
+      if (v >= 3000) needs3 = true;
+      max = Math.min(max, cap);
+      if (cap >= 0x03) maxWith3 = Math.min(maxWith3, cap);
+    };
+    if (Symbol.iterator in hosts) for (const h of hosts) visit(h);
+    else hosts.forEach(visit);
+    if (needs3 && max < 0x03) {
+      log?.('error', `Some hosts need protocol v3 or later and others at most 0x${max.toString(16)}: the older hosts are left out`);
+      max = maxWith3;
+    }
+    return max;
+  },
   /** The version to try after `version` was rejected, or 0 when there is none. */
   getLowerSupported(version: number): number {
     if (version >= 0x05) return 0x04;
