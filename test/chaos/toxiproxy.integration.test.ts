@@ -134,7 +134,10 @@ describe(`chaos: Toxiproxy faults under steady load (protocol v${PROTOCOL})`, ()
         const baseline = load.throughput(500, BASE_MS);
         const faultStart = Date.now() - load.stats.startedAt;
         await f.apply(tp.api, proxy);
+        // Toxiproxy's API calls take their time on a busy machine: the fault is surely on from `applied` to `clearing`.
+        const applied = Date.now() - load.stats.startedAt;
         await sleep(FAULT_MS);
+        const clearing = Date.now() - load.stats.startedAt;
         await f.clear(tp.api, proxy);
         const faultEnd = Date.now() - load.stats.startedAt;
         let recovery: number | null = null;
@@ -176,7 +179,7 @@ describe(`chaos: Toxiproxy faults under steady load (protocol v${PROTOCOL})`, ()
         expect(stats.sent).toBe(stats.succeeded + stats.failed);
         for (const k of Object.keys(stats.errors)) expect(TYPED, `untyped error ${k}: ${stats.samples[k]}`).toContain(k);
         expect(recovery, 'throughput back to 80% of the baseline').not.toBeNull();
-        if (f.blackout) expect(duringFault).toBe(0);
+        if (f.blackout) expect(load.throughput(applied + 500, clearing)).toBe(0);
         if (f.cuts) expect(stats.failed).toBeGreaterThan(0);
       });
     });

@@ -79,8 +79,16 @@ describe('the sharded engine against a real Cassandra', () => {
     const body = queryBody(engine, "SELECT key FROM system.local WHERE key='local'");
     const all: Array<Promise<unknown>> = [];
     for (let i = 0; i < 20_000; i++) all.push(engine.send(opcodes.query, 0, body, body.length, 20_000, 0, 0, false, -1));
-    const res = (await Promise.all(all)) as Array<{ opcode: number }>;
-    expect(res.every((r) => r.opcode === opcodes.result)).toBe(true);
+    const res = (await Promise.all(all)) as Array<{ opcode: number; body: Buffer }>;
+    // Every one is answered. Cassandra 5 sheds requests that waited past native_transport_timeout (12 s) in its
+    // queue ("Query timed out before it could start": Overloaded): on a busy machine 20,000 at once can, so such
+    // server errors are the one other allowed answer (seen: 13 s for the 20,000, some not RESULT).
+    const shed = res.filter((r) => r.opcode !== opcodes.result);
+    for (const r of shed) {
+      expect(r.opcode).toBe(opcodes.error);
+      expect([0x1001, 0x1200]).toContain(r.body.readInt32BE(0)); // Overloaded, or a server-side read timeout
+    }
+    expect(shed.length).toBeLessThan(res.length);
     expect(engine.inFlight).toBe(0);
   });
 
