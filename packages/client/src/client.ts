@@ -178,7 +178,7 @@ export class Client extends EventEmitter {
   connect(): Promise<void>;
   connect(callback: Callback<void>): void;
   connect(callback?: Callback<void>): Promise<void> | void {
-    if (this.connected && callback) {
+    if (this.connected && this.connectPromise === null && callback) {
       callback(null);
       return;
     }
@@ -186,6 +186,8 @@ export class Client extends EventEmitter {
   }
 
   private async _connect(): Promise<void> {
+    // Still loading the keyspace metadata (connected, not yet resolved): wait for the same connect.
+    if (this.connectPromise !== null) return this.connectPromise;
     if (this.connected) return;
     if (this.isShuttingDown) throw new NoHostAvailableError({}, 'Connecting after shutdown is not supported');
     if (this.connectPromise === null) {
@@ -226,11 +228,13 @@ export class Client extends EventEmitter {
       throw err;
     }
     this.connected = true;
+    if (o.isMetadataSyncEnabled !== false) {
+      // As cassandra-driver (control-connection.js): client.metadata.keyspaces is loaded once connect() resolves.
+      // A failure only costs the metadata (logged), not the connection.
+      await this.metadata.refreshKeyspaces().catch((err: Error) => this.log('warning', 'Keyspace metadata could not be retrieved', err));
+    }
     this.connecting = false;
     this.emit('connected');
-    if (o.isMetadataSyncEnabled !== false) {
-      this.metadata.refreshKeyspaces().catch((err: Error) => this.log('warning', 'Keyspace metadata could not be retrieved', err));
-    }
   }
 
   private listenTo(engine: Engine): void {

@@ -168,6 +168,21 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     await Promise.all([client?.shutdown(), noSync?.shutdown(), ref?.shutdown()]);
   });
 
+  it('keyspaces are loaded when connect() resolves, as with cassandra-driver (not some time later)', async () => {
+    const fresh = new shardcql.Client(CONTACT);
+    const emitted: string[][] = [];
+    fresh.on('connected', () => emitted.push(Object.keys(fresh.metadata.keyspaces)));
+    try {
+      await fresh.connect();
+      expect(fresh.metadata.keyspaces['system']).toBeDefined();
+      expect(fresh.metadata.keyspaces['system_schema']).toBeDefined();
+      expect(emitted).toHaveLength(1);
+      expect(emitted[0]).toContain('system');
+    } finally {
+      await fresh.shutdown();
+    }
+  });
+
   it('keyspaces match', async () => {
     const pick = (k: Obj | undefined): unknown => k && { name: k['name'], durableWrites: k['durableWrites'], strategy: k['strategy'], strategyOptions: plain(k['strategyOptions']), virtual: k['virtual'] };
     expect(pick(client.metadata.keyspaces[KS] as unknown as Obj)).toEqual(pick((ref.metadata.keyspaces as Record<string, Obj>)[KS]));

@@ -118,6 +118,32 @@ describe('Metadata caching', () => {
     expect(Object.keys(m.keyspaces)).toEqual([]);
   });
 
+  it('a keyspace created or dropped while a full load is in flight is not undone when that load lands', async () => {
+    // The full load answers with the schema as it was when it was read: before CREATE ks2 and DROP ks.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const ksRow = (name: string): Record<string, unknown> => ({ keyspace_name: name, durable_writes: true, replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' } });
+    const src = fakeSource(true);
+    src.querySystem = async (cql: string): Promise<Row[]> => {
+      if (cql === 'SELECT * FROM system_schema.keyspaces') {
+        await gate;
+        return [ksRow('ks'), ksRow('old')] as unknown as Row[];
+      }
+      if (cql.includes('system_schema.keyspaces') && cql.includes("'ks2'")) return [ksRow('ks2')] as unknown as Row[];
+      return [];
+    };
+    const m = new Metadata(src);
+    const full = m.refreshKeyspaces();
+    await m.onSchemaChange({ type: 'SCHEMA_CHANGE', change: 'CREATED', target: 'KEYSPACE', keyspace: 'ks2', name: null });
+    await m.onSchemaChange({ type: 'SCHEMA_CHANGE', change: 'DROPPED', target: 'KEYSPACE', keyspace: 'ks', name: null });
+    release();
+    await full;
+    expect(Object.keys(m.keyspaces).sort()).toEqual(['ks2', 'old']);
+    // With nothing in flight, a later full load is the truth again.
+    await m.refreshKeyspaces();
+    expect(Object.keys(m.keyspaces).sort()).toEqual(['ks', 'old']);
+  });
+
   it('before connect: a DriverError', async () => {
     const src = fakeSource(true);
     src.connected = false;

@@ -58,6 +58,11 @@ export class Metadata {
   private readonly caches = new Map<string, KeyspaceCache>();
   /** The keyspace load in flight (connect, refreshKeyspaces): object lookups wait for it. */
   private keyspacesLoad: Promise<Record<string, KeyspaceInfo>> | null = null;
+  /** Ordering of keyspace loads: full loads in flight, the start of the newest applied one, single changes. */
+  private ksEpoch = 0;
+  private fullLoads = 0;
+  private fullApplied = 0;
+  private readonly ksTouched = new Map<string, number>();
   private tokenMapKey = '';
   private tokenMapCache: TokenMap | null = null;
   private readonly query: SchemaQuery;
@@ -95,15 +100,34 @@ export class Metadata {
 
   private async _refreshKeyspaces(): Promise<void> {
     this.checkInitialized();
+    const start = ++this.ksEpoch;
     const load = loadKeyspaces(this.query);
     this.keyspacesLoad = load;
+    this.fullLoads++;
     try {
       const keyspaces = await load;
+      // A newer full load has already been applied: this one's rows are older.
+      if (start < this.fullApplied) return;
+      this.fullApplied = start;
+      // A keyspace refreshed or dropped on its own since this load began (a DDL's SCHEMA_CHANGE) is newer
+      // than what this load read: keep its current state.
+      for (const [name, epoch] of this.ksTouched) {
+        if (epoch <= start) continue;
+        const now = this.keyspaces[name];
+        if (now === undefined) delete keyspaces[name];
+        else keyspaces[name] = now;
+      }
       this.keyspaces = keyspaces;
       this.caches.clear();
     } finally {
       if (this.keyspacesLoad === load) this.keyspacesLoad = null;
+      if (--this.fullLoads === 0) this.ksTouched.clear();
     }
+  }
+
+  /** A keyspace changed on its own (refreshKeyspace, DROPPED): full loads in flight must not undo it. */
+  private touchKeyspace(name: string): void {
+    if (this.fullLoads > 0) this.ksTouched.set(name, ++this.ksEpoch);
   }
 
   /** Reloads one keyspace (removed when it no longer exists) and forgets its cached objects. */
@@ -117,6 +141,7 @@ export class Metadata {
     this.checkInitialized();
     if (typeof name !== 'string' || name === '') throw new ArgumentError('Keyspace name must be a non-empty string');
     const ks = await loadKeyspace(this.query, name);
+    this.touchKeyspace(name);
     this.caches.delete(name);
     if (ks === null) delete this.keyspaces[name];
     else this.keyspaces[name] = ks;
@@ -132,6 +157,7 @@ export class Metadata {
     if (event.target === 'KEYSPACE') {
       this.caches.delete(ks);
       if (event.change === 'DROPPED') {
+        this.touchKeyspace(ks);
         delete this.keyspaces[ks];
         return Promise.resolve();
       }
