@@ -602,10 +602,26 @@ function getDataTypeNameSafe(type: DataType): string {
   }
 }
 
+/** Up to this many bytes a JS loop copies faster than Buffer's native copy (measured: 16 bytes ~2x, 64 slower). */
+const SMALL_COPY = 32;
+
 function bufferOf(buf: Buffer, off: number, len: number, opts: CodecOptions): Buffer {
-  const view = buf.subarray(off, off + len);
-  return opts.copyBuffer ? Buffer.from(view) : view;
+  if (!opts.copyBuffer) return buf.subarray(off, off + len);
+  // allocUnsafe takes from Buffer's pool as Buffer.from(view) did, without the intermediate view object.
+  const out = Buffer.allocUnsafe(len);
+  if (len <= SMALL_COPY) {
+    for (let k = 0; k < len; k++) out[k] = buf[off + k]!;
+  } else {
+    buf.copy(out, 0, off, off + len);
+  }
+  return out;
 }
+
+/**
+ * readValue without the range check (exported as decodeValue), for a caller that has checked `off >= 0`,
+ * `len >= 0` and `off + len <= buf.length` itself (the row decoder checks every cell against the message end).
+ */
+export { decode as decodeValue };
 
 function decode(buf: Buffer, off: number, len: number, type: DataType, opts: CodecOptions): unknown {
   const code = type.code;

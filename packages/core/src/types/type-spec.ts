@@ -15,6 +15,57 @@ export function readTypeSpec(r: ByteReader): DataType {
   return readType(r, 0);
 }
 
+/**
+ * Moves `r` past an [option] type without building it (the same bytes readTypeSpec reads, the same
+ * CodecErrors for truncated or unknown types), to find where a result's column specs end.
+ */
+export function skipTypeSpec(r: ByteReader): void {
+  skipType(r, 0);
+}
+
+/** Moves `r` past a [string] without decoding it. */
+export function skipString(r: ByteReader): void {
+  const len = r.u16();
+  r.need(len);
+  r.pos += len;
+}
+
+function skipType(r: ByteReader, depth: number): void {
+  if (depth > MAX_DEPTH) throw new CodecError('type nested too deeply');
+  const code = r.u16();
+  switch (code) {
+    case dataTypes.custom:
+      skipString(r);
+      return;
+    case dataTypes.list:
+    case dataTypes.set:
+      skipType(r, depth + 1);
+      return;
+    case dataTypes.map:
+      skipType(r, depth + 1);
+      skipType(r, depth + 1);
+      return;
+    case dataTypes.udt: {
+      skipString(r);
+      skipString(r);
+      const n = r.u16();
+      for (let i = 0; i < n; i++) {
+        skipString(r);
+        skipType(r, depth + 1);
+      }
+      return;
+    }
+    case dataTypes.tuple: {
+      const n = r.u16();
+      for (let i = 0; i < n; i++) skipType(r, depth + 1);
+      return;
+    }
+    default:
+      if (code >= dataTypes.ascii && code <= dataTypes.duration) return;
+      throw new CodecError(`unknown type code 0x${code.toString(16)}`);
+  }
+}
+
 function readType(r: ByteReader, depth: number): DataType {
   if (depth > MAX_DEPTH) throw new CodecError('type nested too deeply');
   const code = r.u16();
