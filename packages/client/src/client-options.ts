@@ -186,9 +186,10 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   const options = deepExtend({}, defaultOptions() as unknown as Record<string, unknown>, userOptions as Record<string, unknown>) as unknown as ResolvedClientOptions;
   // Kept by reference (deepExtend copies plain objects): a duck-typed tracker may hold state.
   options.requestTracker = userOptions.requestTracker ?? null;
-  // A random client id unless the user gives one (null: none), sent as STARTUP CLIENT_ID (spec section 4.1.1),
+  // A random client id unless the user gives one (null: none), sent as STARTUP CLIENT_ID (a driver convention, not in the spec),
   // as cassandra-driver does; Cassandra 4.0+ lists it in system_views.clients.
   if (userOptions.id === undefined) options.id = Uuid.random();
+  else if (userOptions.id !== null && !(userOptions.id instanceof Uuid)) throw new TypeError('Client id must be a Uuid');
   if (options.cloud) throw new TypeError('Cloud (secure connect bundle) connections are not supported by shardcql');
   if (!Array.isArray(userOptions.contactPoints) || userOptions.contactPoints.length === 0) {
     throw new TypeError('Contacts points are not defined.');

@@ -64,7 +64,11 @@ export class ExecutionOptions {
   getCustomPayload(): Record<string, Buffer> | null | undefined { return undefined; }
   getFetchSize(): number | undefined { return undefined; }
   getFixedHost(): Host | undefined { return undefined; }
-  /** A host a load-balancing policy should try first (DefaultLoadBalancingPolicy does), unlike `host` not exclusive. */
+  /**
+   * A host a load-balancing policy should try first (DefaultLoadBalancingPolicy.newQueryPlan does), unlike `host`
+   * not exclusive. The engine routes by its precomputed plans and does not read it: it matters to code that
+   * calls a policy's newQueryPlan itself.
+   */
   getPreferredHost(): Host | undefined { return undefined; }
   getHints(): QueryOptions['hints'] | undefined { return undefined; }
   isAutoPage(): boolean | undefined { return undefined; }

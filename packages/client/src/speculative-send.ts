@@ -31,7 +31,11 @@ export class SpeculativeRun {
     const delay = this.plan.nextExecution();
     if (delay < 0) return engine.send(opcode, flags, body, body.length, timeoutMs, tokenHi, tokenLo, hasToken, -1, lwt);
     // Computed only here, once per attempt: the default path (no speculation) never builds a plan.
-    const hosts = engine.queryPlan !== undefined ? engine.queryPlan(tokenHi, tokenLo, hasToken, lwt) : null;
+    // An empty plan (host marks lagging behind connections) or one made stale by a topology change (host
+    // indexes renumbered) falls back to unpinned sends: the engine's own pick, as without a plan.
+    const epoch = engine.hostsEpoch;
+    const planned = engine.queryPlan !== undefined ? engine.queryPlan(tokenHi, tokenLo, hasToken, lwt) : null;
+    const hosts = planned !== null && planned.length > 0 ? planned : null;
     let next = 0;
     return new Promise<ResponseFrame>((resolve, reject) => {
       let pending = 0;
@@ -44,8 +48,7 @@ export class SpeculativeRun {
       };
       const launch = (): void => {
         pending++;
-        // An empty plan (no host open) leaves the pick, and the NoHostAvailableError, to the engine.
-        const host = hosts !== null && next < hosts.length ? hosts[next++]! : -1;
+        const host = hosts !== null && engine.hostsEpoch === epoch && next < hosts.length ? hosts[next++]! : -1;
         engine.send(opcode, flags, body, body.length, timeoutMs, tokenHi, tokenLo, hasToken, host, lwt).then(
           (frame) => {
             pending--;
@@ -65,7 +68,7 @@ export class SpeculativeRun {
         timer = setTimeout(() => {
           timer = null;
           // Every host of the plan has an execution: no further one (cassandra-driver stops there too).
-          if (done || (hosts !== null && next >= hosts.length)) return;
+          if (done || (hosts !== null && engine.hostsEpoch === epoch && next >= hosts.length)) return;
           this.executions++;
           this.metrics.onSpeculativeExecution();
           launch();

@@ -284,6 +284,8 @@ describe('client.options.id', () => {
     expect(toEngineOptions(d.options).clientId).toBeNull();
     // defaultOptions() has none, as in cassandra-driver (the id is per client).
     expect('id' in defaultOptions()).toBe(false);
+    // As cassandra-driver: anything else than a Uuid is refused.
+    expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', id: 'abc' })).toThrow(new TypeError('Client id must be a Uuid'));
     for (const cl of [a, b, c, d]) await cl.shutdown();
   });
 });

@@ -144,6 +144,28 @@ describe('Metadata caching', () => {
     expect(Object.keys(m.keyspaces).sort()).toEqual(['ks', 'old']);
   });
 
+  it('of two overlapping full loads, the older one landing last does not replace the newer one', async () => {
+    const gates: Array<() => void> = [];
+    const answers = [['ks', 'old'], ['ks', 'new']];
+    let n = 0;
+    const src = fakeSource(true);
+    src.querySystem = async (cql: string): Promise<Row[]> => {
+      if (cql !== 'SELECT * FROM system_schema.keyspaces') return [];
+      const names = answers[n++]!;
+      await new Promise<void>((r) => gates.push(r));
+      return names.map((k) => ({ keyspace_name: k, durable_writes: true, replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' } })) as unknown as Row[];
+    };
+    const m = new Metadata(src);
+    const first = m.refreshKeyspaces();
+    const second = m.refreshKeyspaces();
+    await new Promise((r) => setTimeout(r, 0));
+    gates[1]!();
+    await second;
+    gates[0]!();
+    await first;
+    expect(Object.keys(m.keyspaces).sort()).toEqual(['ks', 'new']);
+  });
+
   it('before connect: a DriverError', async () => {
     const src = fakeSource(true);
     src.connected = false;

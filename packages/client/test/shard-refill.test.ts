@@ -97,6 +97,13 @@ describe.each([
     e.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
     expect(sc[1]).toBe(-1);
     expect(sc[3]).toBe(c3);
+    // Before the refill starts (500 ms), c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an
+    // open extra connection on shard 3 (as reported), takes it at once.
+    e.onMessage(null, { type: 'connection-state', conn: c3, up: false, error: null, shard: -1 });
+    e.onMessage(null, { type: 'connection-state', conn: c3, up: true, error: null, shard: 0 });
+    expect(sc[3]).toBe(c1);
+    expect(e.shardRefills.size).toBe(1);
+
     await until('shard 1 has a connection again', () => sc[1]! >= 0 && e.connUp[sc[1]!] === true, 15_000);
     const fresh = sc[1]!;
     expect(fresh).not.toBe(c1);
@@ -106,23 +113,31 @@ describe.each([
       expect(e.connSpecs[fresh]!.localPort! % 4).toBe(1);
     }
     await until('the refill to finish', () => e.shardRefills.size === 0, 5_000);
-    // The server sees one more connection on shard 1 (c1 is still open there, as an extra).
-    const after = await rows(client);
-    expect(connsOf(after, 1)).toBe(connsOf(before, 1) + 1);
     expect(logs.filter((m) => m.includes('lost their connection')).length).toBe(1);
+    // Every slot filled: the connection left in no slot (c3) is closed, so the host keeps one per shard
+    // (reconnections never grow the pool). The server sees its per-shard counts as before, c3 gone from shard 3
+    // and c1 still on shard 1 (the simulator never moved it), plus the replacement on shard 1.
+    expect(hs.conns).not.toContain(c3);
+    expect([...hs.conns].sort((a, b) => a - b)).toEqual(Array.from(sc).sort((a, b) => a - b));
+    let after = await rows(client);
+    const t0 = Date.now();
+    while (connsOf(after, 3) !== connsOf(before, 3) - 1 && Date.now() - t0 < 10_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await rows(client);
+    }
+    expect(connsOf(after, 3)).toBe(connsOf(before, 3) - 1);
+    expect(connsOf(after, 1)).toBe(connsOf(before, 1) + 1);
 
-    // Requests for every shard reach it: none misrouted, and shard 1 of that node gets its share.
+    // Requests for every shard go where the engine's slots say: none to a wrong node, none to a wrong shard
+    // except shard 3's, which c1 carries while really on shard 1 (the move above was only reported), and
+    // shard 1 of that node gets its share through the replacement.
     await client.execute('TRUNCATE simulator.misrouted');
     expect(await insertRandom(client, 4000)).toBe(0);
     const counted = await rows(client);
-    expect(counted.reduce((a, r) => a + r.wrongShard + r.wrongNode, 0)).toBe(0);
+    const isC1 = (r: Row): boolean => r.node === hs.ip && r.shard === 1;
+    expect(counted.reduce((a, r) => a + r.wrongNode, 0)).toBe(0);
+    expect(counted.filter((r) => !isC1(r)).reduce((a, r) => a + r.wrongShard, 0)).toBe(0);
+    expect(counted.find(isC1)!.wrongShard).toBeGreaterThan(0);
     expect(counted.find((r) => r.node === hs.ip && r.shard === 1)!.executes).toBeGreaterThan(50);
-
-    // Now c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an open extra connection on
-    // shard 3 (as reported), takes it at once; no replacement is needed.
-    e.onMessage(null, { type: 'connection-state', conn: c3, up: false, error: null, shard: -1 });
-    e.onMessage(null, { type: 'connection-state', conn: c3, up: true, error: null, shard: 0 });
-    expect(sc[3]).toBe(c1);
-    expect(e.shardRefills.size).toBe(0);
   }, 60_000);
 });

@@ -55,6 +55,7 @@ class PlanEngine extends EventEmitter implements Engine {
   inFlight = 0;
   hosts: EngineHost[];
   sent: number[] = [];
+  hostsEpoch = 0;
   constructor(private readonly delays: number[], private readonly plan: number[]) {
     super();
     this.hosts = delays.map((_d, i) => ({ address: `10.0.0.${i + 1}:9042`, datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion: null, tokens: [], up: true }));
@@ -65,6 +66,7 @@ class PlanEngine extends EventEmitter implements Engine {
   }
   send(_o: number, _f: number, _b: Uint8Array, _l: number, _t: number, _hi: number, _lo: number, _has: boolean, hostIndex: number): Promise<ResponseFrame> {
     this.sent.push(hostIndex);
+    this.emit('sent', hostIndex);
     const h = hostIndex < 0 ? 0 : hostIndex;
     const w = new ByteWriter(8);
     w.i32(1);
@@ -98,6 +100,25 @@ describe('SpeculativeRun pins each execution to the next host of the plan', () =
     expect(engine.sent).toEqual([1, 2, 0]);
     expect(frame.hostIndex).toBe(0);
     expect(run.executions).toBe(2);
+  });
+});
+
+describe('SpeculativeRun without a usable plan', () => {
+  it('an empty plan (host marks lagging) still speculates, unpinned, as before plans existed', async () => {
+    const engine = new PlanEngine([1500, 1500, 1500], []);
+    const run = new SpeculativeRun(new ConstantSpeculativeExecutionPolicy(10, 2).newPlan(), new ClientMetrics());
+    await run.send(engine, opcodes.query, 0, Buffer.alloc(4), 1000, 0, 0, true, false);
+    expect(engine.sent).toEqual([-1, -1, -1]);
+    expect(run.executions).toBe(2);
+  });
+
+  it('a plan made stale by a topology change (host indexes renumbered) is dropped: later executions go unpinned', async () => {
+    const engine = new PlanEngine([1500, 1500, 1500, 1500], [3, 2, 1]);
+    // The host list changes right after the first execution is sent: "2" and "1" may now be other hosts.
+    engine.once('sent', () => engine.hostsEpoch++);
+    const run = new SpeculativeRun(new ConstantSpeculativeExecutionPolicy(10, 2).newPlan(), new ClientMetrics());
+    await run.send(engine, opcodes.query, 0, Buffer.alloc(4), 1000, 0, 0, true, false);
+    expect(engine.sent).toEqual([3, -1, -1]);
   });
 });
 

@@ -114,6 +114,8 @@ export interface Engine extends EventEmitter {
    * connection. A new small array per call: only the speculative path calls it.
    */
   queryPlan?(tokenHi: number, tokenLo: number, hasToken: boolean, lwt: boolean): number[];
+  /** Changes whenever host indexes change meaning (a host was removed): a queryPlan taken before is stale. */
+  readonly hostsEpoch?: number;
   /** Ring sets for up to `threads` other threads (client.createHandle). */
   createHandle?(threads?: number): Promise<EngineHandle>;
   /** Per (host, shard) counters read from shared memory. */

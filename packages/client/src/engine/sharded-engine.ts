@@ -421,6 +421,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     // with the control connection's address, so this only guards against surprises.
     this.hostStates = kept;
     this.hostUsable = new Uint8Array(kept.length);
+    // Host indexes of the hosts after a removed one shift: plans held across this (speculative runs) are stale.
+    if (removed.length > 0) this.hostsEpoch++;
     const closeByWorker = new Map<number, number[]>();
     for (const hs of removed) {
       for (const c of hs.conns) {
@@ -851,6 +853,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   /** Rotation of the speculative path's query plans (queryPlan). */
   private planRr = 0;
+  /** Changes when host indexes change meaning (a host removed): a queryPlan taken before is stale. */
+  hostsEpoch = 0;
 
   /**
    * The query plan for speculative executions (query-plan.ts): the token's tablet replicas when known, then
@@ -1155,6 +1159,24 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     if (sc[shard] === -1 || this.connUp[sc[shard]!] !== true) sc[shard] = conn;
     else this.emit('log', 'info', `connection ${conn} to ${hs.address} reconnected on shard ${shard}, which has a connection: kept as an extra one`);
     if (freed >= 0 && !this.adoptExtraConn(hs, freed)) this.scheduleShardRefill(hs);
+    else this.dropExtraConns(hs);
+  }
+
+  /**
+   * Once every shard slot of hs has a connection, connections in no slot (reconnected onto a shard that had
+   * one) are closed: without this each such reconnection, followed by the refill of the slot it left, would
+   * leave the host one connection more, for good. The control connection is left alone (it moves on its own).
+   */
+  private dropExtraConns(hs: HostState): void {
+    const sc = hs.shardConns;
+    if (hs.sharder === null || sc.includes(-1)) return;
+    const extra = hs.conns.filter((c) => sc.indexOf(c) < 0 && c !== this.controlConn);
+    if (extra.length === 0) return;
+    const hsStates = this.handleConnStates;
+    for (const c of extra) {
+      for (let i = 0; i < hsStates.length; i++) if (c < hsStates[i]!.length) Atomics.store(hsStates[i]!, c, 0);
+    }
+    this.dropConns(extra);
   }
 
   /** An open extra connection of hs (in no shard slot) serving `shard` takes the empty slot; false when none. */
@@ -1201,6 +1223,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     // A host that went down re-places its shards as its connections come back (placeShard).
     if (!live || !sc.includes(-1) || this.shuttingDown || !hs.up) {
       this.shardRefills.delete(hs);
+      if (live) this.dropExtraConns(hs);
       return;
     }
     const next = Math.min(delay * 2, SHARD_REFILL_MAX_MS);

@@ -126,8 +126,8 @@ export class Metadata {
   }
 
   /** A keyspace changed on its own (refreshKeyspace, DROPPED): full loads in flight must not undo it. */
-  private touchKeyspace(name: string): void {
-    if (this.fullLoads > 0) this.ksTouched.set(name, ++this.ksEpoch);
+  private touchKeyspace(name: string, stamp = ++this.ksEpoch): void {
+    if (this.fullLoads > 0) this.ksTouched.set(name, Math.max(stamp, this.ksTouched.get(name) ?? 0));
   }
 
   /** Reloads one keyspace (removed when it no longer exists) and forgets its cached objects. */
@@ -140,8 +140,10 @@ export class Metadata {
   private async _refreshKeyspace(name: string): Promise<void> {
     this.checkInitialized();
     if (typeof name !== 'string' || name === '') throw new ArgumentError('Keyspace name must be a non-empty string');
+    // Stamped when the read starts: a full load that began after it read newer rows and wins.
+    const stamp = ++this.ksEpoch;
     const ks = await loadKeyspace(this.query, name);
-    this.touchKeyspace(name);
+    this.touchKeyspace(name, stamp);
     this.caches.delete(name);
     if (ks === null) delete this.keyspaces[name];
     else this.keyspaces[name] = ks;
