@@ -67,10 +67,12 @@ export class SpeculativeRun {
       const schedule = (ms: number): void => {
         timer = setTimeout(() => {
           timer = null;
-          // Every host of the plan has an execution: no further one (cassandra-driver stops there too).
-          if (done || (hosts !== null && engine.hostsEpoch === epoch && next >= hosts.length)) return;
-          this.executions++;
+          if (done) return;
+          // cassandra-driver counts the speculative execution before it looks for a host (request-handler.js).
           this.metrics.onSpeculativeExecution();
+          // Every host of the plan has an execution: no further one (cassandra-driver stops there too).
+          if (hosts !== null && engine.hostsEpoch === epoch && next >= hosts.length) return;
+          this.executions++;
           launch();
           const after = this.plan.nextExecution();
           if (after >= 0) schedule(after);
