@@ -471,6 +471,9 @@ async function execSettle(input: SettleInput): Promise<{ typed?: true }> {
         ),
       );
     }
+    // The requester publishes a burst's records with its doorbell ring, in a microtask queued by the first
+    // send: a worker reads them once rung, so this one waits for that microtask too.
+    await new Promise<void>((r) => queueMicrotask(r));
     // The ids the requester gave them, as a worker reads them.
     while (rc.next()) ids.push(rc.u8[rc.offset]! | (rc.u8[rc.offset + 1]! << 8) | (rc.u8[rc.offset + 2]! << 16) | (rc.u8[rc.offset + 3]! << 24));
     rc.release();
