@@ -39,16 +39,34 @@ export class ByteWriter {
     this.pos += 2;
   }
 
+  // u16, i32 and shortBytes store bytes directly when the value is in range: they run for every request
+  // (consistency, flags, lengths), and Buffer's write methods validate at some cost. Anything else goes
+  // through Buffer's method, which throws its RangeError as before.
   u16(v: number): void {
     this.ensure(2);
-    this.buf.writeUInt16BE(v, this.pos);
-    this.pos += 2;
+    const at = this.pos;
+    if ((v & 0xffff) === v) {
+      this.buf[at] = v >>> 8;
+      this.buf[at + 1] = v & 0xff;
+    } else {
+      this.buf.writeUInt16BE(v, at);
+    }
+    this.pos = at + 2;
   }
 
   i32(v: number): void {
     this.ensure(4);
-    this.buf.writeInt32BE(v, this.pos);
-    this.pos += 4;
+    const at = this.pos;
+    if ((v | 0) === v) {
+      const b = this.buf;
+      b[at] = v >>> 24;
+      b[at + 1] = (v >>> 16) & 0xff;
+      b[at + 2] = (v >>> 8) & 0xff;
+      b[at + 3] = v & 0xff;
+    } else {
+      this.buf.writeInt32BE(v, at);
+    }
+    this.pos = at + 4;
   }
 
   u32(v: number): void {
@@ -117,11 +135,17 @@ export class ByteWriter {
 
   /** [short bytes]: u16 length then the bytes. */
   shortBytes(b: Uint8Array): void {
-    if (b.length > 0xffff) throw new CodecError(`${b.length} bytes is too long for [short bytes]`);
-    this.ensure(2 + b.length);
-    this.buf.writeUInt16BE(b.length, this.pos);
-    this.buf.set(b, this.pos + 2);
-    this.pos += 2 + b.length;
+    const n = b.length;
+    if (n > 0xffff) throw new CodecError(`${n} bytes is too long for [short bytes]`);
+    this.ensure(2 + n);
+    const buf = this.buf;
+    const at = this.pos + 2;
+    buf[at - 2] = n >>> 8;
+    buf[at - 1] = n & 0xff;
+    // Statement ids (16-20 bytes) on every EXECUTE: a loop is cheaper than set(), which makes a view per call.
+    if (n <= 32) for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    else buf.set(b, at);
+    this.pos = at + n;
   }
 
   /** [string list]. */

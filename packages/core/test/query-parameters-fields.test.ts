@@ -5,14 +5,13 @@ import { defaultCodecOptions } from '../src/types';
 
 const codec = defaultCodecOptions();
 
-/** The fixed fields as ByteWriter's own methods write them (what writeQueryParameters stores byte by byte). */
+/** The fixed fields as Buffer's own write methods lay them out (ByteWriter stores in-range values byte by byte). */
 function reference(version: number, consistency: number, flags: number, pageSize: number): string {
-  const w = new ByteWriter(4);
-  w.u16(consistency);
-  if (version >= 5) w.i32(flags);
-  else w.u8(flags);
-  if (pageSize > 0) w.i32(pageSize);
-  return w.view().toString('hex');
+  const b = Buffer.alloc(11);
+  let at = b.writeUInt16BE(consistency, 0);
+  at = version >= 5 ? b.writeInt32BE(flags, at) : b.writeUInt8(flags, at);
+  if (pageSize > 0) at = b.writeInt32BE(pageSize, at);
+  return b.subarray(0, at).toString('hex');
 }
 
 describe('writeQueryParameters fixed fields', () => {
@@ -44,8 +43,39 @@ describe('writeQueryParameters fixed fields', () => {
     expect(() => writeQueryParameters(new ByteWriter(8), 5, q, codec, false)).toThrow(RangeError);
   });
 
+  it('ByteWriter.u16 and i32 lay out every in-range value as Buffer does, and refuse the rest with its RangeError', () => {
+    const u16s = [0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xfffe, 0xffff];
+    const i32s = [0, 1, -1, 0xff, -0x100, 0x7fffffff, -0x80000000, 123456789, -987654321, -0];
+    for (const v of u16s) {
+      const w = new ByteWriter(1);
+      w.u8(0xee);
+      w.u16(v);
+      const ref = Buffer.alloc(3, 0xee);
+      ref.writeUInt16BE(v, 1);
+      expect(w.view().equals(ref)).toBe(true);
+    }
+    for (const v of i32s) {
+      const w = new ByteWriter(1);
+      w.u8(0xee);
+      w.i32(v);
+      const ref = Buffer.alloc(5, 0xee);
+      ref.writeInt32BE(v, 1);
+      expect(w.view().equals(ref)).toBe(true);
+    }
+    for (const v of [-1, 0x10000]) expect(() => new ByteWriter(4).u16(v)).toThrow(RangeError);
+    for (const v of [2 ** 31, -(2 ** 31) - 1]) expect(() => new ByteWriter(4).i32(v)).toThrow(RangeError);
+    // What Buffer accepts outside the fast path (fractions: it truncates) it still writes, the same bytes.
+    const u = new ByteWriter(4);
+    u.u16(1.5);
+    u.i32(-2.5);
+    const ref = Buffer.alloc(6);
+    ref.writeUInt16BE(1.5, 0);
+    ref.writeInt32BE(-2.5, 2);
+    expect(u.view().equals(ref)).toBe(true);
+  });
+
   it('writes statement ids of any length as [short bytes]', () => {
-    for (const n of [0, 1, 16, 20, 300]) {
+    for (const n of [0, 1, 16, 20, 32, 33, 300]) {
       const id = Buffer.alloc(n, 0xab);
       const w = new ByteWriter(4);
       encodeExecute(w, 4, id, null, newQueryParameters(), codec);

@@ -153,46 +153,11 @@ export function writeQueryParameters(
   if (v5 && allowKeyspace && p.keyspace !== null) flags |= queryFlags.withKeyspace;
   if (v5 && p.nowInSeconds >= 0) flags |= queryFlags.withNowInSeconds;
 
-  // The fixed fields are stored byte by byte (every request goes through here); values a Buffer write
-  // method would refuse (out of range) still go through it, so they fail as before.
-  const consistency = p.consistency;
-  if ((consistency & 0xffff) === consistency) {
-    w.ensure(6);
-    const b = w.buf;
-    const at = w.pos;
-    b[at] = consistency >>> 8;
-    b[at + 1] = consistency & 0xff;
-    if (v5) {
-      b[at + 2] = flags >>> 24;
-      b[at + 3] = (flags >>> 16) & 0xff;
-      b[at + 4] = (flags >>> 8) & 0xff;
-      b[at + 5] = flags & 0xff;
-      w.pos = at + 6;
-    } else {
-      b[at + 2] = flags;
-      w.pos = at + 3;
-    }
-  } else {
-    w.u16(consistency);
-    if (v5) w.i32(flags);
-    else w.u8(flags);
-  }
+  w.u16(p.consistency);
+  if (v5) w.i32(flags);
+  else w.u8(flags);
   if (hasValues) writeBoundValues(w, values, p.valueTypes, p.names, codec);
-  if ((flags & queryFlags.pageSize) !== 0) {
-    const size = p.pageSize;
-    if ((size | 0) === size) {
-      w.ensure(4);
-      const b = w.buf;
-      const at = w.pos;
-      b[at] = size >>> 24;
-      b[at + 1] = (size >>> 16) & 0xff;
-      b[at + 2] = (size >>> 8) & 0xff;
-      b[at + 3] = size & 0xff;
-      w.pos = at + 4;
-    } else {
-      w.i32(size);
-    }
-  }
+  if ((flags & queryFlags.pageSize) !== 0) w.i32(p.pageSize);
   if ((flags & queryFlags.withPagingState) !== 0) w.bytes(p.pagingState);
   if ((flags & queryFlags.withSerialConsistency) !== 0) w.u16(p.serialConsistency);
   if ((flags & queryFlags.withDefaultTimestamp) !== 0) writeTimestamp(w, p.timestamp!);
