@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -455,6 +456,10 @@ func (c *conn) queryMsg(stream int16, r *reader) {
 		c.writeError(stream, errProtocol, "malformed QUERY", nil)
 		return
 	}
+	if body, ok := c.largeRows(q, r); ok {
+		c.writeResult(stream, body)
+		return
+	}
 	res := c.s.query(q, c.keyspace)
 	if res.errCode >= 0 {
 		c.writeError(stream, res.errCode, res.errMsg, res.body)
@@ -523,21 +528,12 @@ func (c *conn) execute(stream int16, r *reader) {
 		c.writeError(stream, errUnprepared, "Prepared query with ID "+fmt.Sprintf("%x", id)+" not found", appendShortBytes(nil, id))
 		return
 	}
-	r.u16() // consistency
-	var flags uint32
-	if c.version >= 5 {
-		flags = uint32(r.i32())
-	} else {
-		flags = uint32(r.u8())
-	}
+	flags := c.queryFlags(r)
 	var key []byte
 	if flags&0x01 != 0 {
 		n := int(r.u16())
 		for i := 0; i < n && !r.bad; i++ {
-			if flags&0x40 != 0 {
-				r.str()
-			}
-			v := r.bytesVal()
+			v := r.boundValue(flags)
 			if i == p.pkBind {
 				key = v
 			}
@@ -581,4 +577,66 @@ func (c *conn) execute(stream int16, r *reader) {
 		}
 	}
 	c.end(st)
+}
+
+var (
+	reLargeRows = regexp.MustCompile(`(?is)^\s*select\s+.*\s+from\s+simulator\.large\s+where\s+size\s*=\s*(\d+)(?:\s+and\s+rows\s*=\s*(\d+))?`)
+	reEchoRows  = regexp.MustCompile(`(?is)^\s*select\s+.*\s+from\s+simulator\.echo\b`)
+)
+
+// largeRows serves two tables that answers and requests of any size are tested with (the stub keeps no
+// rows of its own): `SELECT * FROM simulator.large WHERE size = N [AND rows = R]` gives R rows (default 1)
+// of (i int, v blob), v of N bytes with byte j = (i + j) mod 256; `SELECT * FROM simulator.echo` gives one
+// row (i int, v blob) per bound value, v the value itself, so a test can check a request arrived whole.
+func (c *conn) largeRows(q string, r *reader) ([]byte, bool) {
+	cols := []column{col("i", typeInt), col("v", typeBlob)}
+	var rows [][][]byte
+	if m := reLargeRows.FindStringSubmatch(q); m != nil {
+		size, err1 := strconv.Atoi(m[1])
+		n := 1
+		var err2 error
+		if m[2] != "" {
+			n, err2 = strconv.Atoi(m[2])
+		}
+		if err1 != nil || err2 != nil || size > 64<<20 || n > 100000 || size*n > 256<<20 {
+			return nil, false
+		}
+		for i := 0; i < n; i++ {
+			v := make([]byte, size)
+			for j := range v {
+				v[j] = byte(i + j)
+			}
+			rows = append(rows, [][]byte{appendI32(nil, int32(i)), v})
+		}
+	} else if reEchoRows.MatchString(q) {
+		if flags := c.queryFlags(r); flags&0x01 != 0 {
+			n := int(r.u16())
+			for i := 0; i < n && !r.bad; i++ {
+				rows = append(rows, [][]byte{appendI32(nil, int32(i)), r.boundValue(flags)})
+			}
+		}
+		if r.bad {
+			return nil, false
+		}
+	} else {
+		return nil, false
+	}
+	return appendRows(nil, "simulator", "large", cols, rows), true
+}
+
+// queryFlags reads the consistency and the flags that start a QUERY's or EXECUTE's parameters.
+func (c *conn) queryFlags(r *reader) uint32 {
+	r.u16() // consistency
+	if c.version >= 5 {
+		return uint32(r.i32())
+	}
+	return uint32(r.u8())
+}
+
+// boundValue reads one bound value, skipping its name when the flags say values are named (0x40).
+func (r *reader) boundValue(flags uint32) []byte {
+	if flags&0x40 != 0 {
+		r.str()
+	}
+	return r.bytesVal()
 }

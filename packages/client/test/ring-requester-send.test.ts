@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Doorbell, RingConsumer, RecordKind, REQUEST_HEADER_SIZE } from '@shardcql/core';
+import { Doorbell, OperationTimedOutError, RingConsumer, RingProducer, RecordKind, REQUEST_HEADER_SIZE, RESPONSE_HEADER_SIZE, writeAnswerHeader } from '@shardcql/core';
 import { RingRequester, createWorkerRings } from '../src/engine/ring-requester';
 
 /** A requester on one worker's rings, and a consumer reading what it sends (no worker thread). */
@@ -48,4 +48,61 @@ describe('RingRequester.send', () => {
     requester.close(new Error('done'));
     await Promise.all(pending);
   });
+});
+
+describe('RingRequester: every request settles, even when its worker never answers', () => {
+  /** Writes a RESPONSE record (VOID result) for `requestId` into the requester's response ring. */
+  function answer(rings: ReturnType<typeof createWorkerRings>, requestId: number): void {
+    const p = new RingProducer(rings.responses);
+    const off = p.reserve(RecordKind.RESPONSE, RESPONSE_HEADER_SIZE + 4);
+    writeAnswerHeader(p.u8, off, requestId, 0x08, 0, 0xffff);
+    p.u8.set([0, 0, 0, 1], off + RESPONSE_HEADER_SIZE);
+    p.publish();
+  }
+
+  it('fails a request with OperationTimedOutError about a second after its timeout, by its own clock', async () => {
+    const { requester } = setup();
+    const t0 = Date.now();
+    const err = await requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 300).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const ms = Date.now() - t0;
+    expect(err).toBeInstanceOf(OperationTimedOutError);
+    expect((err as Error).message).toContain('did not reply before timeout 300 ms');
+    expect(ms).toBeGreaterThanOrEqual(1300);
+    expect(ms).toBeLessThan(5000);
+    expect(requester.inFlight).toBe(0);
+    requester.close(new Error('done'));
+  });
+
+  it('keeps the id of a request it failed by itself until the late answer comes, so that answer settles nothing else', async () => {
+    const rings = createWorkerRings(Doorbell.createBuffer(), 1 << 16);
+    const requester = new RingRequester({ requester: 0, responseBell: Doorbell.createBuffer(), workers: [rings] }, 2);
+    const consumer = new RingConsumer(rings.requests);
+    await expect(requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 100)).rejects.toBeInstanceOf(OperationTimedOutError);
+    const [first] = readAll(consumer);
+    const firstId = first![0]!;
+    // Capacity 2, one id orphaned: the next request takes the other id, a third finds none free.
+    const second = requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 0);
+    await expect(requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 0)).rejects.toThrow(/busy|in use|requests/i);
+    await Promise.resolve();
+    const [rec] = readAll(consumer);
+    expect(rec![0]).not.toBe(firstId);
+    let settled = false;
+    void second.then(() => (settled = true));
+    answer(rings, firstId); // the late answer of the timed-out request
+    requester.drain();
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    answer(rings, rec![0]!);
+    requester.drain();
+    await expect(second).resolves.toBeDefined();
+    // The orphaned id is free again: both ids can be taken.
+    const more = [0, 1].map(() => requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 0));
+    await Promise.resolve();
+    expect(readAll(consumer).map((r) => r[0]).sort()).toEqual([0, 1]);
+    requester.close(new Error('done'));
+    for (const p of more) await expect(p).rejects.toThrow('done');
+  }, 20_000);
 });

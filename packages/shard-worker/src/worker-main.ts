@@ -10,7 +10,7 @@
  */
 import { workerData, parentPort } from 'node:worker_threads';
 import * as core from '@shardcql/core';
-import { Doorbell, RingConsumer, RingProducer, type CqlEvent } from '@shardcql/core';
+import { Doorbell, RingConsumer, RingWriter, type CqlEvent } from '@shardcql/core';
 
 // Read once: through the package index every access would be a getter call (CommonJS re-exports).
 const KIND_REQUEST = core.RecordKind.REQUEST;
@@ -60,19 +60,19 @@ const CONTROL_REQUEST_TIMEOUT_MS = 12_000;
 
 class Requester {
   readonly requests: RingConsumer;
-  readonly responses: RingProducer;
+  /**
+   * Answers go through reserve() when the ring has room; the others (ring full, or larger than a record) wait
+   * in the writer, in order, and go as the requester frees space, a large one in parts. Never dropped.
+   */
+  readonly responses: RingWriter;
   readonly bell: Doorbell;
-  /** Answers that did not fit in the response ring, in order; written when the requester frees space. */
-  overflow: Uint8Array[] = [];
-  overflowKinds: number[] = [];
-  waitingForSpace = false;
   dirty = false;
   removed = false;
 
-  constructor(readonly index: number, rings: RequesterRings) {
+  constructor(readonly index: number, rings: RequesterRings, onError: (r: Requester, e: Error) => void) {
     this.requests = new RingConsumer(rings.requests);
-    this.responses = new RingProducer(rings.responses);
     this.bell = new Doorbell(rings.responseBell);
+    this.responses = new RingWriter(rings.responses, this.bell, (e) => onError(this, e));
   }
 }
 
@@ -137,8 +137,15 @@ class ShardWorker implements ConnectionListener {
   }
 
   private addRequester(r: RequesterRings): void {
-    this.requesters[r.requester] = new Requester(r.requester, r);
+    this.requesters[r.requester] = new Requester(r.requester, r, this.onAnswerRingError);
   }
+
+  /** Answers to a requester cannot be written (only a broken ring does that): it stops getting any. */
+  private readonly onAnswerRingError = (r: Requester, e: Error): void => {
+    r.removed = true;
+    r.responses.close();
+    this.post({ type: 'log', level: 'error', message: `answers to requester ${r.index} cannot be written: ${e.message}` });
+  };
 
   // ---- the request path -------------------------------------------------------------------------
 
@@ -187,12 +194,11 @@ class ShardWorker implements ConnectionListener {
       let got = 0;
       while (ring.next()) {
         got++;
-        if (ring.kind === KIND_REQUEST) this.dispatch(r, ring.u8, ring.offset, ring.length);
+        if (ring.kind === KIND_REQUEST) this.dispatch(r, ring.data, ring.offset, ring.length);
       }
-      if (got > 0) {
-        ring.release();
-        n += got;
-      }
+      // Also when nothing whole came: the parts of a split request read so far must be freed for the rest.
+      ring.release();
+      n += got;
     }
     const wm = this.metrics;
     if (wm !== null && n > 0) {
@@ -291,21 +297,22 @@ class ShardWorker implements ConnectionListener {
     if (r === undefined || r === null || r.removed) return;
     const requestId = tag % TAG_SPLIT;
     const len = end - start;
-    if (r.overflow.length === 0) {
-      const off = r.responses.reserve(KIND_RESPONSE, RESPONSE_HEADER_SIZE + len);
-      if (off >= 0) {
-        const u8 = r.responses.u8;
-        // Target 0xffff: the requester knows the target it asked for.
-        writeAnswerHeader(u8, off, requestId, opcode, flags, 0xffff);
-        u8.set(body.subarray(start, end), off + RESPONSE_HEADER_SIZE);
-        this.markDirty(r);
-        return;
-      }
+    const off = r.responses.reserve(KIND_RESPONSE, RESPONSE_HEADER_SIZE + len);
+    if (off >= 0) {
+      const u8 = r.responses.producer.u8;
+      // Target 0xffff: the requester knows the target it asked for.
+      writeAnswerHeader(u8, off, requestId, opcode, flags, 0xffff);
+      u8.set(body.subarray(start, end), off + RESPONSE_HEADER_SIZE);
+      this.markDirty(r);
+      return;
     }
+    // The ring is full or the answer larger than a record: a copy waits in the writer (the body is the
+    // reader's buffer, reused by the next read).
     const rec = new Uint8Array(RESPONSE_HEADER_SIZE + len);
     writeAnswerHeader(rec, 0, requestId, opcode, flags, 0xffff);
     rec.set(body.subarray(start, end), RESPONSE_HEADER_SIZE);
-    this.queueOverflow(r, KIND_RESPONSE, rec);
+    this.markDirty(r);
+    r.responses.enqueue(KIND_RESPONSE, rec);
   }
 
   onFailure(tag: number, kind: number, message: string): void {
@@ -333,20 +340,19 @@ class ShardWorker implements ConnectionListener {
     if (r === undefined || r === null || r.removed) return;
     const requestId = tag % TAG_SPLIT;
     const msg = textEncoder.encode(message);
-    if (r.overflow.length === 0) {
-      const off = r.responses.reserve(KIND_FAILURE, FAILURE_HEADER_SIZE + msg.length);
-      if (off >= 0) {
-        const u8 = r.responses.u8;
-        writeAnswerHeader(u8, off, requestId, kind, 0, target);
-        u8.set(msg, off + FAILURE_HEADER_SIZE);
-        this.markDirty(r);
-        return;
-      }
+    const off = r.responses.reserve(KIND_FAILURE, FAILURE_HEADER_SIZE + msg.length);
+    if (off >= 0) {
+      const u8 = r.responses.producer.u8;
+      writeAnswerHeader(u8, off, requestId, kind, 0, target);
+      u8.set(msg, off + FAILURE_HEADER_SIZE);
+      this.markDirty(r);
+      return;
     }
     const rec = new Uint8Array(FAILURE_HEADER_SIZE + msg.length);
     writeAnswerHeader(rec, 0, requestId, kind, 0, target);
     rec.set(msg, FAILURE_HEADER_SIZE);
-    this.queueOverflow(r, KIND_FAILURE, rec);
+    this.markDirty(r);
+    r.responses.enqueue(KIND_FAILURE, rec);
   }
 
   private markDirty(r: Requester): void {
@@ -369,36 +375,6 @@ class ShardWorker implements ConnectionListener {
     }
   }
 
-  private queueOverflow(r: Requester, kind: number, rec: Uint8Array): void {
-    r.overflow.push(rec);
-    r.overflowKinds.push(kind);
-    this.markDirty(r);
-    if (!r.waitingForSpace) {
-      r.waitingForSpace = true;
-      void this.writeOverflow(r);
-    }
-  }
-
-  private async writeOverflow(r: Requester): Promise<void> {
-    while (r.overflow.length > 0 && !r.removed) {
-      let written = 0;
-      while (written < r.overflow.length) {
-        const rec = r.overflow[written]!;
-        const off = r.responses.reserve(r.overflowKinds[written]!, rec.length);
-        if (off < 0) break;
-        r.responses.u8.set(rec, off);
-        written++;
-      }
-      if (written > 0) {
-        r.overflow.splice(0, written);
-        r.overflowKinds.splice(0, written);
-        r.responses.publish();
-        r.bell.ring();
-      }
-      if (r.overflow.length > 0) await r.responses.waitForSpace();
-    }
-    r.waitingForSpace = false;
-  }
 
   // ---- control ----------------------------------------------------------------------------------
 
@@ -413,7 +389,10 @@ class ShardWorker implements ConnectionListener {
         return;
       case 'remove-requester': {
         const r = this.requesters[m.requester];
-        if (r) r.removed = true;
+        if (r) {
+          r.removed = true;
+          r.responses.close();
+        }
         this.requesters[m.requester] = null;
         return;
       }

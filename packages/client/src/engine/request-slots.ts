@@ -12,7 +12,11 @@ export class RequestSlots {
   private workers: Int32Array;
   private free: Int32Array;
   private freeTop: number;
+  /** 1 for a slot failed before its worker answered: not reused until the answer comes (see orphan). */
+  private orphaned: Uint8Array;
   inFlight = 0;
+  /** One past the highest id ever taken: ids are taken lowest first, so scans stop here. */
+  highWater = 0;
 
   constructor(private capacity: number) {
     // Filled by push: `new Array(n)` above ~100k elements starts in V8's slow dictionary mode.
@@ -23,6 +27,7 @@ export class RequestSlots {
       this.rejects.push(null);
     }
     this.workers = new Int32Array(capacity).fill(-1);
+    this.orphaned = new Uint8Array(capacity);
     this.free = new Int32Array(capacity);
     // Lowest ids on top, so a lightly loaded client reuses the same few slots (warm in cache).
     for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
@@ -41,6 +46,7 @@ export class RequestSlots {
     this.rejects[id] = reject;
     this.workers[id] = worker;
     this.inFlight++;
+    if (id >= this.highWater) this.highWater = id + 1;
     return id;
   }
 
@@ -61,13 +67,41 @@ export class RequestSlots {
     fn(error);
   }
 
-  /** Fails every request held by `worker` (or every request when worker is -1). Returns how many. */
+  /**
+   * Fails a request whose answer may still come: its id stays taken, so that late answer cannot settle a newer
+   * request with the same id; reclaim() frees it when the answer comes (or rejectAll when its worker is gone).
+   */
+  orphan(id: number, error: Error): void {
+    const fn = this.rejects[id]!;
+    this.resolves[id] = null;
+    this.rejects[id] = null;
+    this.orphaned[id] = 1;
+    this.inFlight--;
+    fn(error);
+  }
+
+  /** The answer of an orphaned request came: its id is free again. A no-op for any other id. */
+  reclaim(id: number): void {
+    if (id >= 0 && id < this.capacity && this.orphaned[id] === 1) {
+      this.orphaned[id] = 0;
+      this.workers[id] = -1;
+      this.free[this.freeTop++] = id;
+    }
+  }
+
+  /**
+   * Fails every request held by `worker` (or every request when worker is -1), and frees the orphaned ids it
+   * held: no answer can come for them any more. Returns how many requests failed.
+   */
   rejectAll(worker: number, makeError: (id: number) => Error): number {
     let n = 0;
-    for (let id = 0; id < this.capacity; id++) {
-      if (this.resolves[id] !== null && (worker === -1 || this.workers[id] === worker)) {
+    for (let id = 0; id < this.highWater; id++) {
+      if (worker !== -1 && this.workers[id] !== worker) continue;
+      if (this.resolves[id] !== null) {
         this.reject(id, makeError(id));
         n++;
+      } else {
+        this.reclaim(id);
       }
     }
     return n;

@@ -16,7 +16,7 @@ import {
   OperationTimedOutError,
   BusyConnectionError,
   RingConsumer,
-  RingProducer,
+  RingWriter,
   createRingBuffer,
 } from '@shardcql/core';
 
@@ -29,6 +29,8 @@ const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
 const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
 const writeRequestHeader = core.writeRequestHeader;
 const FailureKind = core.FailureKind;
+/** The protocol's body limit (256 MiB): a larger request is refused before it is sent. */
+const MAX_BODY_LENGTH = core.MAX_BODY_LENGTH;
 const OPCODE_RESULT = 0x08;
 /** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
 const VOID_BODY = Buffer.from([0, 0, 0, 1]);
@@ -58,25 +60,34 @@ export function createWorkerRings(workerBell: SharedArrayBuffer, ringBytes = DEF
 }
 
 class WorkerLink {
-  producer: RingProducer;
+  /**
+   * Requests go through reserve() when the ring has room; the others (ring full, or larger than a record)
+   * wait in the writer, in order, and go as the worker frees space, a large one in parts. Never dropped.
+   */
+  writer: RingWriter;
   consumer: RingConsumer;
   consumerBuf: Buffer;
   bell: Doorbell;
   needsRing = false;
-  /** Requests that found the ring full, in order; written as the worker frees space. Never dropped. */
-  backlog: Uint8Array[] = [];
-  backlogWaiting = false;
   down: Error | null = null;
-  constructor(rings: WorkerRings) {
-    this.producer = new RingProducer(rings.requests);
+  constructor(rings: WorkerRings, onError: (e: Error) => void) {
+    this.bell = new Doorbell(rings.workerBell);
+    this.writer = new RingWriter(rings.requests, this.bell, onError);
     this.consumer = new RingConsumer(rings.responses);
     this.consumerBuf = Buffer.from(this.consumer.u8.buffer, this.consumer.u8.byteOffset, this.consumer.u8.byteLength);
-    this.bell = new Doorbell(rings.workerBell);
   }
 }
 
+/** The requester's own clock for its safety-net deadlines: one tick per this many ms (see onTick). */
+const TICK_MS = 250;
+/**
+ * How long after its own timeout a request waits for its worker's answer before the requester fails it by
+ * itself. The worker's connection times requests out at timeoutMs; this only catches an answer that a broken
+ * ring, worker or bug lost, so that no promise stays pending.
+ */
+const DEADLINE_GRACE_MS = 1000;
+
 const textDecoder = new TextDecoder();
-function noop(): void {}
 
 export class RingRequester {
   readonly slots: RequestSlots;
@@ -91,9 +102,13 @@ export class RingRequester {
   targetHost: Int32Array = new Int32Array(0);
   private targets: Int32Array;
   private timeouts: Float64Array;
+  /** Per request: the tick after which the requester fails it by itself (0: no deadline). See onTick. */
+  private deadlines: Float64Array;
+  private tick = 1;
   /**
-   * A pending Atomics.waitAsync does not keep a thread alive: while requests are in flight this timer
-   * (ref'd only then) does, or a thread whose only work is awaiting an answer would exit under it.
+   * Advances `tick` and fails requests past their deadline. A pending Atomics.waitAsync does not keep a
+   * thread alive: while requests are in flight this timer (ref'd only then) does, or a thread whose only
+   * work is awaiting an answer would exit under it.
    */
   private readonly keepAlive: NodeJS.Timeout;
   /** Shared VOID answers by host index + 1 (see settle). */
@@ -115,12 +130,14 @@ export class RingRequester {
     this.slots = new RequestSlots(capacity);
     this.targets = new Int32Array(capacity);
     this.timeouts = new Float64Array(capacity);
+    this.deadlines = new Float64Array(capacity);
     this.bell = new Doorbell(descriptor.responseBell);
-    for (const w of descriptor.workers) this.links.push(new WorkerLink(w));
+    for (let w = 0; w < descriptor.workers.length; w++) this.links.push(this.newLink(w, descriptor.workers[w]!));
     this.capture = this.capture.bind(this);
     this.ringWorkers = this.ringWorkers.bind(this);
     this.onWake = this.onWake.bind(this);
-    this.keepAlive = setInterval(noop, 1 << 30);
+    this.onTick = this.onTick.bind(this);
+    this.keepAlive = setInterval(this.onTick, TICK_MS);
     this.keepAlive.unref();
     this.sleep();
   }
@@ -158,6 +175,14 @@ export class RingRequester {
       reject(new DriverError(`bad request body length ${bodyLength} (body of ${body.length} bytes)`));
       return promise;
     }
+    if (bodyLength > MAX_BODY_LENGTH) {
+      reject(new DriverError(`request body of ${bodyLength} bytes exceeds the protocol's limit of ${MAX_BODY_LENGTH} bytes; it was not sent`));
+      return promise;
+    }
+    if (!(timeoutMs >= 0 && timeoutMs <= 0xffffffff)) {
+      reject(new DriverInternalError(`bad request timeout ${timeoutMs} ms`));
+      return promise;
+    }
     const id = this.slots.acquire(resolve, reject, worker);
     if (id < 0) {
       reject(new BusyConnectionError(this.targetAddress(target), this.slots.size, 1));
@@ -165,28 +190,21 @@ export class RingRequester {
     }
     this.targets[id] = target;
     this.timeouts[id] = timeoutMs;
+    this.deadlines[id] = timeoutMs === 0 ? 0 : this.tick + Math.ceil((timeoutMs + DEADLINE_GRACE_MS) / TICK_MS) + 1;
     if (this.slots.inFlight === 1) this.keepAlive.ref();
     const size = REQUEST_HEADER_SIZE + bodyLength;
-    if (size > link.producer.maxPayload) {
-      this.slots.reject(id, new DriverError(`request of ${bodyLength} bytes exceeds the ring's record limit of ${link.producer.maxPayload - REQUEST_HEADER_SIZE}`));
-      if (this.slots.inFlight === 0) this.keepAlive.unref();
-      return promise;
-    }
-    const off = link.backlog.length === 0 ? link.producer.reserve(KIND_REQUEST, size) : -1;
+    const off = link.writer.reserve(KIND_REQUEST, size);
     if (off >= 0) {
       // Published with the burst's doorbell ring (ringWorkers): one Atomics.store per burst, not per request.
-      const p = link.producer;
+      const p = link.writer.producer;
       writeRequestHeader(p.u8, off, id, target, opcode, flags, timeoutMs);
       if (bodyLength <= SMALL_BODY) this.copySmallBody(p.view, off + REQUEST_HEADER_SIZE, body, bodyLength);
       else copyBody(p.u8, off + REQUEST_HEADER_SIZE, body, bodyLength);
     } else {
+      // The ring is full or the request larger than a record: a copy waits in the writer, in order.
       const rec = new Uint8Array(size);
       writeRequest(rec, 0, id, target, opcode, flags, timeoutMs, body, bodyLength);
-      link.backlog.push(rec);
-      if (!link.backlogWaiting) {
-        link.backlogWaiting = true;
-        void this.writeBacklog(link);
-      }
+      link.writer.enqueue(KIND_REQUEST, rec);
     }
     if (!link.needsRing) {
       link.needsRing = true;
@@ -221,30 +239,37 @@ export class RingRequester {
       const l = links[i]!;
       if (l.needsRing) {
         l.needsRing = false;
-        l.producer.publish();
+        l.writer.publish();
         l.bell.ring();
       }
     }
   }
 
-  private async writeBacklog(link: WorkerLink): Promise<void> {
-    while (link.backlog.length > 0 && link.down === null) {
-      await link.producer.waitForSpace();
-      let n = 0;
-      while (n < link.backlog.length) {
-        const rec = link.backlog[n]!;
-        const off = link.producer.reserve(KIND_REQUEST, rec.length);
-        if (off < 0) break;
-        link.producer.u8.set(rec, off);
-        n++;
-      }
-      if (n > 0) {
-        link.backlog.splice(0, n);
-        link.producer.publish();
-        link.bell.ring();
+  private newLink(worker: number, rings: WorkerRings): WorkerLink {
+    return new WorkerLink(rings, (e) => this.failWorker(worker, new DriverInternalError(`requests to shard worker ${worker} cannot be written: ${e.message}`)));
+  }
+
+  /**
+   * The safety net under every request with a timeout: one that its worker has not answered DEADLINE_GRACE_MS
+   * after its own timeout fails here with OperationTimedOutError. Its slot stays taken (orphaned) until the
+   * worker's answer comes, so a late answer can never settle a newer request.
+   */
+  private onTick(): void {
+    const tick = ++this.tick;
+    const slots = this.slots;
+    if (slots.inFlight === 0) return;
+    const deadlines = this.deadlines;
+    const end = slots.highWater;
+    for (let id = 0; id < end; id++) {
+      const d = deadlines[id]!;
+      if (d !== 0 && d <= tick && slots.has(id)) {
+        deadlines[id] = 0;
+        const t = this.targets[id]!;
+        const address = this.targetAddress(t);
+        slots.orphan(id, new OperationTimedOutError(`The host ${address} did not reply before timeout ${this.timeouts[id]} ms`, address));
       }
     }
-    link.backlogWaiting = false;
+    if (slots.inFlight === 0) this.keepAlive.unref();
   }
 
   // ---- answers ----------------------------------------------------------------------------------
@@ -281,17 +306,16 @@ export class RingRequester {
       try {
         while (c.next()) {
           got++;
-          this.settle(link, c.kind, c.offset, c.length);
+          this.settle(link, c.data, c.kind, c.offset, c.length);
         }
       } catch (e) {
         const err = e instanceof Error ? e : new DriverInternalError(String(e));
         this.failWorker(w, new DriverInternalError(`answers from shard worker ${w} are unreadable: ${err.message}`));
         continue;
       }
-      if (got > 0) {
-        c.release();
-        n += got;
-      }
+      // Also when nothing whole came: the parts of a split message read so far must be freed for the rest.
+      c.release();
+      n += got;
     }
     if (n > 0) {
       this.lastBatch = n;
@@ -300,11 +324,15 @@ export class RingRequester {
     return n;
   }
 
-  private settle(link: WorkerLink, kind: number, off: number, len: number): void {
-    const u8 = link.consumer.u8;
+  /** Settles the request a record answers; `u8` is the ring's data area, or a message gathered from parts. */
+  private settle(link: WorkerLink, u8: Uint8Array, kind: number, off: number, len: number): void {
     if (len < 4) return; // not even a request id: nothing to settle
     const id = (u8[off]! | (u8[off + 1]! << 8) | (u8[off + 2]! << 16)) + u8[off + 3]! * 0x1000000;
-    if (!this.slots.has(id)) return; // already failed locally (worker crash); the late answer is dropped
+    if (!this.slots.has(id)) {
+      // Failed here already (its deadline passed, or its worker crashed): the late answer frees its slot.
+      this.slots.reclaim(id);
+      return;
+    }
     if ((kind === KIND_RESPONSE && len < RESPONSE_HEADER_SIZE) || (kind === KIND_FAILURE && len < FAILURE_HEADER_SIZE)) {
       this.slots.reject(id, new DriverInternalError(`malformed ring record (kind ${kind}, ${len} bytes)`));
       return;
@@ -324,8 +352,14 @@ export class RingRequester {
         this.slots.resolve(id, frame);
         return;
       }
-      const body = Buffer.allocUnsafe(bodyLen);
-      link.consumerBuf.copy(body, 0, off + RESPONSE_HEADER_SIZE, off + len);
+      let body: Buffer;
+      if (u8 === link.consumer.u8) {
+        body = Buffer.allocUnsafe(bodyLen);
+        link.consumerBuf.copy(body, 0, off + RESPONSE_HEADER_SIZE, off + len);
+      } else {
+        // Gathered from parts into a buffer of its own: the body is a view of it, no second copy.
+        body = (u8 as Buffer).subarray(off + RESPONSE_HEADER_SIZE, off + len);
+      }
       const target = this.targets[id]!;
       this.slots.resolve(id, new ResponseFrame(u8[off + 4]!, u8[off + 5]!, body, target < this.targetHost.length ? this.targetHost[target]! : -1));
     } else if (kind === KIND_FAILURE) {
@@ -340,7 +374,7 @@ export class RingRequester {
     const link = this.links[worker];
     if (link !== undefined) {
       link.down = error;
-      link.backlog.length = 0;
+      link.writer.close();
     }
     const n = this.slots.rejectAll(worker, () => error);
     if (this.slots.inFlight === 0) this.keepAlive.unref();
@@ -349,7 +383,7 @@ export class RingRequester {
 
   /** New rings for a restarted worker. */
   replaceWorker(worker: number, rings: WorkerRings): void {
-    this.links[worker] = new WorkerLink(rings);
+    this.links[worker] = this.newLink(worker, rings);
     this.descriptor.workers[worker] = rings;
   }
 
@@ -378,6 +412,8 @@ export function failureError(kind: number, message: string, address: string, tim
     }
     case FailureKind.CONNECTION_LOST:
       return new DriverError(`Connection to ${address} was closed with the request in flight: ${message}`);
+    case FailureKind.INTERNAL:
+      return new DriverInternalError(`${address}: ${message}`);
     default:
       return new DriverError(message);
   }

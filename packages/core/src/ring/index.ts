@@ -13,5 +13,6 @@
 // (socket, MessagePort, timer) while it waits.
 export * from './layout';
 export { createRingBuffer, RingProducer, RingConsumer } from './ring-queue';
+export { RingWriter } from './ring-writer';
 export { Doorbell } from './doorbell';
 export type { WaitAsyncResult } from './atomics-wait';

@@ -22,8 +22,14 @@
  *                                                          a record never straddles the end:
  *                                                          the producer writes a PAD to the end, wraps to 0
  *
- *   record: ┌ u32 length ┬ u16 kind ┬ u16 0 ┬ payload (length bytes) ┬ 0..7 bytes to the next 8 ┐
- *           0            4          6       8
+ *   record: ┌ u32 length ┬ u16 kind ┬ u16 part ┬ payload (length bytes) ┬ 0..7 bytes to the next 8 ┐
+ *           0            4          6          8
+ *
+ *   A message larger than a record may be (capacity/2 - 8) travels as consecutive parts of one kind, with
+ *   nothing of the same producer between them (ring-writer.ts writes them): the first (part FIRST) starts
+ *   with the u32 length of the whole message, then its first bytes; each next one (part MORE) carries the
+ *   bytes that follow. The consumer gathers them into one buffer and returns the whole message as one record.
+ *   Part 0 (WHOLE) is an ordinary record, the only kind a small message ever takes.
  *
  * Memory order: the producer writes records with plain stores, then `Atomics.store(TAIL)`; the consumer
  * `Atomics.load(TAIL)` before reading them (the store/load pair orders the plain writes, per the ECMAScript
@@ -45,6 +51,15 @@ export const RING_CAPACITY = 48;
 export const RING_RECORD_HEADER_BYTES = 8;
 /** Records start on 8-byte boundaries. */
 export const RING_RECORD_ALIGN = 8;
+/** Part values of the record header's second u16 (see the record layout above). */
+export const RING_PART_WHOLE = 0;
+export const RING_PART_FIRST = 1;
+export const RING_PART_MORE = 2;
+/** Bytes of the whole message's length at the start of a FIRST part. */
+export const RING_PART_LENGTH_BYTES = 4;
+/** Largest message a consumer gathers from parts (the CQL body limit, 256 MiB, plus room for record headers). */
+export const RING_MAX_MESSAGE = 256 * 1024 * 1024 + 4096;
+
 /** Kind of the filler record that closes the data area before a wrap; never returned to the consumer. */
 export const RING_KIND_PAD = 0;
 /** Largest user kind (u16). */

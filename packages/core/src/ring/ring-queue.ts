@@ -4,6 +4,11 @@ import type { Doorbell } from './doorbell';
 import {
   RING_KIND_MAX,
   RING_KIND_PAD,
+  RING_MAX_MESSAGE,
+  RING_PART_FIRST,
+  RING_PART_LENGTH_BYTES,
+  RING_PART_MORE,
+  RING_PART_WHOLE,
   RING_RECORD_HEADER_BYTES,
   RING_CAPACITY,
   RING_CONTROL_BYTES,
@@ -98,6 +103,14 @@ export class RingProducer {
    * Throws RangeError when payloadLength > maxPayload: the caller must split such messages.
    */
   reserve(kind: number, payloadLength: number): number {
+    return this.reservePart(kind, RING_PART_WHOLE, payloadLength);
+  }
+
+  /**
+   * reserve() for one part of a message split over several records (layout.ts; ring-writer.ts writes them).
+   * `part` is RING_PART_WHOLE, RING_PART_FIRST or RING_PART_MORE.
+   */
+  reservePart(kind: number, part: number, payloadLength: number): number {
     if (!(payloadLength >= 0 && payloadLength <= this.maxPayload) || (payloadLength | 0) !== payloadLength) {
       throw new RangeError(`Ring record payload of ${payloadLength} bytes (max ${this.maxPayload})`);
     }
@@ -126,7 +139,7 @@ export class RingProducer {
       off = 0;
     }
     i32[off >> 2] = payloadLength;
-    i32[(off >> 2) + 1] = kind; // u16 kind + u16 zero, native (little-endian) order
+    i32[(off >> 2) + 1] = kind | (part << 16); // u16 kind + u16 part, native (little-endian) order
     this.reserved = (pos + size) | 0;
     this.pendingSize = 0;
     return off + RING_RECORD_HEADER_BYTES;
@@ -195,10 +208,16 @@ export class RingProducer {
  * next() has returned so far, the current record included, with one Atomics.store.
  */
 export class RingConsumer {
+  /** The data area. */
   readonly u8: Uint8Array;
   readonly view: DataView;
   readonly capacity: number;
-  /** The current record (valid after next() returned true, until release()). */
+  /**
+   * The current record (valid after next() returned true, until release()): its payload is
+   * `data[offset, offset + length)`. `data` is the data area `u8` for a record that came whole, or a Buffer of
+   * its own (offset 0) for a message gathered from parts, which the caller may keep.
+   */
+  data: Uint8Array;
   kind: number;
   offset: number;
   length: number;
@@ -209,6 +228,10 @@ export class RingConsumer {
   private consumed: number;
   private released: number;
   private tailCache: number;
+  /** The message being gathered from parts (null when none), its kind, and how many bytes it has so far. */
+  private gather: Buffer | null;
+  private gatherKind: number;
+  private gatherAt: number;
 
   constructor(sab: SharedArrayBuffer) {
     const cap = ringCapacity(sab);
@@ -221,9 +244,13 @@ export class RingConsumer {
     this.consumed = this.released = Atomics.load(this.ctrl, RING_HEAD);
     // The first next() loads (and checks) the tail.
     this.tailCache = this.consumed;
+    this.data = this.u8;
     this.kind = 0;
     this.offset = 0;
     this.length = 0;
+    this.gather = null;
+    this.gatherKind = 0;
+    this.gatherAt = 0;
   }
 
   /** Moves to the next published record; false when there is none (yet). */
@@ -242,7 +269,8 @@ export class RingConsumer {
       }
       const off = pos & this.mask;
       const len = this.i32[off >> 2] >>> 0;
-      const kind = this.i32[(off >> 2) + 1] & 0xffff;
+      const word = this.i32[(off >> 2) + 1]!;
+      const kind = word & 0xffff;
       // Checked before rounding: ringRecordSize works in int32 and a corrupt length >= 2^31 would wrap.
       if (len > this.capacity - off - RING_RECORD_HEADER_BYTES) {
         throw new DriverInternalError(`Corrupt ring record at ${off}: length ${len}`);
@@ -253,11 +281,50 @@ export class RingConsumer {
       }
       this.consumed = (pos + size) | 0;
       if (kind === RING_KIND_PAD) continue;
-      this.kind = kind;
-      this.offset = off + RING_RECORD_HEADER_BYTES;
-      this.length = len;
-      return true;
+      const part = word >>> 16;
+      if (part === RING_PART_WHOLE && this.gather === null) {
+        this.data = this.u8;
+        this.kind = kind;
+        this.offset = off + RING_RECORD_HEADER_BYTES;
+        this.length = len;
+        return true;
+      }
+      if (this.gatherPart(kind, part, off + RING_RECORD_HEADER_BYTES, len)) return true;
     }
+  }
+
+  /**
+   * Adds one part of a split message (layout.ts). True when the message is whole: it is then the current
+   * record. Parts out of order, of another kind, or beyond the announced length mean a corrupt ring.
+   */
+  private gatherPart(kind: number, part: number, at: number, len: number): boolean {
+    const u8 = this.u8;
+    let g = this.gather;
+    if (part === RING_PART_FIRST && g === null && len >= RING_PART_LENGTH_BYTES) {
+      const total = (u8[at]! | (u8[at + 1]! << 8) | (u8[at + 2]! << 16)) + u8[at + 3]! * 0x1000000;
+      const first = len - RING_PART_LENGTH_BYTES;
+      if (total <= first || total > RING_MAX_MESSAGE) {
+        throw new DriverInternalError(`Corrupt ring: a split message of ${total} bytes starts with ${first}`);
+      }
+      g = Buffer.allocUnsafe(total);
+      g.set(u8.subarray(at + RING_PART_LENGTH_BYTES, at + len), 0);
+      this.gather = g;
+      this.gatherKind = kind;
+      this.gatherAt = first;
+      return false;
+    }
+    if (part !== RING_PART_MORE || g === null || kind !== this.gatherKind || len === 0 || this.gatherAt + len > g.length) {
+      throw new DriverInternalError(`Corrupt ring: record part ${part} (kind ${kind}, ${len} bytes) out of sequence`);
+    }
+    g.set(u8.subarray(at, at + len), this.gatherAt);
+    this.gatherAt += len;
+    if (this.gatherAt < g.length) return false;
+    this.gather = null;
+    this.data = g;
+    this.kind = kind;
+    this.offset = 0;
+    this.length = g.length;
+    return true;
   }
 
   /** True when a record is published and not yet consumed (one Atomics.load); for the doorbell re-check. */

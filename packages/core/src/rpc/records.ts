@@ -54,6 +54,8 @@ export const FailureKind = {
   BAD_REQUEST: 5,
   /** The worker is shutting down. The request was not sent. */
   SHUTTING_DOWN: 6,
+  /** The answer came but could not be handed on (a bug, or out of memory): DriverInternalError. */
+  INTERNAL: 7,
 } as const;
 export type FailureKindCode = (typeof FailureKind)[keyof typeof FailureKind];
 

@@ -316,7 +316,13 @@ export class Connection implements EnvelopeSink {
             if (p.opcode === OP_ERROR) m.c[C_SERVER_ERRORS]++;
             m.recordLatencyMs(this.readAt - this.sentAt![stream]!);
           }
-          this.listener.onResponse(tag, p.opcode, flags, body, start, end);
+          // The stream id is free already: a listener that throws must still settle the request, and must not
+          // take the connection (and every other request on it) down with it.
+          try {
+            this.listener.onResponse(tag, p.opcode, flags, body, start, end);
+          } catch (e) {
+            this.listener.onFailure(tag, FailureKind.INTERNAL, `the answer of ${end - start} bytes could not be handed on: ${describe(e)}`);
+          }
           if (this.drainWaiter !== null && ids.inFlight === 0) this.drainWaiter();
           return;
         }

@@ -7,6 +7,9 @@ const C_FRAMES_WRITTEN = layout.C_FRAMES_WRITTEN;
 const C_SOCKET_WRITES = layout.C_SOCKET_WRITES;
 import { ByteWriter, HEADER_SIZE, frameFlags, writeHeader, type Compressor, type V5FrameEncoder } from '@shardcql/core';
 
+/** A write buffer grown past this by a large frame is given back after its write (see flush). */
+const SHRINK_ABOVE = 4 * 1024 * 1024;
+
 /**
  * The coalescing writer of one connection (postgres.js `bytes.js`; scylla-rust-driver's connection
  * writer). Frames are encoded straight into one growable, reused buffer; `flush` hands everything that
@@ -86,8 +89,11 @@ export class FrameWriter {
     this.flush();
   };
 
+  private readonly initialSize: number;
+
   constructor(threshold = 65536, initialSize = 64 * 1024) {
     this.threshold = threshold;
+    this.initialSize = initialSize;
     this.pending = new ByteWriter(initialSize);
     this.spare = new ByteWriter(initialSize);
   }
@@ -153,16 +159,22 @@ export class FrameWriter {
       return;
     }
     let out: ByteWriter;
+    // The buffer about to be filled is not in the socket (the last write was consumed, checked above): one
+    // grown past SHRINK_ABOVE by a large frame is replaced, so a single 10 MB request does not pin 20 MB
+    // per connection for the connection's lifetime.
     if (this.v5 !== null) {
       out = this.spare;
+      if (out.buf.length > SHRINK_ABOVE) out = this.spare = new ByteWriter(this.initialSize);
       out.reset();
       this.v5.encode(this.pending.buf, 0, this.pending.pos, out);
       this.pending.reset();
+      if (this.pending.buf.length > SHRINK_ABOVE) this.pending = new ByteWriter(this.initialSize);
     } else {
       out = this.pending;
       this.pending = this.spare;
       this.spare = out;
       this.pending.reset();
+      if (this.pending.buf.length > SHRINK_ABOVE) this.pending = new ByteWriter(this.initialSize);
     }
     const data = out.buf.subarray(0, out.pos);
     this.outstanding++;
