@@ -50,10 +50,10 @@ const gc = runInNewContext('gc') as () => void;
 
 /** The requester's per-worker ring backlogs (records waiting for ring space), when the engine has them. */
 function backlogOf(client: Client): number | null {
-  const req = (client.getEngine() as unknown as { requester?: { links?: Array<{ backlog?: unknown[] }> } } | null)?.requester;
+  const req = (client.getEngine() as unknown as { requester?: { links?: Array<{ writer: { waiting: number } }> } } | null)?.requester;
   if (req?.links === undefined) return null;
   let n = 0;
-  for (const l of req.links) n += l.backlog?.length ?? 0;
+  for (const l of req.links) n += l.writer.waiting;
   return n;
 }
 

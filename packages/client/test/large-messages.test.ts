@@ -84,6 +84,26 @@ for (const v5 of [false, true]) {
       expect(result).toEqual({ answersOk: true, echoOk: true, small: { done: 200, wrong: 0, failed: [] } });
     }, 120_000);
 
+    it('hands sequential requests to the direct lane again after large answers went through the rings', async () => {
+      const c = new Client({ contactPoints: ['127.0.0.51'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 1 } });
+      await c.connect();
+      try {
+        // Concurrent, so the rings carry them (the lane takes only requests sent one at a time).
+        const big = await Promise.all(Array.from({ length: 4 }, () => c.execute('SELECT * FROM simulator.large WHERE size = 900000')));
+        expect(big.every((rs) => checkLargeRows(rs, 900_000, 1))).toBe(true);
+        const laneRequests = (): number => c.getShardMetrics().filter((m) => m.worker === -1).reduce((a, m) => a + m.requests, 0);
+        const before = laneRequests();
+        // The lane opens in the background on first use: keep sending one at a time until it carried some.
+        for (let i = 0; i < 2000 && laneRequests() - before < 20; i++) {
+          const rs = await c.execute('SELECT * FROM simulator.large WHERE size = 16 AND rows = 2');
+          expect(checkLargeRows(rs, 16, 2)).toBe(true);
+        }
+        expect(laneRequests() - before).toBeGreaterThanOrEqual(20);
+      } finally {
+        await c.shutdown();
+      }
+    }, 60_000);
+
     it('is still fast to shut down after all that (nothing left pending)', async () => {
       const c = new Client({ contactPoints: ['127.0.0.51'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 1, directLane: 0 } });
       await c.connect();
