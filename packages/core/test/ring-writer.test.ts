@@ -172,3 +172,18 @@ describe('RingConsumer: parts out of sequence are a corrupt ring, never a wrong 
     expect(() => c2.next()).toThrow(DriverInternalError);
   });
 });
+
+describe('RingWriter.close', () => {
+  it('ends its wait for room at once, so a writer whose consumer is gone holds nothing', async () => {
+    const sab = createRingBuffer(1024);
+    const w = new RingWriter(sab, null, () => {});
+    w.enqueue(1, message(1, 10_000)); // parts; nobody consumes, so the writer waits for room
+    await new Promise((r) => setImmediate(r));
+    const waiting = (w as unknown as { writing: boolean }).writing;
+    expect(waiting).toBe(true);
+    w.close();
+    await new Promise((r) => setImmediate(r));
+    expect((w as unknown as { writing: boolean }).writing).toBe(false);
+    await expect(w.producer.waitForSpace()).resolves.toBeUndefined();
+  });
+});

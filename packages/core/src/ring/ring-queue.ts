@@ -79,6 +79,8 @@ export class RingProducer {
   private pendingSize: number;
   /** waitForSpace() calls in progress on this thread (mirrored in the WAITING slot). */
   private waiters: number;
+  /** Set by cancelWaits(): every waitForSpace() returns at once. */
+  private cancelled = false;
 
   constructor(sab: SharedArrayBuffer, doorbell: Doorbell | null = null) {
     const cap = ringCapacity(sab);
@@ -171,7 +173,7 @@ export class RingProducer {
    */
   waitForSpace(): Promise<void> {
     this.publish();
-    if (this.pendingSize === 0 || this.fits(Atomics.load(this.ctrl, RING_HEAD))) return RESOLVED;
+    if (this.cancelled || this.pendingSize === 0 || this.fits(Atomics.load(this.ctrl, RING_HEAD))) return RESOLVED;
     return this.waitLoop();
   }
 
@@ -184,6 +186,15 @@ export class RingProducer {
     return this.capacity - ((this.reserved - head) >>> 0) >= need;
   }
 
+  /**
+   * The consumer is gone: every waitForSpace() in progress or to come resolves now (reserve() may still fail),
+   * so nothing stays parked on a ring no one will drain, holding it in memory.
+   */
+  cancelWaits(): void {
+    this.cancelled = true;
+    Atomics.notify(this.ctrl, RING_HEAD);
+  }
+
   private async waitLoop(): Promise<void> {
     const ctrl = this.ctrl;
     // A count, not a flag: several callers on the producer's thread may wait at once, and WAITING must stay
@@ -192,7 +203,7 @@ export class RingProducer {
     try {
       for (;;) {
         const head = Atomics.load(ctrl, RING_HEAD);
-        if (this.fits(head)) return;
+        if (this.cancelled || this.fits(head)) return;
         const r = waitAsync(ctrl, RING_HEAD, head, Infinity);
         if (r.async) await r.value;
       }

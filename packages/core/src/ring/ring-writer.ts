@@ -69,6 +69,7 @@ export class RingWriter {
   /** The consumer is gone: drop what waits and accept nothing more. */
   close(): void {
     this.closed = true;
+    this.producer.cancelWaits();
     this.queue = [];
     this.kinds = [];
     this.head = 0;
