@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Doorbell, OperationTimedOutError, RingConsumer, RingProducer, RecordKind, REQUEST_HEADER_SIZE, RESPONSE_HEADER_SIZE, writeAnswerHeader } from '@shardcql/core';
-import { RingRequester, createWorkerRings } from '../src/engine/ring-requester';
+import { Doorbell, FailureKind, failureWasNotSent, OperationTimedOutError, RingConsumer, RingProducer, RecordKind, REQUEST_HEADER_SIZE, RESPONSE_HEADER_SIZE, writeAnswerHeader } from '@shardcql/core';
+import { RingRequester, createWorkerRings, failureError } from '../src/engine/ring-requester';
 
 /** A requester on one worker's rings, and a consumer reading what it sends (no worker thread). */
 function setup(): { requester: RingRequester; consumer: RingConsumer } {
@@ -105,4 +105,14 @@ describe('RingRequester: every request settles, even when its worker never answe
     requester.close(new Error('done'));
     for (const p of more) await expect(p).rejects.toThrow('done');
   }, 20_000);
+});
+
+describe('failureError: not-sent marks agree with core.failureWasNotSent', () => {
+  it('marks exactly the failures whose request never reached a socket', () => {
+    for (const kind of Object.values(FailureKind)) {
+      const e = failureError(kind, 'm', '127.0.0.1:9042', 100) as Error & { wasNotSent?: boolean };
+      expect(e.wasNotSent === true, `kind ${kind}`).toBe(failureWasNotSent(kind));
+      expect(Object.keys(e)).not.toContain('wasNotSent');
+    }
+  });
 });

@@ -29,6 +29,7 @@ const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
 const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
 const writeRequestHeader = core.writeRequestHeader;
 const FailureKind = core.FailureKind;
+const failureWasNotSent = core.failureWasNotSent;
 /** The protocol's body limit (256 MiB): a larger request is refused before it is sent. */
 const MAX_BODY_LENGTH = core.MAX_BODY_LENGTH;
 const OPCODE_RESULT = 0x08;
@@ -396,19 +397,26 @@ export class RingRequester {
   }
 }
 
-/** The typed error of a request a connection gave up on (`kind`: a FailureKind), as cassandra-driver names it. */
+/**
+ * The typed error of a request a connection gave up on (`kind`: a FailureKind), as cassandra-driver names it;
+ * marked not sent exactly where core's failureWasNotSent says the worker never wrote it to a socket.
+ */
 export function failureError(kind: number, message: string, address: string, timeoutMs: number, maxRequestsPerConnection = 32768): Error {
+  const e = failureErrorOf(kind, message, address, timeoutMs, maxRequestsPerConnection);
+  return failureWasNotSent(kind) ? markNotSent(e) : e;
+}
+
+function failureErrorOf(kind: number, message: string, address: string, timeoutMs: number, maxRequestsPerConnection: number): Error {
   switch (kind) {
     case FailureKind.TIMEOUT:
       return new OperationTimedOutError(`The host ${address} did not reply before timeout ${timeoutMs} ms`, address);
     case FailureKind.BUSY:
-      return markNotSent(new BusyConnectionError(address, maxRequestsPerConnection, 1));
+      return new BusyConnectionError(address, maxRequestsPerConnection, 1);
     case FailureKind.NO_CONNECTION:
     case FailureKind.SHUTTING_DOWN: {
       const inner: Record<string, Error> = {};
       inner[address] = new DriverError(message);
-      const e = new NoHostAvailableError(inner, `All host(s) tried for query failed. ${address}: ${message}`);
-      return kind === FailureKind.NO_CONNECTION ? markNotSent(e) : e;
+      return new NoHostAvailableError(inner, `All host(s) tried for query failed. ${address}: ${message}`);
     }
     case FailureKind.CONNECTION_LOST:
       return new DriverError(`Connection to ${address} was closed with the request in flight: ${message}`);
