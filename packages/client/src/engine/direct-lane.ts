@@ -46,6 +46,8 @@ export interface LaneHost {
   address: string;
   ip: string;
   port: number;
+  /** The host name it was given by (a contact point): TLS verifies the certificate against it and sends it as SNI. */
+  servername: string | null;
   /** The host's index in the engine's host list (ResponseFrame.hostIndex); the engine keeps it current. */
   index: number;
   lane: Connection | null;
@@ -201,6 +203,7 @@ export class DirectLane implements ConnectionListener {
       connectTimeoutMs: o.connectTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       tls: o.tls,
+      servername: host.servername,
       credentials: o.credentials,
       keyspace,
       startupOptions: o.startupOptions,

@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import * as core from '@shardcql/core';
 import { lookup } from 'node:dns/promises';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import {
   ByteWriter,
   Doorbell,
@@ -46,6 +47,8 @@ import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
 import type { EngineHandle } from './remote-engine';
 import { MAX_REQUESTERS, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
+import { checkServerIdentityFor } from '../ssl-options';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
 import {
   RefreshScheduler,
@@ -87,6 +90,8 @@ const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
 interface HostState extends EngineHost, LaneHost {
   port: number;
   ip: string;
+  /** The contact point name this host was given by (TLS verification and SNI); null for an address or a peer. */
+  servername: string | null;
   /** Engine-wide connection indexes of this host. */
   conns: number[];
   rr: number;
@@ -140,6 +145,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private lwtMark: LwtMark | null = null;
   private tabletsRouting = false;
   private portPicker = new LocalPortPicker();
+  /** "ip:port" -> the host name of the contact point that resolved to it. */
+  private hostNames = new Map<string, string>();
   private controlConn = -1;
   private electing = false;
   private scheduler: RefreshScheduler;
@@ -212,6 +219,22 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     return this.connecting;
   }
 
+  /**
+   * sslOptions as posted to the workers: without checkServerIdentity (a function does not clone), which then
+   * runs here when a worker asks (onTlsCheck). The same object when there is none.
+   */
+  private get workerTls(): TlsOptions | null {
+    const t = this.options.sslOptions;
+    if (t === null || typeof t.checkServerIdentity !== 'function') return t;
+    if (this.clonableTls === null) {
+      const { checkServerIdentity: _local, ...rest } = t;
+      this.clonableTls = rest;
+    }
+    return this.clonableTls;
+  }
+
+  private clonableTls: TlsOptions | null = null;
+
   private workerOptions(): WorkerConnectionOptions {
     const o = this.options;
     const startup: Record<string, string> = { CQL_VERSION: '3.0.0', DRIVER_NAME: 'shardcql', DRIVER_VERSION: '0.1.0' };
@@ -228,7 +251,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       coalescingThreshold: o.coalescingThreshold,
       compression: o.compression,
       credentials: o.credentials,
-      tls: o.sslOptions,
+      tls: this.workerTls,
+      remoteServerIdentity: this.workerTls !== o.sslOptions,
       startupOptions: startup,
       remoteAuth: this.authSessions !== null,
       maxRequestsPerConnection: o.maxRequestsPerConnection,
@@ -269,19 +293,28 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     //    becomes the control connection.
     const inner: Record<string, Error> = {};
     let first: { spec: ConnectionSpec; result: ConnectResult } | null = null;
-    for (const cp of this.options.contactPoints) {
-      let host: string;
-      let port = this.options.port;
+    // Every contact point is resolved first (as cassandra-driver does): a host given by name keeps that name
+    // for TLS verification and SNI, whichever of them connects first and whichever are found as peers later.
+    const resolved = await Promise.all(this.options.contactPoints.map(async (cp) => {
       const m = /^(.*):(\d+)$/.exec(cp);
-      const name = m !== null && !cp.includes('::') ? m[1]! : cp;
-      if (m !== null && !cp.includes('::')) port = Number(m[2]);
+      const withPort = m !== null && !cp.includes('::');
+      const name = withPort ? m[1]! : cp;
+      const port = withPort ? Number(m[2]) : this.options.port;
       try {
-        host = (await lookup(name)).address;
+        return { cp, name, port, host: (await lookup(name)).address, error: null };
       } catch (e) {
-        inner[cp] = e as Error;
+        return { cp, name, port, host: '', error: e as Error };
+      }
+    }));
+    for (const r of resolved) {
+      if (r.error === null && isIP(r.name) === 0) this.hostNames.set(`${r.host}:${r.port}`, r.name);
+    }
+    for (const { cp, name, port, host, error } of resolved) {
+      if (error !== null) {
+        inner[cp] = error;
         continue;
       }
-      const spec: ConnectionSpec = { conn: 0, host, port, localPort: null };
+      const spec: ConnectionSpec = { conn: 0, host, port, localPort: null, servername: isIP(name) === 0 ? name : null };
       const result = await this.openConnections(0, [spec]);
       const r = result[0]!;
       if (r.ok) {
@@ -297,7 +330,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.version = first.result.protocolVersion;
     // A provisional host for the contact point; the topology refresh fills it in (it matches by address).
     this.hostStates = [newHostState({ address: `${first.spec.host}:${first.spec.port}`, ip: first.spec.host, port: first.spec.port,
-      datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true)];
+      datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true, first.spec.servername ?? null)];
     this.hostStates[0]!.index = 0;
     this.hostUsable = new Uint8Array(1);
     this.connWorker[0] = 0;
@@ -413,7 +446,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
     const added: HostState[] = [];
     for (const t of byAddress.values()) {
-      const hs = newHostState(t, this.localDc === null || t.datacenter === this.localDc);
+      const hs = newHostState(t, this.localDc === null || t.datacenter === this.localDc, this.hostNames.get(t.address) ?? null);
       added.push(hs);
       kept.push(hs);
     }
@@ -469,7 +502,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       for (let c = hs.conns.length; c < this.perHost; c++) {
         opened++;
         const w = (h + c) % this.workers.length;
-        const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port: hs.port, localPort: null };
+        const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
         this.connWorker[spec.conn] = w;
         this.connHost[spec.conn] = h;
         this.connUp[spec.conn] = false;
@@ -732,7 +765,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private async openHostConn(hs: HostState, worker: number, port: number, localPort: number | null): Promise<ConnectResult | null> {
     const h = this.hostStates.indexOf(hs);
     if (h < 0 || this.shuttingDown) return null;
-    const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port, localPort };
+    const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port, localPort, servername: hs.servername };
     this.connWorker[spec.conn] = worker;
     this.connHost[spec.conn] = h;
     this.connUp[spec.conn] = false;
@@ -1096,14 +1129,15 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   }
 
   laneOptions(): WorkerConnectionOptions {
-    return this.workerOptions();
+    // The lane's connections are opened on this thread: the user's sslOptions as given, functions included.
+    return { ...this.workerOptions(), tls: this.options.sslOptions, remoteServerIdentity: false };
   }
 
   /** A connection index of the host's own for the lane's metrics slot (never in hs.conns: the rings never use it). */
   laneSlot(host: LaneHost): number {
     const hs = host as HostState;
     const c = this.connSpecs.length;
-    this.connSpecs[c] = { conn: c, host: hs.ip, port: hs.port, localPort: null };
+    this.connSpecs[c] = { conn: c, host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
     this.connWorker[c] = -1;
     this.connHost[c] = hs.index;
     this.connUp[c] = false;
@@ -1121,6 +1155,12 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       case 'auth':
         this.onAuthStep(worker, m);
         return;
+      case 'tls-check': {
+        const tlsOpts = this.options.sslOptions;
+        const verdict = tlsOpts !== null ? checkServerIdentityFor(tlsOpts, m.hostname, m.cert) : null;
+        worker.post({ type: 'tls-check-answer', ask: m.ask, error: verdict === null ? null : serializeError(verdict) });
+        return;
+      }
       case 'connection-state':
         if (m.up && m.shard >= 0) this.placeShard(m.conn, m.shard);
         this.setConnUp(m.conn, m.up);
@@ -1382,8 +1422,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   }
 }
 
-function newHostState(t: TopologyHost, local: boolean): HostState {
+function newHostState(t: TopologyHost, local: boolean, servername: string | null): HostState {
   return {
+    servername,
     address: t.address,
     ip: t.ip,
     port: t.port,
