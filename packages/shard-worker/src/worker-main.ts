@@ -537,13 +537,18 @@ class ShardWorker implements ConnectionListener {
         }
         try {
           const conn = await Connection.open(this.connectionOptions(spec), this);
+          if (slot.closing) {
+            // Closed ('close-connections') while it opened: its index may soon be another connection's.
+            void conn.close();
+            return { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: serializeError(new Error(`connection ${spec.conn} was closed while it opened`)) };
+          }
           slot.conn = conn;
           slot.up = true;
           slot.reconnectDelay = 0;
           this.markSlot(slot, SLOT_UP);
           return { conn: spec.conn, ok: true, protocolVersion: conn.protocolVersion, supported: conn.supported, error: null };
         } catch (e) {
-          if (!this.stopping) this.scheduleReconnect(slot);
+          if (!this.stopping && !slot.closing) this.scheduleReconnect(slot);
           return { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: serializeError(e) };
         }
       }),

@@ -226,7 +226,7 @@ export class DirectLane implements ConnectionListener {
   }
 
   private opened(host: LaneHost, conn: Connection, keyspace: string | null): void {
-    if (this.closed) {
+    if (this.closed || host.laneRetryAt === Infinity) {
       host.laneOpening = false;
       void conn.close();
       return;
@@ -293,6 +293,8 @@ export class DirectLane implements ConnectionListener {
 
   /** The host left the cluster (or is down for good): closes its lane connection. */
   dropHost(host: LaneHost): void {
+    // Never again, and a connection still opening is closed when it opens (opened): its metrics slot is given back.
+    host.laneRetryAt = Infinity;
     const c = host.lane;
     if (c !== null) void c.close();
   }

@@ -44,6 +44,7 @@ import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from 
 import { appendQueryPlan } from './query-plan';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
+import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
 import type { EngineHandle } from './remote-engine';
 import { MAX_REQUESTERS, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
@@ -126,6 +127,13 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private connSpecs: ConnectionSpec[] = [];
   /** ScyllaDB: the shard a connection reported when it (re)connected (placeShard); lets an extra one take a freed slot. */
   private connShard: number[] = [];
+  /** Connection indexes: given back when a connection is dropped, used again after a quarantine (conn-indexes.ts). */
+  private connIndexes: ConnIndexPool;
+  /**
+   * Per handle connection-state array: the indexes given back since the handle was made. Their new owners are
+   * other connections than the ones in the handle's snapshot, so they stay 0 there (setConnUp skips them).
+   */
+  private retiredInHandle = new WeakMap<Int32Array, Set<number>>();
   /** Hosts with a shard slot refill pending (scheduleShardRefill). */
   private shardRefills = new Set<HostState>();
   /** Requester 0 is this thread; handles get 1, 2, ... */
@@ -161,6 +169,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   constructor(private readonly options: EngineOptions) {
     super();
     this.keyspace = options.keyspace;
+    // Longer than a connection attempt that was under way when its index was given back (it still counts into
+    // the index's metrics slot until it gives up) and the close that follows it.
+    this.connIndexes = new ConnIndexPool(Math.max(CONN_INDEX_QUARANTINE_MS, options.connectTimeoutMs + 15_000));
     const provider = options.authProvider ?? null;
     this.authSessions = provider !== null && options.credentials === null ? new AuthSessions(provider) : null;
     this.scheduler = new RefreshScheduler(REFRESH_WINDOW_MS, (what) => this.refresh(what), (e) => {
@@ -293,6 +304,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     //    becomes the control connection.
     const inner: Record<string, Error> = {};
     let first: { spec: ConnectionSpec; result: ConnectResult } | null = null;
+    // The first connection (the control connection) gets index 0 (what follows relies on it); a new connect
+    // after a failed one starts over, with new workers.
+    this.connIndexes.reset();
+    const firstConn = this.takeConnIndex();
     // Every contact point is resolved first (as cassandra-driver does): a host given by name keeps that name
     // for TLS verification and SNI, whichever of them connects first and whichever are found as peers later.
     const resolved = await Promise.all(this.options.contactPoints.map(async (cp) => {
@@ -314,7 +329,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
         inner[cp] = error;
         continue;
       }
-      const spec: ConnectionSpec = { conn: 0, host, port, localPort: null, servername: isIP(name) === 0 ? name : null };
+      const spec: ConnectionSpec = { conn: firstConn, host, port, localPort: null, servername: isIP(name) === 0 ? name : null };
       const result = await this.openConnections(0, [spec]);
       const r = result[0]!;
       if (r.ok) {
@@ -471,7 +486,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
     for (const hs of removed) {
       this.lane?.dropHost(hs);
-      if (hs.laneSlot >= 0) this.connHost[hs.laneSlot] = -1;
+      if (hs.laneSlot >= 0) {
+        this.connHost[hs.laneSlot] = -1;
+        this.releaseConnIndex(hs.laneSlot);
+      }
     }
     for (let h = 0; h < kept.length; h++) {
       const hs = kept[h]!;
@@ -480,7 +498,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       for (const c of hs.conns) this.connHost[c] = h;
       this.hostUsable[h] = hs.conns.some((c) => this.connUp[c] === true) ? 1 : 0;
     }
-    for (const [w, conns] of closeByWorker) this.workers[w]?.post({ type: 'close-connections', conns });
+    for (const [w, conns] of closeByWorker) {
+      this.workers[w]?.post({ type: 'close-connections', conns });
+      for (const c of conns) this.releaseConnIndex(c);
+    }
     this.requester!.targetHost = Int32Array.from(this.connHost);
     for (const hs of removed) {
       this.emit('log', 'info', `host ${hs.address} left the cluster`);
@@ -502,7 +523,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       for (let c = hs.conns.length; c < this.perHost; c++) {
         opened++;
         const w = (h + c) % this.workers.length;
-        const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
+        const spec: ConnectionSpec = { conn: this.takeConnIndex(), host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
         this.connWorker[spec.conn] = w;
         this.connHost[spec.conn] = h;
         this.connUp[spec.conn] = false;
@@ -765,7 +786,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private async openHostConn(hs: HostState, worker: number, port: number, localPort: number | null): Promise<ConnectResult | null> {
     const h = this.hostStates.indexOf(hs);
     if (h < 0 || this.shuttingDown) return null;
-    const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port, localPort, servername: hs.servername };
+    const spec: ConnectionSpec = { conn: this.takeConnIndex(), host: hs.ip, port, localPort, servername: hs.servername };
     this.connWorker[spec.conn] = worker;
     this.connHost[spec.conn] = h;
     this.connUp[spec.conn] = false;
@@ -788,7 +809,34 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       this.connHost[c] = -1;
       this.connUp[c] = false;
       this.workers[this.connWorker[c]!]?.post({ type: 'close-connections', conns: [c] });
+      this.releaseConnIndex(c);
     }
+  }
+
+  /**
+   * An index for a new connection (conn-indexes.ts): not one a request of this thread still targets; its
+   * per-index state and metrics slot start clean. Throws when all u16 targets are taken.
+   */
+  private takeConnIndex(): number {
+    const requester = this.requester;
+    const c = this.connIndexes.acquire(requester !== null ? (i) => requester.hasInFlightTo(i) : undefined);
+    this.connUp[c] = false;
+    this.connShard[c] = -1;
+    this.connHost[c] = -1;
+    this.metricsReader?.clearSlot(c);
+    return c;
+  }
+
+  /** Connection index c is no one's any more (its connection was told to close): off every handle, then back to the pool. */
+  private releaseConnIndex(c: number): void {
+    for (const states of this.handleConnStates) {
+      if (c >= states.length) continue;
+      Atomics.store(states, c, 0);
+      let retired = this.retiredInHandle.get(states);
+      if (retired === undefined) this.retiredInHandle.set(states, (retired = new Set()));
+      retired.add(c);
+    }
+    this.connIndexes.release(c);
   }
 
   private addressOfConn(conn: number): string {
@@ -1136,7 +1184,13 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   /** A connection index of the host's own for the lane's metrics slot (never in hs.conns: the rings never use it). */
   laneSlot(host: LaneHost): number {
     const hs = host as HostState;
-    const c = this.connSpecs.length;
+    let c: number;
+    try {
+      c = this.takeConnIndex();
+    } catch (e) {
+      this.emit('log', 'warning', `direct lane to ${hs.address} is not counted in the metrics: ${(e as Error).message}`);
+      return -1;
+    }
     this.connSpecs[c] = { conn: c, host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
     this.connWorker[c] = -1;
     this.connHost[c] = hs.index;
@@ -1275,7 +1329,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.connUp[conn] = up;
     // Handles route by these marks too (remote-engine.ts): keep theirs live.
     const hsStates = this.handleConnStates;
-    for (let i = 0; i < hsStates.length; i++) if (conn < hsStates[i]!.length) Atomics.store(hsStates[i]!, conn, up ? 1 : 0);
+    for (let i = 0; i < hsStates.length; i++) {
+      const states = hsStates[i]!;
+      if (conn < states.length && this.retiredInHandle.get(states)?.has(conn) !== true) Atomics.store(states, conn, up ? 1 : 0);
+    }
     const h = this.connHost[conn];
     if (h === undefined || h < 0) return;
     const hs = this.hostStates[h]!;
