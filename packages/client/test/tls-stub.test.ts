@@ -6,6 +6,7 @@
 import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, errors, types } from '@shardcql/client';
+import { Connection, defaultConnectionOptions, type ConnectionListener } from '@shardcql/shard-worker';
 import { startStub, type StubProcess } from '../../../bench/src/stub';
 import { makeCertificates, startTlsProxy, type TestCertificates, type TlsProxy } from './helpers/tls-proxy';
 
@@ -147,5 +148,43 @@ describe('TLS against the stub behind a TLS terminator (certificate for localhos
     expect(err).toBeInstanceOf(errors.NoHostAvailableError);
     const inner = Object.values((err as errors.NoHostAvailableError).innerErrors)[0] as Error;
     expect(inner.message).toMatch(/pinned certificate mismatch/);
+  });
+
+  describe('a connection whose server identity is decided elsewhere (serverIdentity, what a worker uses)', () => {
+    const listener: ConnectionListener = { onResponse: () => undefined, onFailure: () => undefined, onEvent: () => undefined, onClose: () => undefined };
+    const open = (tlsOptions: tls.ConnectionOptions, serverIdentity: (h: string, c: tls.PeerCertificate) => Promise<Error | null>, connectTimeoutMs = 5000) =>
+      Connection.open({ ...defaultConnectionOptions('127.0.0.1', proxy.port), maxProtocolVersion: 4, tls: tlsOptions, serverIdentity, connectTimeoutMs }, listener);
+
+    it('an answer that never comes ends in the connect timeout, typed', async () => {
+      const err = await open({ ca: [certs.ca] }, () => new Promise(() => undefined), 300).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(errors.OperationTimedOutError);
+    });
+
+    it('is not asked with rejectUnauthorized: false (node would ignore its verdict)', async () => {
+      let asked = 0;
+      const conn = await open({ rejectUnauthorized: false }, async () => {
+        asked++;
+        return new Error('refused');
+      });
+      await conn.close();
+      expect(asked).toBe(0);
+    });
+
+    it('is asked once per handshake, after the chain is verified: a certificate from another CA never reaches it', async () => {
+      let asked = 0;
+      const other = makeCertificates('localhost');
+      const err = await open({ ca: [other.ca] }, async () => {
+        asked++;
+        return null;
+      }).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/certificate/);
+      expect(asked).toBe(0);
+      const conn = await open({ ca: [certs.ca] }, async () => {
+        asked++;
+        return null;
+      });
+      await conn.close();
+      expect(asked).toBe(1);
+    });
   });
 });
