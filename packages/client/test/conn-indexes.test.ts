@@ -1,7 +1,10 @@
 // Connection indexes (engine/conn-indexes.ts): what ring records target as a u16. Given back, they wait out a
 // quarantine, are skipped while a request still targets them, are taken lowest first, and never wrap: when
-// all are taken, acquire throws. The engine's use of them: engine-topology-engine.test.ts.
+// all are taken, acquire throws. The engine's use of them: engine-topology-engine.test.ts, shard-refill.test.ts.
+import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { Client } from '@shardcql/client';
+import { startStub } from '../../../bench/src/stub';
 import { DriverError, TARGET_ANY } from '@shardcql/core';
 import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool, MAX_CONN_INDEXES } from '../src/engine/conn-indexes';
 
@@ -68,5 +71,31 @@ describe('connection indexes', () => {
     p.release(7);
     expect(p.acquire()).toBe(0);
     expect(p.acquire()).toBe(1);
+  });
+});
+
+describe('the control connection\'s index 0 after a contact point that failed', () => {
+  it('is not left reconnecting to the failed contact point under the index of the one that answered', async () => {
+    // A port nothing listens on: the first contact point is refused.
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.63', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const stub = await startStub({ host: '127.0.0.64', port: 0 });
+    const client = new Client({ contactPoints: [`127.0.0.63:${closed}`, `127.0.0.64:${stub.port}`], localDataCenter: 'datacenter1', shardcql: { workers: 1, directLane: 0 } });
+    const logs: string[] = [];
+    client.on('log', (_level: string, _cls: string, message: string) => logs.push(message));
+    try {
+      await client.connect();
+      // The worker's first reconnection delay is 1 s: wait past it.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(logs.filter((m) => m.includes(`127.0.0.63:${closed}`))).toEqual([]);
+      expect((await client.execute('SELECT * FROM system.local')).rowLength).toBe(1);
+    } finally {
+      await client.shutdown();
+      await stub.stop();
+    }
   });
 });

@@ -337,6 +337,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
         break;
       }
       inner[`${host}:${port}`] = reviveError(r.error);
+      // Worker 0 keeps a failed connection's slot and retries it: the next contact point gets index 0 afresh,
+      // or the worker would go on reconnecting to this one under the index of the one that answers.
+      this.workers[0]!.post({ type: 'close-connections', conns: [firstConn] });
       if (isAuthError(r.error)) throw inner[`${host}:${port}`];
     }
     if (first === null) {
