@@ -19,6 +19,7 @@ import type { EngineOptions } from './engine/engine';
 import type { QueryOptions } from './execution-options';
 import { RequestTracker } from './tracker/request-tracker';
 import { Uuid } from '@shardcql/core';
+import { validateSslOptions } from './ssl-options';
 
 export interface ClientOptions {
   contactPoints?: string[];
@@ -191,6 +192,8 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (userOptions.id === undefined) options.id = Uuid.random();
   else if (userOptions.id !== null && !(userOptions.id instanceof Uuid)) throw new TypeError('Client id must be a Uuid');
   if (options.cloud) throw new TypeError('Cloud (secure connect bundle) connections are not supported by shardcql');
+  // The user's object, not deepExtend's copy: a field of it may be a class instance (refused by name there).
+  options.sslOptions = validateSslOptions(userOptions.sslOptions);
   if (!Array.isArray(userOptions.contactPoints) || userOptions.contactPoints.length === 0) {
     throw new TypeError('Contacts points are not defined.');
   }

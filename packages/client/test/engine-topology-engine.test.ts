@@ -6,6 +6,7 @@ import { parseReplication, tokenToHiLo } from '@shardcql/core';
 import type { ConnectionSpec, ConnectResult, ToWorker } from '@shardcql/shard-worker';
 import { ShardedEngine, type EngineHost, type EngineOptions } from '../src/engine';
 import { RoutingTable, type TopologyHost } from '../src/engine/topology';
+import { ConnIndexPool } from '../src/engine/conn-indexes';
 
 interface HostStateLike extends EngineHost {
   ip: string;
@@ -30,6 +31,7 @@ interface Internals {
   perHost: number;
   controlConn: number;
   connected: boolean;
+  connIndexes: ConnIndexPool;
   requester: { targetHost: Int32Array };
   workers: Array<{ post: (m: ToWorker) => void }>;
   register: (conn: number) => Promise<void>;
@@ -79,6 +81,7 @@ function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: 
     e.connUp[c] = true;
     e.connSpecs[c] = { conn: c, host: hosts[c >> 1]!.ip, port: 9042, localPort: null };
   }
+  for (let c = 0; c < 6; c++) e.connIndexes.acquire(); // the six above are taken
   e.hostUsable = Uint8Array.from([1, 1, 1, 0]);
   e.strategies = new Map([['ks', parseReplication({ class: 'SimpleStrategy', replication_factor: '1' })]]);
   e.rebuildTable();
@@ -212,5 +215,82 @@ describe('the sharded engine: host state and failover (no server)', () => {
     const spy = vi.fn();
     engine.on('hostDown', spy);
     expect(spy).not.toHaveBeenCalled();
+  });
+});
+
+describe('the sharded engine: connection indexes are given back and used again (no server)', () => {
+  /** 10.0.0.3 (token 6e18) replaced by a new host, `rounds` times; the ring requester has `busy` in flight. */
+  async function replaceHost3(rounds: number, busy: Set<number> = new Set()) {
+    const f = fakeEngine();
+    const { e } = f;
+    // No quarantine here (its timing is conn-indexes.test.ts's): an index is usable once nothing targets it.
+    e.connIndexes = new ConnIndexPool(0);
+    for (let c = 0; c < 6; c++) e.connIndexes.acquire();
+    (e.requester as unknown as { hasInFlightTo(c: number): boolean }).hasInFlightTo = (c) => busy.has(c);
+    const order: string[] = [];
+    f.posts.length = 0;
+    e.workers = [0, 1].map((w) => ({ post: (m: ToWorker) => {
+      f.posts.push({ w, m });
+      if (m.type === 'close-connections') order.push(...m.conns.map((c) => `close ${c}`));
+    } }));
+    e.openConnections = async (_w, specs) => {
+      order.push(...specs.map((s) => `open ${s.conn} ${s.host}`));
+      return specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
+    };
+    e.setRoutingKeyspace('ks');
+    const [hi, lo] = tok(5_000_000_000_000_000_000n); // owned by the host with token 6e18
+    let ip = '10.0.0.3';
+    for (let r = 0; r < rounds; r++) {
+      ip = `10.1.${r >> 8}.${r & 255}`;
+      const fresh = { ...topo(9, 'dc1', ['6000000000000000000']), address: `${ip}:9042`, ip, hostId: `r${r}` };
+      await e.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
+      e.rebuildTable();
+      // Routing: the token's connection is one of the new host's, and every table agrees on whose it is.
+      const c = e.route(hi, lo, true, -1);
+      expect(e.connSpecs[c]!.host).toBe(ip);
+      for (let h = 0; h < e.hostStates.length; h++) {
+        for (const k of e.hostStates[h]!.conns) {
+          expect(e.connHost[k]).toBe(h);
+          expect(e.requester.targetHost[k]).toBe(h);
+          expect(e.connSpecs[k]!.host).toBe(e.hostStates[h]!.ip);
+        }
+      }
+    }
+    return { ...f, order, ip };
+  }
+
+  it('1000 host replacements: the indexes stay bounded, requests still reach the right host', async () => {
+    const { e, order } = await replaceHost3(1000);
+    expect(e.connIndexes.highWater).toBeLessThanOrEqual(8);
+    expect(Math.max(...e.hostStates.flatMap((h) => h.conns))).toBeLessThan(8);
+    // A worker is told to close an index before the index is opened for another host.
+    const firstClose = order.indexOf('close 4');
+    expect(firstClose).toBeGreaterThanOrEqual(0);
+    expect(order.findIndex((x) => x.startsWith('open 4 '))).toBeGreaterThan(firstClose);
+  });
+
+  it('an index a request in flight still targets is not used again', async () => {
+    const { e } = await replaceHost3(20, new Set([4]));
+    expect(e.hostStates.flatMap((h) => h.conns)).not.toContain(4);
+    expect(e.connIndexes.highWater).toBeLessThanOrEqual(9);
+  });
+
+  it('a handle made before an index was given back never sees the index\'s new connection as its old one', async () => {
+    const f = fakeEngine();
+    const { engine, e } = f;
+    e.connIndexes = new ConnIndexPool(0);
+    for (let c = 0; c < 6; c++) e.connIndexes.acquire();
+    (e.requester as unknown as { hasInFlightTo(c: number): boolean }).hasInFlightTo = () => false;
+    // A handle's snapshot: host 10.0.0.3 has connections 4 and 5, both up.
+    const states = new Int32Array(6).fill(1);
+    (e as unknown as { handleConnStates: Int32Array[] }).handleConnStates.push(states);
+    const fresh = { ...topo(9, 'dc1', ['6000000000000000000']), address: '10.9.9.9:9042', ip: '10.9.9.9', hostId: 'new' };
+    await e.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
+    expect(e.hostStates.find((h) => h.ip === '10.9.9.9')!.conns).toEqual([4, 5]); // the new host holds the indexes now
+    expect(Array.from(states)).toEqual([1, 1, 1, 1, 0, 0]);
+    engine.onMessage(null as never, state(4, false));
+    engine.onMessage(null as never, state(4, true));
+    engine.onMessage(null as never, state(2, false));
+    expect(Array.from(states)).toEqual([1, 1, 0, 1, 0, 0]);
   });
 });

@@ -141,3 +141,46 @@ describe.each([
     expect(counted.find((r) => r.node === hs.ip && r.shard === 1)!.executes).toBeGreaterThan(50);
   }, 60_000);
 });
+
+describe('ScyllaDB simulator, 3 nodes x 4 shards: shard slots refilled again and again', () => {
+  it('reuses the indexes of the connections it closes (real workers): bounded, each shard\'s requests on its own connection', async () => {
+    const host = '127.0.0.91';
+    const stub = (state.stub = await startStub({ host, port: 0, shards: 4, extraArgs: ['-nodes', '3', '-shard-aware-port', '-1'] }));
+    let engine: ShardedEngine | null = null;
+    const client = (state.client = new Client(
+      { contactPoints: [host], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2, directLane: 0 } },
+      (o) => (engine = new ShardedEngine(o)),
+    ));
+    await client.connect();
+    const e = engine! as unknown as Internals & { connIndexes: { highWater: number; quarantineMs: number } };
+    // Without the quarantine (60 s), so that the test sees reuse; the in-flight check still applies.
+    e.connIndexes.quarantineMs = 0;
+    const hs = e.hostStates[1]!;
+    const sc = hs.shardConns;
+    const start = e.connIndexes.highWater;
+    const used = new Set<number>();
+    for (let round = 0; round < 8; round++) {
+      // As its worker would report it: shard 1's connection came back on shard 3 (taken): it becomes an extra
+      // connection, shard 1 gets a replacement, then the extra one is closed and its index given back.
+      const c = sc[1]!;
+      e.onMessage(null, { type: 'connection-state', conn: c, up: false, error: null, shard: -1 });
+      e.onMessage(null, { type: 'connection-state', conn: c, up: true, error: null, shard: 3 });
+      await until(`round ${round}: shard 1 has a new connection`, () => sc[1]! >= 0 && sc[1] !== c && e.connUp[sc[1]!] === true && e.shardRefills.size === 0, 15_000);
+      expect(hs.conns).not.toContain(c);
+      used.add(sc[1]!);
+    }
+    // One index more than at connect (the replacement opens before the extra one closes), then the two alternate.
+    expect(e.connIndexes.highWater).toBeLessThanOrEqual(start + 1);
+    expect(used.size).toBeLessThanOrEqual(2);
+    expect([...hs.conns].sort((a, b) => a - b)).toEqual(Array.from(sc).sort((a, b) => a - b));
+    // The reused indexes reach the right (node, shard) through the workers: no request on a wrong node or shard.
+    await client.execute('TRUNCATE simulator.misrouted');
+    expect(await insertRandom(client, 4000)).toBe(0);
+    const counted = await rows(client);
+    expect(counted.reduce((a, r) => a + r.wrongNode + r.wrongShard, 0)).toBe(0);
+    expect(counted.find((r) => r.node === hs.ip && r.shard === 1)!.executes).toBeGreaterThan(50);
+    // The metrics see one live connection per (node, shard): a reused slot starts over, with its new owner.
+    const live = client.getShardMetrics().filter((m) => m.up);
+    expect(live.filter((m) => m.host.startsWith(`${hs.ip}:`)).map((m) => m.shard).sort()).toEqual([0, 1, 2, 3]);
+  }, 90_000);
+});

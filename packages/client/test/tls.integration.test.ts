@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { Client, errors } from '@shardcql/client';
 
@@ -27,6 +28,33 @@ describe.skipIf(!ON)('TLS against Cassandra (SHARDCQL_TEST_TLS=1, db started wit
     } finally {
       await client.shutdown();
     }
+  });
+
+  it('a host name contact point is verified by that name (the test bed certificate names localhost), and the user\'s checkServerIdentity decides on every connection', async () => {
+    const checked: string[] = [];
+    const client = new Client({
+      contactPoints: ['localhost'],
+      localDataCenter: 'dc1',
+      sslOptions: {
+        ca: [readFileSync(CA)],
+        rejectUnauthorized: true,
+        checkServerIdentity: (hostname: string, cert: PeerCertificate) => {
+          checked.push(hostname);
+          return checkServerIdentity(hostname, cert);
+        },
+      },
+      shardcql: { workers: 2 },
+    });
+    try {
+      await client.connect();
+      const many = await Promise.all(Array.from({ length: 200 }, () => client.execute('SELECT key FROM system.local WHERE key = ?', ['local'], { prepare: true })));
+      expect(many.length).toBe(200);
+    } finally {
+      await client.shutdown();
+    }
+    // The control connection and one per worker at least; all of them to the contact point, by its name.
+    expect(checked.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(checked)).toEqual(new Set(['localhost']));
   });
 
   it('refuses a server whose certificate is not signed by a trusted CA, with a typed error', async () => {

@@ -4,7 +4,7 @@
  * changes, shutdown); every request and answer goes through the SharedArrayBuffer rings instead
  * (record layouts in @shardcql/core rpc/records.ts).
  */
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { ConnectionOptions as TlsConnectionOptions, PeerCertificate } from 'node:tls';
 import type { CqlEvent } from '@shardcql/core';
 
 /** One connection the worker must own. `conn` is the engine-wide index that ring records target. */
@@ -13,6 +13,8 @@ export interface ConnectionSpec {
   host: string;
   port: number;
   localPort: number | null;
+  /** The host name the host was given by (a contact point), for TLS verification and SNI; absent: none. */
+  servername?: string | null;
 }
 
 export interface WorkerConnectionOptions {
@@ -23,7 +25,13 @@ export interface WorkerConnectionOptions {
   coalescingThreshold: number;
   compression: 'none' | 'lz4' | 'snappy';
   credentials: { username: string; password: string } | null;
+  /** Without `checkServerIdentity` (a function cannot be posted): see remoteServerIdentity. */
   tls: TlsConnectionOptions | null;
+  /**
+   * The user's sslOptions.checkServerIdentity stays on the engine's thread: each TLS handshake asks it there
+   * with a 'tls-check' message and waits for the 'tls-check-answer' before sending any CQL.
+   */
+  remoteServerIdentity?: boolean;
   startupOptions: Record<string, string>;
   /** First reconnection delay; doubles up to maxReconnectDelayMs. */
   reconnectDelayMs: number;
@@ -93,6 +101,8 @@ export type ToWorker =
   | { type: 'shutdown'; id: number; graceMs: number }
   /** The engine's answer to an 'auth' step: the token to send (or null), or the provider's error. */
   | { type: 'auth-answer'; ask: number; token: Uint8Array | null; error: SerializedError | null }
+  /** The engine's answer to a 'tls-check': null accepts the server, an error refuses it. */
+  | { type: 'tls-check-answer'; ask: number; error: SerializedError | null }
   | { type: 'crash-for-test' };
 
 export interface ConnectResult {
@@ -117,7 +127,9 @@ export type FromWorker =
    * 'auth-answer' with the same `ask` ('id' would be taken for the answer to an engine call); 'success'
    * ends the session (no answer).
    */
-  | { type: 'auth'; ask: number; session: number; step: 'initial' | 'challenge' | 'success'; address: string; authenticatorClass: string; token: Uint8Array | null };
+  | { type: 'auth'; ask: number; session: number; step: 'initial' | 'challenge' | 'success'; address: string; authenticatorClass: string; token: Uint8Array | null }
+  /** A TLS handshake's server identity, for the user's checkServerIdentity (remoteServerIdentity): answer 'tls-check-answer'. */
+  | { type: 'tls-check'; ask: number; hostname: string; cert: PeerCertificate };
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof Error) {

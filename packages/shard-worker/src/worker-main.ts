@@ -10,6 +10,7 @@
  */
 import { workerData, parentPort } from 'node:worker_threads';
 import * as core from '@shardcql/core';
+import type { PeerCertificate } from 'node:tls';
 import { Doorbell, RingConsumer, RingWriter, type CqlEvent } from '@shardcql/core';
 
 // Read once: through the package index every access would be a getter call (CommonJS re-exports).
@@ -131,6 +132,22 @@ class ShardWorker implements ConnectionListener {
       this.post({ type: 'auth', ask: 0, session, step: 'success', address, authenticatorClass: '', token: token === null ? null : new Uint8Array(token) });
     },
   };
+
+  // ---- the user's checkServerIdentity, on the engine's thread (WorkerConnectionOptions.remoteServerIdentity) --
+
+  private readonly tlsAsks = new Map<number, (e: Error | null) => void>();
+  private readonly askServerIdentity = (hostname: string, cert: PeerCertificate): Promise<Error | null> =>
+    new Promise<Error | null>((resolve) => {
+      const ask = this.nextAuthAsk++;
+      this.tlsAsks.set(ask, resolve);
+      try {
+        this.post({ type: 'tls-check', ask, hostname, cert });
+      } catch (e) {
+        // A certificate that does not clone (never seen): refuse the server rather than skip the user's check.
+        this.tlsAsks.delete(ask);
+        resolve(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
 
   private post(m: FromWorker): void {
     this.port.postMessage(m);
@@ -441,6 +458,13 @@ class ShardWorker implements ConnectionListener {
         else p.resolve(m.token);
         return;
       }
+      case 'tls-check-answer': {
+        const settle = this.tlsAsks.get(m.ask);
+        if (settle === undefined) return;
+        this.tlsAsks.delete(m.ask);
+        settle(m.error === null ? null : reviveTlsError(m.error));
+        return;
+      }
       case 'crash-for-test':
         // A real crash: an uncaught exception outside any handler kills the thread.
         setImmediate(() => {
@@ -461,6 +485,8 @@ class ShardWorker implements ConnectionListener {
       connectTimeoutMs: o.connectTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       tls: o.tls,
+      servername: spec.servername ?? null,
+      serverIdentity: o.remoteServerIdentity === true ? this.askServerIdentity : null,
       credentials: o.credentials,
       keyspace: this.keyspace,
       startupOptions: o.startupOptions,
@@ -490,13 +516,18 @@ class ShardWorker implements ConnectionListener {
         }
         try {
           const conn = await Connection.open(this.connectionOptions(spec), this);
+          if (slot.closing) {
+            // Closed ('close-connections') while it opened: its index may soon be another connection's.
+            void conn.close();
+            return { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: serializeError(new Error(`connection ${spec.conn} was closed while it opened`)) };
+          }
           slot.conn = conn;
           slot.up = true;
           slot.reconnectDelay = 0;
           this.markSlot(slot, SLOT_UP);
           return { conn: spec.conn, ok: true, protocolVersion: conn.protocolVersion, supported: conn.supported, error: null };
         } catch (e) {
-          if (!this.stopping) this.scheduleReconnect(slot);
+          if (!this.stopping && !slot.closing) this.scheduleReconnect(slot);
           return { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: serializeError(e) };
         }
       }),
@@ -585,6 +616,15 @@ if (parentPort !== null && workerData !== null && typeof workerData === 'object'
 function shardOf(conn: Connection): number {
   const shard = Number(conn.supported['SCYLLA_SHARD']?.[0] ?? 0);
   return Number.isFinite(shard) ? shard : 0;
+}
+
+/** The user's checkServerIdentity verdict (an Error), with its message and code, as node's own check refuses. */
+function reviveTlsError(e: SerializedError): Error {
+  const err = new Error(e.message);
+  if (e.name !== 'Error') err.name = e.name;
+  if (e.code !== null) (err as Error & { code?: unknown }).code = e.code;
+  for (const [k, v] of Object.entries(e.fields)) if (k !== 'message' && k !== 'stack') (err as unknown as Record<string, unknown>)[k] = v;
+  return err;
 }
 
 /** The provider's failure on the engine's side, as the typed error a failed handshake gives. */

@@ -46,6 +46,8 @@ export interface LaneHost {
   address: string;
   ip: string;
   port: number;
+  /** The host name it was given by (a contact point): TLS verifies the certificate against it and sends it as SNI. */
+  servername: string | null;
   /** The host's index in the engine's host list (ResponseFrame.hostIndex); the engine keeps it current. */
   index: number;
   lane: Connection | null;
@@ -201,6 +203,7 @@ export class DirectLane implements ConnectionListener {
       connectTimeoutMs: o.connectTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       tls: o.tls,
+      servername: host.servername,
       credentials: o.credentials,
       keyspace,
       startupOptions: o.startupOptions,
@@ -223,7 +226,7 @@ export class DirectLane implements ConnectionListener {
   }
 
   private opened(host: LaneHost, conn: Connection, keyspace: string | null): void {
-    if (this.closed) {
+    if (this.closed || host.laneRetryAt === Infinity) {
       host.laneOpening = false;
       void conn.close();
       return;
@@ -290,6 +293,8 @@ export class DirectLane implements ConnectionListener {
 
   /** The host left the cluster (or is down for good): closes its lane connection. */
   dropHost(host: LaneHost): void {
+    // Never again, and a connection still opening is closed when it opens (opened): its metrics slot is given back.
+    host.laneRetryAt = Infinity;
     const c = host.lane;
     if (c !== null) void c.close();
   }

@@ -370,6 +370,14 @@ export class RingRequester {
     }
   }
 
+  /** Whether a request in flight targets connection `target` (a scan: for the rare reuse of an index, conn-indexes.ts). */
+  hasInFlightTo(target: number): boolean {
+    const slots = this.slots;
+    const targets = this.targets;
+    for (let id = 0; id < targets.length; id++) if (targets[id] === target && slots.has(id)) return true;
+    return false;
+  }
+
   /** A worker died: fail its requests now (typed), and refuse new ones until `replaceWorker`. */
   failWorker(worker: number, error: Error): number {
     const link = this.links[worker];

@@ -17,6 +17,7 @@ import { EventEmitter } from 'node:events';
 import * as core from '@shardcql/core';
 import { lookup } from 'node:dns/promises';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import {
   ByteWriter,
   Doorbell,
@@ -43,9 +44,12 @@ import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from 
 import { appendQueryPlan } from './query-plan';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
+import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
 import type { EngineHandle } from './remote-engine';
 import { MAX_REQUESTERS, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
+import { checkServerIdentityFor } from '../ssl-options';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
 import {
   RefreshScheduler,
@@ -87,6 +91,8 @@ const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
 interface HostState extends EngineHost, LaneHost {
   port: number;
   ip: string;
+  /** The contact point name this host was given by (TLS verification and SNI); null for an address or a peer. */
+  servername: string | null;
   /** Engine-wide connection indexes of this host. */
   conns: number[];
   rr: number;
@@ -121,6 +127,13 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private connSpecs: ConnectionSpec[] = [];
   /** ScyllaDB: the shard a connection reported when it (re)connected (placeShard); lets an extra one take a freed slot. */
   private connShard: number[] = [];
+  /** Connection indexes: given back when a connection is dropped, used again after a quarantine (conn-indexes.ts). */
+  private connIndexes: ConnIndexPool;
+  /**
+   * Per handle connection-state array: the indexes given back since the handle was made. Their new owners are
+   * other connections than the ones in the handle's snapshot, so they stay 0 there (setConnUp skips them).
+   */
+  private retiredInHandle = new WeakMap<Int32Array, Set<number>>();
   /** Hosts with a shard slot refill pending (scheduleShardRefill). */
   private shardRefills = new Set<HostState>();
   /** Requester 0 is this thread; handles get 1, 2, ... */
@@ -140,6 +153,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private lwtMark: LwtMark | null = null;
   private tabletsRouting = false;
   private portPicker = new LocalPortPicker();
+  /** "ip:port" -> the host name of the contact point that resolved to it. */
+  private hostNames = new Map<string, string>();
   private controlConn = -1;
   private electing = false;
   private scheduler: RefreshScheduler;
@@ -154,6 +169,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   constructor(private readonly options: EngineOptions) {
     super();
     this.keyspace = options.keyspace;
+    // Longer than a connection attempt that was under way when its index was given back (it still counts into
+    // the index's metrics slot until it gives up) and the close that follows it.
+    this.connIndexes = new ConnIndexPool(Math.max(CONN_INDEX_QUARANTINE_MS, options.connectTimeoutMs + 15_000));
     const provider = options.authProvider ?? null;
     this.authSessions = provider !== null && options.credentials === null ? new AuthSessions(provider) : null;
     this.scheduler = new RefreshScheduler(REFRESH_WINDOW_MS, (what) => this.refresh(what), (e) => {
@@ -212,6 +230,22 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     return this.connecting;
   }
 
+  /**
+   * sslOptions as posted to the workers: without checkServerIdentity (a function does not clone), which then
+   * runs here when a worker asks (onTlsCheck). The same object when there is none.
+   */
+  private get workerTls(): TlsOptions | null {
+    const t = this.options.sslOptions;
+    if (t === null || typeof t.checkServerIdentity !== 'function') return t;
+    if (this.clonableTls === null) {
+      const { checkServerIdentity: _local, ...rest } = t;
+      this.clonableTls = rest;
+    }
+    return this.clonableTls;
+  }
+
+  private clonableTls: TlsOptions | null = null;
+
   private workerOptions(): WorkerConnectionOptions {
     const o = this.options;
     const startup: Record<string, string> = { CQL_VERSION: '3.0.0', DRIVER_NAME: 'shardcql', DRIVER_VERSION: '0.1.0' };
@@ -228,7 +262,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       coalescingThreshold: o.coalescingThreshold,
       compression: o.compression,
       credentials: o.credentials,
-      tls: o.sslOptions,
+      tls: this.workerTls,
+      remoteServerIdentity: this.workerTls !== o.sslOptions,
       startupOptions: startup,
       remoteAuth: this.authSessions !== null,
       maxRequestsPerConnection: o.maxRequestsPerConnection,
@@ -269,19 +304,32 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     //    becomes the control connection.
     const inner: Record<string, Error> = {};
     let first: { spec: ConnectionSpec; result: ConnectResult } | null = null;
-    for (const cp of this.options.contactPoints) {
-      let host: string;
-      let port = this.options.port;
+    // The first connection (the control connection) gets index 0 (what follows relies on it); a new connect
+    // after a failed one starts over, with new workers.
+    this.connIndexes.reset();
+    const firstConn = this.takeConnIndex();
+    // Every contact point is resolved first (as cassandra-driver does): a host given by name keeps that name
+    // for TLS verification and SNI, whichever of them connects first and whichever are found as peers later.
+    const resolved = await Promise.all(this.options.contactPoints.map(async (cp) => {
       const m = /^(.*):(\d+)$/.exec(cp);
-      const name = m !== null && !cp.includes('::') ? m[1]! : cp;
-      if (m !== null && !cp.includes('::')) port = Number(m[2]);
+      const withPort = m !== null && !cp.includes('::');
+      const name = withPort ? m[1]! : cp;
+      const port = withPort ? Number(m[2]) : this.options.port;
       try {
-        host = (await lookup(name)).address;
+        return { cp, name, port, host: (await lookup(name)).address, error: null };
       } catch (e) {
-        inner[cp] = e as Error;
+        return { cp, name, port, host: '', error: e as Error };
+      }
+    }));
+    for (const r of resolved) {
+      if (r.error === null && isIP(r.name) === 0) this.hostNames.set(`${r.host}:${r.port}`, r.name);
+    }
+    for (const { cp, name, port, host, error } of resolved) {
+      if (error !== null) {
+        inner[cp] = error;
         continue;
       }
-      const spec: ConnectionSpec = { conn: 0, host, port, localPort: null };
+      const spec: ConnectionSpec = { conn: firstConn, host, port, localPort: null, servername: isIP(name) === 0 ? name : null };
       const result = await this.openConnections(0, [spec]);
       const r = result[0]!;
       if (r.ok) {
@@ -289,6 +337,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
         break;
       }
       inner[`${host}:${port}`] = reviveError(r.error);
+      // Worker 0 keeps a failed connection's slot and retries it: the next contact point gets index 0 afresh,
+      // or the worker would go on reconnecting to this one under the index of the one that answers.
+      this.workers[0]!.post({ type: 'close-connections', conns: [firstConn] });
       if (isAuthError(r.error)) throw inner[`${host}:${port}`];
     }
     if (first === null) {
@@ -297,7 +348,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.version = first.result.protocolVersion;
     // A provisional host for the contact point; the topology refresh fills it in (it matches by address).
     this.hostStates = [newHostState({ address: `${first.spec.host}:${first.spec.port}`, ip: first.spec.host, port: first.spec.port,
-      datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true)];
+      datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true, first.spec.servername ?? null)];
     this.hostStates[0]!.index = 0;
     this.hostUsable = new Uint8Array(1);
     this.connWorker[0] = 0;
@@ -413,7 +464,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
     const added: HostState[] = [];
     for (const t of byAddress.values()) {
-      const hs = newHostState(t, this.localDc === null || t.datacenter === this.localDc);
+      const hs = newHostState(t, this.localDc === null || t.datacenter === this.localDc, this.hostNames.get(t.address) ?? null);
       added.push(hs);
       kept.push(hs);
     }
@@ -438,7 +489,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
     for (const hs of removed) {
       this.lane?.dropHost(hs);
-      if (hs.laneSlot >= 0) this.connHost[hs.laneSlot] = -1;
+      if (hs.laneSlot >= 0) {
+        this.connHost[hs.laneSlot] = -1;
+        this.releaseConnIndex(hs.laneSlot);
+      }
     }
     for (let h = 0; h < kept.length; h++) {
       const hs = kept[h]!;
@@ -447,7 +501,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       for (const c of hs.conns) this.connHost[c] = h;
       this.hostUsable[h] = hs.conns.some((c) => this.connUp[c] === true) ? 1 : 0;
     }
-    for (const [w, conns] of closeByWorker) this.workers[w]?.post({ type: 'close-connections', conns });
+    for (const [w, conns] of closeByWorker) {
+      this.workers[w]?.post({ type: 'close-connections', conns });
+      for (const c of conns) this.releaseConnIndex(c);
+    }
     this.requester!.targetHost = Int32Array.from(this.connHost);
     for (const hs of removed) {
       this.emit('log', 'info', `host ${hs.address} left the cluster`);
@@ -469,7 +526,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       for (let c = hs.conns.length; c < this.perHost; c++) {
         opened++;
         const w = (h + c) % this.workers.length;
-        const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port: hs.port, localPort: null };
+        const spec: ConnectionSpec = { conn: this.takeConnIndex(), host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
         this.connWorker[spec.conn] = w;
         this.connHost[spec.conn] = h;
         this.connUp[spec.conn] = false;
@@ -732,7 +789,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private async openHostConn(hs: HostState, worker: number, port: number, localPort: number | null): Promise<ConnectResult | null> {
     const h = this.hostStates.indexOf(hs);
     if (h < 0 || this.shuttingDown) return null;
-    const spec: ConnectionSpec = { conn: this.connSpecs.length, host: hs.ip, port, localPort };
+    const spec: ConnectionSpec = { conn: this.takeConnIndex(), host: hs.ip, port, localPort, servername: hs.servername };
     this.connWorker[spec.conn] = worker;
     this.connHost[spec.conn] = h;
     this.connUp[spec.conn] = false;
@@ -755,7 +812,34 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       this.connHost[c] = -1;
       this.connUp[c] = false;
       this.workers[this.connWorker[c]!]?.post({ type: 'close-connections', conns: [c] });
+      this.releaseConnIndex(c);
     }
+  }
+
+  /**
+   * An index for a new connection (conn-indexes.ts): not one a request of this thread still targets; its
+   * per-index state and metrics slot start clean. Throws when all u16 targets are taken.
+   */
+  private takeConnIndex(): number {
+    const requester = this.requester;
+    const c = this.connIndexes.acquire(requester !== null ? (i) => requester.hasInFlightTo(i) : undefined);
+    this.connUp[c] = false;
+    this.connShard[c] = -1;
+    this.connHost[c] = -1;
+    this.metricsReader?.clearSlot(c);
+    return c;
+  }
+
+  /** Connection index c is no one's any more (its connection was told to close): off every handle, then back to the pool. */
+  private releaseConnIndex(c: number): void {
+    for (const states of this.handleConnStates) {
+      if (c >= states.length) continue;
+      Atomics.store(states, c, 0);
+      let retired = this.retiredInHandle.get(states);
+      if (retired === undefined) this.retiredInHandle.set(states, (retired = new Set()));
+      retired.add(c);
+    }
+    this.connIndexes.release(c);
   }
 
   private addressOfConn(conn: number): string {
@@ -1096,14 +1180,21 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   }
 
   laneOptions(): WorkerConnectionOptions {
-    return this.workerOptions();
+    // The lane's connections are opened on this thread: the user's sslOptions as given, functions included.
+    return { ...this.workerOptions(), tls: this.options.sslOptions, remoteServerIdentity: false };
   }
 
   /** A connection index of the host's own for the lane's metrics slot (never in hs.conns: the rings never use it). */
   laneSlot(host: LaneHost): number {
     const hs = host as HostState;
-    const c = this.connSpecs.length;
-    this.connSpecs[c] = { conn: c, host: hs.ip, port: hs.port, localPort: null };
+    let c: number;
+    try {
+      c = this.takeConnIndex();
+    } catch (e) {
+      this.emit('log', 'warning', `direct lane to ${hs.address} is not counted in the metrics: ${(e as Error).message}`);
+      return -1;
+    }
+    this.connSpecs[c] = { conn: c, host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
     this.connWorker[c] = -1;
     this.connHost[c] = hs.index;
     this.connUp[c] = false;
@@ -1121,6 +1212,12 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       case 'auth':
         this.onAuthStep(worker, m);
         return;
+      case 'tls-check': {
+        const tlsOpts = this.options.sslOptions;
+        const verdict = tlsOpts !== null ? checkServerIdentityFor(tlsOpts, m.hostname, m.cert) : null;
+        worker.post({ type: 'tls-check-answer', ask: m.ask, error: verdict === null ? null : serializeError(verdict) });
+        return;
+      }
       case 'connection-state':
         if (m.up && m.shard >= 0) this.placeShard(m.conn, m.shard);
         this.setConnUp(m.conn, m.up);
@@ -1235,7 +1332,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.connUp[conn] = up;
     // Handles route by these marks too (remote-engine.ts): keep theirs live.
     const hsStates = this.handleConnStates;
-    for (let i = 0; i < hsStates.length; i++) if (conn < hsStates[i]!.length) Atomics.store(hsStates[i]!, conn, up ? 1 : 0);
+    for (let i = 0; i < hsStates.length; i++) {
+      const states = hsStates[i]!;
+      if (conn < states.length && this.retiredInHandle.get(states)?.has(conn) !== true) Atomics.store(states, conn, up ? 1 : 0);
+    }
     const h = this.connHost[conn];
     if (h === undefined || h < 0) return;
     const hs = this.hostStates[h]!;
@@ -1382,8 +1482,9 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   }
 }
 
-function newHostState(t: TopologyHost, local: boolean): HostState {
+function newHostState(t: TopologyHost, local: boolean, servername: string | null): HostState {
   return {
+    servername,
     address: t.address,
     ip: t.ip,
     port: t.port,

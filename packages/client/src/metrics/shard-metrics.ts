@@ -2,7 +2,7 @@ import {
   C_BUSY, C_BYTES_RECEIVED, C_BYTES_SENT, C_CONNECTION_LOST, C_FRAMES_WRITTEN, C_LATENCY_COUNT, C_LATENCY_MAX_US,
   C_LATENCY_SUM_US, C_NO_CONNECTION, C_REQUESTS, C_RESPONSES, C_SERVER_ERRORS, C_SHARD, C_SOCKET_WRITES, C_STATE,
   C_TIMEOUTS, C_WORKER, CONN_F64, H_MAGIC, H_MAX_CONNS, H_MAX_WORKERS, HIST_BUCKETS, METRICS_MAGIC, W_DRAINS,
-  W_MAX_BATCH, W_NO_CONNECTION, W_RECORDS, bucketMid, connOffset, workerOffset,
+  W_MAX_BATCH, W_NO_CONNECTION, W_RECORDS, bucketMid, connOffset, workerOffset, CONN_SLOT_BYTES,
 } from '@shardcql/shard-worker';
 
 // Read once: through the package index every access to an imported constant is a getter call.
@@ -79,6 +79,15 @@ export class ShardMetricsReader {
     if (this.f64[H_MAGIC] !== METRICS_MAGIC) throw new RangeError('not a shardcql metrics buffer');
     this.maxConns = this.f64[H_MAX_CONNS]!;
     this.maxWorkers = this.f64[H_MAX_WORKERS]!;
+  }
+
+  /**
+   * Zeroes connection `conn`'s slot before its index is used again (engine/conn-indexes.ts: the connection
+   * that had it is closed), so the new connection's series does not start with the old one's counts.
+   */
+  clearSlot(conn: number): void {
+    if (conn < 0 || conn >= this.maxConns) return;
+    new Uint8Array(this.buffer, connOffset(this.maxWorkers, conn), CONN_SLOT_BYTES).fill(0);
   }
 
   /** Connection `conn`'s metrics, or null if it has no slot or was never opened. Allocates the result only. */

@@ -417,18 +417,30 @@ export class Connection implements EnvelopeSink {
       let socket: net.Socket;
       const target: net.TcpNetConnectOpts = { host: o.host, port: o.port };
       if (o.localPort !== null) target.localPort = o.localPort;
+      /** What node's handshake asked to verify, when the verdict is left to opts.serverIdentity. */
+      let identity: { hostname: string; cert: tls.PeerCertificate } | null = null;
       if (o.tls !== null) {
-        const servername = o.tls.servername ?? (net.isIP(o.host) === 0 ? o.host : undefined);
-        socket = tls.connect({ ...o.tls, ...target, ...(servername !== undefined ? { servername } : {}) });
+        const servername = o.tls.servername ?? o.servername ?? (net.isIP(o.host) === 0 ? o.host : undefined);
+        const topts: tls.ConnectionOptions = { ...o.tls, ...target };
+        if (servername !== undefined && servername !== null && net.isIP(servername) === 0) topts.servername = servername;
+        if (o.serverIdentity != null && o.tls.rejectUnauthorized !== false) {
+          // Node's check must answer synchronously; this one is asked after 'secureConnect' (below).
+          topts.checkServerIdentity = (hostname, cert) => {
+            identity = { hostname, cert };
+            return undefined;
+          };
+        }
+        socket = tls.connect(topts);
       } else {
         socket = net.connect(target);
       }
       this.socket = socket;
+      const ready = o.tls !== null ? 'secureConnect' : 'connect';
       const onError = (err: Error): void => {
-        socket.removeListener(o.tls !== null ? 'secureConnect' : 'connect', onConnect);
+        socket.removeListener(ready, onConnect);
         reject(err);
       };
-      const onConnect = (): void => {
+      const attach = (): void => {
         socket.removeListener('error', onError);
         socket.setNoDelay(o.tcpNoDelay);
         if (o.keepAlive) socket.setKeepAlive(true);
@@ -439,8 +451,31 @@ export class Connection implements EnvelopeSink {
         if (this.state === 'closed') reject(this.socketError ?? new DriverError(`Connection to ${this.address} closed`));
         else resolve();
       };
+      const onConnect = (): void => {
+        const seen = identity as { hostname: string; cert: tls.PeerCertificate } | null;
+        if (seen === null) {
+          attach();
+          return;
+        }
+        // Cold path (once per handshake). The socket stays silent until the verdict; its errors and the
+        // handshake timer still end it meanwhile (onError is attached until then).
+        o.serverIdentity!(seen.hostname, seen.cert).then(
+          (err) => {
+            if (socket.destroyed) return reject(this.socketError ?? new DriverError(`Connection to ${this.address} closed`));
+            if (err === null) return attach();
+            socket.removeListener('error', onError);
+            socket.destroy();
+            reject(err);
+          },
+          (e: unknown) => {
+            socket.removeListener('error', onError);
+            socket.destroy();
+            reject(e instanceof Error ? e : new DriverError(String(e)));
+          },
+        );
+      };
       socket.once('error', onError);
-      socket.once(o.tls !== null ? 'secureConnect' : 'connect', onConnect);
+      socket.once(ready, onConnect);
     });
   }
 

@@ -1,4 +1,4 @@
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { ConnectionOptions as TlsConnectionOptions, PeerCertificate } from 'node:tls';
 import type { CqlEvent } from '@shardcql/core';
 import type { Authenticator } from './authenticator';
 import type { Connection } from './connection';
@@ -16,6 +16,18 @@ export interface ConnectionOptions {
   /** An OPTIONS request after this long without writes; no answer within it closes the connection. 0 = off. */
   heartbeatIntervalMs: number;
   tls: TlsConnectionOptions | null;
+  /**
+   * The name the host was given by (a contact point's host name; `host` is its resolved address): TLS
+   * verifies the certificate against it and sends it as SNI. `tls.servername` wins. Null: none known.
+   */
+  servername?: string | null;
+  /**
+   * Replaces `tls.checkServerIdentity` with a check that may answer later (the user's function runs on the
+   * client's thread, remote to a shard worker): called once the chain is verified, before any CQL is sent;
+   * an Error refuses the server as node's own check does. Not called with `rejectUnauthorized: false`, where
+   * node would ignore its verdict.
+   */
+  serverIdentity?: ((hostname: string, cert: PeerCertificate) => Promise<Error | null>) | null;
   /** SASL PLAIN credentials, used when the server asks (AUTHENTICATE) and `authenticator` is not set. */
   credentials: { username: string; password: string } | null;
   /** `USE "keyspace"` after the handshake. */

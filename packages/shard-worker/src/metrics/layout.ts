@@ -20,7 +20,8 @@
  *
  * A connection (one per (host, shard, worker); Cassandra has one shard per host, shard 0) keeps its
  * slot across reconnections: the slot is indexed by the engine's connection index, which the engine
- * never reuses. Connections with an index >= MAX_CONNS are not counted.
+ * reuses only after the connection is closed and a quarantine passed, zeroing the slot first
+ * (client engine/conn-indexes.ts). Connections with an index >= MAX_CONNS are not counted.
  *
  * Latency histogram: log-linear (HdrHistogram-like) with 64 sub-buckets per power of two, i.e. a
  * relative error under 1/64 (~1.6 %, about two significant digits), from 1 us to 2^27 us (134 s); larger
