@@ -189,6 +189,27 @@ describe('client handles live and die with their client (Go stub)', () => {
     expect(engine.handleRequesterHighWater).toBe(2);
   });
 
+  it("gives a released requester's index to the next thread at once, and the old thread's late answers never reach it", async () => {
+    const owner = await newOwner();
+    const engine = engineOf(owner);
+    const handle = await owner.createHandle({ threads: 1 });
+    const old = newThread(handle);
+    await until('the first thread to hold a requester', () => engine.handleThreadCount === 1, 5_000);
+    pause();
+    // Answered with syntax errors once the node runs again: were they handed to the next thread, its
+    // requests (same index, same request ids) would fail with them.
+    old.post({ op: 'send-bad', n: 5 });
+    await old.take('sent', 1, 10_000);
+    await old.worker.terminate();
+    await until('the terminated thread to be found gone', () => engine.handleThreadCount === 0, 10_000);
+    const next = newThread(handle);
+    await until('the next thread to hold a requester', () => engine.handleThreadCount === 1, 5_000);
+    expect(engine.handleRequesterHighWater).toBe(1);
+    await next.send(5);
+    resume();
+    for (const r of await next.take('settled', 5, 15_000)) expect(r).toMatchObject({ ok: true });
+  });
+
   it("fails only the handle requests a crashed worker held; the handle works again after the restart", async () => {
     // A handle alternates between the node's two connections, so between the two workers.
     const owner = await newOwner();
@@ -245,7 +266,6 @@ describe('client handles live and die with their client (Go stub)', () => {
     // The thread's first client (made from its first handle) is still open.
     await until('the last release', () => engine.handleThreadCount === 1, 2_000);
     const after = await arrayBufferBytes();
-    console.log(`owner's ArrayBuffer bytes: ${before} before, ${after} after 200 more handles`);
     // The thread's own rings are its own memory; a handle costs the owner a few bytes (it used to make
     // 16 ring sets up front: 16 MiB each, and the 64th call failed).
     expect(after - before).toBeLessThan(2 * 1024 * 1024);
