@@ -27,11 +27,12 @@
  * for every live requester when it restarts one, and 'owner-shutdown' when it shuts down (everything in flight
  * fails at once; later requests fail with NoHostAvailableError; a flag in shared memory tells threads that
  * claim later). A thread releases its requester when its client shuts down or its thread exits
- * (process 'exit'); a thread killed by terminate() (piscina does that) cannot say so, so the owner also probes:
- * each thread keeps an Atomics.waitAsync waiter on a word of its own, which V8 removes when the thread dies,
- * and Atomics.notify's count tells the owner the thread is gone. A waiter, unlike a MessagePort, needs no
- * transfer and, like the unref'd channel, never keeps the thread's event loop alive. A dropped handle that no
- * thread claimed holds nothing in the owner, so no FinalizationRegistry is needed. The shard workers only
+ * (process 'exit'); a thread killed by terminate() (piscina does that) cannot say so, so the owner also probes
+ * (liveness.ts: each side keeps an Atomics.waitAsync waiter, which V8 removes when its thread dies, and
+ * Atomics.notify's count tells the other side). The thread probes its owner the same way while it has
+ * requests in flight: an owner whose own thread ended without shutting down fails them too. A waiter, unlike
+ * a MessagePort, needs no transfer and, like the unref'd channel, never keeps an event loop alive. A dropped
+ * handle that no thread claimed holds nothing in the owner, so no FinalizationRegistry is needed. The shard workers only
  * hear 'add-requester' / 'remove-requester' from the owner: one allocator of indexes, in one thread, and a
  * removed requester's late answers are dropped by the worker, so its index is reused at once.
  */
@@ -41,6 +42,13 @@ import { randomBytes } from 'node:crypto';
 import { Doorbell, DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TabletMap, TokenRing, type TableTablets } from '@shardcql/core';
 import type { Engine, EngineHost, ResponseFrame } from './engine';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
+import { LIVENESS_CELL, LivenessProber, LivenessWaiter } from './liveness';
+
+/** The claim's `live` buffer: the thread's cell (the owner probes it), then the owner's (the thread probes it). */
+export const THREAD_CELL = 0;
+export const OWNER_CELL = LIVENESS_CELL;
+/** How often each side probes the other (liveness.ts). */
+export const HANDLE_PROBE_MS = 2000;
 
 /** Everything another thread needs; structured-clonable (post it, or pass it in a piscina task). */
 export interface EngineHandle {
@@ -84,7 +92,7 @@ export function isEngineHandle(v: unknown): v is EngineHandle {
 
 /** What travels on a handle channel (see the header): 'claim' and 'release' from threads, the rest from the owner. */
 export type HandleMessage =
-  /** `live`: Int32 [waiter word, acknowledgements] (the owner's liveness probe); `claimed`: the handle's counter. */
+  /** `live`: Int32 liveness cells (THREAD_CELL, OWNER_CELL); `claimed`: the handle's counter. */
   | { type: 'claim'; token: string; responseBell: SharedArrayBuffer; workers: WorkerRings[]; live: SharedArrayBuffer; claimed: SharedArrayBuffer }
   | { type: 'release'; token: string }
   /** The requester of `token` is served by generation gens[w] of worker w. */
@@ -98,11 +106,6 @@ export type HandleMessage =
 
 /** Node's BroadcastChannel has unref() (since v15.4); @types/node leaves it out. */
 export type UnrefChannel = BroadcastChannel & { unref(): void };
-
-interface AtomicsWaitAsync {
-  waitAsync(i32: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}
-const atomicsWaitAsync = Atomics as unknown as AtomicsWaitAsync;
 
 /** This thread's engines that hold a requester: one 'exit' listener releases them all (not one per engine). */
 const claimedHere = new Set<RemoteEngine>();
@@ -132,6 +135,11 @@ export class RemoteEngine extends EventEmitter implements Engine {
   private released = false;
   private counted = false;
   private readonly live: Int32Array;
+  /** Answers the owner's probes (null when never claimed). */
+  private liveWaiter: LivenessWaiter | null = null;
+  /** Probes the owner while requests are in flight (from 'claimed' on). */
+  private ownerProbe: LivenessProber | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
   /** Tablets learned from this handle's answers (tablets-routing-v1), by (keyspace, table). */
   private readonly tablets = new TabletMap();
   /** The tablets of the table being routed (setRoutingTable); null: vnode plans only. */
@@ -146,9 +154,8 @@ export class RemoteEngine extends EventEmitter implements Engine {
   constructor(private readonly handle: EngineHandle) {
     super();
     this.token = randomBytes(12).toString('hex');
-    this.live = new Int32Array(new SharedArrayBuffer(8));
+    this.live = new Int32Array(new SharedArrayBuffer(4 * 2 * LIVENESS_CELL));
     this.onChannel = this.onChannel.bind(this);
-    this.onProbe = this.onProbe.bind(this);
     // Opened before the owner's flag is read: a shutdown after the read still reaches us as a message.
     const channel = new BroadcastChannel(handle.channel) as UnrefChannel;
     channel.unref();
@@ -173,7 +180,7 @@ export class RemoteEngine extends EventEmitter implements Engine {
     if (ownerGone) {
       this.requester.close(new NoHostAvailableError({}, `All host(s) tried for query failed: ${this.gone}`));
     } else {
-      this.awaitProbe();
+      this.liveWaiter = new LivenessWaiter(this.live, THREAD_CELL);
       const claim: HandleMessage = { type: 'claim', token: this.token, responseBell: descriptor.responseBell, workers: descriptor.workers, live: this.live.buffer as SharedArrayBuffer, claimed: handle.claimed };
       channel.postMessage(claim);
       // The main thread's exit ends the process, the owner with it: nothing to announce there.
@@ -390,7 +397,11 @@ export class RemoteEngine extends EventEmitter implements Engine {
     const m = e.data as HandleMessage;
     switch (m.type) {
       case 'claimed':
-        if (m.token === this.token) this.gens = m.gens;
+        if (m.token !== this.token) return;
+        this.gens = m.gens;
+        this.ownerProbe = new LivenessProber(this.live, OWNER_CELL);
+        this.probeTimer = setInterval(() => this.probeOwner(), HANDLE_PROBE_MS);
+        this.probeTimer.unref();
         return;
       case 'refused':
         if (m.token !== this.token) return;
@@ -412,25 +423,23 @@ export class RemoteEngine extends EventEmitter implements Engine {
         return;
       }
       case 'owner-shutdown':
-        this.gone = 'the client that created this handle was shut down';
-        this.release();
-        this.requester.close(new DriverError('The client that created this handle was shut down before the request completed'));
+        this.ownerGone('was shut down');
         return;
       default:
         return;
     }
   }
 
-  /** The owner's liveness probe (see the header): a waiter it can count, re-armed before acknowledging. */
-  private awaitProbe(): void {
-    const r = atomicsWaitAsync.waitAsync(this.live, 0, 0);
-    if (r.async) void r.value.then(this.onProbe);
+  private ownerGone(what: string): void {
+    this.gone = `the client that created this handle ${what}`;
+    this.release();
+    this.requester.close(new DriverError(`The client that created this handle ${what} before the request completed`));
   }
 
-  private onProbe(): void {
-    if (this.released) return;
-    this.awaitProbe();
-    Atomics.add(this.live, 1, 1);
+  /** Requests in flight to an owner whose thread is gone would never settle (its shard workers went with it). */
+  private probeOwner(): void {
+    if (this.requester.inFlight === 0 || this.ownerProbe === null || this.ownerProbe.probe()) return;
+    this.ownerGone('is gone (its thread ended without shutting it down)');
   }
 
   /** The thread is exiting (process 'exit'): tell the owner, which frees the requester index. */
@@ -445,8 +454,10 @@ export class RemoteEngine extends EventEmitter implements Engine {
     // Client.fromHandle forgets this thread's client: the next call claims anew.
     this.emit('released');
     claimedHere.delete(this);
-    // Our own probe waiter would hold this engine (and its rings) for ever: wake it, it does not re-arm.
-    Atomics.notify(this.live, 0);
+    // Our own probe waiter would hold this engine (and its rings) for ever.
+    this.liveWaiter?.stop();
+    if (this.probeTimer !== null) clearInterval(this.probeTimer);
+    this.probeTimer = null;
     if (this.counted) Atomics.sub(new Int32Array(this.handle.claimed), 0, 1);
     const channel = this.channel;
     this.channel = null;

@@ -45,7 +45,8 @@ import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from 
 import { appendQueryPlan } from './query-plan';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
-import type { EngineHandle, HandleMessage, UnrefChannel } from './remote-engine';
+import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type UnrefChannel } from './remote-engine';
+import { LivenessProber, LivenessWaiter } from './liveness';
 import { DROPPED_REQUESTER, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
 import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
@@ -81,20 +82,16 @@ const SHARD_REFILL_MAX_MS = 60_000;
 
 /** Handle threads get smaller rings than the owner: there may be many of them. */
 const HANDLE_RING_BYTES = 256 * 1024;
-/** How often the owner looks for handle threads that died without releasing their requester (remote-engine.ts). */
-const HANDLE_PROBE_MS = 2000;
-
 /** A handle thread's requester, as the owner knows it (remote-engine.ts, 'claim'). */
 interface HandleRequester {
   index: number;
   responseBell: SharedArrayBuffer;
-  /** [waiter word, acknowledgements]: see probeHandles. */
-  live: Int32Array;
+  /** Finds the thread gone when it ended without a word (liveness.ts). */
+  probe: LivenessProber;
+  /** Lets the thread find this owner gone. */
+  waiter: LivenessWaiter;
   /** The handle's counter of threads using it. */
   claimed: Int32Array;
-  /** The last probe woke the thread's waiter; the next one waits for its acknowledgement. */
-  probeWoke: boolean;
-  probeAck: number;
 }
 const CONTROL_TIMEOUT_MS = 12_000;
 /** Events come in bursts (NEW_NODE then UP; one SCHEMA_CHANGE per DDL per node): one refresh per window. */
@@ -1426,7 +1423,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       return;
     }
     const live = new Int32Array(m.live);
-    this.handleRequesters.set(m.token, { index, responseBell: m.responseBell, live, claimed: new Int32Array(m.claimed), probeWoke: false, probeAck: Atomics.load(live, 1) });
+    this.handleRequesters.set(m.token, { index, responseBell: m.responseBell, probe: new LivenessProber(live, THREAD_CELL), waiter: new LivenessWaiter(live, OWNER_CELL), claimed: new Int32Array(m.claimed) });
     // A worker that died and has not been replaced yet: restartWorker gives this requester fresh rings.
     this.workers.forEach((w, i) => w.post({ type: 'add-requester', rings: { requester: index, requests: m.workers[i]!.requests, responses: m.workers[i]!.responses, responseBell: m.responseBell } }));
     this.postHandles({ type: 'claimed', token: m.token, gens: this.workerGens.slice() });
@@ -1445,6 +1442,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   /** The workers drop the requester's rings and its late answers, so its index can be given out again at once. */
   private releaseRequester(token: string, hr: HandleRequester): void {
     this.handleRequesters.delete(token);
+    hr.waiter.stop();
     for (const w of this.workers) w.post({ type: 'remove-requester', requester: hr.index });
     this.freeRequesters.push(hr.index);
     if (this.handleRequesters.size === 0 && this.probeTimer !== null) {
@@ -1453,22 +1451,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     }
   }
 
-  /**
-   * Releases the requesters of handle threads that ended without saying so (terminate(), as piscina does).
-   * Each thread keeps one Atomics.waitAsync waiter on live[0] and, once woken, re-arms it before it adds 1 to
-   * live[1]; V8 drops a thread's waiters when the thread dies. So notify() waking no one, after the thread
-   * acknowledged the previous wake, means it is gone. A thread busy in long synchronous work has not
-   * acknowledged: it is skipped, never taken for dead.
-   */
+  /** Releases the requesters of handle threads that ended without saying so (terminate(), as piscina does). */
   private probeHandles(): void {
     for (const [token, hr] of this.handleRequesters) {
-      const ack = Atomics.load(hr.live, 1);
-      if (hr.probeWoke && ack === hr.probeAck) continue;
-      hr.probeAck = ack;
-      if (Atomics.notify(hr.live, 0, 1) === 1) {
-        hr.probeWoke = true;
-        continue;
-      }
+      if (hr.probe.probe()) continue;
       Atomics.sub(hr.claimed, 0, 1);
       this.emit('log', 'info', `a thread using a handle of this client ended without shutting its client down; its requester ${hr.index} is released`);
       this.releaseRequester(token, hr);
@@ -1480,6 +1466,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     Atomics.store(new Int32Array(this.handleState), 0, 1);
     if (this.probeTimer !== null) clearInterval(this.probeTimer);
     this.probeTimer = null;
+    for (const hr of this.handleRequesters.values()) hr.waiter.stop();
     this.handleRequesters.clear();
     const ch = this.handleChannel;
     this.handleChannel = null;
