@@ -155,10 +155,21 @@ describe('client handles live and die with their client (Go stub)', { timeout: 1
     await shutdown;
   });
 
-  it('fails at once in a thread that takes the handle after the owner shut down', async () => {
+  it("lets a handle client shut down at once after its owner did, and fails at once in a thread that takes the handle later", async () => {
     const owner = await newOwner();
     const handle = await owner.createHandle();
-    await owner.shutdown();
+    const before = Client.fromHandle(handle);
+    await before.execute(QUERY);
+    pause();
+    const pending = before.execute(QUERY).catch((e: Error) => e);
+    // The owner's own shutdown waits for the stopped node (its connections close gracefully); its handles do not.
+    const shutdown = owner.shutdown();
+    expect(await pending).toMatchObject({ name: 'DriverError', message: expect.stringMatching(/shut down/) });
+    const t1 = Date.now();
+    await before.shutdown();
+    expect(Date.now() - t1).toBeLessThan(200);
+    resume();
+    await shutdown;
     const t0 = Date.now();
     await expect(Client.fromHandle(handle).execute(QUERY)).rejects.toMatchObject({ name: 'NoHostAvailableError', message: expect.stringMatching(/shut down/) });
     expect(Date.now() - t0).toBeLessThan(200);

@@ -32,9 +32,10 @@
  * Atomics.notify's count tells the other side). The thread probes its owner the same way while it has
  * requests in flight: an owner whose own thread ended without shutting down fails them too. A waiter, unlike
  * a MessagePort, needs no transfer and, like the unref'd channel, never keeps an event loop alive. A dropped
- * handle that no thread claimed holds nothing in the owner, so no FinalizationRegistry is needed. The shard workers only
- * hear 'add-requester' / 'remove-requester' from the owner: one allocator of indexes, in one thread, and a
- * removed requester's late answers are dropped by the worker, so its index is reused at once.
+ * handle that no thread claimed holds nothing in the owner, so no FinalizationRegistry is needed. The shard
+ * workers only hear 'add-requester' / 'remove-requester' from the owner: one allocator of indexes, in one
+ * thread, and a removed requester's late answers are dropped by the worker (worker-main.ts removeRequester),
+ * so its index is reused at once.
  */
 import { EventEmitter } from 'node:events';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
