@@ -82,6 +82,11 @@ const SHARD_REFILL_MAX_MS = 60_000;
 
 /** Handle threads get smaller rings than the owner: there may be many of them. */
 const HANDLE_RING_BYTES = 256 * 1024;
+const CONTROL_TIMEOUT_MS = 12_000;
+/** Events come in bursts (NEW_NODE then UP; one SCHEMA_CHANGE per DDL per node): one refresh per window. */
+const REFRESH_WINDOW_MS = 1000;
+const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
+
 /** A handle thread's requester, as the owner knows it (remote-engine.ts, 'claim'). */
 interface HandleRequester {
   index: number;
@@ -93,10 +98,6 @@ interface HandleRequester {
   /** The handle's counter of threads using it. */
   claimed: Int32Array;
 }
-const CONTROL_TIMEOUT_MS = 12_000;
-/** Events come in bursts (NEW_NODE then UP; one SCHEMA_CHANGE per DDL per node): one refresh per window. */
-const REFRESH_WINDOW_MS = 1000;
-const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
 
 interface HostState extends EngineHost, LaneHost {
   port: number;
