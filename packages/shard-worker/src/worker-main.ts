@@ -424,7 +424,7 @@ class ShardWorker implements ConnectionListener {
       try {
         while (c.next());
       } catch {
-        // A half-written ring: whatever was read is freed below; the wait ends either way once HEAD moves.
+        // A corrupt ring: what was read before is still freed below (if nothing was, that wait stays).
       }
       c.release();
     }
