@@ -298,6 +298,9 @@ export class Client extends EventEmitter {
    * thread gets its own ring pair to every shard worker; it opens no connection. Structured-clonable.
    * The handle carries a snapshot of the hosts and connections: a request it sends to a connection that has
    * closed since is moved by the worker to another connection of that host; new hosts need a new handle.
+   * `threads`: how many threads may use it at once. A thread's rings are made when it calls fromHandle and
+   * given back when that client shuts down or the thread ends; this client's shutdown fails the handle
+   * threads' requests at once (engine/remote-engine.ts).
    */
   async createHandle(options: { threads?: number } = {}): Promise<ClientHandle> {
     await this._connect();
@@ -328,7 +331,7 @@ export class Client extends EventEmitter {
   /**
    * The client of this thread for `handle`, using the shard workers of the client that made it. A thread
    * gets one client per handle (made on first call, then the same one), so a piscina task can call this
-   * every time. Each thread uses one of the handle's `threads` ring sets.
+   * every time, and a new one after that client was shut down.
    */
   static fromHandle(handle: ClientHandle): Client {
     if (handle === null || typeof handle !== 'object' || handle.kind !== 'shardcql-client-handle' || !isEngineHandle(handle.engine)) {
@@ -338,7 +341,12 @@ export class Client extends EventEmitter {
     if (known !== undefined && !known.isShuttingDown) return known;
     const engine = new RemoteEngine(handle.engine);
     const client = new Client({ ...(handle.options as ClientOptions), isMetadataSyncEnabled: false }, () => engine);
-    handleClients.set(handle.engine.id, client);
+    const id = handle.engine.id;
+    handleClients.set(id, client);
+    // Released (shut down, or its owner is gone): not kept for ever, a thread may go through many handles.
+    engine.once('released', () => {
+      if (handleClients.get(id) === client) handleClients.delete(id);
+    });
     return client;
   }
 

@@ -39,6 +39,20 @@ describe('a client handle used from a piscina pool', () => {
     expect(Number(count.first()!['count'])).toBe(4000);
   });
 
+  it('gets back the requesters of pool threads that piscina terminates (destroy), without a word from them', async () => {
+    const engine = (client as unknown as { engine: { handleThreadCount: number } }).engine;
+    const own = new Piscina({ filename: join(__dirname, 'fixtures', 'piscina-task.cjs'), minThreads: 2, maxThreads: 2, execArgv: ['--conditions=source'] });
+    const handle = await client.createHandle();
+    const base = engine.handleThreadCount;
+    await Promise.all(Array.from({ length: 4 }, (_, i) => own.run({ handle, keyspace: KS, from: 100_000 + i * 10, count: 10 })));
+    expect(engine.handleThreadCount).toBeGreaterThan(base);
+    await own.destroy();
+    // The owner probes every 2 s; a terminated thread is found gone by the second probe at the latest.
+    const deadline = Date.now() + 15_000;
+    while (engine.handleThreadCount > base && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(engine.handleThreadCount).toBe(base);
+  });
+
   it('rejects a value that is not a handle with a typed error', () => {
     expect(() => Client.fromHandle({} as never)).toThrow(/createHandle/);
   });

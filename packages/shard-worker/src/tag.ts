@@ -4,3 +4,8 @@
  */
 export const TAG_SPLIT = 4194304;
 export const MAX_REQUESTERS = 1024;
+/**
+ * Never given to a thread: the in-flight requests of a removed requester are moved to this index
+ * (Connection.retagRequests), so their late answers are dropped and the removed index can be reused at once.
+ */
+export const DROPPED_REQUESTER = MAX_REQUESTERS - 1;

@@ -35,7 +35,7 @@ import {
   type WorkerConnectionOptions,
   type WorkerInit,
 } from './protocol';
-import { TAG_SPLIT } from './tag';
+import { DROPPED_REQUESTER, TAG_SPLIT } from './tag';
 import { WorkerMetrics, type ConnectionMetrics } from './metrics/connection-metrics';
 import * as layout from './metrics/layout';
 // Read once: module exports compiled to CommonJS may be getters, too slow for the per-request path.
@@ -395,6 +395,24 @@ class ShardWorker implements ConnectionListener {
 
   // ---- control ----------------------------------------------------------------------------------
 
+  /**
+   * A requesting thread is gone (released its handle, ended, or was found dead): its rings are dropped and
+   * its requests in flight are moved to DROPPED_REQUESTER, whose answers go nowhere, so the engine may give
+   * the index to another thread at once (this message reaches the worker before that thread's
+   * 'add-requester'). Answers waiting for room in a ring nobody reads any more are discarded too: the wait
+   * would otherwise pin the ring's memory for the worker's lifetime.
+   */
+  private removeRequester(index: number): void {
+    const r = this.requesters[index];
+    this.requesters[index] = null;
+    const lo = index * TAG_SPLIT;
+    for (const s of this.slotList) if (s.conn !== null) s.conn.retagRequests(lo, lo + TAG_SPLIT, DROPPED_REQUESTER * TAG_SPLIT);
+    if (r === undefined || r === null) return;
+    r.removed = true;
+    // Drops the answers waiting for room in a ring nobody reads any more, and ends the wait (RingWriter.close).
+    r.responses.close();
+  }
+
   private onControl(m: ToWorker): void {
     switch (m.type) {
       case 'connect':
@@ -404,15 +422,9 @@ class ShardWorker implements ConnectionListener {
         this.addRequester(m.rings);
         this.scheduleLoop();
         return;
-      case 'remove-requester': {
-        const r = this.requesters[m.requester];
-        if (r) {
-          r.removed = true;
-          r.responses.close();
-        }
-        this.requesters[m.requester] = null;
+      case 'remove-requester':
+        this.removeRequester(m.requester);
         return;
-      }
       case 'request-all':
         void this.requestAll(m.id, m.opcode, m.body, m.conns);
         return;

@@ -116,7 +116,7 @@ export interface Engine extends EventEmitter {
   queryPlan?(tokenHi: number, tokenLo: number, hasToken: boolean, lwt: boolean): number[];
   /** Changes whenever host indexes change meaning (a host was removed): a queryPlan taken before is stale. */
   readonly hostsEpoch?: number;
-  /** Ring sets for up to `threads` other threads (client.createHandle). */
+  /** A handle up to `threads` other threads may use at once (client.createHandle; remote-engine.ts). */
   createHandle?(threads?: number): Promise<EngineHandle>;
   /** Per (host, shard) counters read from shared memory. */
   getShardMetrics?(): ShardMetrics[];

@@ -16,11 +16,40 @@
  * learns the tablets of the keys it uses: one misrouted request per tablet per thread, as a new client pays.
  * Handles get no server events: a dropped or moved tablet is replaced by the payload of the next request
  * that misses (the map drops every tablet the new one overlaps).
+ *
+ * Lifecycle (a handle lives and dies with its client). The owner and every thread that uses a handle of it
+ * share one BroadcastChannel (EngineHandle.channel; it carries SharedArrayBuffers and needs no transfer list,
+ * so the handle stays a plain structured clone). A thread claims a requester when it makes its RemoteEngine:
+ * it creates its own rings (one set per thread, nothing made in advance), posts 'claim', and may send at once;
+ * the rings hold the requests until the owner, which alone gives out requester indexes, has handed them to
+ * the shard workers. The owner answers 'claimed' with each worker's generation, then posts 'worker-down' when a
+ * worker dies (this thread fails the requests it held there, typed, at once) and 'worker-up' with fresh rings
+ * for every live requester when it restarts one, and 'owner-shutdown' when it shuts down (everything in flight
+ * fails at once; later requests fail with NoHostAvailableError; a flag in shared memory tells threads that
+ * claim later). A thread releases its requester when its client shuts down or its thread exits
+ * (process 'exit'); a thread killed by terminate() (piscina does that) cannot say so, so the owner also probes
+ * (liveness.ts: each side keeps an Atomics.waitAsync waiter, which V8 removes when its thread dies, and
+ * Atomics.notify's count tells the other side). The thread probes its owner the same way while it has
+ * requests in flight: an owner whose own thread ended without shutting down fails them too. A waiter, unlike
+ * a MessagePort, needs no transfer and, like the unref'd channel, never keeps an event loop alive. A dropped
+ * handle that no thread claimed holds nothing in the owner, so no FinalizationRegistry is needed. The shard
+ * workers only hear 'add-requester' / 'remove-requester' from the owner: one allocator of indexes, in one
+ * thread, and a removed requester's late answers are dropped by the worker (worker-main.ts removeRequester),
+ * so its index is reused at once.
  */
 import { EventEmitter } from 'node:events';
-import { DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TabletMap, TokenRing, type TableTablets } from '@shardcql/core';
+import { BroadcastChannel, isMainThread } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { Doorbell, DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TabletMap, TokenRing, type TableTablets } from '@shardcql/core';
 import type { Engine, EngineHost, ResponseFrame } from './engine';
-import { RingRequester, type RequesterDescriptor } from './ring-requester';
+import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
+import { LIVENESS_CELL, LivenessProber, LivenessWaiter } from './liveness';
+
+/** The claim's `live` buffer: the thread's cell (the owner probes it), then the owner's (the thread probes it). */
+export const THREAD_CELL = 0;
+export const OWNER_CELL = LIVENESS_CELL;
+/** How often each side probes the other (liveness.ts). */
+export const HANDLE_PROBE_MS = 2000;
 
 /** Everything another thread needs; structured-clonable (post it, or pass it in a piscina task). */
 export interface EngineHandle {
@@ -29,9 +58,17 @@ export interface EngineHandle {
   keyspace: string | null;
   /** Unique per handle: a thread keeps one client per handle (see Client.fromHandle). */
   id: string;
-  /** One ring set per thread that may use the handle; a thread claims the next with `claimed`. */
-  slots: RequesterDescriptor[];
-  /** Int32 counter of claimed slots. */
+  /** The owner's BroadcastChannel name for its handles (HandleMessage). */
+  channel: string;
+  /** Int32: 0 while the owner serves handles, 1 once it shut down. */
+  ownerState: SharedArrayBuffer;
+  /** Each shard worker's doorbell (kept across restarts); a thread makes its own rings to each. */
+  workerBells: SharedArrayBuffer[];
+  /** Size of each ring a thread makes. */
+  ringBytes: number;
+  /** At most this many threads use the handle at once. */
+  threads: number;
+  /** Int32 counter of the threads using the handle now. */
   claimed: SharedArrayBuffer;
   hosts: EngineHost[];
   /** Per host, its connection indexes. */
@@ -54,6 +91,30 @@ export function isEngineHandle(v: unknown): v is EngineHandle {
   return typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'shardcql-engine-handle';
 }
 
+/** What travels on a handle channel (see the header): 'claim' and 'release' from threads, the rest from the owner. */
+export type HandleMessage =
+  /** `live`: Int32 liveness cells (THREAD_CELL, OWNER_CELL); `claimed`: the handle's counter. */
+  | { type: 'claim'; token: string; responseBell: SharedArrayBuffer; workers: WorkerRings[]; live: SharedArrayBuffer; claimed: SharedArrayBuffer }
+  | { type: 'release'; token: string }
+  /** The requester of `token` is served by generation gens[w] of worker w. */
+  | { type: 'claimed'; token: string; gens: number[] }
+  | { type: 'refused'; token: string; message: string }
+  /** Generation `gen` of worker `worker` died: what a requester sent it is lost. */
+  | { type: 'worker-down'; worker: number; gen: number; message: string }
+  /** Generation `gen` of worker `worker` serves these rings, by claim token. */
+  | { type: 'worker-up'; worker: number; gen: number; rings: Record<string, WorkerRings> }
+  | { type: 'owner-shutdown' };
+
+/** Node's BroadcastChannel has unref() (since v15.4); @types/node leaves it out. */
+export type UnrefChannel = BroadcastChannel & { unref(): void };
+
+/** This thread's engines that hold a requester: one 'exit' listener releases them all (not one per engine). */
+const claimedHere = new Set<RemoteEngine>();
+let exitHooked = false;
+function releaseAllOnExit(): void {
+  for (const e of claimedHere) e.releaseOnExit();
+}
+
 export class RemoteEngine extends EventEmitter implements Engine {
   private readonly requester: RingRequester;
   private readonly connState: Int32Array;
@@ -65,6 +126,21 @@ export class RemoteEngine extends EventEmitter implements Engine {
   private readonly sharders: Array<Sharder | null>;
   private closed = false;
   readonly connected = true;
+  /** This thread's claim on the owner (random: nothing to guess). */
+  private readonly token: string;
+  private channel: UnrefChannel | null = null;
+  /** Worker generations our rings are served by; null until the owner answered the claim. */
+  private gens: number[] | null = null;
+  /** Why this engine cannot send (the owner shut down, or refused the claim); null while it can. */
+  private gone: string | null = null;
+  private released = false;
+  private counted = false;
+  private readonly live: Int32Array;
+  /** Answers the owner's probes (null when never claimed). */
+  private liveWaiter: LivenessWaiter | null = null;
+  /** Probes the owner while requests are in flight (from 'claimed' on). */
+  private ownerProbe: LivenessProber | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
   /** Tablets learned from this handle's answers (tablets-routing-v1), by (keyspace, table). */
   private readonly tablets = new TabletMap();
   /** The tablets of the table being routed (setRoutingTable); null: vnode plans only. */
@@ -78,11 +154,45 @@ export class RemoteEngine extends EventEmitter implements Engine {
 
   constructor(private readonly handle: EngineHandle) {
     super();
-    const slot = Atomics.add(new Int32Array(handle.claimed), 0, 1);
-    if (slot >= handle.slots.length) {
-      throw new DriverError(`all ${handle.slots.length} thread slots of this client handle are taken; create it with client.createHandle({ threads: n }) for more threads`);
+    this.token = randomBytes(12).toString('hex');
+    this.live = new Int32Array(new SharedArrayBuffer(4 * 2 * LIVENESS_CELL));
+    this.onChannel = this.onChannel.bind(this);
+    // Opened before the owner's flag is read: a shutdown after the read still reaches us as a message.
+    const channel = new BroadcastChannel(handle.channel) as UnrefChannel;
+    channel.unref();
+    const ownerGone = Atomics.load(new Int32Array(handle.ownerState), 0) !== 0;
+    let descriptor: RequesterDescriptor = { requester: -1, responseBell: Doorbell.createBuffer(), workers: [] };
+    if (ownerGone) {
+      channel.close();
+      this.gone = 'the client that created this handle was shut down';
+    } else {
+      const claimed = new Int32Array(handle.claimed);
+      if (Atomics.add(claimed, 0, 1) >= handle.threads) {
+        Atomics.sub(claimed, 0, 1);
+        channel.close();
+        throw new DriverError(`all ${handle.threads} thread slots of this client handle are taken; create it with client.createHandle({ threads: n }) for more threads`);
+      }
+      this.counted = true;
+      this.channel = channel;
+      channel.onmessage = this.onChannel;
+      descriptor = { requester: -1, responseBell: descriptor.responseBell, workers: handle.workerBells.map((bell) => createWorkerRings(bell, handle.ringBytes)) };
     }
-    this.requester = new RingRequester(handle.slots[slot]!);
+    this.requester = new RingRequester(descriptor);
+    if (ownerGone) {
+      this.requester.close(new NoHostAvailableError({}, `All host(s) tried for query failed: ${this.gone}`));
+    } else {
+      this.liveWaiter = new LivenessWaiter(this.live, THREAD_CELL);
+      const claim: HandleMessage = { type: 'claim', token: this.token, responseBell: descriptor.responseBell, workers: descriptor.workers, live: this.live.buffer as SharedArrayBuffer, claimed: handle.claimed };
+      channel.postMessage(claim);
+      // The main thread's exit ends the process, the owner with it: nothing to announce there.
+      if (!isMainThread) {
+        claimedHere.add(this);
+        if (!exitHooked) {
+          exitHooked = true;
+          process.once('exit', releaseAllOnExit);
+        }
+      }
+    }
     this.connState = new Int32Array(handle.connState);
     this.ring = handle.ringEntries !== null && handle.ringEntries.length > 0 ? new TokenRing(handle.ringEntries) : null;
     this.rr = new Int32Array(handle.hosts.length);
@@ -114,10 +224,16 @@ export class RemoteEngine extends EventEmitter implements Engine {
   }
 
   connect(): Promise<void> {
+    if (this.gone !== null) return Promise.reject(this.goneError());
     return this.closed ? Promise.reject(new DriverError('The client is shut down')) : Promise.resolve();
   }
 
+  private goneError(): NoHostAvailableError {
+    return new NoHostAvailableError({}, `All host(s) tried for query failed: ${this.gone ?? 'the client handle is closed'}`);
+  }
+
   send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
+    if (this.gone !== null) return Promise.reject(this.goneError());
     const hosts = this.handle.hosts;
     if (hasToken && this.activeTablets !== null) {
       // ScyllaDB tablets: a replica (host, shard) of the token's known tablet; otherwise as below.
@@ -263,12 +379,94 @@ export class RemoteEngine extends EventEmitter implements Engine {
     return true;
   }
 
-  /** Settles what is pending with an error; the shard workers and their connections belong to the owner. */
+  /**
+   * Waits for what is in flight (bounded; the owner's shutdown or a worker's death ends the wait at once),
+   * then releases this thread's requester. The shard workers and their connections belong to the owner.
+   */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const deadline = Date.now() + 15_000;
     while (this.requester.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    this.release();
     this.requester.close(new DriverError('The client handle was shut down before the request completed'));
+  }
+
+  // ---- lifecycle (see the header) -----------------------------------------------------------------
+
+  private onChannel(e: MessageEvent): void {
+    const m = e.data as HandleMessage;
+    switch (m.type) {
+      case 'claimed':
+        if (m.token !== this.token) return;
+        this.gens = m.gens;
+        this.ownerProbe = new LivenessProber(this.live, OWNER_CELL);
+        this.probeTimer = setInterval(() => this.probeOwner(), HANDLE_PROBE_MS);
+        this.probeTimer.unref();
+        return;
+      case 'refused':
+        if (m.token !== this.token) return;
+        this.gone = m.message;
+        this.release();
+        this.requester.close(new DriverError(m.message));
+        return;
+      case 'worker-down':
+        // Before 'claimed', the owner had not handed our rings to the dead worker: the next one gets them.
+        if (this.gens !== null && this.gens[m.worker] === m.gen) this.requester.failWorker(m.worker, new DriverError(m.message));
+        return;
+      case 'worker-up': {
+        const rings = m.rings[this.token];
+        if (rings === undefined || this.gens === null) return;
+        // Normally a no-op ('worker-down' came first); if not, what the old rings held is lost all the same.
+        this.requester.failWorker(m.worker, new DriverError(`shard worker ${m.worker} was restarted`));
+        this.requester.replaceWorker(m.worker, rings);
+        this.gens[m.worker] = m.gen;
+        return;
+      }
+      case 'owner-shutdown':
+        this.ownerGone('was shut down');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private ownerGone(what: string): void {
+    this.gone = `the client that created this handle ${what}`;
+    this.release();
+    this.requester.close(new DriverError(`The client that created this handle ${what} before the request completed`));
+  }
+
+  /** Requests in flight to an owner whose thread is gone would never settle (its shard workers went with it). */
+  private probeOwner(): void {
+    if (this.requester.inFlight === 0 || this.ownerProbe === null || this.ownerProbe.probe()) return;
+    this.ownerGone('is gone (its thread ended without shutting it down)');
+  }
+
+  /** The thread is exiting (process 'exit'): tell the owner, which frees the requester index. */
+  releaseOnExit(): void {
+    this.release();
+  }
+
+  /** Gives this thread's requester back to the owner (once): client shutdown, thread exit, owner gone. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    // Client.fromHandle forgets this thread's client: the next call claims anew.
+    this.emit('released');
+    claimedHere.delete(this);
+    // Our own probe waiter would hold this engine (and its rings) for ever.
+    this.liveWaiter?.stop();
+    if (this.probeTimer !== null) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    if (this.counted) Atomics.sub(new Int32Array(this.handle.claimed), 0, 1);
+    const channel = this.channel;
+    this.channel = null;
+    if (channel === null) return;
+    if (this.gone === null) {
+      const m: HandleMessage = { type: 'release', token: this.token };
+      channel.postMessage(m);
+    }
+    channel.close();
   }
 }

@@ -14,6 +14,8 @@
  * refreshes.
  */
 import { EventEmitter } from 'node:events';
+import { BroadcastChannel } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
 import * as core from '@shardcql/core';
 import { lookup } from 'node:dns/promises';
 import { availableParallelism } from 'node:os';
@@ -45,8 +47,9 @@ import { appendQueryPlan } from './query-plan';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
 import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
-import type { EngineHandle } from './remote-engine';
-import { MAX_REQUESTERS, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
+import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type UnrefChannel } from './remote-engine';
+import { LivenessProber, LivenessWaiter } from './liveness';
+import { DROPPED_REQUESTER, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
 import { checkServerIdentityFor } from '../ssl-options';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
@@ -88,6 +91,18 @@ const CONTROL_TIMEOUT_MS = 12_000;
 const REFRESH_WINDOW_MS = 1000;
 const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
 
+/** A handle thread's requester, as the owner knows it (remote-engine.ts, 'claim'). */
+interface HandleRequester {
+  index: number;
+  responseBell: SharedArrayBuffer;
+  /** Finds the thread gone when it ended without a word (liveness.ts). */
+  probe: LivenessProber;
+  /** Lets the thread find this owner gone. */
+  waiter: LivenessWaiter;
+  /** The handle's counter of threads using it. */
+  claimed: Int32Array;
+}
+
 interface HostState extends EngineHost, LaneHost {
   port: number;
   ip: string;
@@ -110,8 +125,23 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private workers: WorkerHandle[] = [];
   /** A custom AuthProvider's handshakes (workers ask with 'auth' messages); null without one. */
   private readonly authSessions: AuthSessions | null;
-  /** The connection-state arrays of the handles given out (createHandle), updated by setConnUp. */
+  /**
+   * The connection-state arrays handles read (createHandle), updated by setConnUp. Shared by every handle;
+   * a new, larger one only when the connections outgrow the last (older handles keep theirs).
+   */
   private handleConnStates: Int32Array[] = [];
+  /** The handles' channel (remote-engine.ts); opened by the first createHandle. */
+  private handleChannel: UnrefChannel | null = null;
+  private readonly handleChannelName = `shardcql-handles-${process.pid}-${randomBytes(12).toString('hex')}`;
+  /** Int32 [0]: 1 once this engine shut down; handles read it before they claim. */
+  private readonly handleState = new SharedArrayBuffer(4);
+  /** Live handle requesters by claim token. */
+  private readonly handleRequesters = new Map<string, HandleRequester>();
+  /** Requester indexes given back, reused first. */
+  private readonly freeRequesters: number[] = [];
+  /** Restarts so far, per worker: a handle's rings are served by one generation (remote-engine.ts). */
+  private workerGens: number[] = [];
+  private probeTimer: NodeJS.Timeout | null = null;
   /** Low-concurrency requests skip the thread hop here (direct-lane.ts); null when off. */
   private lane: DirectLane | null = null;
   private requester: RingRequester | null = null;
@@ -136,7 +166,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private retiredInHandle = new WeakMap<Int32Array, Set<number>>();
   /** Hosts with a shard slot refill pending (scheduleShardRefill). */
   private shardRefills = new Set<HostState>();
-  /** Requester 0 is this thread; handles get 1, 2, ... */
+  /** Requester 0 is this thread; handle threads get 1, 2, ... (below DROPPED_REQUESTER), reused once released. */
   private nextRequester = 1;
   private table: RoutingTable | null = null;
   private strategies = new Map<string, ReplicationStrategy>();
@@ -273,10 +303,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     };
   }
 
-  private startWorker(index: number, rings: WorkerRings): WorkerHandle {
+  private startWorker(index: number, rings: WorkerRings, handles: RequesterRings[] = []): WorkerHandle {
     const d = this.descriptor!;
     const mine: RequesterRings = { requester: d.requester, requests: rings.requests, responses: rings.responses, responseBell: d.responseBell };
-    return new WorkerHandle(index, rings.workerBell, [mine], this);
+    return new WorkerHandle(index, rings.workerBell, [mine, ...handles], this);
   }
 
   private async doConnect(): Promise<void> {
@@ -294,6 +324,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     this.requester.targetAddress = (t) => this.addressOfConn(t);
     this.requester.maxRequestsPerConnection = this.options.maxRequestsPerConnection;
     this.workers = workerRings.map((r, i) => this.startWorker(i, r));
+    this.workerGens = workerRings.map(() => 0);
     await Promise.all(this.workers.map((w) => w.started));
     this.perHost = Math.max(1, this.options.connectionsPerHost > 0 ? this.options.connectionsPerHost : n);
     if (this.options.metrics !== false && this.metricsReader === null) {
@@ -1359,6 +1390,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     if (this.shuttingDown) return;
     const err = new DriverError(`shard worker ${worker.index} stopped: ${error.message}`);
     const failed = this.requester?.failWorker(worker.index, err) ?? 0;
+    // Handle threads fail what they sent it, too (remote-engine.ts); restartWorker gives them new rings.
+    const gen = this.workerGens[worker.index] ?? 0;
+    this.workerGens[worker.index] = gen + 1;
+    this.postHandles({ type: 'worker-down', worker: worker.index, gen, message: err.message });
     this.emit('log', 'error', `${err.message}; ${failed} request(s) failed; restarting it`);
     for (let c = 0; c < this.connWorker.length; c++) if (this.connWorker[c] === worker.index && this.connUp[c] === true) this.setConnUp(c, false);
     void this.restartWorker(worker.index);
@@ -1366,13 +1401,23 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   private async restartWorker(index: number): Promise<void> {
     if (this.shuttingDown || this.requester === null) return;
-    const rings = createWorkerRings(this.workerBells[index]!);
-    // A fresh doorbell too: the old one may be left in any state by the dead thread.
-    rings.workerBell = Doorbell.createBuffer();
-    this.workerBells[index] = rings.workerBell;
+    // The doorbell is kept: handles made before the crash reach the new worker through it. Whatever state the
+    // dead thread left it in is safe: the new worker stores SLEEPING and re-checks its rings before it waits,
+    // a ring() meanwhile only flips it to AWAKE, and V8 dropped the dead thread's waiter with the thread.
+    const bell = this.workerBells[index]!;
+    const rings = createWorkerRings(bell);
     this.requester.replaceWorker(index, rings);
-    const w = this.startWorker(index, rings);
+    // Fresh rings for every handle thread: the old ones may hold half-read records.
+    const handleRings: RequesterRings[] = [];
+    const byToken: Record<string, WorkerRings> = {};
+    for (const [token, hr] of this.handleRequesters) {
+      const r = createWorkerRings(bell, HANDLE_RING_BYTES);
+      byToken[token] = r;
+      handleRings.push({ requester: hr.index, requests: r.requests, responses: r.responses, responseBell: hr.responseBell });
+    }
+    const w = this.startWorker(index, rings, handleRings);
     this.workers[index] = w;
+    this.postHandles({ type: 'worker-up', worker: index, gen: this.workerGens[index] ?? 0, rings: byToken });
     try {
       await w.started;
       // Connections of removed hosts stay gone.
@@ -1386,27 +1431,17 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   }
 
   /**
-   * Ring pairs to every shard worker for up to `threads` other threads (see remote-engine.ts): each thread
-   * that uses the handle claims one set (an atomic counter), so the rings stay single-producer. The
-   * routing snapshot is taken now; a request the snapshot sends to a connection that has since closed is
-   * moved by the worker to another connection of the same host, or fails with NoHostAvailableError.
+   * A handle up to `threads` other threads may use at once (see remote-engine.ts): each thread makes its own
+   * rings when it takes the handle and gives them back when its client shuts down or the thread ends, so
+   * handles cost nothing until used and can be made without bound. The routing snapshot is taken now; a
+   * request the snapshot sends to a connection that has since closed is moved by the worker to another
+   * connection of the same host, or fails with NoHostAvailableError.
    */
   async createHandle(threads = 16): Promise<EngineHandle> {
     await this.connect();
     if (!Number.isInteger(threads) || threads < 1) throw new core.ArgumentError('createHandle: threads must be an integer >= 1');
-    if (this.nextRequester + threads > MAX_REQUESTERS) throw new DriverError(`at most ${MAX_REQUESTERS - 1} handle threads per client`);
-    const slots: RequesterDescriptor[] = [];
-    for (let t = 0; t < threads; t++) {
-      const requester = this.nextRequester++;
-      const responseBell = Doorbell.createBuffer();
-      const rings = this.workerBells.map((bell) => createWorkerRings(bell, HANDLE_RING_BYTES));
-      this.workers.forEach((w, i) => w.post({ type: 'add-requester', rings: { requester, requests: rings[i]!.requests, responses: rings[i]!.responses, responseBell } }));
-      slots.push({ requester, responseBell, workers: rings });
-    }
-    const connState = new SharedArrayBuffer(4 * Math.max(1, this.connWorker.length));
-    const states = new Int32Array(connState);
-    for (let c = 0; c < this.connWorker.length; c++) states[c] = this.connUp[c] === true ? 1 : 0;
-    this.handleConnStates.push(states);
+    if (this.shuttingDown) throw new DriverError('The client is shut down');
+    this.openHandleChannel();
     const ringEntries: Array<[string, number]> = [];
     if (this.murmur3) {
       this.hostStates.forEach((h, i) => {
@@ -1418,17 +1453,132 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       protocolVersion: this.version,
       keyspace: this.keyspace,
       id: `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`,
-      slots,
+      channel: this.handleChannelName,
+      ownerState: this.handleState,
+      workerBells: this.workerBells.slice(),
+      ringBytes: HANDLE_RING_BYTES,
+      threads,
       claimed: new SharedArrayBuffer(4),
       hosts: this.hostStates.map((h) => ({ address: h.address, datacenter: h.datacenter, rack: h.rack, hostId: h.hostId, cassandraVersion: h.cassandraVersion, tokens: h.tokens.slice(), up: h.up })),
       hostConns: this.hostStates.map((h) => h.conns.slice()),
       connWorker: this.connWorker.slice(),
-      connState,
+      connState: this.handleConnState().buffer as SharedArrayBuffer,
       ringEntries: ringEntries.length > 0 ? ringEntries : null,
       plans: this.activePlans !== null && this.activePlans.size > 0 ? this.activePlans.toSharedBuffer() : null,
       sharding: this.hostStates.map((h) => (h.sharder !== null ? [h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number] : null)),
       shardConns: this.hostStates.map((h) => Array.from(h.shardConns)),
     };
+  }
+
+  /** Handle threads holding a requester now (for tests and diagnostics). */
+  get handleThreadCount(): number {
+    return this.handleRequesters.size;
+  }
+
+  /** Requester indexes ever given to handle threads (released ones are reused first); for tests. */
+  get handleRequesterHighWater(): number {
+    return this.nextRequester - 1;
+  }
+
+  /**
+   * The connection states handles read: the last array, or a new one (twice as large) when it is too small or
+   * has retired indexes: those stay 0 for the handles made before their index was released, and a handle made
+   * now must see the connection that reuses such an index.
+   */
+  private handleConnState(): Int32Array {
+    const last = this.handleConnStates[this.handleConnStates.length - 1];
+    if (last !== undefined && last.length >= this.connWorker.length && (this.retiredInHandle.get(last)?.size ?? 0) === 0) return last;
+    const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(64, 2 * this.connWorker.length)));
+    for (let c = 0; c < this.connWorker.length; c++) states[c] = this.connUp[c] === true ? 1 : 0;
+    this.handleConnStates.push(states);
+    return states;
+  }
+
+  private openHandleChannel(): void {
+    if (this.handleChannel !== null) return;
+    const ch = new BroadcastChannel(this.handleChannelName) as UnrefChannel;
+    // Handles never keep the owner's process alive; its own requests and connections decide.
+    ch.unref();
+    ch.onmessage = (e: MessageEvent) => this.onHandleMessage(e.data as HandleMessage);
+    this.handleChannel = ch;
+  }
+
+  private postHandles(m: HandleMessage): void {
+    this.handleChannel?.postMessage(m);
+  }
+
+  private onHandleMessage(m: HandleMessage): void {
+    if (m.type === 'release') {
+      const hr = this.handleRequesters.get(m.token);
+      if (hr !== undefined) this.releaseRequester(m.token, hr);
+      return;
+    }
+    if (m.type !== 'claim' || this.shuttingDown || this.handleRequesters.has(m.token)) return;
+    if (m.workers.length !== this.workers.length) {
+      this.postHandles({ type: 'refused', token: m.token, message: `the handle has rings for ${m.workers.length} shard workers, the client has ${this.workers.length}` });
+      return;
+    }
+    let index = this.takeRequesterIndex();
+    if (index < 0) {
+      this.probeHandles();
+      index = this.takeRequesterIndex();
+    }
+    if (index < 0) {
+      this.postHandles({ type: 'refused', token: m.token, message: `this client already serves ${DROPPED_REQUESTER - 1} handle threads; shut down the clients of threads that no longer need theirs` });
+      return;
+    }
+    const live = new Int32Array(m.live);
+    this.handleRequesters.set(m.token, { index, responseBell: m.responseBell, probe: new LivenessProber(live, THREAD_CELL), waiter: new LivenessWaiter(live, OWNER_CELL), claimed: new Int32Array(m.claimed) });
+    // A worker that died and has not been replaced yet: restartWorker gives this requester fresh rings.
+    this.workers.forEach((w, i) => w.post({ type: 'add-requester', rings: { requester: index, requests: m.workers[i]!.requests, responses: m.workers[i]!.responses, responseBell: m.responseBell } }));
+    this.postHandles({ type: 'claimed', token: m.token, gens: this.workerGens.slice() });
+    if (this.probeTimer === null) {
+      this.probeTimer = setInterval(() => this.probeHandles(), HANDLE_PROBE_MS);
+      this.probeTimer.unref();
+    }
+  }
+
+  private takeRequesterIndex(): number {
+    const free = this.freeRequesters.pop();
+    if (free !== undefined) return free;
+    return this.nextRequester < DROPPED_REQUESTER ? this.nextRequester++ : -1;
+  }
+
+  /** The workers drop the requester's rings and its late answers, so its index can be given out again at once. */
+  private releaseRequester(token: string, hr: HandleRequester): void {
+    this.handleRequesters.delete(token);
+    hr.waiter.stop();
+    for (const w of this.workers) w.post({ type: 'remove-requester', requester: hr.index });
+    this.freeRequesters.push(hr.index);
+    if (this.handleRequesters.size === 0 && this.probeTimer !== null) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = null;
+    }
+  }
+
+  /** Releases the requesters of handle threads that ended without saying so (terminate(), as piscina does). */
+  private probeHandles(): void {
+    for (const [token, hr] of this.handleRequesters) {
+      if (hr.probe.probe()) continue;
+      Atomics.sub(hr.claimed, 0, 1);
+      this.emit('log', 'info', `a thread using a handle of this client ended without shutting its client down; its requester ${hr.index} is released`);
+      this.releaseRequester(token, hr);
+    }
+  }
+
+  /** Handles stop at once: in-flight requests fail, later ones too, threads that claim later see the flag. */
+  private closeHandles(): void {
+    Atomics.store(new Int32Array(this.handleState), 0, 1);
+    if (this.probeTimer !== null) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    for (const hr of this.handleRequesters.values()) hr.waiter.stop();
+    this.handleRequesters.clear();
+    const ch = this.handleChannel;
+    this.handleChannel = null;
+    if (ch === null) return;
+    const m: HandleMessage = { type: 'owner-shutdown' };
+    ch.postMessage(m);
+    ch.close();
   }
 
   /**
@@ -1458,6 +1608,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.closeHandles();
     this.scheduler.stop();
     if (this.connecting !== null) await this.connecting.catch(() => undefined);
     const requester = this.requester;

@@ -697,6 +697,25 @@ export class Connection implements EnvelopeSink {
       this.listener.onClose(this, error);
     }
   }
+
+  /**
+   * Requests in flight whose tag is in [lo, hi) get the tag `to + (tag - lo)`; returns how many. The worker
+   * calls it when a requester is removed, so that requester's late answers reach an owner that is not there
+   * and its index can be given to another thread at once. Cold: one scan of the stream table.
+   */
+  retagRequests(lo: number, hi: number, to: number): number {
+    const ids = this.ids;
+    const hw = ids.highWater;
+    let n = 0;
+    for (let id = 0; id < hw; id++) {
+      const tag = ids.tags[id]!;
+      if (ids.state[id] === StreamState.REQUEST && tag >= lo && tag < hi) {
+        ids.tags[id] = to + (tag - lo);
+        n++;
+      }
+    }
+    return n;
+  }
 }
 
 function describe(e: unknown): string {
