@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, errors, types } from '../src/index';
 import { localDataCenter } from './helpers/local-dc';
 import { BusyServerRetryPolicy, ddl } from './helpers/busy-server';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'h8_client';
+const KS = ownKeyspace('h8_client');
 let dc = '';
 beforeAll(async () => {
   dc = await localDataCenter();
@@ -37,6 +38,7 @@ describe.each([1, 2])('Client integration (workers: %i)', (workers) => {
   }
 
   afterAll(async () => {
+    if (client) await dropKeyspaces([ks], client);
     await client?.shutdown();
   });
 

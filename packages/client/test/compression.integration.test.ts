@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
 import { localDataCenter } from './helpers/local-dc';
 import { ddl } from './helpers/busy-server';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'shardcql_compression';
+const KS = ownKeyspace('shardcql_compression');
+
+afterAll(() => dropKeyspaces([KS]));
 
 describe.each([
   ['lz4', 5],

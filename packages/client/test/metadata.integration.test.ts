@@ -10,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cassandra from 'cassandra-driver';
 import * as shardcql from '../src/index';
 import { ddl } from './helpers/busy-server';
+import { ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'meta_md';
+const KS = ownKeyspace('meta_md');
+const OTHER_KS = `${KS}_other`;
 const CONTACT = { contactPoints: ['127.0.0.1'], localDataCenter: 'dc1' };
 
 type Obj = Record<string, unknown>;
@@ -346,10 +348,10 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     expect(comment).toBe('from the other driver');
     expect((await client.metadata.getUdt(KS, 'later_type'))?.fields.map((f) => f.name)).toEqual(['x']);
     // A keyspace created elsewhere appears, a dropped one disappears.
-    await ref.execute(`CREATE KEYSPACE IF NOT EXISTS meta_md_other WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-    await waitFor(() => client.metadata.keyspaces['meta_md_other'] !== undefined);
-    await ref.execute('DROP KEYSPACE meta_md_other');
-    await waitFor(() => client.metadata.keyspaces['meta_md_other'] === undefined);
+    await ref.execute(`CREATE KEYSPACE IF NOT EXISTS ${OTHER_KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await waitFor(() => client.metadata.keyspaces[OTHER_KS] !== undefined);
+    await ref.execute(`DROP KEYSPACE ${OTHER_KS}`);
+    await waitFor(() => client.metadata.keyspaces[OTHER_KS] === undefined);
   });
 
   it('isMetadataSyncEnabled: false keeps nothing', async () => {

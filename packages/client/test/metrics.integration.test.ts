@@ -6,9 +6,10 @@ import { DefaultMetrics } from '../src/metrics/client-metrics';
 import type { ShardMetrics } from '../src/metrics/shard-metrics';
 import { localDataCenter } from './helpers/local-dc';
 import { ddl } from './helpers/busy-server';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
 const CONTACT = process.env['SHARDCQL_CONTACT'] ?? '127.0.0.1';
-const KS = 'shardcql_metrics_it';
+const KS = ownKeyspace('shardcql_metrics_it');
 
 function sum(list: ShardMetrics[], k: keyof ShardMetrics): number {
   let s = 0;
@@ -43,6 +44,7 @@ describe('per-shard metrics against the real Cassandra', () => {
   });
 
   afterAll(async () => {
+    if (client) await dropKeyspaces([KS], client);
     await client?.shutdown();
   });
 

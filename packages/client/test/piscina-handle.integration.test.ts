@@ -4,8 +4,9 @@ import { Piscina } from 'piscina';
 import { Client } from '@shardcql/client';
 import { localDataCenter } from './helpers/local-dc';
 import { ddl } from './helpers/busy-server';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'shardcql_piscina';
+const KS = ownKeyspace('shardcql_piscina');
 
 describe('a client handle used from a piscina pool', () => {
   let client: Client;
@@ -24,6 +25,7 @@ describe('a client handle used from a piscina pool', () => {
 
   afterAll(async () => {
     await pool?.destroy();
+    if (client) await dropKeyspaces([KS], client);
     await client?.shutdown();
   });
 

@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as shardcql from '../src/index';
 import type { QueryTrace } from '../src/metadata';
 import { ddl } from './helpers/busy-server';
+import { ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'meta_trace';
+const KS = ownKeyspace('meta_trace');
 
 describe('tracing (real Cassandra)', () => {
   let client: shardcql.Client;
