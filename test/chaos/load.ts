@@ -9,7 +9,8 @@
  */
 import { Client } from '@shardcql/client';
 
-export const KEYSPACE = 'chaos';
+// This run's own (the node is shared: another run's dropSchema must not remove our counters mid-scenario).
+export const KEYSPACE = `chaos_${process.pid}`;
 export const COUNTERS = `${KEYSPACE}.counters`;
 const INC = `UPDATE ${COUNTERS} SET c = c + 1 WHERE run = ? AND id = ?`;
 const READ = `SELECT c FROM ${COUNTERS} WHERE run = ? AND id = ?`;

@@ -21,6 +21,7 @@ import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from 
 import type { ResultSet } from '../src/result-set';
 import { concurrent } from '../src/index';
 import { markNotSent } from '../src/engine/ring-requester';
+import { BusyServerRetryPolicy } from './helpers/busy-server';
 
 const INT: DataType = { code: 0x09, info: null };
 const TEXT: DataType = { code: 0x0d, info: null };
@@ -459,6 +460,33 @@ describe('Client with a fake engine', () => {
     const rs = await client.execute('INSERT', [], { isIdempotent: true });
     expect(rs.info.triedHosts['10.0.0.1:9042']).toBeInstanceOf(OperationTimedOutError);
     expect(engine().sent).toHaveLength(3);
+    await client.shutdown();
+  });
+
+  it('the integration tests\' BusyServerRetryPolicy resends an idempotent write on WriteTimeout and Overloaded to the same host, bounded', async () => {
+    const writeTimeout = (): { error: Buffer } => errorBody(0x1100, 'Operation timed out', (w) => {
+      w.u16(1);
+      w.i32(0);
+      w.i32(1);
+      w.string('SIMPLE');
+    });
+    // The answers to come, in order; then RESULT Void.
+    let answers: Array<() => { error: Buffer }> = [writeTimeout, () => errorBody(0x1001, 'Overloaded')];
+    const script: Script = () => answers.shift()?.() ?? voidBody();
+    const policy = new BusyServerRetryPolicy(3);
+    const { client, engine } = newClient(script, { policies: { retry: policy }, queryOptions: { isIdempotent: true } });
+    await client.execute('INSERT');
+    expect(engine().sent.map((s) => s.hostIndex)).toEqual([-1, 0, 0]);
+    expect(policy.retried).toEqual({ writeTimeout: 1, readTimeout: 0, requestError: 1 });
+    // Past its bound (3 retries) the server's answer reaches the test.
+    answers = Array.from({ length: 10 }, () => writeTimeout);
+    const err = (await client.execute('INSERT').catch((e: unknown) => e)) as ResponseError;
+    expect(err.code).toBe(0x1100);
+    expect(engine().sent).toHaveLength(3 + 4);
+    // A statement that is not idempotent is never resent.
+    answers = [writeTimeout];
+    await expect(client.execute('INSERT', [], { isIdempotent: false })).rejects.toBeInstanceOf(ResponseError);
+    expect(engine().sent).toHaveLength(3 + 4 + 1);
     await client.shutdown();
   });
 

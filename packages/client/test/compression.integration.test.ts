@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
 import { localDataCenter } from './helpers/local-dc';
+import { ddl } from './helpers/busy-server';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'shardcql_compression';
+const KS = ownKeyspace('shardcql_compression');
+
+afterAll(() => dropKeyspaces([KS]));
 
 describe.each([
   ['lz4', 5],
@@ -13,8 +17,8 @@ describe.each([
     const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: await localDataCenter(), protocolOptions: { maxVersion }, shardcql: { workers: 1, compression } });
     try {
       await client.connect();
-      await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-      await client.execute(`CREATE TABLE IF NOT EXISTS ${KS}.t (pk int PRIMARY KEY, v text)`);
+      await ddl(client, `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+      await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.t (pk int PRIMARY KEY, v text)`);
       const big = 'shardcql '.repeat(22_000);
       await client.execute(`INSERT INTO ${KS}.t (pk, v) VALUES (?, ?)`, [maxVersion * 10, big], { prepare: true });
       const rs = await client.execute(`SELECT v FROM ${KS}.t WHERE pk = ?`, [maxVersion * 10], { prepare: true });

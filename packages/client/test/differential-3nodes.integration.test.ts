@@ -56,7 +56,8 @@ describe.skipIf(!enabled)('differential on three nodes: unavailable after stoppi
     await Promise.all([ref.connect(), our.connect()]);
     await ref.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}`);
     await ref.execute(`CREATE TABLE IF NOT EXISTS ${KS}.t (k int PRIMARY KEY, v int)`);
-    await sleep(2000); // schema agreement on all three
+    // Schema agreement on all three, checked (a busy node can take longer than cassandra-driver's own wait).
+    for (const end = Date.now() + 60_000; !(await (our as unknown as shardcql.Client).metadata.checkSchemaAgreement()) && Date.now() < end;) await sleep(200);
   }, 120_000);
 
   afterAll(async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cassandra from 'cassandra-driver';
 import * as shardcql from '../src/index';
 import { localDataCenter } from './helpers/local-dc';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
 // Both modules have the same shape for what the scenarios use.
 type Driver = typeof cassandra;
@@ -33,8 +34,9 @@ interface AnyResult extends AsyncIterable<unknown> {
 const CONTACT = { contactPoints: ['127.0.0.1'], localDataCenter: '' };
 
 
-const KS_REF = 'h8_diff_ref';
-const KS_OUR = 'h8_diff_our';
+// Names of this run's own (a concurrent run of this file would drop them under us); normalized to KS below.
+const KS_REF = ownKeyspace('h8_diff_ref');
+const KS_OUR = ownKeyspace('h8_diff_our');
 
 /** A JSON-able picture of a value that keeps the class names (the drop-in promise includes them). */
 function norm(v: unknown): unknown {
@@ -319,6 +321,7 @@ describe('differential: cassandra-driver vs shardcql against Cassandra', () => {
   });
   afterAll(async () => {
     await Promise.all([ref?.shutdown(), our?.shutdown()]);
+    await dropKeyspaces([KS_REF, `${KS_REF}_rf3`, KS_OUR, `${KS_OUR}_rf3`]);
   });
 
   let a: Record<string, unknown> = {};

@@ -173,7 +173,7 @@ describe.each([
     // The simulator pushes no SCHEMA_CHANGE events: routing by an unknown keyspace asks for a refresh.
     const engine = (client as unknown as { engine: ShardedEngine }).engine;
     engine.setRoutingKeyspace('scylla_rf3');
-    for (let i = 0; i < 100 && engine.routingTable?.plansFor('scylla_rf3') == null; i++) await new Promise((r) => setTimeout(r, 50));
+    for (const end = Date.now() + 20_000; engine.routingTable?.plansFor('scylla_rf3') == null && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     expect(engine.routingTable?.plansFor('scylla_rf3')).not.toBeNull();
     // The facade does not call setRoutingKeyspace itself (yet): route by scylla_rf3's plans here.
     await client.execute('TRUNCATE simulator.misrouted');

@@ -24,7 +24,7 @@ async function query(engine: ShardedEngine, cql: string): Promise<void> {
   const p = newQueryParameters();
   p.consistency = consistencies.one;
   encodeQuery(w, engine.protocolVersion, cql, p, defaultCodecOptions());
-  const res = await engine.send(opcodes.query, 0, w.buf, w.pos, 20_000, 0, 0, false, -1);
+  const res = await engine.send(opcodes.query, 0, w.buf, w.pos, 120_000, 0, 0, false, -1);
   expect(res.opcode).toBe(opcodes.result);
 }
 
@@ -70,8 +70,8 @@ describe('engine routing against a real Cassandra', () => {
     const refreshes = engine.refreshCount;
     const t0 = Date.now();
     await query(engine, `CREATE KEYSPACE ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-    expect(await engine.waitForSchemaAgreement(10_000)).toBe(true);
-    while (engine.routingTable!.plansFor(KS) === null && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    expect(await engine.waitForSchemaAgreement(30_000)).toBe(true);
+    while (engine.routingTable!.plansFor(KS) === null && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
     const took = Date.now() - t0;
     expect(engine.routingTable!.plansFor(KS)).not.toBeNull();
     expect(engine.refreshCount).toBeGreaterThan(refreshes);
@@ -110,13 +110,17 @@ describe('engine routing against a real Cassandra', () => {
     expect(control()).toBeGreaterThan(0);
     expect(logs.join('\n')).toMatch(/control connection moved to/);
     console.log(`control connection moved from conn 0 to conn ${control()} in ${moved} ms`);
-    // Let the failover's own refresh finish, so the new keyspace can only come from an event.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Let the failover's own refresh finish, so the new keyspace can only come from an event: wait until the
+    // refresh scheduler has nothing due, running or pending (by its state, not a guess of how long that takes).
+    const scheduler = (engine as unknown as { scheduler: { timer: unknown; running: unknown; pending: number } }).scheduler;
+    const idle = (): boolean => scheduler.timer === null && scheduler.running === null && scheduler.pending === 0;
+    for (const end = Date.now() + 30_000; !idle() && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
+    expect(idle()).toBe(true);
     const runs = engine.refreshCount;
     const ks2 = `${KS}_b`;
     await query(engine, `CREATE KEYSPACE ${ks2} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
     const t1 = Date.now();
-    while (engine.routingTable!.plansFor(ks2) === null && Date.now() - t1 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    while (engine.routingTable!.plansFor(ks2) === null && Date.now() - t1 < 30_000) await new Promise((r) => setTimeout(r, 50));
     await query(engine, `DROP KEYSPACE ${ks2}`);
     engine.off('log', onLog);
     expect(engine.routingTable!.plansFor(ks2)).not.toBeNull();

@@ -9,8 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as cassandra from 'cassandra-driver';
 import * as shardcql from '../src/index';
+import { ddl } from './helpers/busy-server';
+import { ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'meta_md';
+const KS = ownKeyspace('meta_md');
+const OTHER_KS = `${KS}_other`;
 const CONTACT = { contactPoints: ['127.0.0.1'], localDataCenter: 'dc1' };
 
 type Obj = Record<string, unknown>;
@@ -151,10 +154,10 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     noSync = new shardcql.Client({ ...CONTACT, isMetadataSyncEnabled: false });
     ref = new cassandra.Client(CONTACT);
     await Promise.all([client.connect(), noSync.connect(), ref.connect()]);
-    await client.execute(`DROP KEYSPACE IF EXISTS ${KS}`);
-    for (const q of SCHEMA) await client.execute(q);
+    await ddl(client, `DROP KEYSPACE IF EXISTS ${KS}`);
+    for (const q of SCHEMA) await ddl(client, q);
     try {
-      await client.execute(VIEW);
+      await ddl(client, VIEW);
     } catch (err) {
       // Cassandra 5 refuses views unless materialized_views_enabled: the rest is still tested.
       viewsEnabled = false;
@@ -188,10 +191,18 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     expect(pick(client.metadata.keyspaces[KS] as unknown as Obj)).toEqual(pick((ref.metadata.keyspaces as Record<string, Obj>)[KS]));
     expect(client.metadata.keyspaces[KS]!.strategy).toBe('org.apache.cassandra.locator.SimpleStrategy');
     // Both views freshly read: other tests (or processes) may have created or dropped keyspaces since connect,
-    // and each driver hears those events at its own pace.
-    await Promise.all([client.metadata.refreshKeyspaces(), ref.metadata.refreshKeyspaces()]);
-    const refNames = Object.keys(ref.metadata.keyspaces).sort();
-    expect(Object.keys(client.metadata.keyspaces).sort()).toEqual(refNames);
+    // and each driver hears those events at its own pace. Other work on the node can also create or drop one
+    // between the two reads: read both again (a few times at most) until no DDL fell between them.
+    let ours: string[] = [];
+    let refNames: string[] = [];
+    for (let attempt = 0; attempt < 10; attempt++) {
+      await Promise.all([client.metadata.refreshKeyspaces(), ref.metadata.refreshKeyspaces()]);
+      ours = Object.keys(client.metadata.keyspaces).sort();
+      refNames = Object.keys(ref.metadata.keyspaces).sort();
+      if (JSON.stringify(ours) === JSON.stringify(refNames)) break;
+    }
+    expect(ours).toEqual(refNames);
+    expect(ours).toContain(KS);
     expect(client.metadata.keyspaces['system_views']?.virtual).toBe(true);
   });
 
@@ -312,13 +323,13 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
   it('a DDL through this client: the next getTable shows it', async () => {
     const before = (await client.metadata.getTable(KS, 'users'))!;
     expect(before.columnsByName['nickname']).toBeUndefined();
-    await client.execute(`ALTER TABLE ${KS}.users ADD nickname text`);
+    await ddl(client, `ALTER TABLE ${KS}.users ADD nickname text`);
     const after = (await client.metadata.getTable(KS, 'users'))!;
     expect(after).not.toBe(before);
     expect(after.columnsByName['nickname']?.type).toEqual({ code: 0x0a, info: null });
-    await client.execute(`ALTER TABLE ${KS}.users WITH comment = 'changed'`);
+    await ddl(client, `ALTER TABLE ${KS}.users WITH comment = 'changed'`);
     expect((await client.metadata.getTable(KS, 'users'))!.comment).toBe('changed');
-    await client.execute(`CREATE TABLE ${KS}.later (k int PRIMARY KEY)`);
+    await ddl(client, `CREATE TABLE ${KS}.later (k int PRIMARY KEY)`);
     expect((await client.metadata.getTable(KS, 'later'))?.name).toBe('later');
   });
 
@@ -328,7 +339,7 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     await ref.execute(`ALTER TABLE ${KS}.counters WITH comment = 'from the other driver'`);
     await ref.execute(`CREATE TYPE ${KS}.later_type (x int)`);
     let comment: string | null = null;
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       comment = (await client.metadata.getTable(KS, 'counters'))!.comment;
       if (comment === 'from the other driver') break;
@@ -337,10 +348,10 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     expect(comment).toBe('from the other driver');
     expect((await client.metadata.getUdt(KS, 'later_type'))?.fields.map((f) => f.name)).toEqual(['x']);
     // A keyspace created elsewhere appears, a dropped one disappears.
-    await ref.execute(`CREATE KEYSPACE IF NOT EXISTS meta_md_other WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-    await waitFor(() => client.metadata.keyspaces['meta_md_other'] !== undefined);
-    await ref.execute('DROP KEYSPACE meta_md_other');
-    await waitFor(() => client.metadata.keyspaces['meta_md_other'] === undefined);
+    await ref.execute(`CREATE KEYSPACE IF NOT EXISTS ${OTHER_KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await waitFor(() => client.metadata.keyspaces[OTHER_KS] !== undefined);
+    await ref.execute(`DROP KEYSPACE ${OTHER_KS}`);
+    await waitFor(() => client.metadata.keyspaces[OTHER_KS] === undefined);
   });
 
   it('isMetadataSyncEnabled: false keeps nothing', async () => {
@@ -376,9 +387,10 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
 });
 
 async function waitFor(cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  // The event is debounced and the refresh is a query: on a busy machine that can take seconds.
+  const deadline = Date.now() + 30_000;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
+    if (Date.now() > deadline) throw new Error('condition not met within 30 s');
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -5,9 +5,11 @@ import { registerShardMetrics } from '../src/metrics/prometheus';
 import { DefaultMetrics } from '../src/metrics/client-metrics';
 import type { ShardMetrics } from '../src/metrics/shard-metrics';
 import { localDataCenter } from './helpers/local-dc';
+import { ddl } from './helpers/busy-server';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
 const CONTACT = process.env['SHARDCQL_CONTACT'] ?? '127.0.0.1';
-const KS = 'shardcql_metrics_it';
+const KS = ownKeyspace('shardcql_metrics_it');
 
 function sum(list: ShardMetrics[], k: keyof ShardMetrics): number {
   let s = 0;
@@ -34,14 +36,15 @@ describe('per-shard metrics against the real Cassandra', () => {
     dc = await localDataCenter();
     const setup = new Client({ contactPoints: [CONTACT], localDataCenter: dc, shardcql: { workers: 1 } });
     await setup.connect();
-    await setup.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-    await setup.execute(`CREATE TABLE IF NOT EXISTS ${KS}.kv (k int PRIMARY KEY, v text)`);
+    await ddl(setup, `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await ddl(setup, `CREATE TABLE IF NOT EXISTS ${KS}.kv (k int PRIMARY KEY, v text)`);
     await setup.shutdown();
     client = new Client({ contactPoints: [CONTACT], localDataCenter: dc, keyspace: KS, shardcql: { workers: 2 } });
     await client.connect();
   });
 
   afterAll(async () => {
+    if (client) await dropKeyspaces([KS], client);
     await client?.shutdown();
   });
 
@@ -64,12 +67,36 @@ describe('per-shard metrics against the real Cassandra', () => {
   it('counts exactly 10,000 requests (delta), coalesces at concurrency 1024, plausible latencies', async () => {
     const insert = `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`;
     await client.execute(insert, [0, 'warm'], { prepare: true }); // prepares outside the measured window
-    // connect() loads the keyspace metadata in the background: on a busy machine its queries can still be out
-    // here, and their answers would land in the measured window (seen: responses delta 10,001). Wait them out.
-    for (const end = Date.now() + 10_000; sum(client.getShardMetrics(), 'inFlight') > 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
-    const before = client.getShardMetrics();
-    await runConcurrent(client, 10_000, 1024, insert);
-    const after = client.getShardMetrics();
+    // The node is shared: another client's DDL reaches this one as SCHEMA_CHANGE, and the engine's refresh (1 s
+    // after the event) and the metadata's re-read are requests on these connections too. A window that such an
+    // event or refresh touched is measured again (at most 5 times); a quiet one must count exactly 10,000.
+    const engine = (client as unknown as { engine: { on(e: 'event', f: () => void): void; off(e: 'event', f: () => void): void; refreshCount: number } }).engine;
+    let lastEvent = -Infinity;
+    const onEvent = (): void => void (lastEvent = Date.now());
+    engine.on('event', onEvent);
+    let before: ShardMetrics[] = [];
+    let after: ShardMetrics[] = [];
+    let noisy = 0;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        // connect() loads the keyspace metadata in the background: on a busy machine its queries can still be
+        // out here, and their answers would land in the measured window (seen: responses delta 10,001). Wait them out.
+        for (const end = Date.now() + 10_000; sum(client.getShardMetrics(), 'inFlight') > 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
+        // And start in a quiet moment: no schema event for 2.5 s (its refresh is done), waited for up to 30 s.
+        for (const end = Date.now() + 30_000; Date.now() - lastEvent < 2500 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+        const started = Date.now();
+        const refreshes = engine.refreshCount;
+        before = client.getShardMetrics();
+        await runConcurrent(client, 10_000, 1024, insert);
+        after = client.getShardMetrics();
+        const quiet = lastEvent < started - 2000 && engine.refreshCount === refreshes && sum(after, 'inFlight') === 0;
+        if (quiet || attempt === 5) break;
+        noisy++;
+      }
+    } finally {
+      engine.off('event', onEvent);
+    }
+    if (noisy > 0) console.log(`metrics: ${noisy} measured window(s) shared with a schema event or refresh, measured again`);
     const delta = sum(after, 'requests') - sum(before, 'requests');
     expect(delta).toBe(10_000);
     expect(sum(after, 'responses') - sum(before, 'responses')).toBe(10_000);

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { Client } from '@shardcql/client';
 import { localDataCenter } from './helpers/local-dc';
+import { ddl } from './helpers/busy-server';
+import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'shardcql_piscina';
+const KS = ownKeyspace('shardcql_piscina');
 
 describe('a client handle used from a piscina pool', () => {
   let client: Client;
@@ -13,14 +15,17 @@ describe('a client handle used from a piscina pool', () => {
   beforeAll(async () => {
     client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: await localDataCenter(), shardcql: { workers: 2 } });
     await client.connect();
-    await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-    await client.execute(`CREATE TABLE IF NOT EXISTS ${KS}.t (pk bigint PRIMARY KEY, v text)`);
-    await client.execute(`TRUNCATE ${KS}.t`);
+    // A fresh table: the count below is of this run's rows only (dropped and made again, which a busy node
+    // does within the patient DDL timeout, where TRUNCATE's flush could outlast the default one).
+    await ddl(client, `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await ddl(client, `DROP TABLE IF EXISTS ${KS}.t`);
+    await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.t (pk bigint PRIMARY KEY, v text)`);
     pool = new Piscina({ filename: join(__dirname, 'fixtures', 'piscina-task.cjs'), minThreads: 2, maxThreads: 2, execArgv: ['--conditions=source'] });
   });
 
   afterAll(async () => {
     await pool?.destroy();
+    if (client) await dropKeyspaces([KS], client);
     await client?.shutdown();
   });
 
@@ -35,7 +40,7 @@ describe('a client handle used from a piscina pool', () => {
     expect(new Set(results.map((r) => r.threadId)).size).toBeGreaterThanOrEqual(1);
     expect(results.every((r) => r.threadId !== 0)).toBe(true);
     // And the owner sees every row.
-    const count = await client.execute(`SELECT count(*) FROM ${KS}.t`);
+    const count = await client.execute(`SELECT count(*) FROM ${KS}.t`, [], { readTimeout: 60_000 });
     expect(Number(count.first()!['count'])).toBe(4000);
   });
 

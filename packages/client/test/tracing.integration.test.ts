@@ -6,8 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as shardcql from '../src/index';
 import type { QueryTrace } from '../src/metadata';
+import { ddl } from './helpers/busy-server';
+import { ownKeyspace } from './helpers/own-keyspace';
 
-const KS = 'meta_trace';
+const KS = ownKeyspace('meta_trace');
 
 describe('tracing (real Cassandra)', () => {
   let client: shardcql.Client;
@@ -15,8 +17,8 @@ describe('tracing (real Cassandra)', () => {
   beforeAll(async () => {
     client = new shardcql.Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1' });
     await client.connect();
-    await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
-    await client.execute(`CREATE TABLE IF NOT EXISTS ${KS}.kv (k int PRIMARY KEY, v text)`);
+    await ddl(client, `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.kv (k int PRIMARY KEY, v text)`);
   });
 
   afterAll(async () => {

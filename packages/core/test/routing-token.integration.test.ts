@@ -10,7 +10,8 @@ import { buildRoutingKey, murmur3Token, murmur3TokenHiLo, tokenFromHiLo } from '
 
 const HOST = process.env.SHARDCQL_TEST_HOST ?? '127.0.0.1';
 const PORT = Number(process.env.SHARDCQL_TEST_PORT ?? 9042);
-const KS = 'h4_routing';
+// This run's own: the tables are dropped and counted, which a concurrent run of this file on the shared node would upset.
+const KS = `h4_routing_${process.pid}`;
 const TOTAL_KEYS = 10_000;
 
 type Row = cassandra.types.Row;
@@ -108,6 +109,7 @@ describe('murmur3Token against the real Cassandra token(pk)', () => {
   });
 
   afterAll(async () => {
+    await client?.execute(`DROP KEYSPACE IF EXISTS ${KS}`).catch(() => undefined);
     await client?.shutdown();
   });
 
