@@ -582,7 +582,13 @@ export class Client extends EventEmitter {
     eo: DefaultExecutionOptions): Promise<ResultSet> {
     const engine = this.requireEngine();
     const fixed = eo.getFixedHost();
-    let hostIndex = fixed ? fixed.index : -1;
+    // A fixed host by its address, not by the index it carries: a Host kept from before a topology change (or
+    // from another client) would point at whichever host now has that index.
+    const fixedIndex = fixed ? this.indexOf(fixed.address) : -1;
+    if (fixed && fixedIndex < 0) {
+      throw new NoHostAvailableError({}, `Host ${String(fixed.address)} (execution option host) is not a host of this client`);
+    }
+    let hostIndex = fixedIndex;
     let consistency = eo.getConsistency() ?? LOCAL_ONE;
     const timeout = eo.getReadTimeout() ?? 12000;
     const timestamp = eo.getOrGenerateTimestamp();
@@ -619,7 +625,7 @@ export class Client extends EventEmitter {
         // statement's idempotence; the engine picks another open connection.
         if (err.wasNotSent === true && notSentRetries < MAX_NOT_SENT_RETRIES) {
           notSentRetries++;
-          hostIndex = fixed ? fixed.index : -1;
+          hostIndex = fixed ? fixedIndex : -1;
           continue;
         }
         const address = err.host ?? err.coordinator;
@@ -635,7 +641,7 @@ export class Client extends EventEmitter {
           retryCount++;
           reportRetry(metrics, err, clientTimeout);
           if (typeof decision.consistency === 'number') consistency = decision.consistency;
-          hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false && address !== undefined ? this.indexOf(address) : this.nextHost(engine, triedHosts ?? {});
+          hostIndex = fixed ? fixedIndex : decision.useCurrentHost !== false && address !== undefined ? this.indexOf(address) : this.nextHost(engine, triedHosts ?? {});
           if (hostIndex === -1) {
             reportError(metrics, err, clientTimeout);
             throw new NoHostAvailableError(errorsOf(triedHosts));
@@ -699,7 +705,7 @@ export class Client extends EventEmitter {
         reportRetry(metrics, err, false);
         this.log('info', 'Retrying request');
         if (typeof decision.consistency === 'number') consistency = decision.consistency;
-        hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false ? frame.hostIndex : this.nextHost(engine, triedHosts);
+        hostIndex = fixed ? fixedIndex : decision.useCurrentHost !== false ? frame.hostIndex : this.nextHost(engine, triedHosts);
         if (hostIndex === -1) {
           reportError(metrics, err, false);
           throw new NoHostAvailableError(errorsOf(triedHosts));
