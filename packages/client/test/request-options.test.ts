@@ -1,12 +1,14 @@
 /**
  * Execution options as they reach the wire, against a fake engine that records every request body (no
  * network): a bad value is refused before anything is sent, a good one is encoded as given (QUERY, spec
- * section 4.1.4: <query><consistency><flags>[page size][paging state][serial][timestamp]).
+ * section 4.1.4: <query><consistency><flags>[page size][paging state][serial][timestamp]). Also the shared
+ * request writer, which must not stay at the size of one huge request.
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, ByteReader, ByteWriter, Long, NoHostAvailableError, opcodes } from '@shardcql/core';
 import { Client } from '../src/client';
+import { Encoder } from '../src/encoder';
 import { Host } from '../src/host';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from '../src/engine/engine';
 import { TimestampGenerator } from '../src/policies/timestamp-generation';
@@ -72,6 +74,11 @@ function sentTimestamp(body: Buffer): bigint | null {
   if (flags & 0x10) r.u16();
   if (!(flags & 0x20)) return null;
   return body.readBigInt64BE(r.pos);
+}
+
+/** The shared request writer (private: what this file tests is its size). */
+function writerOf(client: Client): ByteWriter {
+  return (client as unknown as { writer: ByteWriter }).writer;
 }
 
 describe('execution option timestamp', () => {
@@ -158,5 +165,46 @@ describe('execution option host', () => {
     await expect(client.execute('SELECT a FROM t', [], { host: {} as Host })).rejects.toThrow(TypeError);
     expect(engine().sent).toHaveLength(0);
     await client.shutdown();
+  });
+});
+
+describe('the shared request writer', () => {
+  it('goes back to its initial size after a request that grew it past 4 MiB', async () => {
+    const { client, engine } = newClient();
+    await client.connect();
+    await client.execute('INSERT INTO t (a) VALUES (?)', [Buffer.alloc(300 * 1024)]);
+    // Up to 4 MiB the grown buffer is kept and reused: no new work on the common path.
+    const grown = writerOf(client).buf;
+    expect(grown.length).toBeGreaterThan(300 * 1024);
+    await client.execute('INSERT INTO t (a) VALUES (?)', [1]);
+    expect(writerOf(client).buf === grown).toBe(true);
+    await client.execute('INSERT INTO t (a) VALUES (?)', [Buffer.alloc(9 * 1024 * 1024, 7)]);
+    const big = engine().sent[2]!.body;
+    expect(big.length).toBeGreaterThan(9 * 1024 * 1024);
+    // The blob went out whole (the release happens after the engine copied it).
+    expect(big.indexOf(Buffer.alloc(9 * 1024 * 1024, 7))).toBeGreaterThan(0);
+    expect(writerOf(client).buf.length).toBeLessThanOrEqual(64 * 1024);
+    await client.execute('INSERT INTO t (a) VALUES (?)', [1]);
+    expect(engine().sent).toHaveLength(4);
+    await client.shutdown();
+  });
+
+  it('goes back to its initial size when encoding a huge request fails', async () => {
+    const { client, engine } = newClient();
+    await client.connect();
+    const huge = Buffer.alloc(9 * 1024 * 1024);
+    await expect(client.execute('INSERT INTO t (a, b) VALUES (?, ?)', [huge, Symbol('no type')])).rejects.toThrow();
+    expect(engine().sent).toHaveLength(0);
+    expect(writerOf(client).buf.length).toBeLessThanOrEqual(64 * 1024);
+    await client.shutdown();
+  });
+
+  it('of the Encoder does not keep the size of one huge value', () => {
+    const encoder = new Encoder(4);
+    const text = 'x'.repeat(3 * 1024 * 1024);
+    expect(encoder.encode(text, 'text')!.length).toBe(text.length);
+    const w = (encoder as unknown as { writer: ByteWriter }).writer;
+    expect(w.buf.length).toBeLessThanOrEqual(1024 * 1024);
+    expect(encoder.encode('y', 'text')).toEqual(Buffer.from('y'));
   });
 });
