@@ -178,6 +178,19 @@ describe('execution options: every bad value is refused when the execution start
   });
 });
 
+describe('execution options: null', () => {
+  it('is "not set" where that is unambiguous, and refused for timeouts, page size, consistencies and retry', () => {
+    const ctx = context();
+    const eo = DefaultExecutionOptions.create({ pageState: null, routingKey: null, hints: null, customPayload: null, executionProfile: null,
+      timestamp: null } as unknown as QueryOptions, ctx);
+    expect(eo.getPageState()).toBeNull();
+    expect(typeof eo.getOrGenerateTimestamp()).toBe('number');
+    for (const key of ['readTimeout', 'fetchSize', 'consistency', 'serialConsistency', 'retry']) {
+      expect(() => DefaultExecutionOptions.create({ [key]: null } as QueryOptions, ctx)).toThrow(TypeError);
+    }
+  });
+});
+
 describe('ExecutionProfile checks its options when it is made', () => {
   it('consistency, serialConsistency, readTimeout, retry, loadBalancing', () => {
     expect(() => new ExecutionProfile('p', { consistency: 'one' as unknown as number })).toThrow(TypeError);
