@@ -208,6 +208,11 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
     if (!c || typeof c !== 'string') {
       throw new TypeError(`Contact point ${i} (${String(c)}) is not a valid host name, the following values are valid contact points: ipAddress, hostName or ipAddress:port`);
     }
+    // The engine reads a trailing ":digits" as the port (not in IPv6 addresses); 0 or > 65535 would fail late in net.connect.
+    const m = /:(\d+)$/.exec(c);
+    if (m !== null && !c.includes('::') && !(Number(m[1]) >= 1 && Number(m[1]) <= 65535)) {
+      throw new TypeError(`Contact point ${i} (${c}) has an invalid port: use an integer from 1 to 65535`);
+    }
   });
   for (const key of ['localDataCenter', 'keyspace'] as const) {
     const v = options[key];

@@ -142,6 +142,9 @@ describe('client options: every bad value stops the constructor', () => {
 
   it('contact points, localDataCenter and keyspace are strings', () => {
     expect(bad({ contactPoints: [123] })).toThrow(/Contact point 0 \(123\) is not a valid host name/);
+    expect(bad({ contactPoints: ['10.0.0.1:9042', 'db:99999'] })).toThrow('Contact point 1 (db:99999) has an invalid port: use an integer from 1 to 65535');
+    expect(bad({ contactPoints: ['db:0'] })).toThrow(TypeError);
+    expect(extend({ contactPoints: ['db:9043', '::1', 'fe80::1:2'] }).contactPoints).toHaveLength(3);
     expect(bad({ localDataCenter: 1 })).toThrow('localDataCenter must be a String, obtained 1');
     expect(bad({ keyspace: {} })).toThrow(TypeError);
   });
