@@ -14,12 +14,22 @@ import { TimestampGenerator } from './policies/timestamp-generation';
 import { AuthProvider } from './auth/provider';
 import { PlainTextAuthProvider } from './auth/plain-text-auth-provider';
 import { NoAuthProvider } from './auth/no-auth-provider';
-import type { ExecutionProfile } from './execution-profile';
+import { ExecutionProfile } from './execution-profile';
 import type { EngineOptions } from './engine/engine';
-import type { QueryOptions } from './execution-options';
+import { validateQueryOptions, type QueryOptions } from './execution-options';
 import { RequestTracker } from './tracker/request-tracker';
+import { ClientMetrics } from './metrics/client-metrics';
+import { checkTimeout, show } from './option-checks';
 import { Uuid } from '@shardcql/core';
 import { validateSslOptions } from './ssl-options';
+
+/** Stream ids of a v3+ connection (a signed 16-bit id, spec section 2.3): more requests cannot be in flight. */
+const MAX_STREAM_IDS = 32768;
+/** shardcql's bounds on its own thread and connection counts (far above any useful value; a typo stops here). */
+const MAX_WORKERS = 1024;
+const MAX_CONNECTIONS_PER_HOST = 1024;
+/** Node.js timers take at most 2^31-1 ms. */
+const MAX_TIMEOUT_S = 2147483;
 
 export interface ClientOptions {
   contactPoints?: string[];
@@ -198,19 +208,32 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
     throw new TypeError('Contacts points are not defined.');
   }
   options.contactPoints.forEach((c, i) => {
-    if (!c) {
+    if (!c || typeof c !== 'string') {
       throw new TypeError(`Contact point ${i} (${String(c)}) is not a valid host name, the following values are valid contact points: ipAddress, hostName or ipAddress:port`);
     }
+    // The engine reads a trailing ":digits" as the port (not in IPv6 addresses); 0 or > 65535 would fail late in net.connect.
+    const m = /:(\d+)$/.exec(c);
+    if (m !== null && !c.includes('::') && !(Number(m[1]) >= 1 && Number(m[1]) <= 65535)) {
+      throw new TypeError(`Contact point ${i} (${c}) has an invalid port: use an integer from 1 to 65535`);
+    }
   });
-  if (!options.queryOptions) throw new TypeError('queryOptions not defined in options');
-  validatePolicies(options.policies);
-  const version = options.protocolOptions.maxVersion;
-  if (version && (typeof version !== 'number' || version < 1 || version > 6)) {
-    throw new TypeError(`protocolOptions.maxVersion provided (${String(version)}) is invalid`);
+  for (const key of ['localDataCenter', 'keyspace'] as const) {
+    const v = options[key];
+    if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${key} must be a String, obtained ${show(v)}`);
   }
-  if (typeof options.socketOptions.readTimeout !== 'number') throw new TypeError('socketOptions.readTimeout must be a Number');
-  if (typeof options.socketOptions.coalescingThreshold !== 'number' || options.socketOptions.coalescingThreshold <= 0) {
-    throw new TypeError('socketOptions.coalescingThreshold must be a positive Number');
+  if (!options.queryOptions || typeof options.queryOptions !== 'object') throw new TypeError('queryOptions not defined in options');
+  // The defaults of every execution: the same checks as the options of one execution.
+  validateQueryOptions(options.queryOptions, 'queryOptions.');
+  validatePolicies(options.policies);
+  validateProtocolOptions(options.protocolOptions);
+  validateSocketOptions(options.socketOptions);
+  validatePooling(options.pooling);
+  if (!Number.isInteger(options.maxPrepared) || options.maxPrepared < 1) {
+    // NaN would never evict (unbounded cache); 0 or less would prepare again on every execution.
+    throw new TypeError(`maxPrepared must be an integer >= 1, obtained ${show(options.maxPrepared)}`);
+  }
+  if (options.metrics !== null && options.metrics !== undefined && !(options.metrics instanceof ClientMetrics)) {
+    throw new TypeError('metrics must be an instance of ClientMetrics');
   }
   if (!options.authProvider) {
     const c = options.credentials;
@@ -225,6 +248,7 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   } else if (!(options.authProvider instanceof AuthProvider)) {
     throw new TypeError('options.authProvider must be an instance of AuthProvider');
   }
+  options.encoding = options.encoding || {};
   const enc = options.encoding;
   if (enc.map && (typeof enc.map !== 'function' || typeof enc.map.prototype.forEach !== 'function' || typeof enc.map.prototype.set !== 'function')) {
     throw new TypeError('Map constructor not valid');
@@ -232,7 +256,7 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (enc.set && (typeof enc.set !== 'function' || typeof enc.set.prototype.forEach !== 'function' || typeof enc.set.prototype.add !== 'function')) {
     throw new TypeError('Set constructor not valid');
   }
-  if (options.profiles && !Array.isArray(options.profiles)) {
+  if (options.profiles && (!Array.isArray(options.profiles) || !options.profiles.every((p) => p instanceof ExecutionProfile))) {
     throw new TypeError('profiles must be an Array of ExecutionProfile instances');
   }
   for (const key of ['applicationName', 'applicationVersion'] as const) {
@@ -247,8 +271,9 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   const mr = options.monitorReporting;
   if (mr === null || typeof mr !== 'object') throw new TypeError(`Monitor reporting must be an object, obtained: ${String(mr)}`);
   const sc = options.shardcql;
-  if (sc && sc.workers !== undefined && (!Number.isInteger(sc.workers) || sc.workers < 1)) {
-    throw new TypeError('shardcql.workers must be an integer >= 1');
+  if (sc !== undefined && sc !== null && typeof sc !== 'object') throw new TypeError(`shardcql options must be an object, obtained ${show(sc)}`);
+  if (sc && sc.workers !== undefined && (!Number.isInteger(sc.workers) || sc.workers < 1 || sc.workers > MAX_WORKERS)) {
+    throw new TypeError(`shardcql.workers must be an integer from 1 to ${MAX_WORKERS}, obtained ${show(sc.workers)}`);
   }
   if (sc && sc.metrics !== undefined && typeof sc.metrics !== 'boolean') throw new TypeError('shardcql.metrics must be a boolean');
   if (sc && sc.directLane !== undefined && (!Number.isInteger(sc.directLane) || sc.directLane < 0 || sc.directLane > 32768)) {
@@ -262,6 +287,57 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
     throw new TypeError(`compression must be 'lz4', 'snappy' or 'none', obtained: ${String(c)}`);
   }
   return options;
+}
+
+function validateProtocolOptions(p: ResolvedClientOptions['protocolOptions']): void {
+  if (!p || typeof p !== 'object') throw new TypeError('protocolOptions not defined in options');
+  const version = p.maxVersion;
+  if (version && (typeof version !== 'number' || version < 1 || version > 6)) {
+    throw new TypeError(`protocolOptions.maxVersion provided (${String(version)}) is invalid`);
+  }
+  if (version && (!Number.isInteger(version) || version < 4)) {
+    // The engine speaks v4 and v5 only; an older maximum cannot be honoured (it used to mean v5).
+    throw new TypeError(`protocolOptions.maxVersion provided (${String(version)}) is not supported by shardcql: use 4, 5 (or 0 to negotiate)`);
+  }
+  // A port from an environment variable is often a string: digits are taken as the number.
+  if (typeof p.port === 'string' && /^\d{1,5}$/.test(p.port)) p.port = Number(p.port);
+  if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) {
+    throw new TypeError(`protocolOptions.port must be an integer from 1 to 65535, obtained ${show(p.port)}`);
+  }
+  const wait = p.maxSchemaAgreementWaitSeconds;
+  if (typeof wait !== 'number' || !(wait >= 0 && wait <= MAX_TIMEOUT_S)) {
+    throw new TypeError(`protocolOptions.maxSchemaAgreementWaitSeconds must be a number of seconds from 0 to ${MAX_TIMEOUT_S}, obtained ${show(wait)}`);
+  }
+}
+
+function validateSocketOptions(so: ResolvedClientOptions['socketOptions']): void {
+  if (!so || typeof so !== 'object') throw new TypeError('socketOptions not defined in options');
+  if (typeof so.readTimeout !== 'number') throw new TypeError('socketOptions.readTimeout must be a Number');
+  checkTimeout(so.readTimeout, 'socketOptions.readTimeout', 'type');
+  checkTimeout(so.connectTimeout, 'socketOptions.connectTimeout', 'type');
+  // NaN passed cassandra-driver's `<= 0` test; it would never force an early write.
+  if (typeof so.coalescingThreshold !== 'number' || !(so.coalescingThreshold > 0)) {
+    throw new TypeError('socketOptions.coalescingThreshold must be a positive Number');
+  }
+}
+
+function validatePooling(p: ResolvedClientOptions['pooling']): void {
+  if (!p || typeof p !== 'object') throw new TypeError('pooling not defined in options');
+  if (p.heartBeatInterval !== undefined) checkTimeout(p.heartBeatInterval, 'pooling.heartBeatInterval', 'type');
+  const max = p.maxRequestsPerConnection;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_STREAM_IDS)) {
+    throw new TypeError(`pooling.maxRequestsPerConnection must be an integer from 1 to ${MAX_STREAM_IDS} (the stream ids of a connection), obtained ${show(max)}`);
+  }
+  const core = p.coreConnectionsPerHost;
+  if (core !== undefined && core !== null) {
+    if (typeof core !== 'object') throw new TypeError(`pooling.coreConnectionsPerHost must be an object by distance, obtained ${show(core)}`);
+    for (const key of Object.keys(core)) {
+      const n = (core as Record<string, unknown>)[key];
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_CONNECTIONS_PER_HOST) {
+        throw new TypeError(`pooling.coreConnectionsPerHost[${key}] must be an integer from 0 to ${MAX_CONNECTIONS_PER_HOST}, obtained ${show(n)}`);
+      }
+    }
+  }
 }
 
 function validatePolicies(p: ResolvedClientOptions['policies']): void {

@@ -102,6 +102,11 @@ export type BatchQuery = string | { query: string; params?: Params };
 
 const RETHROW: DecisionInfo = { decision: RetryPolicy.retryDecision.rethrow };
 
+/** The request writer's initial size, and the size past which it is given back after a request (see releaseLargeBuffers). */
+const WRITER_SIZE = 64 * 1024;
+const MAX_KEPT_WRITER = 4 * 1024 * 1024;
+const SCRATCH_SIZE = 256;
+
 /** Resends of a request the engine reports as never sent (see run). */
 const MAX_NOT_SENT_RETRIES = 2;
 
@@ -134,9 +139,9 @@ export class Client extends EventEmitter {
   private readonly engineFactory: (o: EngineOptions) => Engine;
   private readonly prepared: PreparedCache;
   /** Hot-path state reused by every request: the body writer, the query parameters, routing scratch space. */
-  private readonly writer = new ByteWriter(64 * 1024);
-  private readonly routingWriter = new ByteWriter(256);
-  private readonly valueWriter = new ByteWriter(256);
+  private readonly writer = new ByteWriter(WRITER_SIZE);
+  private readonly routingWriter = new ByteWriter(SCRATCH_SIZE);
+  private readonly valueWriter = new ByteWriter(SCRATCH_SIZE);
   private readonly qp: QueryParameters = newQueryParameters();
   private readonly token = new Int32Array(2);
   private readonly codec: CodecOptions;
@@ -537,7 +542,9 @@ export class Client extends EventEmitter {
     const w = this.writer;
     w.reset();
     fEncodePrepare(w, this.protocolVersion, info.query, info.keyspace);
-    const frame = await engine.send(OP_PREPARE, 0, w.buf, w.pos, this.options.socketOptions.readTimeout, 0, 0, false, hostIndex);
+    const pending = engine.send(OP_PREPARE, 0, w.buf, w.pos, this.options.socketOptions.readTimeout, 0, 0, false, hostIndex);
+    if (w.buf.length > MAX_KEPT_WRITER) this.releaseLargeBuffers();
+    const frame = await pending;
     const body = frame.body;
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     if (frame.opcode === OP_ERROR) {
@@ -577,6 +584,7 @@ export class Client extends EventEmitter {
     engine.sendToAllHosts(OP_PREPARE, w.buf, w.pos, this.options.socketOptions.readTimeout).catch((err: Error) => {
       this.log('warning', `Prepare on all hosts failed: ${err.message}`, err);
     });
+    if (w.buf.length > MAX_KEPT_WRITER) this.releaseLargeBuffers();
   }
 
   // ---------------------------------------------------------------- the request loop
@@ -590,7 +598,13 @@ export class Client extends EventEmitter {
     eo: DefaultExecutionOptions): Promise<ResultSet> {
     const engine = this.requireEngine();
     const fixed = eo.getFixedHost();
-    let hostIndex = fixed ? fixed.index : -1;
+    // A fixed host by its address, not by the index it carries: a Host kept from before a topology change (or
+    // from another client) would point at whichever host now has that index.
+    const fixedIndex = fixed ? this.indexOf(fixed.address) : -1;
+    if (fixed && fixedIndex < 0) {
+      throw new NoHostAvailableError({}, `Host ${String(fixed.address)} (execution option host) is not a host of this client`);
+    }
+    let hostIndex = fixedIndex;
     let consistency = eo.getConsistency() ?? LOCAL_ONE;
     const timeout = eo.getReadTimeout() ?? 12000;
     const timestamp = eo.getOrGenerateTimestamp();
@@ -606,28 +620,40 @@ export class Client extends EventEmitter {
     const spec = this.speculative && !fixed && eo.isIdempotent()
       ? new SpeculativeRun(this.options.policies.speculativeExecution.newPlan(this.keyspace ?? null, query), metrics) : null;
     for (;;) {
-      const flags = this.encode(kind, query, info, values, types, names, entries, eo, consistency, timestamp);
-      const hasToken = this.computeToken(kind, info, values, entries, eo);
+      let flags: number;
+      let hasToken: boolean;
+      try {
+        flags = this.encode(kind, query, info, values, types, names, entries, eo, consistency, timestamp);
+        hasToken = this.computeToken(kind, info, values, entries, eo);
+      } catch (e) {
+        this.releaseLargeBuffers();
+        throw e;
+      }
       if (hasToken && info !== null) this.followRoutingKeyspace(engine, info);
       if (hasToken) this.followRoutingTable(engine, info);
       // Read before the await: the shared writer holds other requests by the time this one settles.
       const requestLength = this.writer.pos + 9;
       let frame: ResponseFrame;
       try {
-        frame = await (spec !== null && hostIndex < 0
+        const pending = spec !== null && hostIndex < 0
           ? spec.send(engine, kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY, flags,
             Buffer.from(this.writer.buf.subarray(0, this.writer.pos)), timeout, this.token[0]!, this.token[1]!, hasToken,
             info !== null && this.isLwt(engine, info))
           : engine.send(kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY,
             flags, this.writer.buf, this.writer.pos, timeout, this.token[0]!, this.token[1]!, hasToken, hostIndex,
-            info !== null && this.isLwt(engine, info)));
+            info !== null && this.isLwt(engine, info));
+        // The engine copied the body before send returned: give back what an unusually large request grew.
+        if (this.writer.buf.length > MAX_KEPT_WRITER || this.routingWriter.buf.length > MAX_KEPT_WRITER) this.releaseLargeBuffers();
+        frame = await pending;
       } catch (e) {
+        // A send that threw before handing the body over keeps no huge buffer either.
+        if (this.writer.buf.length > MAX_KEPT_WRITER) this.releaseLargeBuffers();
         const err = e as Error & { host?: string; coordinator?: string; wasNotSent?: boolean };
         // Never written to a socket (the connection had just gone): safe to send again whatever the
         // statement's idempotence; the engine picks another open connection.
         if (err.wasNotSent === true && notSentRetries < MAX_NOT_SENT_RETRIES) {
           notSentRetries++;
-          hostIndex = fixed ? fixed.index : -1;
+          hostIndex = fixed ? fixedIndex : -1;
           continue;
         }
         const address = err.host ?? err.coordinator;
@@ -643,7 +669,7 @@ export class Client extends EventEmitter {
           retryCount++;
           reportRetry(metrics, err, clientTimeout);
           if (typeof decision.consistency === 'number') consistency = decision.consistency;
-          hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false && address !== undefined ? this.indexOf(address) : this.nextHost(engine, triedHosts ?? {});
+          hostIndex = fixed ? fixedIndex : decision.useCurrentHost !== false && address !== undefined ? this.indexOf(address) : this.nextHost(engine, triedHosts ?? {});
           if (hostIndex === -1) {
             reportError(metrics, err, clientTimeout);
             throw new NoHostAvailableError(errorsOf(triedHosts));
@@ -707,7 +733,7 @@ export class Client extends EventEmitter {
         reportRetry(metrics, err, false);
         this.log('info', 'Retrying request');
         if (typeof decision.consistency === 'number') consistency = decision.consistency;
-        hostIndex = fixed ? fixed.index : decision.useCurrentHost !== false ? frame.hostIndex : this.nextHost(engine, triedHosts);
+        hostIndex = fixed ? fixedIndex : decision.useCurrentHost !== false ? frame.hostIndex : this.nextHost(engine, triedHosts);
         if (hostIndex === -1) {
           reportError(metrics, err, false);
           throw new NoHostAvailableError(errorsOf(triedHosts));
@@ -846,6 +872,17 @@ export class Client extends EventEmitter {
       default:
         return RETHROW;
     }
+  }
+
+  /**
+   * The shared writers back to their initial size when a request grew them past MAX_KEPT_WRITER (a blob of
+   * hundreds of MB would otherwise stay allocated as long as the client lives). Call only when the writer's
+   * bytes were handed over (engine.send copies them) or are abandoned (encoding failed).
+   */
+  private releaseLargeBuffers(): void {
+    this.writer.shrink(MAX_KEPT_WRITER, WRITER_SIZE);
+    this.routingWriter.shrink(MAX_KEPT_WRITER, SCRATCH_SIZE);
+    this.valueWriter.shrink(MAX_KEPT_WRITER, SCRATCH_SIZE);
   }
 
   /** Writes the request body into `this.writer`; returns the frame flags (tracing, custom payload). */

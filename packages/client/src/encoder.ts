@@ -27,13 +27,15 @@ export interface EncoderOptions {
 export type TypeHint = number | string | DataType;
 
 const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as Function;
+const WRITER_SIZE = 256;
+const MAX_KEPT_WRITER = 1024 * 1024;
 
 export class Encoder {
   protocolVersion: number;
   /** The `encoding` options this encoder was built with. */
   readonly encodingOptions: Partial<CodecOptions>;
   private readonly codec: CodecOptions;
-  private readonly writer = new ByteWriter(256);
+  private readonly writer = new ByteWriter(WRITER_SIZE);
 
   constructor(protocolVersion: number, options?: EncoderOptions | null) {
     this.protocolVersion = protocolVersion;
@@ -76,12 +78,17 @@ export class Encoder {
     }
     const w = this.writer;
     w.reset();
-    writeValue(w, value, type, this.codec);
-    const out = w.view();
-    const len = out.readInt32BE(0);
-    // An empty list or set is written as null ([value] length -1, spec section 3), as cassandra-driver sends it.
-    if (len < 0) return len === -2 ? unset : null;
-    return Buffer.from(out.subarray(4, 4 + len));
+    try {
+      writeValue(w, value, type, this.codec);
+      const out = w.view();
+      const len = out.readInt32BE(0);
+      // An empty list or set is written as null ([value] length -1, spec section 3), as cassandra-driver sends it.
+      if (len < 0) return len === -2 ? unset : null;
+      return Buffer.from(out.subarray(4, 4 + len));
+    } finally {
+      // The value was copied out: one huge value does not keep its size allocated in the encoder.
+      w.shrink(MAX_KEPT_WRITER, WRITER_SIZE);
+    }
   }
 
   /** The JS value of `buffer` as `type`; null for null (and for an empty buffer of a type with no empty value). */

@@ -3,11 +3,12 @@
  * (cassandra-driver `lib/execution-options.js`): query option, else profile, else client option.
  */
 import { ArgumentError, type DataType, type Long } from '@shardcql/core';
-import type { ExecutionProfile, ProfileManager } from './execution-profile';
+import { ExecutionProfile, type ProfileManager } from './execution-profile';
 import type { LoadBalancingPolicy } from './policies/load-balancing';
-import type { RetryPolicy } from './policies/retry';
+import { RetryPolicy } from './policies/retry';
 import type { TimestampGenerator, TimestampLogger } from './policies/timestamp-generation';
 import type { Host } from './host';
+import { checkConsistency, checkTimeout, checkTimestamp, show } from './option-checks';
 
 export interface QueryOptions {
   autoPage?: boolean;
@@ -46,6 +47,75 @@ export interface ExecutionContext extends TimestampLogger {
 }
 
 const EMPTY: QueryOptions = Object.freeze({}) as QueryOptions;
+const MAX_INT32 = 2147483647;
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+
+function isBufferArray(v: unknown): boolean {
+  if (!Array.isArray(v) || v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) if (!Buffer.isBuffer(v[i])) return false;
+  return true;
+}
+
+/**
+ * Checks the options of one execution (or the client's `queryOptions` defaults, `prefix` 'queryOptions.').
+ * Checked: what the request is encoded or routed from. Booleans keep cassandra-driver's truthiness.
+ * TypeError for a value of the wrong type, ArgumentError for one of the right type out of range.
+ */
+export function validateQueryOptions(q: QueryOptions, prefix: string): void {
+  const o = q as Record<string, unknown>;
+  let v = o['timestamp'];
+  if (v !== undefined && v !== null) checkTimestamp(v, `${prefix}timestamp`);
+  v = o['readTimeout'];
+  if (v !== undefined) checkTimeout(v, `${prefix}readTimeout`, 'argument');
+  v = o['fetchSize'];
+  if (v !== undefined) {
+    if (typeof v !== 'number') throw new TypeError(`${prefix}fetchSize must be a Number, obtained ${show(v)}`);
+    // 0 or less: no paging, as in cassandra-driver; the page size travels as an [int].
+    if (!(Number.isInteger(v) && v <= MAX_INT32)) {
+      throw new ArgumentError(`${prefix}fetchSize must be an integer up to ${MAX_INT32} (0: no paging), obtained ${show(v)}`);
+    }
+  }
+  v = o['consistency'];
+  if (v !== undefined) checkConsistency(v, `${prefix}consistency`, 'argument');
+  v = o['serialConsistency'];
+  if (v !== undefined) checkConsistency(v, `${prefix}serialConsistency`, 'argument');
+  v = o['pageState'];
+  if (v !== undefined && v !== null && !Buffer.isBuffer(v)) {
+    if (typeof v !== 'string') throw new TypeError(`${prefix}pageState must be a Buffer or a hex string, obtained ${show(v)}`);
+    // Buffer.from(x, 'hex') stops at the first bad digit: a mangled state would restart the paging silently.
+    if (!HEX.test(v)) throw new ArgumentError(`${prefix}pageState is not a hex string: ${show(v)}`);
+  }
+  v = o['routingKey'];
+  if (v !== undefined && v !== null && !Buffer.isBuffer(v) && !isBufferArray(v)) {
+    throw new TypeError(`${prefix}routingKey must be a Buffer or an Array of Buffers, obtained ${show(v)}`);
+  }
+  v = o['keyspace'];
+  if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${prefix}keyspace must be a String, obtained ${show(v)}`);
+  v = o['executeAs'];
+  if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${prefix}executeAs must be a String, obtained ${show(v)}`);
+  v = o['customPayload'];
+  if (v !== undefined && v !== null) {
+    if (typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${prefix}customPayload must be an object of Buffers, obtained ${show(v)}`);
+    const payload = v as Record<string, unknown>;
+    for (const key of Object.keys(payload)) {
+      if (!Buffer.isBuffer(payload[key])) throw new TypeError(`${prefix}customPayload.${key} must be a Buffer, obtained ${show(payload[key])}`);
+    }
+  }
+  v = o['hints'];
+  if (v !== undefined && v !== null && typeof v !== 'object') {
+    throw new TypeError(`${prefix}hints must be an Array or an object of type names, obtained ${show(v)}`);
+  }
+  v = o['retry'];
+  if (v !== undefined && !(v instanceof RetryPolicy)) throw new TypeError(`${prefix}retry must be an instance of RetryPolicy, obtained ${show(v)}`);
+  v = o['host'];
+  if (v !== undefined && v !== null && (typeof v !== 'object' || typeof (v as { address?: unknown }).address !== 'string')) {
+    throw new TypeError(`${prefix}host must be a Host (client.hosts), obtained ${show(v)}`);
+  }
+  v = o['executionProfile'];
+  if (v !== undefined && v !== null && typeof v !== 'string' && !(v instanceof ExecutionProfile)) {
+    throw new TypeError(`${prefix}executionProfile must be a String or an ExecutionProfile, obtained ${show(v)}`);
+  }
+}
 
 function ifUndefined<T>(a: T | undefined, b: T): T {
   return a !== undefined ? a : b;
@@ -114,6 +184,10 @@ export class DefaultExecutionOptions extends ExecutionOptions {
 
   constructor(queryOptions: QueryOptions, client: ExecutionContext, rowCallback?: (n: number, row: unknown) => void) {
     super();
+    if (queryOptions !== EMPTY) {
+      if (typeof queryOptions !== 'object') throw new TypeError(`Query options must be an object, obtained ${show(queryOptions)}`);
+      validateQueryOptions(queryOptions, '');
+    }
     this.q = queryOptions;
     this.client = client;
     this.defaults = client.options.queryOptions;
@@ -171,9 +245,14 @@ export class DefaultExecutionOptions extends ExecutionOptions {
   /** The query's timestamp, else the generator's (client-side default timestamp), else null. */
   override getOrGenerateTimestamp(): Long | number | bigint | null {
     const ts = this.q.timestamp;
-    if (ts !== undefined && ts !== null) return ts;
+    // Truncated as Long.fromNumber does in cassandra-driver (the value was checked in the constructor).
+    if (ts !== undefined && ts !== null) return typeof ts === 'number' ? Math.trunc(ts) : ts;
     const gen = this.client.options.policies.timestampGeneration;
-    return gen ? gen.next(this.client) : null;
+    if (!gen) return null;
+    const t = gen.next(this.client);
+    // A user's generator: the same check, so a wrong return value is an error and not timestamp 0.
+    if (typeof t !== 'number' && t !== null) checkTimestamp(t, 'The timestamp generator\'s value');
+    return t;
   }
   override getRoutingIndexes(): number[] | undefined { return this.routingIndexes; }
   override getRoutingKey(): Buffer | Buffer[] | undefined { return this.routingKey; }

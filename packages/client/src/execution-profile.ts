@@ -2,8 +2,9 @@
  * Named groups of execution options (cassandra-driver `lib/execution-profile.js`), selected per query with
  * `options.executionProfile`. Unset fields fall back to the query options, then to the client options.
  */
-import type { LoadBalancingPolicy } from './policies/load-balancing';
-import type { RetryPolicy } from './policies/retry';
+import { LoadBalancingPolicy } from './policies/load-balancing';
+import { RetryPolicy } from './policies/retry';
+import { checkConsistency, checkTimeout } from './option-checks';
 
 export interface ExecutionProfileOptions {
   consistency?: number;
@@ -26,6 +27,18 @@ export class ExecutionProfile {
   constructor(name: string, options?: ExecutionProfileOptions) {
     if (typeof name !== 'string') throw new TypeError('Execution profile name must be a string');
     const o = options ?? {};
+    if (typeof o !== 'object') throw new TypeError(`Execution profile "${name}" options must be an object`);
+    // Checked here, when the profile is made: a request reads them only after it was accepted.
+    const where = `Execution profile "${name}"`;
+    if (o.consistency !== undefined) checkConsistency(o.consistency, `${where}: consistency`, 'type');
+    if (o.serialConsistency !== undefined) checkConsistency(o.serialConsistency, `${where}: serialConsistency`, 'type');
+    if (o.readTimeout !== undefined) checkTimeout(o.readTimeout, `${where}: readTimeout`, 'type');
+    if (o.retry !== undefined && !(o.retry instanceof RetryPolicy)) {
+      throw new TypeError(`${where}: retry must be an instance of RetryPolicy`);
+    }
+    if (o.loadBalancing !== undefined && !(o.loadBalancing instanceof LoadBalancingPolicy)) {
+      throw new TypeError(`${where}: loadBalancing must be an instance of LoadBalancingPolicy`);
+    }
     this.name = name;
     this.consistency = o.consistency;
     this.loadBalancing = o.loadBalancing;

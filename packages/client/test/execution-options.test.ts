@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DefaultExecutionOptions, type ExecutionContext } from '../src/execution-options';
+import { DefaultExecutionOptions, type ExecutionContext, type QueryOptions } from '../src/execution-options';
 import { ExecutionProfile, ProfileManager } from '../src/execution-profile';
 import { RetryPolicy, FallthroughRetryPolicy, IdempotenceAwareRetryPolicy } from '../src/policies/retry';
 import { MonotonicTimestampGenerator } from '../src/policies/timestamp-generation';
 import { RoundRobinPolicy } from '../src/policies/load-balancing';
-import { ArgumentError } from '@shardcql/core';
+import { ArgumentError, Long } from '@shardcql/core';
 
 function context(profiles?: ExecutionProfile[]): ExecutionContext {
   const retry = new RetryPolicy();
@@ -107,5 +107,98 @@ describe('retry policies', () => {
     const i = new IdempotenceAwareRetryPolicy();
     expect(i.onWriteTimeout(op(0, false), 1, 0, 1, 'BATCH_LOG').decision).toBe(0);
     expect(i.onWriteTimeout(op(0, true), 1, 0, 1, 'BATCH_LOG').decision).toBe(1);
+  });
+});
+
+describe('execution options: every bad value is refused when the execution starts', () => {
+  const make = (q: Record<string, unknown>): (() => unknown) => () => DefaultExecutionOptions.create(q as QueryOptions, context());
+
+  it('timestamp: a Number, a Long or a bigint; cassandra-driver\'s TypeError for the rest', () => {
+    for (const v of ['abc', {}, '1700000000000000', new Date(), true]) {
+      expect(make({ timestamp: v })).toThrow(TypeError);
+      expect(make({ timestamp: v })).toThrow(/^Expected Long, obtained /);
+    }
+    for (const v of [NaN, Infinity, 2 ** 60, 2n ** 63n, -(2n ** 63n) - 1n]) expect(make({ timestamp: v })).toThrow(ArgumentError);
+    expect(DefaultExecutionOptions.create({ timestamp: 7.9 }, context()).getOrGenerateTimestamp()).toBe(7);
+    const long = Long.fromNumber(42);
+    expect(DefaultExecutionOptions.create({ timestamp: long }, context()).getOrGenerateTimestamp()).toBe(long);
+    expect(DefaultExecutionOptions.create({ timestamp: 2n ** 63n - 1n }, context()).getOrGenerateTimestamp()).toBe(2n ** 63n - 1n);
+  });
+
+  it('readTimeout: ms from 0 (no timeout) to 2^31-1', () => {
+    for (const v of [-1, NaN, 2 ** 31, 2 ** 32 + 200]) {
+      expect(make({ readTimeout: v })).toThrow(ArgumentError);
+      expect(make({ readTimeout: v })).toThrow(/readTimeout must be a number of milliseconds from 0 \(no timeout\) to 2147483647/);
+    }
+    expect(make({ readTimeout: '5' })).toThrow(TypeError);
+    expect(DefaultExecutionOptions.create({ readTimeout: 0 }, context()).getReadTimeout()).toBe(0);
+  });
+
+  it('fetchSize: an integer up to 2^31-1 (0 or less: no paging)', () => {
+    expect(make({ fetchSize: 'abc' })).toThrow(TypeError);
+    for (const v of [1.5, NaN, 2 ** 31, Infinity]) expect(make({ fetchSize: v })).toThrow(ArgumentError);
+    expect(DefaultExecutionOptions.create({ fetchSize: 0 }, context()).getFetchSize()).toBe(0);
+    expect(DefaultExecutionOptions.create({ fetchSize: -1 }, context()).getFetchSize()).toBe(-1);
+  });
+
+  it('consistency and serialConsistency: one of types.consistencies', () => {
+    for (const key of ['consistency', 'serialConsistency']) {
+      expect(make({ [key]: 'quorum' })).toThrow(TypeError);
+      for (const v of [-1, 11, 1.5, NaN]) expect(make({ [key]: v })).toThrow(ArgumentError);
+    }
+    expect(DefaultExecutionOptions.create({ serialConsistency: 9 }, context()).getSerialConsistency()).toBe(9);
+  });
+
+  it('pageState: a Buffer or a whole hex string', () => {
+    expect(make({ pageState: 123 })).toThrow(TypeError);
+    // Buffer.from('0g', 'hex') is empty: the paging would restart at the first page without a word.
+    for (const v of ['0g', 'abc', 'zz']) expect(make({ pageState: v })).toThrow(ArgumentError);
+  });
+
+  it('routingKey, keyspace, executeAs, customPayload, hints, retry, host, executionProfile: their types', () => {
+    expect(make({ routingKey: 'abc' })).toThrow(TypeError);
+    expect(make({ routingKey: [] })).toThrow(TypeError);
+    expect(make({ routingKey: [Buffer.from('a'), 'b'] })).toThrow(TypeError);
+    expect(make({ keyspace: 5 })).toThrow(TypeError);
+    expect(make({ executeAs: 5 })).toThrow(TypeError);
+    expect(make({ customPayload: { k: 'v' } })).toThrow('customPayload.k must be a Buffer');
+    expect(make({ customPayload: 'k' })).toThrow(TypeError);
+    expect(make({ hints: 'int' })).toThrow(TypeError);
+    expect(make({ retry: {} })).toThrow('retry must be an instance of RetryPolicy');
+    expect(make({ host: '10.0.0.1' })).toThrow(TypeError);
+    expect(make({ executionProfile: 5 })).toThrow(TypeError);
+    expect(() => DefaultExecutionOptions.create('fast' as unknown as QueryOptions, context())).toThrow('Query options must be an object');
+    const ok = DefaultExecutionOptions.create({
+      routingKey: [Buffer.from('a'), Buffer.from('b')], keyspace: 'ks', customPayload: { k: Buffer.from('v') }, hints: ['int'],
+      retry: new FallthroughRetryPolicy(), pageState: 'ABCDEF', prepare: 1 as unknown as boolean,
+    }, context());
+    expect(ok.getPageState()).toEqual(Buffer.from([0xab, 0xcd, 0xef]));
+    // Booleans keep cassandra-driver's truthiness.
+    expect(ok.isPrepared()).toBe(1);
+  });
+});
+
+describe('execution options: null', () => {
+  it('is "not set" where that is unambiguous, and refused for timeouts, page size, consistencies and retry', () => {
+    const ctx = context();
+    const eo = DefaultExecutionOptions.create({ pageState: null, routingKey: null, hints: null, customPayload: null, executionProfile: null,
+      timestamp: null } as unknown as QueryOptions, ctx);
+    expect(eo.getPageState()).toBeNull();
+    expect(typeof eo.getOrGenerateTimestamp()).toBe('number');
+    for (const key of ['readTimeout', 'fetchSize', 'consistency', 'serialConsistency', 'retry']) {
+      expect(() => DefaultExecutionOptions.create({ [key]: null } as QueryOptions, ctx)).toThrow(TypeError);
+    }
+  });
+});
+
+describe('ExecutionProfile checks its options when it is made', () => {
+  it('consistency, serialConsistency, readTimeout, retry, loadBalancing', () => {
+    expect(() => new ExecutionProfile('p', { consistency: 'one' as unknown as number })).toThrow(TypeError);
+    expect(() => new ExecutionProfile('p', { serialConsistency: 12 })).toThrow(TypeError);
+    expect(() => new ExecutionProfile('p', { readTimeout: -1 })).toThrow('Execution profile "p": readTimeout must be a number of milliseconds');
+    expect(() => new ExecutionProfile('p', { readTimeout: 2 ** 31 })).toThrow(TypeError);
+    expect(() => new ExecutionProfile('p', { retry: {} as RetryPolicy })).toThrow('Execution profile "p": retry must be an instance of RetryPolicy');
+    expect(() => new ExecutionProfile('p', { loadBalancing: {} as RoundRobinPolicy })).toThrow(TypeError);
+    expect(new ExecutionProfile('p', { readTimeout: 0, consistency: 1, retry: new RetryPolicy(), loadBalancing: new RoundRobinPolicy() }).readTimeout).toBe(0);
   });
 });

@@ -17,6 +17,16 @@ export class ByteWriter {
     this.pos = 0;
   }
 
+  /**
+   * After an unusually large message: a buffer grown past `maxKept` bytes is dropped for a fresh one of
+   * `size` bytes (and the writer reset), so one big request does not hold its memory for the writer's life.
+   */
+  shrink(maxKept: number, size: number): void {
+    if (this.buf.length <= maxKept) return;
+    this.buf = Buffer.allocUnsafe(size);
+    this.pos = 0;
+  }
+
   /** Makes room for `n` more bytes, doubling the buffer; what is written so far is kept. */
   ensure(n: number): void {
     const need = this.pos + n;
