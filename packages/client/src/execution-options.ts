@@ -65,10 +65,12 @@ export function validateQueryOptions(q: QueryOptions, prefix: string): void {
   const o = q as Record<string, unknown>;
   let v = o['timestamp'];
   if (v !== undefined && v !== null) checkTimestamp(v, `${prefix}timestamp`);
+  // null readTimeout / fetchSize: no timeout / no paging, as cassandra-driver reads them (its `!(millis > 0)` and
+  // `fetchSize > 0` tests); the getters below give 0 for them.
   v = o['readTimeout'];
-  if (v !== undefined) checkTimeout(v, `${prefix}readTimeout`, 'argument');
+  if (v !== undefined && v !== null) checkTimeout(v, `${prefix}readTimeout`, 'argument');
   v = o['fetchSize'];
-  if (v !== undefined) {
+  if (v !== undefined && v !== null) {
     if (typeof v !== 'number') throw new TypeError(`${prefix}fetchSize must be a Number, obtained ${show(v)}`);
     // 0 or less: no paging, as in cassandra-driver; the page size travels as an [int].
     if (!(Number.isInteger(v) && v <= MAX_INT32)) {
@@ -221,7 +223,7 @@ export class DefaultExecutionOptions extends ExecutionOptions {
     return ifUndefined3(this.q.consistency, this.profile.consistency, this.defaults.consistency);
   }
   override getCustomPayload(): Record<string, Buffer> | null | undefined { return this.customPayload; }
-  override getFetchSize(): number | undefined { return ifUndefined(this.q.fetchSize, this.defaults.fetchSize); }
+  override getFetchSize(): number | undefined { return ifUndefined(this.q.fetchSize, this.defaults.fetchSize) ?? 0; }
   override getFixedHost(): Host | undefined { return this.q.host; }
   override getHints(): QueryOptions['hints'] | undefined { return this.hints; }
   override isAutoPage(): boolean | undefined { return ifUndefined(this.q.autoPage, this.defaults.autoPage); }
@@ -236,7 +238,7 @@ export class DefaultExecutionOptions extends ExecutionOptions {
   getProfile(): ExecutionProfile { return this.profile; }
   override getRawQueryOptions(): QueryOptions { return this.q; }
   override getReadTimeout(): number | undefined {
-    return ifUndefined3(this.q.readTimeout, this.profile.readTimeout, this.client.options.socketOptions.readTimeout);
+    return ifUndefined3(this.q.readTimeout, this.profile.readTimeout, this.client.options.socketOptions.readTimeout) ?? 0;
   }
   override getRetryPolicy(): RetryPolicy | undefined {
     return ifUndefined3(this.q.retry, this.profile.retry, this.client.options.policies.retry);

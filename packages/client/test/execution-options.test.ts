@@ -179,13 +179,16 @@ describe('execution options: every bad value is refused when the execution start
 });
 
 describe('execution options: null', () => {
-  it('is "not set" where that is unambiguous, and refused for timeouts, page size, consistencies and retry', () => {
+  it('is "not set" where that is unambiguous, no timeout / no paging as cassandra-driver reads it, and refused for consistencies and retry', () => {
     const ctx = context();
     const eo = DefaultExecutionOptions.create({ pageState: null, routingKey: null, hints: null, customPayload: null, executionProfile: null,
       timestamp: null } as unknown as QueryOptions, ctx);
     expect(eo.getPageState()).toBeNull();
     expect(typeof eo.getOrGenerateTimestamp()).toBe('number');
-    for (const key of ['readTimeout', 'fetchSize', 'consistency', 'serialConsistency', 'retry']) {
+    const none = DefaultExecutionOptions.create({ readTimeout: null, fetchSize: null } as unknown as QueryOptions, ctx);
+    expect(none.getReadTimeout()).toBe(0);
+    expect(none.getFetchSize()).toBe(0);
+    for (const key of ['consistency', 'serialConsistency', 'retry']) {
       expect(() => DefaultExecutionOptions.create({ [key]: null } as QueryOptions, ctx)).toThrow(TypeError);
     }
   });
