@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as db from './db.mjs';
+import { lineSplitter, tscProgress } from './progress.mjs';
 
 const args = process.argv.slice(2);
 const dashdash = args.indexOf('--');
@@ -27,6 +28,8 @@ for (const f of flags) {
 }
 const threeNodes = process.env.SHARDCQL_TEST_NODES === '3';
 const RESULTS_DIR = join(db.ROOT, '.cache', 'test-results');
+// Names each test file as it starts, and what still runs during a long file (scripts/vitest-progress.mjs).
+const PROGRESS_REPORTER = join(db.ROOT, 'scripts', 'vitest-progress.mjs');
 
 const say = (msg) => process.stdout.write(`\ntest: ${msg}\n`);
 let current = null; // the child process running now, so a signal can end it
@@ -41,11 +44,26 @@ const BIN = {
   vitest: join(db.ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
 };
 
-function run(tool, argv, env = {}) {
+/** Runs a tool; with `lines`, its output goes through that filter ({ line, end }) instead of straight out. */
+function run(tool, argv, env = {}, lines = null) {
   return new Promise((resolve) => {
     if (interrupted) return resolve(130);
-    const child = spawn(process.execPath, [BIN[tool], ...argv], { cwd: db.ROOT, stdio: 'inherit', detached: true, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [BIN[tool], ...argv], {
+      cwd: db.ROOT,
+      stdio: lines ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+      detached: true,
+      env: { ...process.env, ...env },
+    });
     current = child;
+    if (lines) {
+      const split = lineSplitter((l) => lines.line(l));
+      child.stdout.setEncoding('utf8').on('data', (c) => split.push(c));
+      child.stderr.setEncoding('utf8').on('data', (c) => split.push(c));
+      child.on('close', (code) => {
+        split.flush();
+        lines.end(code);
+      });
+    }
     child.on('error', (e) => {
       process.stderr.write(`test: cannot run ${tool}: ${e.message}\n`);
       current = null;
@@ -76,7 +94,11 @@ async function vitest(name, project, files = [], env = {}) {
   const out = join(RESULTS_DIR, `${name}.json`);
   rmSync(out, { force: true });
   say(`${name}: vitest run --project ${project} ${[...files, ...vitestExtra].join(' ')}`);
-  const code = await run('vitest', ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...files, ...vitestExtra], env);
+  const code = await run(
+    'vitest',
+    ['run', '--project', project, '--reporter=default', `--reporter=${PROGRESS_REPORTER}`, '--reporter=json', `--outputFile.json=${out}`, ...files, ...vitestExtra],
+    env,
+  );
   let counts = null;
   try {
     const r = JSON.parse(readFileSync(out, 'utf8'));
@@ -144,7 +166,8 @@ async function main() {
   const only = flags.has('--unit-only') ? 'unit' : flags.has('--integration-only') ? 'integration' : null;
   if (!flags.has('--no-build')) {
     say('build: tsc -b');
-    const code = await run('tsc', ['-b']);
+    const buildSay = (m) => process.stdout.write(`build: ${m}\n`);
+    const code = await run('tsc', ['-b', '--verbose', '--pretty', 'false'], {}, tscProgress(db.ROOT, buildSay, (l) => process.stdout.write(`${l}\n`)));
     record('build', code, code === 0 ? { passed: 0, failed: 0, skipped: 0 } : null);
   }
   if (only !== 'integration') await vitest('unit', 'unit');
