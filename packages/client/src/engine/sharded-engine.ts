@@ -45,6 +45,7 @@ import { RingRequester, createWorkerRings, type RequesterDescriptor, type Worker
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
 import type { EngineHandle } from './remote-engine';
 import { MAX_REQUESTERS, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
+import { DRIVER_NAME, DRIVER_VERSION } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
 import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
 import {
@@ -214,7 +215,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   private workerOptions(): WorkerConnectionOptions {
     const o = this.options;
-    const startup: Record<string, string> = { CQL_VERSION: '3.0.0', DRIVER_NAME: 'shardcql', DRIVER_VERSION: '0.1.0' };
+    const startup: Record<string, string> = { CQL_VERSION: '3.0.0', DRIVER_NAME, DRIVER_VERSION };
     if (o.applicationName !== null) startup['APPLICATION_NAME'] = o.applicationName;
     if (o.applicationVersion !== null) startup['APPLICATION_VERSION'] = o.applicationVersion;
     if (o.clientId !== null) startup['CLIENT_ID'] = o.clientId;
