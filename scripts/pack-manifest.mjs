@@ -2,8 +2,11 @@
 // The prepack / postpack step of each published package (packages/core, shard-worker, client), run by npm in
 // the package's folder on `npm pack` and `npm publish`:
 //
-//   node ../../scripts/pack-manifest.mjs prepack    before npm reads the files to pack
-//   node ../../scripts/pack-manifest.mjs postpack   after the tarball is written (also on the next prepack)
+//   node ../../scripts/pack-manifest.mjs prepack      before npm reads the files to pack
+//   node ../../scripts/pack-manifest.mjs postpack     after the tarball is written (also on the next prepack)
+//   node ../../scripts/pack-manifest.mjs postpublish  after `npm publish`, which reads package.json once more
+//                                                     after packing for the registry's copy: postpack leaves
+//                                                     the packed manifest in place for it
 //
 // prepack writes the package.json a user gets: without the `source` export conditions (they point at src/*.ts,
 // which the tarball does not carry; the repository's tests and worker threads resolve through them) and
@@ -65,8 +68,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const dir = process.cwd();
   try {
     if (cmd === 'prepack') prepack(dir);
-    else if (cmd === 'postpack') restore(dir);
-    else throw new Error('usage: node scripts/pack-manifest.mjs prepack|postpack (run in a package folder)');
+    else if (cmd === 'postpack') {
+      // A dry run never reaches postpublish, and its registry copy goes nowhere.
+      if (process.env.npm_command !== 'publish' || process.env.npm_config_dry_run === 'true') restore(dir);
+    } else if (cmd === 'postpublish' || cmd === 'restore') restore(dir);
+    else throw new Error('usage: node scripts/pack-manifest.mjs prepack|postpack|postpublish|restore (run in a package folder)');
   } catch (e) {
     process.stderr.write(`pack-manifest: ${e.message}\n`);
     process.exit(1);

@@ -102,8 +102,12 @@ function publish(tag) {
   say('checking the tarballs (test/package.test.ts)');
   sh(process.execPath, [join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', 'unit', 'test/package.test.ts']);
   for (const p of PACKAGES) {
+    const dir = join(ROOT, 'packages', p);
     say(`publishing @shardcql/${p}@${v} (dist-tag ${distTag})`);
-    sh('npm', ['publish', '--access', 'public', '--tag', distTag], { cwd: join(ROOT, 'packages', p) });
+    const r = spawnSync('npm', ['publish', '--access', 'public', '--tag', distTag], { cwd: dir, stdio: 'inherit' });
+    // A publish that failed after packing skips postpublish: put the repository's package.json back.
+    spawnSync(process.execPath, [join(ROOT, 'scripts', 'pack-manifest.mjs'), 'restore'], { cwd: dir, stdio: 'inherit' });
+    if (r.status !== 0) fail(`npm publish of packages/${p} failed (exit ${r.status ?? r.error?.message})`);
   }
   sh('git', ['tag', `v${v}`]);
   say(`published ${v}; tagged v${v} (git push origin v${v})`);
