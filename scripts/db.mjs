@@ -741,7 +741,11 @@ const START_PHASES = [
   [/Startup complete/, 'startup complete'],
 ];
 
-/** The start milestone a system.log line marks, or null. */
+/**
+ * The start milestone a system.log line marks, or null.
+ * @param {string} line
+ * @returns {string | null}
+ */
 export function startPhaseOf(line) {
   for (const [re, phase] of START_PHASES) if (re.test(line)) return phase;
   return null;
