@@ -752,11 +752,10 @@ export function startPhaseOf(line) {
 }
 
 /**
- * Reports node n's start milestones as they appear in its system.log (read from where the last poll stopped),
+ * Reports a node's start milestones as they appear in its system.log (read from where the last poll stopped),
  * and a "still starting" line when the log has shown nothing new for a while.
  */
-function startPhases(n, t0) {
-  const say = (m) => log(`node${n}: ${m}`);
+export function startPhases(file, t0, say) {
   const seen = new Set();
   let last = 'JVM starting';
   const tick = ticker(say, () => `starting, last: ${last}`);
@@ -773,7 +772,7 @@ function startPhases(n, t0) {
     poll() {
       let fd;
       try {
-        fd = openSync(systemLog(n), 'r');
+        fd = openSync(file, 'r');
       } catch {
         return; // not written yet
       }
@@ -940,7 +939,7 @@ async function startLocked(opts) {
       log(`node${n} ${hostOf(n)} (${dcOf(n, opts.nodes, opts.dcs)}) starting, pid ${child.pid}, log ${rel(systemLog(n))}`);
       const po = { credentials: opts.auth ? DEFAULT_CREDENTIALS : undefined, caPem: caPem ? readFileSync(caPem) : undefined, timeoutMs: 3000 };
       let lastErr = null;
-      const phases = startPhases(n, t0);
+      const phases = startPhases(systemLog(n), t0, (m) => log(`node${n}: ${m}`));
       try {
         for (;;) {
           phases.poll();

@@ -1,7 +1,10 @@
 // The progress lines of the long steps (scripts/progress.mjs, scripts/db.mjs, scripts/vitest-progress.mjs):
 // what a user sees while `npm run demo` and `npm test` build, download Cassandra, start it and run test files.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startPhaseOf } from '../scripts/db.mjs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPhaseOf, startPhases } from '../scripts/db.mjs';
 import { lineSplitter, mavenDownloaded, ticker, tscProgress } from '../scripts/progress.mjs';
 import ProgressReporter from '../scripts/vitest-progress.mjs';
 
@@ -137,6 +140,30 @@ describe("progress: a Cassandra node's start phases (system.log)", () => {
       'opening the CQL port',
       'startup complete',
     ]);
+  });
+});
+
+describe("progress: following a starting node's system.log", () => {
+  it('reports each milestone once as the log grows between polls, and nothing before the log exists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shardcql-start-'));
+    const file = join(dir, 'system.log');
+    const said: string[] = [];
+    const p = startPhases(file, Date.now(), (m: string) => said.push(m));
+    try {
+      p.poll();
+      expect(said).toEqual([]);
+      appendFileSync(file, 'INFO  [main] 2026-12-02 13:36:30,871 YamlConfigurationLoader.java:103 - Configuration location: file:/x.yaml\nINFO  [main] 2026-12-02 13:36:36,362 ColumnFamilyStore.java:502 - Initia');
+      p.poll();
+      expect(said).toEqual([expect.stringMatching(/^configuration read \([\d.]+ s\)$/)]);
+      // The rest of a line cut between two polls, and a second line of the same phase.
+      appendFileSync(file, 'lizing system.IndexInfo\nINFO  [main] 2026-12-02 13:36:38,660 ColumnFamilyStore.java:502 - Initializing system.batches\n');
+      p.poll();
+      p.poll();
+      expect(said.map((m) => m.replace(/ \([\d.]+ s\)$/, ''))).toEqual(['configuration read', 'opening the system keyspace']);
+    } finally {
+      p.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
