@@ -37,8 +37,9 @@ const THREE_NODE_FILES = [
   'packages/client/test/engine-topology-3nodes.integration.test.ts',
 ];
 const RESULTS_DIR = join(db.ROOT, '.cache', 'test-results');
-// Names each test file as it starts, and what still runs during a long file (scripts/vitest-progress.mjs).
-const PROGRESS_REPORTER = join(db.ROOT, 'scripts', 'vitest-progress.mjs');
+// Names each test file as it starts, and what still runs during a long file (scripts/vitest-progress.mjs). On a
+// terminal the default reporter shows the running files itself, in its live summary.
+const PROGRESS_REPORTERS = process.stdout.isTTY ? [] : [`--reporter=${join(db.ROOT, 'scripts', 'vitest-progress.mjs')}`];
 
 const say = (msg) => process.stdout.write(`\ntest: ${msg}\n`);
 let current = null; // the child process running now, so a signal can end it
@@ -105,7 +106,7 @@ async function vitest(name, project, files = [], env = {}) {
   say(`${name}: vitest run --project ${project} ${[...files, ...vitestExtra].join(' ')}`);
   const code = await run(
     'vitest',
-    ['run', '--project', project, '--reporter=default', `--reporter=${PROGRESS_REPORTER}`, '--reporter=json', `--outputFile.json=${out}`, ...files, ...vitestExtra],
+    ['run', '--project', project, '--reporter=default', ...PROGRESS_REPORTERS, '--reporter=json', `--outputFile.json=${out}`, ...files, ...vitestExtra],
     env,
   );
   let counts = null;
