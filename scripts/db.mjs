@@ -18,11 +18,12 @@
 // that `bin/cassandra.in.sh` adds. The config files (cassandra.yaml, logback.xml, rackdc) are generated.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, renameSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, renameSync, openSync, closeSync, readSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { lineSplitter, mavenDownloaded, megabytes, ticker } from './progress.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Latest 5.0.x on Maven Central (cassandra-all maven-metadata.xml) when this was written.
@@ -151,8 +152,8 @@ export function isFetched() {
   return existsSync(COMPLETE_MARK) && existsSync(join(LIB_DIR, `cassandra-all-${CASSANDRA_VERSION}.jar`));
 }
 
-/** Downloads Cassandra's jars into .cache/cassandra/<version>/lib unless already there. */
-export function fetchCassandra() {
+/** Downloads Cassandra's jars into .cache/cassandra/<version>/lib unless already there, reporting progress. */
+export async function fetchCassandra() {
   if (isFetched()) {
     log(`Cassandra ${CASSANDRA_VERSION} already in ${rel(LIB_DIR)}`);
     return { cached: true, ms: 0 };
@@ -166,19 +167,57 @@ export function fetchCassandra() {
   writeFileSync(pom, pomXml(CASSANDRA_VERSION));
   const tmp = join(CACHE_DIR, 'lib.partial');
   rmSync(tmp, { recursive: true, force: true });
-  log(`fetching Cassandra ${CASSANDRA_VERSION} (org.apache.cassandra:cassandra-all + runtime deps) from Maven Central ...`);
+  log(`fetching Cassandra ${CASSANDRA_VERSION} (org.apache.cassandra:cassandra-all + runtime deps, about 70 MB) from Maven Central ...`);
   const t0 = Date.now();
-  const r = spawnSync(
-    'mvn',
-    ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
-    { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-  );
+  // Not -q: Maven's "Downloaded from ..." lines (kept by -B, which only drops the in-place meter) give the
+  // progress, summed here into one line every few seconds instead of ~300 lines of poms and jars.
+  const { code, output, bytes, files } = await new Promise((resolveP) => {
+    const child = spawn('mvn', ['-B', '-f', pom, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = [];
+    let bytes = 0;
+    let files = 0;
+    let lastFile = '';
+    let lastSaid = Date.now();
+    const say = (m) => log(`fetch: ${m}`);
+    const tick = ticker(say, () => (files ? `downloading (${files} files, ${megabytes(bytes)} so far)` : 'resolving dependencies'));
+    let copied = 0;
+    const lines = lineSplitter((l) => {
+      if (output.length < 5000) output.push(l);
+      const d = mavenDownloaded(l);
+      if (d) {
+        files++;
+        bytes += d.bytes;
+        lastFile = d.file;
+      } else if (/\bCopying \S+\.jar to /.test(l)) {
+        copied++;
+      } else return;
+      if (Date.now() - lastSaid >= 3000) {
+        lastSaid = Date.now();
+        tick.touch();
+        say(copied ? `${copied} jars copied into place` : `${files} files, ${megabytes(bytes)} downloaded (${lastFile})`);
+      }
+    });
+    child.stdout.setEncoding('utf8').on('data', (c) => lines.push(c));
+    child.stderr.setEncoding('utf8').on('data', (c) => lines.push(c));
+    const done = (code) => {
+      tick.stop();
+      lines.flush();
+      resolveP({ code, output, bytes, files });
+    };
+    child.on('error', (e) => {
+      output.push(e.message);
+      done(null);
+    });
+    child.on('close', (c) => done(c));
+  });
   const ms = Date.now() - t0;
-  if (r.error || r.status !== 0 || !existsSync(join(tmp, `cassandra-all-${CASSANDRA_VERSION}.jar`))) {
+  if (code !== 0 || !existsSync(join(tmp, `cassandra-all-${CASSANDRA_VERSION}.jar`))) {
     rmSync(tmp, { recursive: true, force: true });
-    const out = `${r.stdout || ''}${r.stderr || ''}`.split('\n').filter((l) => /ERROR|Could not|resolve/.test(l)).slice(0, 8);
+    const out = output.filter((l) => /ERROR|Could not|resolve/.test(l)).slice(0, 8);
     throw new DbError(
-      `download of Cassandra ${CASSANDRA_VERSION} from Maven Central failed (mvn exit ${r.status ?? r.error?.message}).\n` +
+      `download of Cassandra ${CASSANDRA_VERSION} from Maven Central failed (mvn exit ${code ?? output[output.length - 1]}).\n` +
         (out.length ? out.map((l) => `  ${l.replace(/\x1b\[[0-9;]*m/g, '')}`).join('\n') + '\n' : '') +
         `  Check network access to repo.maven.apache.org and the version (CASSANDRA_VERSION=${CASSANDRA_VERSION}).`,
       4,
@@ -188,7 +227,7 @@ export function fetchCassandra() {
   renameSync(tmp, LIB_DIR);
   const jars = readdirSync(LIB_DIR).filter((f) => f.endsWith('.jar'));
   writeFileSync(COMPLETE_MARK, `${JSON.stringify({ version: CASSANDRA_VERSION, jars: jars.length, fetchedAt: new Date().toISOString(), ms })}\n`);
-  log(`fetched ${jars.length} jars in ${secs(ms)} into ${rel(LIB_DIR)}`);
+  log(`fetched ${jars.length} jars in ${secs(ms)} into ${rel(LIB_DIR)}${files ? ` (${files} files, ${megabytes(bytes)} downloaded; the rest was in the local Maven repository)` : ' (all from the local Maven repository)'}`);
   return { cached: false, ms };
 }
 
@@ -484,10 +523,12 @@ async function stopPids(entries, quiet = false) {
   const deadline = Date.now() + STOP_TIMEOUT_MS;
   const t0 = Date.now();
   let left = entries.filter((e) => isAlive(e.pid));
+  const tick = ticker(log, () => `stopping ${left.map((e) => `node${e.n}`).join(', ')}`);
   while (left.length && Date.now() < deadline) {
     await sleep(200);
     left = left.filter((e) => isAlive(e.pid));
   }
+  tick.stop();
   for (const e of left) {
     if (!quiet) log(`node${e.n} (pid ${e.pid}) ignored SIGTERM for ${secs(STOP_TIMEOUT_MS)}: SIGKILL`);
     try {
@@ -683,6 +724,76 @@ async function peersSeenBy(n, state) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Start progress: a node takes 15-40 s to answer CQL; its system.log says where it is.
+
+// The milestones of a Cassandra 5.0 start, in order, as system.log words them (CassandraDaemon, StorageService,
+// PipelineConfigurator); each is reported once, the first time a line matches.
+const START_PHASES = [
+  [/Configuration location: /, 'configuration read'],
+  [/Initializing system\./, 'opening the system keyspace'],
+  [/Initializing system_schema\./, 'loading the schema'],
+  [/No commitlog files found|Replaying |Log replay complete/, 'commit log replayed'],
+  [/Listening on address: /, 'internode port open'],
+  [/Starting up server gossip/, 'gossip started'],
+  [/JOINING: /, 'joining the ring'],
+  [/state jump to NORMAL/, 'in the ring (NORMAL)'],
+  [/Starting listening for CQL clients/, 'opening the CQL port'],
+  [/Startup complete/, 'startup complete'],
+];
+
+/**
+ * The start milestone a system.log line marks, or null.
+ * @param {string} line
+ * @returns {string | null}
+ */
+export function startPhaseOf(line) {
+  for (const [re, phase] of START_PHASES) if (re.test(line)) return phase;
+  return null;
+}
+
+/**
+ * Reports a node's start milestones as they appear in its system.log (read from where the last poll stopped),
+ * and a "still starting" line when the log has shown nothing new for a while.
+ */
+export function startPhases(file, t0, say) {
+  const seen = new Set();
+  let last = 'JVM starting';
+  const tick = ticker(say, () => `starting, last: ${last}`);
+  let offset = 0;
+  const lines = lineSplitter((l) => {
+    const phase = startPhaseOf(l);
+    if (!phase || seen.has(phase)) return;
+    seen.add(phase);
+    last = phase;
+    tick.touch();
+    say(`${phase} (${secs(Date.now() - t0)})`);
+  });
+  return {
+    poll() {
+      let fd;
+      try {
+        fd = openSync(file, 'r');
+      } catch {
+        return; // not written yet
+      }
+      try {
+        const buf = Buffer.alloc(64 * 1024);
+        let got;
+        while ((got = readSync(fd, buf, 0, buf.length, offset)) > 0) {
+          offset += got;
+          lines.push(buf.toString('latin1', 0, got));
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
+    stop() {
+      tick.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Commands
 
 function parseArgs(argv) {
@@ -781,7 +892,7 @@ async function startLocked(opts) {
     return { alreadyRunning: true, state: st };
   }
   const jdk = findJava();
-  fetchCassandra();
+  await fetchCassandra();
   for (let n = 1; n <= opts.nodes; n++) {
     for (const port of [NATIVE_PORT, STORAGE_PORT]) {
       const err = await checkPortFree(hostOf(n), port);
@@ -828,19 +939,25 @@ async function startLocked(opts) {
       log(`node${n} ${hostOf(n)} (${dcOf(n, opts.nodes, opts.dcs)}) starting, pid ${child.pid}, log ${rel(systemLog(n))}`);
       const po = { credentials: opts.auth ? DEFAULT_CREDENTIALS : undefined, caPem: caPem ? readFileSync(caPem) : undefined, timeoutMs: 3000 };
       let lastErr = null;
-      for (;;) {
-        if (interrupted) throw new DbError(`interrupted by ${interrupted}`, 130);
-        if (exited) throw new DbError(`node${n} died during start (${exited}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}\n${tail(stdoutLog(n), 10)}`);
-        if (Date.now() - t0 > NODE_START_TIMEOUT_MS) {
-          throw new DbError(`node${n} did not answer CQL within ${secs(NODE_START_TIMEOUT_MS)} (last: ${lastErr?.message}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}`);
+      const phases = startPhases(systemLog(n), t0, (m) => log(`node${n}: ${m}`));
+      try {
+        for (;;) {
+          phases.poll();
+          if (interrupted) throw new DbError(`interrupted by ${interrupted}`, 130);
+          if (exited) throw new DbError(`node${n} died during start (${exited}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}\n${tail(stdoutLog(n), 10)}`);
+          if (Date.now() - t0 > NODE_START_TIMEOUT_MS) {
+            throw new DbError(`node${n} did not answer CQL within ${secs(NODE_START_TIMEOUT_MS)} (last: ${lastErr?.message}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}`);
+          }
+          try {
+            await cqlProbe(hostOf(n), po);
+            break;
+          } catch (e) {
+            lastErr = e;
+            await sleep(500);
+          }
         }
-        try {
-          await cqlProbe(hostOf(n), po);
-          break;
-        } catch (e) {
-          lastErr = e;
-          await sleep(500);
-        }
+      } finally {
+        phases.stop();
       }
       const ms = Date.now() - t0;
       state.node.push({ n, host: hostOf(n), dc: dcOf(n, opts.nodes, opts.dcs), pid: child.pid, startMs: ms, log: systemLog(n) });
@@ -849,20 +966,25 @@ async function startLocked(opts) {
     if (opts.nodes > 1) {
       // Every node must see all the others before tests route across them.
       const t0 = Date.now();
-      for (;;) {
-        if (interrupted) throw new DbError(`interrupted by ${interrupted}`, 130);
-        let ok = true;
-        for (let n = 1; n <= opts.nodes && ok; n++) {
-          try {
-            const { peers } = await peersSeenBy(n, state);
-            ok = peers.length === opts.nodes - 1;
-          } catch {
-            ok = false;
+      const tick = ticker(log, () => `waiting for the ${opts.nodes} nodes to see each other`);
+      try {
+        for (;;) {
+          if (interrupted) throw new DbError(`interrupted by ${interrupted}`, 130);
+          let ok = true;
+          for (let n = 1; n <= opts.nodes && ok; n++) {
+            try {
+              const { peers } = await peersSeenBy(n, state);
+              ok = peers.length === opts.nodes - 1;
+            } catch {
+              ok = false;
+            }
           }
+          if (ok) break;
+          if (Date.now() - t0 > 60_000) throw new DbError('nodes did not all see each other within 60 s (see `npm run db -- status`)');
+          await sleep(1000);
         }
-        if (ok) break;
-        if (Date.now() - t0 > 60_000) throw new DbError('nodes did not all see each other within 60 s (see `npm run db -- status`)');
-        await sleep(1000);
+      } finally {
+        tick.stop();
       }
     }
     writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
@@ -925,7 +1047,7 @@ export async function main(argv) {
   switch (cmd) {
     case 'fetch':
       findJava();
-      fetchCassandra();
+      await fetchCassandra();
       return 0;
     case 'start':
       await start(opts);

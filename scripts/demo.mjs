@@ -6,9 +6,11 @@
 //
 //   node scripts/demo.mjs [--no-build]
 
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import * as db from './db.mjs';
+import { lineSplitter, tscProgress } from './progress.mjs';
 
 // The client the demo drives: shardcql's facade, written exactly as a `cassandra-driver` program (execute
 // with prepare, batch, paging). Set SHARDCQL_DEMO_CLIENT=cassandra-driver to run the same code on DataStax's.
@@ -68,6 +70,27 @@ async function demo() {
   }
 }
 
+/** `tsc -b`, reporting which package compiles and for how long (a first build takes about a minute). */
+function build() {
+  return new Promise((resolve) => {
+    const tsc = join(db.ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const child = spawn(process.execPath, [tsc, '-b', '--verbose', '--pretty', 'false'], { cwd: db.ROOT, stdio: ['inherit', 'pipe', 'pipe'] });
+    const progress = tscProgress(db.ROOT, (m) => say(`build: ${m}`), (l) => process.stdout.write(`${l}\n`));
+    const lines = lineSplitter((l) => progress.line(l));
+    child.stdout.setEncoding('utf8').on('data', (c) => lines.push(c));
+    child.stderr.setEncoding('utf8').on('data', (c) => lines.push(c));
+    child.on('error', (e) => {
+      process.stderr.write(`demo: cannot run tsc: ${e.message}\n`);
+      resolve(127);
+    });
+    child.on('close', (code) => {
+      lines.flush();
+      progress.end(code);
+      resolve(code ?? 1);
+    });
+  });
+}
+
 async function main() {
   const args = process.argv.slice(2);
   for (const a of args) {
@@ -77,9 +100,8 @@ async function main() {
     }
   }
   if (!args.includes('--no-build')) {
-    say('building: npx tsc -b');
-    const b = spawnSync('npx', ['tsc', '-b'], { cwd: db.ROOT, stdio: 'inherit' });
-    if (b.status !== 0) {
+    say('building: tsc -b');
+    if ((await build()) !== 0) {
       process.stderr.write('demo: the build failed\n');
       return 1;
     }

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: build, unit tests, then a real Cassandra (scripts/db.mjs), integration tests, and Cassandra
 // stopped again whatever happened (finally + SIGINT/SIGTERM). Exits non-zero if any step failed; when
-// Cassandra cannot start, the integration phase counts as failed (it never skips).
+// Cassandra cannot start, the integration phase counts as failed.
 //
 //   node scripts/test.mjs [--no-build] [--unit-only] [--integration-only] [-- <extra vitest args>]
-//   SHARDCQL_TEST_NODES=3 node scripts/test.mjs   also runs a 3-node phase (test/three-nodes.integration.test.ts and
-//                                                the 3-node differential, packages/client/test/differential-3nodes.integration.test.ts)
+//   SHARDCQL_TEST_NODES=3 node scripts/test.mjs   also runs a 3-node phase (THREE_NODE_FILES below)
+//
+// Cassandra that cannot start fails the integration phase; it is never a reason to skip. Files that need what the
+// default single node lacks skip themselves (13 tests): auth and TLS (SHARDCQL_TEST_AUTH=1, SHARDCQL_TEST_TLS=1,
+// run by hand against `npm run db -- start --auth` / `--tls`) and three nodes (the 3-node phase runs them).
 //
 // A Cassandra that was already running before `npm test` (one you started with `npm run db -- start`) is
 // used as it is and left running: this script stops only what it started.
@@ -14,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import * as db from './db.mjs';
+import { lineSplitter, tscProgress } from './progress.mjs';
 
 const args = process.argv.slice(2);
 const dashdash = args.indexOf('--');
@@ -26,7 +30,16 @@ for (const f of flags) {
   }
 }
 const threeNodes = process.env.SHARDCQL_TEST_NODES === '3';
+// Every file that runs only on three nodes (describe.skipIf(SHARDCQL_TEST_NODES !== '3')).
+const THREE_NODE_FILES = [
+  'test/three-nodes.integration.test.ts',
+  'packages/client/test/differential-3nodes.integration.test.ts',
+  'packages/client/test/engine-topology-3nodes.integration.test.ts',
+];
 const RESULTS_DIR = join(db.ROOT, '.cache', 'test-results');
+// Names each test file as it starts, and what still runs during a long file (scripts/vitest-progress.mjs). On a
+// terminal the default reporter shows the running files itself, in its live summary.
+const PROGRESS_REPORTERS = process.stdout.isTTY ? [] : [`--reporter=${join(db.ROOT, 'scripts', 'vitest-progress.mjs')}`];
 
 const say = (msg) => process.stdout.write(`\ntest: ${msg}\n`);
 let current = null; // the child process running now, so a signal can end it
@@ -41,11 +54,26 @@ const BIN = {
   vitest: join(db.ROOT, 'node_modules', 'vitest', 'vitest.mjs'),
 };
 
-function run(tool, argv, env = {}) {
+/** Runs a tool; with `lines`, its output goes through that filter ({ line, end }) instead of straight out. */
+function run(tool, argv, env = {}, lines = null) {
   return new Promise((resolve) => {
     if (interrupted) return resolve(130);
-    const child = spawn(process.execPath, [BIN[tool], ...argv], { cwd: db.ROOT, stdio: 'inherit', detached: true, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [BIN[tool], ...argv], {
+      cwd: db.ROOT,
+      stdio: lines ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+      detached: true,
+      env: { ...process.env, ...env },
+    });
     current = child;
+    if (lines) {
+      const split = lineSplitter((l) => lines.line(l));
+      child.stdout.setEncoding('utf8').on('data', (c) => split.push(c));
+      child.stderr.setEncoding('utf8').on('data', (c) => split.push(c));
+      child.on('close', (code) => {
+        split.flush();
+        lines.end(code);
+      });
+    }
     child.on('error', (e) => {
       process.stderr.write(`test: cannot run ${tool}: ${e.message}\n`);
       current = null;
@@ -76,7 +104,11 @@ async function vitest(name, project, files = [], env = {}) {
   const out = join(RESULTS_DIR, `${name}.json`);
   rmSync(out, { force: true });
   say(`${name}: vitest run --project ${project} ${[...files, ...vitestExtra].join(' ')}`);
-  const code = await run('vitest', ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...files, ...vitestExtra], env);
+  const code = await run(
+    'vitest',
+    ['run', '--project', project, '--reporter=default', ...PROGRESS_REPORTERS, '--reporter=json', `--outputFile.json=${out}`, ...files, ...vitestExtra],
+    env,
+  );
   let counts = null;
   try {
     const r = JSON.parse(readFileSync(out, 'utf8'));
@@ -144,7 +176,8 @@ async function main() {
   const only = flags.has('--unit-only') ? 'unit' : flags.has('--integration-only') ? 'integration' : null;
   if (!flags.has('--no-build')) {
     say('build: tsc -b');
-    const code = await run('tsc', ['-b']);
+    const buildSay = (m) => process.stdout.write(`build: ${m}\n`);
+    const code = await run('tsc', ['-b', '--verbose', '--pretty', 'false'], {}, tscProgress(db.ROOT, buildSay, (l) => process.stdout.write(`${l}\n`)));
     record('build', code, code === 0 ? { passed: 0, failed: 0, skipped: 0 } : null);
   }
   if (only !== 'integration') await vitest('unit', 'unit');
@@ -152,7 +185,7 @@ async function main() {
     // SHARDCQL_TEST_NODES tells the tests which cluster they have (three-nodes tests skip on one node).
     await cassandraPhase('integration', 1, 'integration', [], { SHARDCQL_TEST_NODES: '1' });
     if (threeNodes) {
-      await cassandraPhase('three-nodes', 3, 'integration', ['test/three-nodes.integration.test.ts', 'packages/client/test/differential-3nodes.integration.test.ts'], { SHARDCQL_TEST_NODES: '3' });
+      await cassandraPhase('three-nodes', 3, 'integration', THREE_NODE_FILES, { SHARDCQL_TEST_NODES: '3' });
     }
   }
   const failedPhases = phases.filter((p) => p.code !== 0).map((p) => p.name);

@@ -50,6 +50,7 @@ import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
 import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type UnrefChannel } from './remote-engine';
 import { LivenessProber, LivenessWaiter } from './liveness';
 import { DROPPED_REQUESTER, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
+import { DRIVER_NAME, DRIVER_VERSION } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
 import { checkServerIdentityFor } from '../ssl-options';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
@@ -278,7 +279,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   private workerOptions(): WorkerConnectionOptions {
     const o = this.options;
-    const startup: Record<string, string> = { CQL_VERSION: '3.0.0', DRIVER_NAME: 'shardcql', DRIVER_VERSION: '0.1.0' };
+    const startup: Record<string, string> = { CQL_VERSION: '3.0.0', DRIVER_NAME, DRIVER_VERSION };
     if (o.applicationName !== null) startup['APPLICATION_NAME'] = o.applicationName;
     if (o.applicationVersion !== null) startup['APPLICATION_VERSION'] = o.applicationVersion;
     if (o.clientId !== null) startup['CLIENT_ID'] = o.clientId;

@@ -41,7 +41,8 @@ const C_SERVER_ERRORS = layout.C_SERVER_ERRORS;
 const C_TIMEOUTS = layout.C_TIMEOUTS;
 
 export const DRIVER_NAME = 'shardcql';
-export const DRIVER_VERSION = '0.1.0';
+// STARTUP's DRIVER_VERSION: the package's own version, so the server's client list tells releases apart.
+export const DRIVER_VERSION: string = (require('../../package.json') as { version: string }).version;
 
 /** Spec section 9 error codes the handshake branches on. */
 const PROTOCOL_ERROR = 0x000a;

@@ -5,8 +5,9 @@ import { defineConfig } from 'vitest/config';
 // tests get the same condition plus tsx (see packages/shard-worker/src/worker-script.ts).
 const conditions = ['source'];
 
-// Two projects: `unit` needs nothing but Node; `integration` talks to the real Cassandra that
-// `npm test` starts (scripts/test.mjs) and fails, never skips, when it is not there.
+// Two projects: `unit` needs nothing but Node (and Go for the stub); `integration` talks to the real Cassandra
+// that `npm test` starts (scripts/test.mjs) and fails when it is not there. Files needing more than the default
+// single node skip unless told they have it: SHARDCQL_TEST_AUTH=1, SHARDCQL_TEST_TLS=1, SHARDCQL_TEST_NODES=3.
 export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
@@ -16,7 +17,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+          include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**', '**/dist/**'],
           testTimeout: 60_000,
         },
