@@ -13,6 +13,8 @@ import { defaultOptions as defaultClientOptions, type ClientOptions } from './cl
 
 export { Client, version } from './client';
 export type { Params, BatchQuery, RowCallback, ClientHandle } from './client';
+export type { ValueCallback, EmptyCallback } from './promise-utils';
+export type { ArrayOrObject, DseClientOptions, GraphOptions, GraphQueryOptions } from './dropin-types';
 export { ExecutionProfile } from './execution-profile';
 export { ExecutionOptions, type QueryOptions } from './execution-options';
 export { ResultSet, type ExecutionInfo } from './result-set';
@@ -30,17 +32,15 @@ export function defaultOptions(): ClientOptions {
   return defaultClientOptions();
 }
 
-export const metadata = { Metadata };
+// Namespaces as modules (not object literals) so that `metadata.TableMetadata`, `metrics.ClientMetrics` and
+// `token.Token` are types too, as in cassandra-driver's index.d.ts; their run-time keys are unchanged.
+import * as metadata from './namespaces/metadata';
+import * as token from './namespaces/token';
+import * as metrics from './namespaces/metrics';
+export { metadata, token, metrics };
 export type {
   TableMetadata, MaterializedView, DataCollection, ColumnInfo as SchemaColumnInfo, Udt, Index, SchemaFunction, Aggregate,
   KeyspaceInfo, QueryTrace, TraceEvent, SchemaDataType,
 } from './metadata';
 
-import { Token, TokenRange } from './metadata';
-/** cassandra-driver's `token` namespace (Murmur3 tokens and ranges, from `client.metadata.newToken`). */
-export const token = { Token, TokenRange };
-
-import { ClientMetrics, DefaultMetrics } from './metrics/client-metrics';
-/** cassandra-driver's `metrics` namespace. */
-export const metrics = { ClientMetrics, DefaultMetrics };
 export type { ShardMetrics } from './metrics';

@@ -10,4 +10,5 @@ export { ModelBatchMapper, ModelBatchItem } from './model-batch';
 export { q, QueryOperator, QueryAssignment } from './q';
 export { TableMappings, DefaultTableMappings, UnderscoreCqlToCamelCaseMappings } from './table-mappings';
 export type { DocInfo } from './query-generator';
+export type { FindDocInfo, InsertDocInfo, UpdateDocInfo, RemoveDocInfo, ModelColumnOptions, ModelTables } from './dropin-types';
 export type { TableKeys } from './table-keys';

@@ -1,0 +1,117 @@
+/**
+ * Compiles the type corpus (the other .ts files of this folder, written against cassandra-driver 4.10's own
+ * declarations) twice with the same options: once against cassandra-driver, once with the specifier
+ * 'cassandra-driver' mapped by `paths` to @shardcql/client. The corpus imports 'cassandra-driver' literally, so it
+ * is the code a user has, unchanged. shardcql is compiled as a user gets it: the built `dist/*.d.ts` its
+ * package.json `types` names (`module commonjs` resolves with node10, which ignores the `source` condition).
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+export const CORPUS_DIR = dirname(fileURLToPath(import.meta.url));
+const CLIENT_DIR = resolve(CORPUS_DIR, '../..');
+const ROOT = resolve(CLIENT_DIR, '../..');
+
+export type Target = 'cassandra-driver' | 'shardcql';
+
+/** The probe's options (strict, full lib check, CommonJS), with and without esModuleInterop. */
+export const OPTION_SETS: Readonly<Record<string, ts.CompilerOptions>> = {
+  'commonjs': {
+    strict: true,
+    skipLibCheck: false,
+    module: ts.ModuleKind.CommonJS,
+    target: ts.ScriptTarget.ES2020,
+    lib: ['lib.es2020.d.ts'],
+    types: ['node'],
+    noEmit: true,
+  },
+  'commonjs+esModuleInterop': {
+    strict: true,
+    skipLibCheck: false,
+    module: ts.ModuleKind.CommonJS,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    types: ['node'],
+    esModuleInterop: true,
+    noEmit: true,
+  },
+};
+
+export function corpusFiles(): string[] {
+  return readdirSync(CORPUS_DIR)
+    .filter((f) => f.endsWith('.ts') && f !== 'compile.ts')
+    .sort()
+    .map((f) => join(CORPUS_DIR, f));
+}
+
+export interface Diagnostic {
+  /** `file:line:col TSxxxx`: the same place and code in both runs is the same diagnostic. */
+  key: string;
+  text: string;
+}
+
+export function compile(target: Target, optionSet: string): Diagnostic[] {
+  const base = OPTION_SETS[optionSet]!;
+  const options: ts.CompilerOptions = {
+    ...base,
+    baseUrl: CORPUS_DIR,
+    typeRoots: [join(ROOT, 'node_modules', '@types')],
+    ...(target === 'shardcql' ? { paths: { 'cassandra-driver': [CLIENT_DIR] } } : {}),
+  };
+  const program = ts.createProgram({ rootNames: corpusFiles(), options });
+  return ts.getPreEmitDiagnostics(program).map((d) => {
+    const msg = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+    let where = '(global)';
+    if (d.file && d.start !== undefined) {
+      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+      where = `${relative(ROOT, d.file.fileName)}:${line + 1}:${character + 1}`;
+    }
+    const key = `${where} TS${d.code}`;
+    return { key, text: `${key} ${msg}` };
+  });
+}
+
+/** The built declarations are older than a source file: the comparison would test stale types. */
+export function staleBuild(): string | null {
+  const info = join(CLIENT_DIR, 'dist', '.tsbuildinfo');
+  let built: number;
+  try {
+    built = statSync(info).mtimeMs;
+  } catch {
+    return `${relative(ROOT, info)} is missing: run \`npx tsc -b\` first`;
+  }
+  const walk = (dir: string): string | null => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        const r = walk(p);
+        if (r !== null) return r;
+      } else if (e.name.endsWith('.ts') && statSync(p).mtimeMs > built) return p;
+    }
+    return null;
+  };
+  for (const pkg of ['client', 'core']) {
+    const newer = walk(join(ROOT, 'packages', pkg, 'src'));
+    if (newer !== null) return `${relative(ROOT, newer)} is newer than the build: run \`npx tsc -b\` first`;
+  }
+  return null;
+}
+
+/** Diagnostics of the shardcql run that the cassandra-driver run does not have. */
+export function differences(optionSet: string): { theirs: Diagnostic[]; onlyOurs: Diagnostic[] } {
+  const theirs = compile('cassandra-driver', optionSet);
+  const ours = compile('shardcql', optionSet);
+  const known = new Set(theirs.map((d) => d.key));
+  return { theirs, onlyOurs: ours.filter((d) => !known.has(d.key)) };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const set of Object.keys(OPTION_SETS)) {
+    const { theirs, onlyOurs } = differences(set);
+    console.log(`== ${set}: cassandra-driver ${theirs.length} errors, only with shardcql ${onlyOurs.length}`);
+    for (const d of theirs) console.log(`  theirs: ${d.text}`);
+    for (const d of onlyOurs) console.log(`  ${d.text}`);
+  }
+}
