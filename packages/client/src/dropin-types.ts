@@ -1,10 +1,17 @@
 /**
  * Type names cassandra-driver's index.d.ts exports that have no class of their own here, so that code naming
- * them compiles unchanged.
+ * them compiles unchanged. Declared as aliases (not re-exported with `export type`) so that
+ * `import ClientOptions = cassandra.ClientOptions` works as well.
  */
-import type { ClientOptions } from './client-options';
-import type { QueryOptions } from './execution-options';
+import type { ClientOptions as ClientOptionsDecl } from './client-options';
+import type { QueryOptions as QueryOptionsDecl } from './execution-options';
+import type { EmptyCallback as PEmptyCallback, ValueCallback as PValueCallback } from './promise-utils';
 import type { Uuid } from '@shardcql/core';
+
+export type ClientOptions = ClientOptionsDecl;
+export type QueryOptions = QueryOptionsDecl;
+export type ValueCallback<T> = PValueCallback<T>;
+export type EmptyCallback = PEmptyCallback;
 
 /** Query parameters, as cassandra-driver declares them (positional or by name). */
 // `any` as there: code that builds parameters as `any[]` or `{ [k: string]: any }` passes them unchanged.

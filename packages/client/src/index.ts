@@ -13,10 +13,14 @@ import { defaultOptions as defaultClientOptions, type ClientOptions } from './cl
 
 export { Client, version } from './client';
 export type { Params, BatchQuery, RowCallback, ClientHandle } from './client';
-export type { ValueCallback, EmptyCallback } from './promise-utils';
-export type { ArrayOrObject, DseClientOptions, GraphOptions, GraphQueryOptions } from './dropin-types';
+// cassandra-driver's type names, declared (not re-exported with `export type`) so that `import X = cassandra.X`
+// works too; the module has no run-time exports.
+export * from './dropin-types';
+/** Exact types, opt-in (`const client: strict.Client = new Client(options)`); see strict.ts. */
+import type * as strict from './strict';
+export type { strict };
 export { ExecutionProfile } from './execution-profile';
-export { ExecutionOptions, type QueryOptions } from './execution-options';
+export { ExecutionOptions } from './execution-options';
 export { ResultSet, type ExecutionInfo } from './result-set';
 export { ResultStream } from './result-stream';
 export { Host, HostMap } from './host';
@@ -24,7 +28,6 @@ export { ClientState } from './client-state';
 export { Encoder, type EncoderOptions, type TypeHint } from './encoder';
 import { Metadata } from './metadata';
 export { Metadata };
-export type { ClientOptions } from './client-options';
 export { types, errors, policies, auth, concurrent, tracker, mapping };
 
 /** The default client options (a new object each call). */

@@ -1,6 +1,12 @@
 /** Type names of cassandra-driver's `mapping` declarations, so code naming them compiles unchanged. */
-import type { DocInfo } from './query-generator';
-import type { ColumnMapping } from './model-mapping-info';
+import type { DocInfo as DocInfoDecl } from './query-generator';
+import type { ColumnMapping, MappingOptions as MappingOptionsDecl, ModelOptions as ModelOptionsDecl } from './model-mapping-info';
+import type { MappingExecutionOptions as MappingExecutionOptionsDecl } from './model-mapper';
+
+export type DocInfo = DocInfoDecl;
+export type MappingOptions = MappingOptionsDecl;
+export type ModelOptions = ModelOptionsDecl;
+export type MappingExecutionOptions = MappingExecutionOptionsDecl;
 
 export type FindDocInfo = Pick<DocInfo, 'fields' | 'orderBy' | 'limit'>;
 export type InsertDocInfo = Pick<DocInfo, 'fields' | 'ttl' | 'ifNotExists'>;

@@ -16,7 +16,7 @@ const ROOT = resolve(CLIENT_DIR, '../..');
 
 export type Target = 'cassandra-driver' | 'shardcql';
 
-/** The probe's options (strict, full lib check, CommonJS), with and without esModuleInterop. */
+/** The probe's options (strict, full lib check, CommonJS), with and without esModuleInterop, and Node16. */
 export const OPTION_SETS: Readonly<Record<string, ts.CompilerOptions>> = {
   'commonjs': {
     strict: true,
@@ -35,6 +35,17 @@ export const OPTION_SETS: Readonly<Record<string, ts.CompilerOptions>> = {
     lib: ['lib.es2022.d.ts'],
     types: ['node'],
     esModuleInterop: true,
+    noEmit: true,
+  },
+  // Node16 resolution (package.json `exports`, the `types` condition: dist/index.d.ts) for CommonJS files.
+  'node16': {
+    strict: true,
+    skipLibCheck: false,
+    module: ts.ModuleKind.Node16,
+    moduleResolution: ts.ModuleResolutionKind.Node16,
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts'],
+    types: ['node'],
     noEmit: true,
   },
 };
@@ -60,7 +71,10 @@ export function compile(target: Target, optionSet: string): Diagnostic[] {
     typeRoots: [join(ROOT, 'node_modules', '@types')],
     ...(target === 'shardcql' ? { paths: { 'cassandra-driver': [CLIENT_DIR] } } : {}),
   };
-  const program = ts.createProgram({ rootNames: corpusFiles(), options });
+  return diagnosticsOf(ts.createProgram({ rootNames: corpusFiles(), options }));
+}
+
+function diagnosticsOf(program: ts.Program): Diagnostic[] {
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const msg = ts.flattenDiagnosticMessageText(d.messageText, '\n');
     let where = '(global)';
@@ -71,6 +85,14 @@ export function compile(target: Target, optionSet: string): Diagnostic[] {
     const key = `${where} TS${d.code}`;
     return { key, text: `${key} ${msg}` };
   });
+}
+
+/** The opt-in exact types: test/types-strict/*.ts against @shardcql/client only (its `@ts-expect-error`s must hold). */
+export function compileStrict(optionSet: string): Diagnostic[] {
+  const dir = join(CLIENT_DIR, 'test', 'types-strict');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
+  const options: ts.CompilerOptions = { ...OPTION_SETS[optionSet]!, typeRoots: [join(ROOT, 'node_modules', '@types')] };
+  return diagnosticsOf(ts.createProgram({ rootNames: files, options }));
 }
 
 /** The built declarations are older than a source file: the comparison would test stale types. */
@@ -113,5 +135,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`== ${set}: cassandra-driver ${theirs.length} errors, only with shardcql ${onlyOurs.length}`);
     for (const d of theirs) console.log(`  theirs: ${d.text}`);
     for (const d of onlyOurs) console.log(`  ${d.text}`);
+    for (const d of compileStrict(set)) console.log(`  strict: ${d.text}`);
   }
 }
