@@ -87,6 +87,25 @@ function streams(): void {
   void s2;
 }
 
+class AppClient extends Client {
+  constructor() {
+    super({ contactPoints: ['h'], localDataCenter: 'dc1' });
+  }
+  async one(id: types.Uuid): Promise<types.Row> {
+    return (await this.execute('SELECT * FROM t WHERE id = ?', [id], { prepare: true })).first();
+  }
+}
+function generic<T>(rs: types.ResultSet, map: (row: types.Row) => T): T[] {
+  return rs.rows.map(map);
+}
+async function wrapped(): Promise<string[]> {
+  const rs = await client.execute('SELECT name FROM t');
+  return generic(rs, (row) => row.name);
+}
+function asPromise(query: string): Promise<types.ResultSet> {
+  return new Promise((resolve, reject) => client.execute(query, [], {}, (err, rs) => (err ? reject(err) : resolve(rs))));
+}
+
 function fields(): void {
   const hosts: HostMap = client.hosts;
   const ks: string = client.keyspace;
@@ -133,4 +152,4 @@ function profiles(): void {
 
 const params: ArrayOrObject = [1, 'a'];
 const named: ArrayOrObject = { a: 1 };
-export { promises, callbacks, eachRow, streams, fields, events, profiles, client2, version, defaults, params, named };
+export { AppClient, wrapped, asPromise, promises, callbacks, eachRow, streams, fields, events, profiles, client2, version, defaults, params, named };

@@ -63,6 +63,31 @@ export interface Diagnostic {
   text: string;
 }
 
+/**
+ * Parsed files (@types/node, lib files, the corpus) shared by the runs of one option set, whose options differ
+ * in `paths` only: each file is parsed and bound once per set.
+ */
+const parsedBySet = new Map<string, Map<string, ts.SourceFile>>();
+
+function createProgram(rootNames: string[], options: ts.CompilerOptions, optionSet: string): ts.Program {
+  let parsed = parsedBySet.get(optionSet);
+  if (parsed === undefined) parsedBySet.set(optionSet, (parsed = new Map()));
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
+    const version = typeof languageVersion === 'object' ? languageVersion.languageVersion : languageVersion;
+    const impliedFormat = typeof languageVersion === 'object' ? languageVersion.impliedNodeFormat : undefined;
+    const key = `${version}:${impliedFormat}:${fileName}`;
+    let sf = parsed.get(key);
+    if (sf === undefined) {
+      sf = read(fileName, languageVersion, onError, shouldCreate);
+      if (sf !== undefined) parsed.set(key, sf);
+    }
+    return sf;
+  };
+  return ts.createProgram({ rootNames, options, host });
+}
+
 export function compile(target: Target, optionSet: string): Diagnostic[] {
   const base = OPTION_SETS[optionSet]!;
   const options: ts.CompilerOptions = {
@@ -71,7 +96,7 @@ export function compile(target: Target, optionSet: string): Diagnostic[] {
     typeRoots: [join(ROOT, 'node_modules', '@types')],
     ...(target === 'shardcql' ? { paths: { 'cassandra-driver': [CLIENT_DIR] } } : {}),
   };
-  return diagnosticsOf(ts.createProgram({ rootNames: corpusFiles(), options }));
+  return diagnosticsOf(createProgram(corpusFiles(), options, optionSet));
 }
 
 function diagnosticsOf(program: ts.Program): Diagnostic[] {
@@ -92,7 +117,7 @@ export function compileStrict(optionSet: string): Diagnostic[] {
   const dir = join(CLIENT_DIR, 'test', 'types-strict');
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f));
   const options: ts.CompilerOptions = { ...OPTION_SETS[optionSet]!, typeRoots: [join(ROOT, 'node_modules', '@types')] };
-  return diagnosticsOf(ts.createProgram({ rootNames: files, options }));
+  return diagnosticsOf(createProgram(files, options, optionSet));
 }
 
 /** The built declarations are older than a source file: the comparison would test stale types. */

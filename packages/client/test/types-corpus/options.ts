@@ -37,6 +37,8 @@ const withPromiseFactory: ClientOptions = {
   promiseFactory: (handler) => new Promise((resolve, reject) => handler((err, result) => (err ? reject(err) : resolve(result)))),
 };
 
+const cloud: ClientOptions = { cloud: { secureConnectBundle: new URL('file:///bundle.zip') }, credentials: { username: 'u', password: 'p' } };
+const profiled: ClientOptions = { contactPoints: ['h'], localDataCenter: 'dc1', profiles: [new ExecutionProfile('a', {}), new ExecutionProfile('b', { readTimeout: 1 })] };
 const dse: DseClientOptions = { contactPoints: ['h'], localDataCenter: 'dc1', applicationName: 'app', applicationVersion: '1.0', id: types.Uuid.random(), monitorReporting: { enabled: false } };
 
 const query: QueryOptions = {
@@ -105,4 +107,4 @@ const gopts: GraphOptions = { language: 'x', name: 'g', readConsistency: types.c
 
 const c = new Client(full);
 const c2 = new Client(dse);
-export { full, withPromiseFactory, query, query2, withHost, useExecutionOptions, cl, lb, rp, go, gq, gopts, c, c2 };
+export { cloud, profiled, full, withPromiseFactory, query, query2, withHost, useExecutionOptions, cl, lb, rp, go, gq, gopts, c, c2 };
