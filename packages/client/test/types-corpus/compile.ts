@@ -50,9 +50,11 @@ export const OPTION_SETS: Readonly<Record<string, ts.CompilerOptions>> = {
   },
 };
 
-export function corpusFiles(): string[] {
+/** The corpus; `.mts` files (ES modules) only where the option set resolves as Node16 does. */
+export function corpusFiles(optionSet?: string): string[] {
+  const esm = optionSet !== undefined && OPTION_SETS[optionSet]!.module === ts.ModuleKind.Node16;
   return readdirSync(CORPUS_DIR)
-    .filter((f) => f.endsWith('.ts') && f !== 'compile.ts')
+    .filter((f) => (f.endsWith('.ts') || (f.endsWith('.mts') && (esm || optionSet === undefined))) && f !== 'compile.ts')
     .sort()
     .map((f) => join(CORPUS_DIR, f));
 }
@@ -96,7 +98,7 @@ export function compile(target: Target, optionSet: string): Diagnostic[] {
     typeRoots: [join(ROOT, 'node_modules', '@types')],
     ...(target === 'shardcql' ? { paths: { 'cassandra-driver': [CLIENT_DIR] } } : {}),
   };
-  return diagnosticsOf(createProgram(corpusFiles(), options, optionSet));
+  return diagnosticsOf(createProgram(corpusFiles(optionSet), options, optionSet));
 }
 
 function diagnosticsOf(program: ts.Program): Diagnostic[] {
