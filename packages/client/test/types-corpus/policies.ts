@@ -42,7 +42,7 @@ function useLbp(p: LoadBalancingPolicy, client: Client, hosts: HostMap, host: Ho
   const o: Map<string, object> = p.getOptions(); // kept: option values are strings, numbers and booleans (as in cassandra-driver, which declares them object)
   console.log(o);
 }
-class LocalOnly extends LoadBalancingPolicy { // kept: the base class keeps the hosts of init() in a protected `hosts` (cassandra-driver sets this.hosts too, undeclared); a subclass cannot redeclare it private
+class LocalOnly extends LoadBalancingPolicy { // kept: the base class declares the state init() sets (protected `client` and `hosts`, public `localDc`; cassandra-driver sets this.hosts too, undeclared): a subclass may redeclare them protected or public, not private
   private hosts: HostMap | null = null;
   init(client: Client, hosts: HostMap, callback: EmptyCallback): void {
     this.hosts = hosts;
