@@ -71,7 +71,8 @@ export interface ClientOptions {
   rePrepareOnUp?: boolean;
   profiles?: ExecutionProfile[];
   protocolOptions?: { port?: number; maxSchemaAgreementWaitSeconds?: number; maxVersion?: number; noCompact?: boolean };
-  promiseFactory?: unknown;
+  /** Accepted and ignored (native promises); typed as cassandra-driver declares it. */
+  promiseFactory?: (handler: (callback: (err: Error, result?: any) => void) => void) => Promise<any>;
   refreshSchemaDelay?: number;
   /** Called after every request sent to a node (tracker.RequestTracker, e.g. tracker.RequestLogger). */
   requestTracker?: RequestTracker | null;

@@ -55,7 +55,7 @@ import { SpeculativeRun } from './speculative-send';
 import { ClientState } from './client-state';
 import { Metadata } from './metadata';
 import type { RequestTracker, TrackedQuery } from './tracker/request-tracker';
-import { delay, fromCallback, optionalCallback, toCallback, type Callback } from './promise-utils';
+import { delay, fromCallback, optionalCallback, toCallback, type Callback, type EmptyCallback, type SomeCallback, type ValueCallback } from './promise-utils';
 
 /*
  * Hot-path bindings resolved once: CommonJS re-exports (`export *`) are property getters, so reading
@@ -124,8 +124,11 @@ export class Client extends EventEmitter {
   readonly options: ResolvedClientOptions;
   readonly profileManager: ProfileManager;
   hosts: HostMap = new HostMap();
-  /** The session keyspace; updated by `USE` (set_keyspace results). */
-  keyspace: string | undefined;
+  /**
+   * The session keyspace; updated by `USE` (set_keyspace results). Undefined without one, declared `string` as
+   * in cassandra-driver.
+   */
+  keyspace: string;
   readonly metadata: Metadata;
   /** cassandra-driver's `client.metrics`: `options.metrics` or a DefaultMetrics. */
   readonly metrics: ClientMetrics;
@@ -160,7 +163,7 @@ export class Client extends EventEmitter {
   constructor(options: ClientOptions, engineFactory?: (o: EngineOptions) => Engine) {
     super();
     this.options = extend(options);
-    this.keyspace = this.options.keyspace;
+    this.keyspace = this.options.keyspace as string;
     this.profileManager = new ProfileManager(this.options.profiles, this.options.policies.loadBalancing, this.options.policies.retry);
     this.prepared = new PreparedCache(this.options.maxPrepared);
     this.metadata = new Metadata(this);
@@ -181,10 +184,10 @@ export class Client extends EventEmitter {
   // ---------------------------------------------------------------- connect / shutdown
 
   connect(): Promise<void>;
-  connect(callback: Callback<void>): void;
-  connect(callback?: Callback<void>): Promise<void> | void {
+  connect(callback: EmptyCallback): void;
+  connect(callback?: SomeCallback<void>): Promise<void> | void {
     if (this.connected && this.connectPromise === null && callback) {
-      callback(null);
+      (callback as Callback<void>)(null);
       return;
     }
     return optionalCallback(this._connect(), callback);
@@ -356,8 +359,8 @@ export class Client extends EventEmitter {
   }
 
   shutdown(): Promise<void>;
-  shutdown(callback: Callback<void>): void;
-  shutdown(callback?: Callback<void>): Promise<void> | void {
+  shutdown(callback: EmptyCallback): void;
+  shutdown(callback?: SomeCallback<void>): Promise<void> | void {
     return optionalCallback(this._shutdown(), callback);
   }
 
@@ -382,10 +385,10 @@ export class Client extends EventEmitter {
   // ---------------------------------------------------------------- execute
 
   execute(query: string, params?: Params, options?: QueryOptions | null): Promise<ResultSet>;
-  execute(query: string, params: Params, options: QueryOptions | null | undefined, callback: Callback<ResultSet>): void;
-  execute(query: string, params: Params, callback: Callback<ResultSet>): void;
-  execute(query: string, callback: Callback<ResultSet>): void;
-  execute(query: string, params?: unknown, options?: unknown, callback?: Callback<ResultSet>): Promise<ResultSet> | void {
+  execute(query: string, params: Params, options: QueryOptions | null | undefined, callback: ValueCallback<ResultSet>): void;
+  execute(query: string, params: Params, callback: ValueCallback<ResultSet>): void;
+  execute(query: string, callback: ValueCallback<ResultSet>): void;
+  execute(query: string, params?: unknown, options?: unknown, callback?: SomeCallback<ResultSet>): Promise<ResultSet> | void {
     if (!callback) {
       if (typeof options === 'function') {
         callback = options as Callback<ResultSet>;
@@ -1157,9 +1160,9 @@ export class Client extends EventEmitter {
 
   // ---------------------------------------------------------------- eachRow / stream / batch
 
-  eachRow(query: string, params: Params, options: QueryOptions | null | undefined, rowCallback: RowCallback, callback?: Callback<ResultSet>): void;
-  eachRow(query: string, params: Params, rowCallback: RowCallback, callback?: Callback<ResultSet>): void;
-  eachRow(query: string, rowCallback: RowCallback, callback?: Callback<ResultSet>): void;
+  eachRow(query: string, params: Params, options: QueryOptions | null | undefined, rowCallback: RowCallback, callback?: ValueCallback<ResultSet>): void;
+  eachRow(query: string, params: Params, rowCallback: RowCallback, callback?: ValueCallback<ResultSet>): void;
+  eachRow(query: string, rowCallback: RowCallback, callback?: ValueCallback<ResultSet>): void;
   eachRow(query: string, params?: unknown, options?: unknown, rowCallback?: unknown, callback?: unknown): void {
     let rowCb: RowCallback;
     let cb: Callback<ResultSet>;
@@ -1201,8 +1204,8 @@ export class Client extends EventEmitter {
     nextPage();
   }
 
-  stream(query: string, params?: Params, options?: QueryOptions | null, callback?: Callback<void>): ResultStream {
-    const cb = callback ?? noop;
+  stream(query: string, params?: Params, options?: QueryOptions | null, callback?: EmptyCallback): ResultStream {
+    const cb = (callback as Callback<void> | undefined) ?? noop;
     const stream = new ResultStream({ objectMode: true });
     const onFinish = (err: Error | null, result?: ResultSet): void => {
       if (err) stream.emit('error', err);
@@ -1234,9 +1237,9 @@ export class Client extends EventEmitter {
   }
 
   batch(queries: BatchQuery[], options?: QueryOptions | null): Promise<ResultSet>;
-  batch(queries: BatchQuery[], options: QueryOptions | null | undefined, callback: Callback<ResultSet>): void;
-  batch(queries: BatchQuery[], callback: Callback<ResultSet>): void;
-  batch(queries: BatchQuery[], options?: unknown, callback?: Callback<ResultSet>): Promise<ResultSet> | void {
+  batch(queries: BatchQuery[], options: QueryOptions | null | undefined, callback: ValueCallback<ResultSet>): void;
+  batch(queries: BatchQuery[], callback: ValueCallback<ResultSet>): void;
+  batch(queries: BatchQuery[], options?: unknown, callback?: SomeCallback<ResultSet>): Promise<ResultSet> | void {
     if (!callback && typeof options === 'function') {
       callback = options as Callback<ResultSet>;
       options = null;

@@ -7,6 +7,9 @@ import { Readable, Stream } from 'node:stream';
 import type { ResultSet } from './result-set';
 import type { ExecutionProfile } from './execution-profile';
 
+/** cassandra-driver's `concurrent.Options`. */
+export type Options = ExecuteConcurrentOptions;
+
 export interface ExecuteConcurrentOptions {
   collectResults?: boolean;
   concurrencyLevel?: number;

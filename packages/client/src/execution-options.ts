@@ -18,7 +18,7 @@ export interface QueryOptions {
   customPayload?: Record<string, Buffer> | null;
   executionProfile?: string | ExecutionProfile;
   fetchSize?: number;
-  hints?: Array<string | DataType | null | undefined> | Record<string, string | DataType> | null;
+  hints?: Array<string | DataType | null | undefined> | Record<string, string | DataType> | string[][] | null;
   host?: Host;
   isIdempotent?: boolean;
   keyspace?: string;
@@ -126,16 +126,20 @@ function ifUndefined3<T>(a: T | undefined, b: T | undefined, c: T): T {
   return a !== undefined ? a : b !== undefined ? b : c;
 }
 
-/** The abstract API (cassandra-driver exports it as `ExecutionOptions`). */
+/**
+ * The abstract API (cassandra-driver exports it as `ExecutionOptions`). The getters' return types are
+ * cassandra-driver's declarations (`getConsistency(): consistencies`, not `| undefined`) so that policies and
+ * trackers written against them compile unchanged; an option nobody set still reads as undefined.
+ */
 export class ExecutionOptions {
   static empty(): ExecutionOptions {
     return new ExecutionOptions();
   }
-  getCaptureStackTrace(): boolean | undefined { return undefined; }
-  getConsistency(): number | undefined { return undefined; }
-  getCustomPayload(): Record<string, Buffer> | null | undefined { return undefined; }
-  getFetchSize(): number | undefined { return undefined; }
-  getFixedHost(): Host | undefined { return undefined; }
+  getCaptureStackTrace(): boolean { return undefined!; }
+  getConsistency(): number { return undefined!; }
+  getCustomPayload(): Record<string, Buffer> { return undefined!; }
+  getFetchSize(): number { return undefined!; }
+  getFixedHost(): Host { return undefined!; }
   /**
    * A host a load-balancing policy should try first (DefaultLoadBalancingPolicy.newQueryPlan does), unlike `host`
    * not exclusive. The engine routes by its precomputed plans and does not read it: it matters to code that
@@ -143,25 +147,26 @@ export class ExecutionOptions {
    */
   getPreferredHost(): Host | undefined { return undefined; }
   getHints(): QueryOptions['hints'] | undefined { return undefined; }
-  isAutoPage(): boolean | undefined { return undefined; }
+  isAutoPage(): boolean { return undefined!; }
   isBatchCounter(): boolean { return false; }
   isBatchLogged(): boolean { return true; }
-  isIdempotent(): boolean | undefined { return undefined; }
-  isPrepared(): boolean | undefined { return undefined; }
-  isQueryTracing(): boolean | undefined { return undefined; }
-  getKeyspace(): string | undefined { return undefined; }
-  getLoadBalancingPolicy(): LoadBalancingPolicy | undefined { return undefined; }
-  getPageState(): Buffer | null | undefined { return undefined; }
+  isIdempotent(): boolean { return undefined!; }
+  isPrepared(): boolean { return undefined!; }
+  isQueryTracing(): boolean { return undefined!; }
+  getKeyspace(): string { return undefined!; }
+  getLoadBalancingPolicy(): LoadBalancingPolicy { return undefined!; }
+  getPageState(): Buffer { return undefined!; }
   getRawQueryOptions(): QueryOptions { return EMPTY; }
-  getReadTimeout(): number | undefined { return undefined; }
-  getRetryPolicy(): RetryPolicy | undefined { return undefined; }
+  getReadTimeout(): number { return undefined!; }
+  getRetryPolicy(): RetryPolicy { return undefined!; }
   getRowCallback(): ((n: number, row: unknown) => void) | undefined { return undefined; }
   getOrGenerateTimestamp(): Long | number | bigint | null { return null; }
   getRoutingIndexes(): number[] | undefined { return undefined; }
-  getRoutingKey(): Buffer | Buffer[] | undefined { return undefined; }
+  getRoutingKey(): Buffer | Buffer[] { return undefined!; }
   getRoutingNames(): string[] | undefined { return undefined; }
-  getSerialConsistency(): number | undefined { return undefined; }
-  getTimestamp(): number | Long | bigint | undefined { return undefined; }
+  getSerialConsistency(): number { return undefined!; }
+  /** Declared without bigint, as cassandra-driver declares it (a bigint timestamp given in the options comes back as given). */
+  getTimestamp(): number | Long | undefined | null { return undefined; }
   setHints(hints: QueryOptions['hints']): void {}
   setKeyspace(keyspace: string): void {}
   setPageState(pageState: Buffer | null): void {}
@@ -218,30 +223,30 @@ export class DefaultExecutionOptions extends ExecutionOptions {
     return new DefaultExecutionOptions(q, client, rowCallback);
   }
 
-  override getCaptureStackTrace(): boolean | undefined { return ifUndefined(this.q.captureStackTrace, this.defaults.captureStackTrace); }
-  override getConsistency(): number | undefined {
-    return ifUndefined3(this.q.consistency, this.profile.consistency, this.defaults.consistency);
+  override getCaptureStackTrace(): boolean { return ifUndefined(this.q.captureStackTrace, this.defaults.captureStackTrace)!; }
+  override getConsistency(): number {
+    return ifUndefined3(this.q.consistency, this.profile.consistency, this.defaults.consistency)!;
   }
-  override getCustomPayload(): Record<string, Buffer> | null | undefined { return this.customPayload; }
-  override getFetchSize(): number | undefined { return ifUndefined(this.q.fetchSize, this.defaults.fetchSize) ?? 0; }
-  override getFixedHost(): Host | undefined { return this.q.host; }
+  override getCustomPayload(): Record<string, Buffer> { return this.customPayload!; }
+  override getFetchSize(): number { return nullAsZero(ifUndefined(this.q.fetchSize, this.defaults.fetchSize)); }
+  override getFixedHost(): Host { return this.q.host!; }
   override getHints(): QueryOptions['hints'] | undefined { return this.hints; }
-  override isAutoPage(): boolean | undefined { return ifUndefined(this.q.autoPage, this.defaults.autoPage); }
+  override isAutoPage(): boolean { return ifUndefined(this.q.autoPage, this.defaults.autoPage)!; }
   override isBatchCounter(): boolean { return ifUndefined(this.q.counter, false); }
   override isBatchLogged(): boolean { return ifUndefined3(this.q.logged, this.defaults.logged, true); }
-  override isIdempotent(): boolean | undefined { return ifUndefined(this.q.isIdempotent, this.defaults.isIdempotent); }
-  override isPrepared(): boolean | undefined { return ifUndefined(this.q.prepare, this.defaults.prepare); }
-  override isQueryTracing(): boolean | undefined { return ifUndefined(this.q.traceQuery, this.defaults.traceQuery); }
-  override getKeyspace(): string | undefined { return this.keyspace; }
-  override getLoadBalancingPolicy(): LoadBalancingPolicy | undefined { return this.profile.loadBalancing; }
-  override getPageState(): Buffer | null | undefined { return this.pageState; }
+  override isIdempotent(): boolean { return ifUndefined(this.q.isIdempotent, this.defaults.isIdempotent)!; }
+  override isPrepared(): boolean { return ifUndefined(this.q.prepare, this.defaults.prepare)!; }
+  override isQueryTracing(): boolean { return ifUndefined(this.q.traceQuery, this.defaults.traceQuery)!; }
+  override getKeyspace(): string { return this.keyspace!; }
+  override getLoadBalancingPolicy(): LoadBalancingPolicy { return this.profile.loadBalancing!; }
+  override getPageState(): Buffer { return this.pageState!; }
   getProfile(): ExecutionProfile { return this.profile; }
   override getRawQueryOptions(): QueryOptions { return this.q; }
-  override getReadTimeout(): number | undefined {
-    return ifUndefined3(this.q.readTimeout, this.profile.readTimeout, this.client.options.socketOptions.readTimeout) ?? 0;
+  override getReadTimeout(): number {
+    return nullAsZero(ifUndefined3(this.q.readTimeout, this.profile.readTimeout, this.client.options.socketOptions.readTimeout));
   }
-  override getRetryPolicy(): RetryPolicy | undefined {
-    return ifUndefined3(this.q.retry, this.profile.retry, this.client.options.policies.retry);
+  override getRetryPolicy(): RetryPolicy {
+    return ifUndefined3(this.q.retry, this.profile.retry, this.client.options.policies.retry)!;
   }
   override getRowCallback(): ((n: number, row: unknown) => void) | undefined { return this.rowCallback; }
   /** The query's timestamp, else the generator's (client-side default timestamp), else null. */
@@ -257,12 +262,12 @@ export class DefaultExecutionOptions extends ExecutionOptions {
     return t;
   }
   override getRoutingIndexes(): number[] | undefined { return this.routingIndexes; }
-  override getRoutingKey(): Buffer | Buffer[] | undefined { return this.routingKey; }
+  override getRoutingKey(): Buffer | Buffer[] { return this.routingKey!; }
   override getRoutingNames(): string[] | undefined { return this.q.routingNames; }
-  override getSerialConsistency(): number | undefined {
-    return ifUndefined3(this.q.serialConsistency, this.profile.serialConsistency, this.defaults.serialConsistency);
+  override getSerialConsistency(): number {
+    return ifUndefined3(this.q.serialConsistency, this.profile.serialConsistency, this.defaults.serialConsistency)!;
   }
-  override getTimestamp(): number | Long | bigint | undefined { return this.q.timestamp; }
+  override getTimestamp(): number | Long | undefined | null { return this.q.timestamp as number | Long | undefined; }
   override setHints(hints: QueryOptions['hints']): void { this.hints = hints; }
   override setKeyspace(keyspace: string): void { this.keyspace = keyspace; }
   override setPageState(pageState: Buffer | null): void { this.pageState = pageState; }
@@ -270,4 +275,9 @@ export class DefaultExecutionOptions extends ExecutionOptions {
   override setPreferredHost(host: Host): void { this.preferredHost = host; }
   override setRoutingIndexes(routingIndexes: number[]): void { this.routingIndexes = routingIndexes; }
   override setRoutingKey(value: Buffer | Buffer[]): void { this.routingKey = value; }
+}
+
+/** A null readTimeout / fetchSize is 0 (no timeout / no paging), as cassandra-driver reads it; undefined stays unset. */
+function nullAsZero(v: number | null | undefined): number {
+  return (v === null ? 0 : v)!;
 }

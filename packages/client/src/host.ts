@@ -7,11 +7,12 @@ import type { EngineHost } from './engine/engine';
 
 export class Host extends EventEmitter {
   address: string;
-  datacenter: string | null;
-  rack: string | null;
+  // Declared without null, as cassandra-driver declares them (null until the host's row is read).
+  datacenter: string;
+  rack: string;
   tokens: string[];
-  hostId: string | null;
-  cassandraVersion: string | null;
+  hostId: string;
+  cassandraVersion: string;
   /** Index in the engine's host table (for pinning a request to this host). */
   readonly index: number;
   private up: boolean;
@@ -20,21 +21,21 @@ export class Host extends EventEmitter {
     super();
     this.index = index;
     this.address = source.address;
-    this.datacenter = source.datacenter;
-    this.rack = source.rack;
+    this.datacenter = source.datacenter as string;
+    this.rack = source.rack as string;
     this.tokens = source.tokens;
-    this.hostId = source.hostId;
-    this.cassandraVersion = source.cassandraVersion;
+    this.hostId = source.hostId as string;
+    this.cassandraVersion = source.cassandraVersion as string;
     this.up = source.up;
   }
 
   /** Copies the engine's view; emits 'up'/'down' on a change. */
   update(source: EngineHost): void {
-    this.datacenter = source.datacenter;
-    this.rack = source.rack;
+    this.datacenter = source.datacenter as string;
+    this.rack = source.rack as string;
     this.tokens = source.tokens;
-    this.hostId = source.hostId;
-    this.cassandraVersion = source.cassandraVersion;
+    this.hostId = source.hostId as string;
+    this.cassandraVersion = source.cassandraVersion as string;
     this.setUp(source.up);
   }
 
@@ -71,8 +72,9 @@ export class HostMap extends EventEmitter {
     for (const [key, host] of this.items) callback(host, key);
   }
 
-  get(key: string): Host | undefined {
-    return this.items.get(key);
+  /** The host, or undefined when there is none (declared `Host` as in cassandra-driver). */
+  get(key: string): Host {
+    return this.items.get(key)!;
   }
 
   keys(): string[] {

@@ -13,8 +13,14 @@ import { defaultOptions as defaultClientOptions, type ClientOptions } from './cl
 
 export { Client, version } from './client';
 export type { Params, BatchQuery, RowCallback, ClientHandle } from './client';
+// cassandra-driver's type names, declared (not re-exported with `export type`) so that `import X = cassandra.X`
+// works too; the module has no run-time exports.
+export * from './dropin-types';
+/** Exact types, opt-in (`const client: strict.Client = new Client(options)`); see strict.ts. */
+import type * as strict from './strict';
+export type { strict };
 export { ExecutionProfile } from './execution-profile';
-export { ExecutionOptions, type QueryOptions } from './execution-options';
+export { ExecutionOptions } from './execution-options';
 export { ResultSet, type ExecutionInfo } from './result-set';
 export { ResultStream } from './result-stream';
 export { Host, HostMap } from './host';
@@ -22,7 +28,6 @@ export { ClientState } from './client-state';
 export { Encoder, type EncoderOptions, type TypeHint } from './encoder';
 import { Metadata } from './metadata';
 export { Metadata };
-export type { ClientOptions } from './client-options';
 export { types, errors, policies, auth, concurrent, tracker, mapping };
 
 /** The default client options (a new object each call). */
@@ -30,17 +35,15 @@ export function defaultOptions(): ClientOptions {
   return defaultClientOptions();
 }
 
-export const metadata = { Metadata };
+// Namespaces as modules (not object literals) so that `metadata.TableMetadata`, `metrics.ClientMetrics` and
+// `token.Token` are types too, as in cassandra-driver's index.d.ts; their run-time keys are unchanged.
+import * as metadata from './namespaces/metadata';
+import * as token from './namespaces/token';
+import * as metrics from './namespaces/metrics';
+export { metadata, token, metrics };
 export type {
   TableMetadata, MaterializedView, DataCollection, ColumnInfo as SchemaColumnInfo, Udt, Index, SchemaFunction, Aggregate,
   KeyspaceInfo, QueryTrace, TraceEvent, SchemaDataType,
 } from './metadata';
 
-import { Token, TokenRange } from './metadata';
-/** cassandra-driver's `token` namespace (Murmur3 tokens and ranges, from `client.metadata.newToken`). */
-export const token = { Token, TokenRange };
-
-import { ClientMetrics, DefaultMetrics } from './metrics/client-metrics';
-/** cassandra-driver's `metrics` namespace. */
-export const metrics = { ClientMetrics, DefaultMetrics };
 export type { ShardMetrics } from './metrics';

@@ -15,33 +15,56 @@ export interface ExecutionInfo {
   isSchemaInAgreement: boolean;
 }
 
+/**
+ * `rs.info` as cassandra-driver declares it (`queriedHost: string`, `traceId: Uuid`, ...), so code written
+ * against its declarations compiles unchanged. The values are those of {@link ExecutionInfo} (the exact types,
+ * with their undefined and null cases: `strict.ResultSet`).
+ */
+export interface ResultSetInfo {
+  queriedHost: string;
+  /** Error or null per host address. */
+  triedHosts: { [key: string]: any };
+  speculativeExecutions: number;
+  achievedConsistency: number;
+  traceId: Uuid;
+  warnings: string[];
+  customPayload: any;
+  isSchemaInAgreement: boolean;
+}
+
 /** A page fetcher: given the raw paging state, the next page's ResultSet. */
 export type NextPageAsync = (pageState: Buffer) => Promise<ResultSet>;
 
 const EMPTY_ROWS: readonly Row[] = Object.freeze([]) as readonly Row[];
 
+/*
+ * The field and method types are cassandra-driver's declarations (`first(): Row`, `columns: ColumnInfo[]`,
+ * `pageState: string`), not the exact ones, so that code written against them compiles unchanged; the values
+ * are unchanged. The exact types (null first row, null columns and page state) are `strict.ResultSet`.
+ */
 export class ResultSet implements Iterable<Row>, AsyncIterable<Row> {
-  info: ExecutionInfo;
+  info: ResultSetInfo;
   /** Undefined for results without rows (void, schema change, set keyspace), as cassandra-driver. */
   rows: Row[];
   rowLength: number;
-  columns: ColumnInfo[] | null;
+  /** Null for results without rows. */
+  columns: ColumnInfo[];
   /** The paging state as hex, or null on the last page. */
-  pageState: string | null;
-  /** Set by eachRow (manual paging) and by execute when paging; null otherwise. */
-  nextPage: ((...args: unknown[]) => unknown) | undefined | null;
+  pageState: string;
+  /** Set by eachRow (manual paging) and by execute when paging; undefined or null otherwise. */
+  nextPage: (() => void) | null;
   /** @internal for async iteration across pages. */
   nextPageAsync: NextPageAsync | undefined;
   /** @internal */
   declare rawPageState: Buffer | undefined;
 
   constructor(rows: Row[] | undefined, columns: ColumnInfo[] | null, pagingState: Buffer | null, info: ExecutionInfo) {
-    this.info = info;
+    this.info = info as ResultSetInfo;
     this.rows = rows as Row[];
     this.rowLength = rows ? rows.length : (undefined as unknown as number);
-    this.columns = columns;
-    this.pageState = null;
-    this.nextPage = undefined;
+    this.columns = columns as ColumnInfo[];
+    this.pageState = null as unknown as string;
+    this.nextPage = undefined as unknown as null;
     this.nextPageAsync = undefined;
     if (pagingState !== null) {
       this.pageState = pagingState.toString('hex');
@@ -49,15 +72,16 @@ export class ResultSet implements Iterable<Row>, AsyncIterable<Row> {
     }
   }
 
-  first(): Row | null {
-    return this.rows && this.rows.length > 0 ? this.rows[0]! : null;
+  /** The first row, or null when there is none (declared `Row` as in cassandra-driver). */
+  first(): Row {
+    return (this.rows && this.rows.length > 0 ? this.rows[0]! : null) as Row;
   }
 
-  getPageState(): string | null {
+  getPageState(): string {
     return this.pageState;
   }
 
-  getColumns(): ColumnInfo[] | null {
+  getColumns(): ColumnInfo[] {
     return this.columns;
   }
 

@@ -6,9 +6,10 @@
 import { Readable, type ReadableOptions } from 'node:stream';
 
 export class ResultStream extends Readable {
-  private buffer: unknown[] = [];
+  /** Public as in cassandra-driver's declaration (`buffer`, `paused`). */
+  buffer: unknown[] = [];
   private head = 0;
-  private paused = true;
+  paused = true;
   private readNext: (() => void) | null = null;
 
   constructor(opts?: ReadableOptions) {

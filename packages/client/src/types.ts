@@ -16,12 +16,8 @@ export {
   Vector,
   Row,
   unset,
-  consistencies,
   consistencyToString,
   getDataTypeNameByCode,
-  distance,
-  responseErrorCodes,
-  protocolVersion,
   generateTimestamp,
   uuid,
   timeuuid,
@@ -29,7 +25,33 @@ export {
   DriverError,
 } from '@shardcql/core';
 export type { DataType, ColumnInfo } from '@shardcql/core';
-import { dataTypes as coreDataTypes, opcodes as coreOpcodes, parseTypeName, type DataType } from '@shardcql/core';
+import {
+  dataTypes as coreDataTypes,
+  opcodes as coreOpcodes,
+  parseTypeName,
+  consistencies as coreConsistencies,
+  distance as coreDistance,
+  responseErrorCodes as coreResponseErrorCodes,
+  protocolVersion as coreProtocolVersion,
+  type DataType,
+} from '@shardcql/core';
+
+/*
+ * cassandra-driver declares these as TypeScript enums: each name is also a type (`level: types.consistencies`,
+ * any number) and the object is indexable by a number (`types.consistencies[level]`). The values are the same
+ * objects as before; the number index is declared as cassandra-driver declares it, though neither driver's
+ * object has reverse entries at run time (it reads undefined in both).
+ */
+type EnumObject<T> = T & { readonly [code: number]: string };
+export const consistencies: EnumObject<typeof coreConsistencies> = coreConsistencies as EnumObject<typeof coreConsistencies>;
+export type consistencies = number;
+export const distance: EnumObject<typeof coreDistance> = coreDistance as EnumObject<typeof coreDistance>;
+export type distance = number;
+export const responseErrorCodes: EnumObject<typeof coreResponseErrorCodes> = coreResponseErrorCodes as EnumObject<typeof coreResponseErrorCodes>;
+export type responseErrorCodes = number;
+export const protocolVersion: EnumObject<typeof coreProtocolVersion> = coreProtocolVersion as EnumObject<typeof coreProtocolVersion>;
+export type protocolVersion = number;
+export type dataTypes = number;
 export { ResultSet } from './result-set';
 export { FrameHeader } from './frame-header';
 export { ResultStream } from './result-stream';
@@ -57,7 +79,7 @@ export const opcodes = {
 };
 
 /** CQL type codes (spec section 6) and `getByName`, as cassandra-driver's `types.dataTypes`. */
-export const dataTypes = {
+export const dataTypes: EnumObject<typeof coreDataTypes & { getByName(name: string): DataType }> = {
   ...coreDataTypes,
   /**
    * The type descriptor for a CQL type name: `'int'`, `'list<text>'`, `'map<text, int>'`, `'frozen<set<int>>'`,

@@ -9,7 +9,8 @@ export class DriverError extends Error {
   info: string;
   /** The request's host ("ip:port"), when known. */
   coordinator?: string;
-  constructor(message: string) {
+  // `...rest` as cassandra-driver's `(message, constructor?)` (its stack-trace anchor) without changing `length`.
+  constructor(message: string, ..._rest: unknown[]) {
     super(message);
     this.name = 'DriverError';
     this.info = 'Cassandra Driver Error';

@@ -3,12 +3,17 @@
  * AUTHENTICATE / AUTH_CHALLENGE / AUTH_RESPONSE / AUTH_SUCCESS).
  */
 export type AuthCallback = (err: Error | null, token?: Buffer | null) => void;
+/**
+ * The parameter type of the public methods: cassandra-driver declares `Function`, so a callback written as
+ * `(err: Error, token: Buffer) => ...` is accepted; it is called as an AuthCallback.
+ */
+type AnyAuthCallback = AuthCallback | ((err: Error, token: Buffer) => void);
 
 export class Authenticator {
-  initialResponse(callback: AuthCallback): void {
-    callback(null, null);
+  initialResponse(callback: AnyAuthCallback): void {
+    (callback as AuthCallback)(null, null);
   }
-  evaluateChallenge(challenge: Buffer, callback: AuthCallback): void {
+  evaluateChallenge(challenge: Buffer, callback: AnyAuthCallback): void {
     throw new Error('Not implemented');
   }
   onAuthenticationSuccess(token?: Buffer | null): void {}

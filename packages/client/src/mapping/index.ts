@@ -3,11 +3,12 @@
  * TableMappings, model batches).
  */
 export { Mapper } from './mapper';
-export { ModelMapper, type MapperClient, type MappingExecutionOptions } from './model-mapper';
-export { ModelMappingInfo, type MappingOptions, type ModelOptions, type ColumnMapping } from './model-mapping-info';
+export { ModelMapper, type MapperClient } from './model-mapper';
+export { ModelMappingInfo, type ColumnMapping } from './model-mapping-info';
 export { Result } from './result';
 export { ModelBatchMapper, ModelBatchItem } from './model-batch';
 export { q, QueryOperator, QueryAssignment } from './q';
 export { TableMappings, DefaultTableMappings, UnderscoreCqlToCamelCaseMappings } from './table-mappings';
-export type { DocInfo } from './query-generator';
+// cassandra-driver's type names, declared so that `import X = mapping.X` works too (no run-time exports).
+export * from './dropin-types';
 export type { TableKeys } from './table-keys';

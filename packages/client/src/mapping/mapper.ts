@@ -22,7 +22,8 @@ export class Mapper {
     this.options = options ?? {};
   }
 
-  forModel<T = Record<string, unknown>>(name: string): ModelMapper<T> {
+  // `T = any` as in cassandra-driver: `(await m.get(doc)).name` compiles without a model type.
+  forModel<T = any>(name: string): ModelMapper<T> {
     if (typeof name !== 'string' || name.length === 0) throw new ArgumentError('Model name must be a non-empty string');
     let mapper = this.mappers.get(name);
     if (mapper === undefined) {

@@ -49,7 +49,8 @@ type Executor = (doc: Doc | null, docInfo: DocInfo | null | undefined, options: 
 /** Executors kept per shape; a model used with endlessly varying shapes should not grow memory forever. */
 const CACHE_LIMIT = 1000;
 
-export class ModelMapper<T = Record<string, unknown>> {
+// `T = any` as in cassandra-driver (`ModelMapper<T = any>`): pass a model type for checked documents.
+export class ModelMapper<T = any> {
   readonly name: string;
   private readonly tableKeys = new Map<string, Promise<TableKeys>>();
   private readonly executors = new Map<string, Promise<Executor>>();
@@ -113,7 +114,8 @@ export class ModelMapper<T = Record<string, unknown>> {
    * A function running `query` with `paramsHandler(doc)` as parameters; its rows are mapped to the model.
    * Options given here win over those given per call, as cassandra-driver.
    */
-  mapWithQuery(query: string, paramsHandler: (doc: Doc) => Params, executionOptions?: ExecutionOptionsArg):
+  // `doc: any` as in cassandra-driver: the handler may declare its own document type, `(doc: { id: Uuid }) => [doc.id]`.
+  mapWithQuery(query: string, paramsHandler: (doc: any) => Params, executionOptions?: ExecutionOptionsArg):
     (doc: Doc, executionOptions?: ExecutionOptionsArg) => Promise<Result<T>> {
     if (typeof query !== 'string' || query.length === 0) throw new ArgumentError('mapWithQuery expects a query string');
     if (typeof paramsHandler !== 'function') throw new ArgumentError('mapWithQuery expects a paramsHandler function');

@@ -41,3 +41,8 @@ export const q = {
   prepend: (value: unknown): QueryAssignment => new QueryAssignment('+', value, true),
   remove: (value: unknown): QueryAssignment => new QueryAssignment('-', value),
 };
+
+/** `mapping.q.QueryOperator` names a type too, as in cassandra-driver's declarations. */
+export declare namespace q {
+  type QueryOperator = import('./q').QueryOperator;
+}

@@ -14,22 +14,25 @@ export interface ColumnInfo {
   isStatic?: boolean;
 }
 
-/** What tables and views share (cassandra-driver `DataCollection`). */
+/**
+ * What tables and views share (cassandra-driver `DataCollection`). Fields that are null until the schema row
+ * sets them are declared without null, as cassandra-driver declares them.
+ */
 export class DataCollection {
   name: string;
   bloomFilterFalsePositiveChance = 0;
   /** The caching map as JSON text, e.g. `{"keys":"ALL","rows_per_partition":"NONE"}`. */
-  caching: string | null = null;
-  comment: string | null = null;
+  caching: string = null!;
+  comment: string = null!;
   gcGraceSeconds = 0;
-  compactionClass: string | null = null;
-  compactionOptions: Record<string, string> | null = null;
-  compression: Record<string, string> | null = null;
+  compactionClass: string = null!;
+  compactionOptions: Record<string, string> = null!;
+  compression: Record<string, string> = null!;
   /** Removed in Cassandra 4.0 (then 0 unless the node still has the column). */
   localReadRepairChance = 0;
   readRepairChance = 0;
-  extensions: Record<string, unknown> | null = null;
-  crcCheckChance: number | null = null;
+  extensions: Record<string, unknown> = null!;
+  crcCheckChance: number = null!;
   populateCacheOnFlush = false;
   defaultTtl = 0;
   speculativeRetry = 'NONE';

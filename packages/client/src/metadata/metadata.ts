@@ -10,7 +10,7 @@
  */
 import { ArgumentError, DriverError, getDataTypeNameByCode, type DataType, type Row, type Uuid } from '@shardcql/core';
 import type { Host } from '../host';
-import { optionalCallback, type Callback } from '../promise-utils';
+import { optionalCallback, type EmptyCallback, type SomeCallback, type ValueCallback } from '../promise-utils';
 import type { MaterializedView, TableMetadata, Udt } from './data-collection';
 import { fetchTrace, type QueryTrace } from './query-trace';
 import type { Aggregate, SchemaFunction } from './schema-function';
@@ -91,9 +91,9 @@ export class Metadata {
 
   /** Reloads every keyspace; forgets every cached object. `waitReconnect` is accepted for compatibility. */
   refreshKeyspaces(waitReconnect?: boolean): Promise<void>;
-  refreshKeyspaces(callback: Callback<void>): void;
-  refreshKeyspaces(waitReconnect: boolean, callback: Callback<void>): void;
-  refreshKeyspaces(waitReconnect?: boolean | Callback<void>, callback?: Callback<void>): Promise<void> | undefined {
+  refreshKeyspaces(callback: EmptyCallback): void;
+  refreshKeyspaces(waitReconnect: boolean, callback: EmptyCallback): void;
+  refreshKeyspaces(waitReconnect?: boolean | SomeCallback<void>, callback?: SomeCallback<void>): Promise<void> | undefined {
     const cb = typeof waitReconnect === 'function' ? waitReconnect : callback;
     return optionalCallback(this._refreshKeyspaces(), cb);
   }
@@ -132,8 +132,8 @@ export class Metadata {
 
   /** Reloads one keyspace (removed when it no longer exists) and forgets its cached objects. */
   refreshKeyspace(name: string): Promise<void>;
-  refreshKeyspace(name: string, callback: Callback<void>): void;
-  refreshKeyspace(name: string, callback?: Callback<void>): Promise<void> | undefined {
+  refreshKeyspace(name: string, callback: EmptyCallback): void;
+  refreshKeyspace(name: string, callback?: SomeCallback<void>): Promise<void> | undefined {
     return optionalCallback(this._refreshKeyspace(name), callback);
   }
 
@@ -230,9 +230,9 @@ export class Metadata {
   // ---------------------------------------------------------------- schema objects
 
   /** A table's definition; null when the keyspace or the table does not exist. */
-  getTable(keyspace: string, name: string): Promise<TableMetadata | null>;
-  getTable(keyspace: string, name: string, callback: Callback<TableMetadata | null>): void;
-  getTable(keyspace: string, name: string, callback?: Callback<TableMetadata | null>): Promise<TableMetadata | null> | undefined {
+  getTable(keyspace: string, name: string): Promise<TableMetadata>;
+  getTable(keyspace: string, name: string, callback: ValueCallback<TableMetadata>): void;
+  getTable(keyspace: string, name: string, callback?: SomeCallback<TableMetadata | null>): Promise<TableMetadata | null> | undefined {
     return optionalCallback(this._getTable(keyspace, name), callback);
   }
 
@@ -246,9 +246,9 @@ export class Metadata {
   }
 
   /** A materialized view's definition; null when the keyspace or the view does not exist. */
-  getMaterializedView(keyspace: string, name: string): Promise<MaterializedView | null>;
-  getMaterializedView(keyspace: string, name: string, callback: Callback<MaterializedView | null>): void;
-  getMaterializedView(keyspace: string, name: string, callback?: Callback<MaterializedView | null>): Promise<MaterializedView | null> | undefined {
+  getMaterializedView(keyspace: string, name: string): Promise<MaterializedView>;
+  getMaterializedView(keyspace: string, name: string, callback: ValueCallback<MaterializedView>): void;
+  getMaterializedView(keyspace: string, name: string, callback?: SomeCallback<MaterializedView | null>): Promise<MaterializedView | null> | undefined {
     return optionalCallback(this._getMaterializedView(keyspace, name), callback);
   }
 
@@ -261,9 +261,9 @@ export class Metadata {
   }
 
   /** A user-defined type (`{ keyspace, name, fields: [{ name, type }] }`); null when it does not exist. */
-  getUdt(keyspace: string, name: string): Promise<Udt | null>;
-  getUdt(keyspace: string, name: string, callback: Callback<Udt | null>): void;
-  getUdt(keyspace: string, name: string, callback?: Callback<Udt | null>): Promise<Udt | null> | undefined {
+  getUdt(keyspace: string, name: string): Promise<Udt>;
+  getUdt(keyspace: string, name: string, callback: ValueCallback<Udt>): void;
+  getUdt(keyspace: string, name: string, callback?: SomeCallback<Udt | null>): Promise<Udt | null> | undefined {
     return optionalCallback(this._getUdt(keyspace, name), callback);
   }
 
@@ -277,27 +277,27 @@ export class Metadata {
 
   /** Every overload of a function ([] when there is none). */
   getFunctions(keyspace: string, name: string): Promise<SchemaFunction[]>;
-  getFunctions(keyspace: string, name: string, callback: Callback<SchemaFunction[]>): void;
-  getFunctions(keyspace: string, name: string, callback?: Callback<SchemaFunction[]>): Promise<SchemaFunction[]> | undefined {
+  getFunctions(keyspace: string, name: string, callback: ValueCallback<SchemaFunction[]>): void;
+  getFunctions(keyspace: string, name: string, callback?: SomeCallback<SchemaFunction[]>): Promise<SchemaFunction[]> | undefined {
     return optionalCallback(this.all(keyspace, name, false) as Promise<SchemaFunction[]>, callback);
   }
 
   /** The function with this signature (type names, or `{ code, info }` descriptors); null when none. */
-  getFunction(keyspace: string, name: string, signature: Signature): Promise<SchemaFunction | null>;
-  getFunction(keyspace: string, name: string, signature: Signature, callback: Callback<SchemaFunction | null>): void;
-  getFunction(keyspace: string, name: string, signature: Signature, callback?: Callback<SchemaFunction | null>): Promise<SchemaFunction | null> | undefined {
+  getFunction(keyspace: string, name: string, signature: Signature): Promise<SchemaFunction>;
+  getFunction(keyspace: string, name: string, signature: Signature, callback: ValueCallback<SchemaFunction>): void;
+  getFunction(keyspace: string, name: string, signature: Signature, callback?: SomeCallback<SchemaFunction | null>): Promise<SchemaFunction | null> | undefined {
     return optionalCallback(this.single(keyspace, name, signature, false) as Promise<SchemaFunction | null>, callback);
   }
 
   getAggregates(keyspace: string, name: string): Promise<Aggregate[]>;
-  getAggregates(keyspace: string, name: string, callback: Callback<Aggregate[]>): void;
-  getAggregates(keyspace: string, name: string, callback?: Callback<Aggregate[]>): Promise<Aggregate[]> | undefined {
+  getAggregates(keyspace: string, name: string, callback: ValueCallback<Aggregate[]>): void;
+  getAggregates(keyspace: string, name: string, callback?: SomeCallback<Aggregate[]>): Promise<Aggregate[]> | undefined {
     return optionalCallback(this.all(keyspace, name, true) as Promise<Aggregate[]>, callback);
   }
 
-  getAggregate(keyspace: string, name: string, signature: Signature): Promise<Aggregate | null>;
-  getAggregate(keyspace: string, name: string, signature: Signature, callback: Callback<Aggregate | null>): void;
-  getAggregate(keyspace: string, name: string, signature: Signature, callback?: Callback<Aggregate | null>): Promise<Aggregate | null> | undefined {
+  getAggregate(keyspace: string, name: string, signature: Signature): Promise<Aggregate>;
+  getAggregate(keyspace: string, name: string, signature: Signature, callback: ValueCallback<Aggregate>): void;
+  getAggregate(keyspace: string, name: string, signature: Signature, callback?: SomeCallback<Aggregate | null>): Promise<Aggregate | null> | undefined {
     return optionalCallback(this.single(keyspace, name, signature, true) as Promise<Aggregate | null>, callback);
   }
 
@@ -332,9 +332,9 @@ export class Metadata {
    * `consistency` defaults to ONE. Retries while the coordinator has not finished writing the session.
    */
   getTrace(traceId: Uuid, consistency?: number | null): Promise<QueryTrace>;
-  getTrace(traceId: Uuid, callback: Callback<QueryTrace>): void;
-  getTrace(traceId: Uuid, consistency: number | null | undefined, callback: Callback<QueryTrace>): void;
-  getTrace(traceId: Uuid, consistency?: number | null | Callback<QueryTrace>, callback?: Callback<QueryTrace>): Promise<QueryTrace> | undefined {
+  getTrace(traceId: Uuid, callback: ValueCallback<QueryTrace>): void;
+  getTrace(traceId: Uuid, consistency: number | null | undefined, callback: ValueCallback<QueryTrace>): void;
+  getTrace(traceId: Uuid, consistency?: number | null | SomeCallback<QueryTrace>, callback?: SomeCallback<QueryTrace>): Promise<QueryTrace> | undefined {
     let cl = consistency;
     if (!callback && typeof cl === 'function') {
       callback = cl;
@@ -354,8 +354,8 @@ export class Metadata {
    * node)? false when they do not or when the check fails.
    */
   checkSchemaAgreement(): Promise<boolean>;
-  checkSchemaAgreement(callback: Callback<boolean>): void;
-  checkSchemaAgreement(callback?: Callback<boolean>): Promise<boolean> | undefined {
+  checkSchemaAgreement(callback: ValueCallback<boolean>): void;
+  checkSchemaAgreement(callback?: SomeCallback<boolean>): Promise<boolean> | undefined {
     return optionalCallback(this._checkSchemaAgreement(), callback);
   }
 

@@ -243,7 +243,7 @@ function parseOptions(t: DataCollection, r: R): void {
   if (r['dclocal_read_repair_chance'] !== undefined) t.localReadRepairChance = r['dclocal_read_repair_chance'] as number;
   if (r['read_repair_chance'] !== undefined) t.readRepairChance = r['read_repair_chance'] as number;
   t.extensions = asObject(r['extensions']);
-  t.crcCheckChance = (r['crc_check_chance'] as number | undefined) ?? null;
+  t.crcCheckChance = ((r['crc_check_chance'] as number | undefined) ?? null) as number;
   if (t instanceof TableMetadata) t.memtableFlushPeriod = (r['memtable_flush_period_in_ms'] as number) || t.memtableFlushPeriod;
   t.defaultTtl = (r['default_time_to_live'] as number) || t.defaultTtl;
   t.speculativeRetry = (r['speculative_retry'] as string) || t.speculativeRetry;

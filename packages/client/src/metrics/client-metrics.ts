@@ -10,11 +10,17 @@ import { EventEmitter } from 'node:events';
 /** Latency as process.hrtime() returns it: [seconds, nanoseconds]. */
 export type HrTime = [number, number];
 
+/**
+ * `timed` (whether the client must time each request for onResponse / onSuccessfulResponse) is declared here,
+ * optional, and defined as an accessor on the prototype below rather than in the class body: cassandra-driver
+ * declares ClientMetrics as an interface of `on*` methods, and `class M implements metrics.ClientMetrics` must
+ * compile without it. An object without it is timed.
+ */
+export interface ClientMetrics {
+  readonly timed?: boolean;
+}
+
 export class ClientMetrics {
-  /** Whether the client must time each request for onResponse / onSuccessfulResponse. */
-  get timed(): boolean {
-    return true;
-  }
   onAuthenticationError(_e: Error): void {}
   onClientTimeoutError(_e: Error): void {}
   onClientTimeoutRetry(_e: Error): void {}
@@ -24,14 +30,16 @@ export class ClientMetrics {
   onOtherErrorRetry(_e: Error): void {}
   onReadTimeoutError(_e: Error): void {}
   onReadTimeoutRetry(_e: Error): void {}
-  onResponse(_latency: HrTime): void {}
+  onResponse(_latency: number[]): void {}
   onSpeculativeExecution(): void {}
-  onSuccessfulResponse(_latency: HrTime): void {}
+  onSuccessfulResponse(_latency: number[]): void {}
   onUnavailableError(_e: Error): void {}
   onUnavailableRetry(_e: Error): void {}
   onWriteTimeoutError(_e: Error): void {}
   onWriteTimeoutRetry(_e: Error): void {}
 }
+
+Object.defineProperty(ClientMetrics.prototype, 'timed', { get: () => true, configurable: true });
 
 type Kinds = 'authentication' | 'clientTimeout' | 'connection' | 'other' | 'readTimeout' | 'unavailable' | 'writeTimeout';
 type ErrorEmitters = EventEmitter & Record<Kinds, EventEmitter>;
@@ -88,8 +96,8 @@ export class DefaultMetrics extends ClientMetrics {
   override onWriteTimeoutRetry(e: Error): void { this.retry('writeTimeout', e); }
   override onIgnoreError(e: Error): void { this.ignoredErrors.emit('increment', e); }
   override onSpeculativeExecution(): void { this.speculativeExecutions.emit('increment'); }
-  override onResponse(latency: HrTime): void { this.responses.emit('increment', latency); }
-  override onSuccessfulResponse(latency: HrTime): void { this.responses.success.emit('increment', latency); }
+  override onResponse(latency: number[]): void { this.responses.emit('increment', latency); }
+  override onSuccessfulResponse(latency: number[]): void { this.responses.success.emit('increment', latency); }
 }
 
 /** Server error codes (native protocol spec section 9) the hooks split on. */

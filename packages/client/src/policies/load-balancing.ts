@@ -40,7 +40,14 @@ function setLocalDc(lbp: LoadBalancingPolicy, client: unknown, hosts: HostMap): 
   }
 }
 
-export type QueryPlanCallback = (err: Error | null, iterator: Iterator<Host> | null) => void;
+/**
+ * As cassandra-driver declares it, so a policy's caller may pass `(err: Error, it: Iterator<Host>) => ...`;
+ * it is called with a null error on success and no iterator on error (PlanCallback).
+ */
+export type QueryPlanCallback = (error: Error, iterator: Iterator<Host>) => void;
+
+/** How the policies call it (a cast, no wrapper: the calls are unchanged). */
+type PlanCallback = (err: Error | null | undefined, iterator: Iterator<Host> | null | undefined) => void;
 
 export class LoadBalancingPolicy {
   protected client: unknown = null;
@@ -59,7 +66,7 @@ export class LoadBalancingPolicy {
   }
 
   newQueryPlan(keyspace: string | null, executionOptions: ExecutionOptions | null, callback: QueryPlanCallback): void {
-    callback(new Error('You must implement a query plan for the LoadBalancingPolicy class'), null);
+    (callback as PlanCallback)(new Error('You must implement a query plan for the LoadBalancingPolicy class'), null);
   }
 
   getOptions(): Map<string, unknown> {
@@ -75,7 +82,7 @@ export class RoundRobinPolicy extends LoadBalancingPolicy {
     const start = this.index++ % Math.max(1, hosts.length);
     const plan: Host[] = [];
     for (let i = 0; i < hosts.length; i++) plan.push(hosts[(start + i) % hosts.length]!);
-    callback(null, plan[Symbol.iterator]());
+    (callback as PlanCallback)(null, plan[Symbol.iterator]());
   }
 }
 
@@ -105,7 +112,7 @@ export class DCAwareRoundRobinPolicy extends LoadBalancingPolicy {
     const start = this.index++ % Math.max(1, local.length);
     const plan: Host[] = [];
     for (let i = 0; i < local.length; i++) plan.push(local[(start + i) % local.length]!);
-    callback(null, plan[Symbol.iterator]());
+    (callback as PlanCallback)(null, plan[Symbol.iterator]());
   }
 
   override getOptions(): Map<string, unknown> {
@@ -168,10 +175,10 @@ export class AllowListPolicy extends LoadBalancingPolicy {
 
   override newQueryPlan(keyspace: string | null, executionOptions: ExecutionOptions | null, callback: QueryPlanCallback): void {
     this.childPolicy.newQueryPlan(keyspace, executionOptions, (err, iterator) => {
-      if (err || !iterator) return callback(err, iterator);
+      if (err || !iterator) return (callback as PlanCallback)(err, iterator);
       const plan: Host[] = [];
       for (let r = iterator.next(); !r.done; r = iterator.next()) if (this.allowList.has(r.value.address)) plan.push(r.value);
-      callback(null, plan[Symbol.iterator]());
+      (callback as PlanCallback)(null, plan[Symbol.iterator]());
     });
   }
 
@@ -221,12 +228,12 @@ export class DefaultLoadBalancingPolicy extends LoadBalancingPolicy {
     // A preferred host (ExecutionOptions.setPreferredHost) goes first, then the plan without it, as in cassandra-driver.
     const preferred = executionOptions?.getPreferredHost();
     this.dcPolicy.newQueryPlan(keyspace, executionOptions, (err, iterator) => {
-      if (err || !iterator || (this.filter === null && preferred === undefined)) return callback(err, iterator);
+      if (err || !iterator || (this.filter === null && preferred === undefined)) return (callback as PlanCallback)(err, iterator);
       const plan: Host[] = preferred !== undefined ? [preferred] : [];
       for (let r = iterator.next(); !r.done; r = iterator.next()) {
         if (r.value !== preferred && (this.filter === null || this.filter(r.value))) plan.push(r.value);
       }
-      callback(null, plan[Symbol.iterator]());
+      (callback as PlanCallback)(null, plan[Symbol.iterator]());
     });
   }
 

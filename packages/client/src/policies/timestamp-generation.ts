@@ -13,7 +13,8 @@ export interface TimestampLogger {
 }
 
 export class TimestampGenerator {
-  next(client: TimestampLogger): Long | number | null {
+  /** Declared as cassandra-driver declares it; a generator may also give null (no client-side timestamp). */
+  next(client: TimestampLogger): Long | number {
     throw new Error('next() must be implemented');
   }
 }

@@ -1,4 +1,5 @@
-import Long from 'long';
+// `import =`, not a default import: the emitted .d.ts must compile without `esModuleInterop` too.
+import Long = require('long');
 
 /**
  * `Long` is the npm `long` class itself, as `cassandra-driver`'s `types.Long` is. Like that driver we add

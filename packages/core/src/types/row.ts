@@ -13,7 +13,9 @@ export interface ColumnInfo {
  * after the column (set by the decoder); the columns are kept in the non-enumerable `__columns`.
  */
 export class Row {
-  [column: string]: unknown;
+  // `any`, not `unknown`, as cassandra-driver's `types.Row`: code written against it (`row.name.length`,
+  // `row['n'] + 1`) compiles unchanged. @shardcql/client's `strict.Row` is the `unknown` view.
+  [column: string]: any;
   declare readonly __columns: readonly ColumnInfo[];
 
   constructor(columns: readonly ColumnInfo[]) {
@@ -22,12 +24,12 @@ export class Row {
   }
 
   /** The value of a column by name or by index in the metadata. */
-  get(columnName: string | number): unknown {
+  get(columnName: string | number): any {
     if (typeof columnName === 'number') return this[this.__columns[columnName]!.name];
     return this[columnName];
   }
 
-  values(): unknown[] {
+  values(): any[] {
     const out: unknown[] = [];
     for (const k of Object.keys(this)) out.push(this[k]);
     return out;
@@ -37,7 +39,7 @@ export class Row {
     return Object.keys(this);
   }
 
-  forEach(callback: (value: unknown, columnName: string) => void): void {
+  forEach(callback: (value: any, columnName: string) => void): void {
     for (const k of Object.keys(this)) callback(this[k], k);
   }
 }

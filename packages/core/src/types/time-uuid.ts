@@ -17,6 +17,8 @@ let lastTimestamp = 0;
 
 type IdInput = Buffer | string | null | undefined;
 type Callback = (err: Error | null, value?: TimeUuid) => void;
+/** The callback of the public overloads, as cassandra-driver declares it (`ValueCallback<TimeUuid>`). */
+type ValueCallback = (err: Error, value: TimeUuid) => void;
 
 /** A version-1 (time-based) UUID, as `cassandra-driver`'s `types.TimeUuid`. */
 export class TimeUuid extends Uuid {
@@ -34,10 +36,10 @@ export class TimeUuid extends Uuid {
   }
 
   static fromDate(date?: Date | null, ticks?: number | null, nodeId?: IdInput, clockId?: IdInput): TimeUuid;
-  static fromDate(date: Date | null | undefined, callback: Callback): void;
-  static fromDate(date: Date | null | undefined, ticks: number | null | undefined, callback: Callback): void;
-  static fromDate(date: Date | null | undefined, ticks: number | null | undefined, nodeId: IdInput, callback: Callback): void;
-  static fromDate(date: Date | null | undefined, ticks: number | null | undefined, nodeId: IdInput, clockId: IdInput, callback: Callback): void;
+  static fromDate(date: Date | null | undefined, callback: ValueCallback): void;
+  static fromDate(date: Date | null | undefined, ticks: number | null | undefined, callback: ValueCallback): void;
+  static fromDate(date: Date | null | undefined, ticks: number | null | undefined, nodeId: IdInput, callback: ValueCallback): void;
+  static fromDate(date: Date | null | undefined, ticks: number | null | undefined, nodeId: IdInput, clockId: IdInput, callback: ValueCallback): void;
   static fromDate(date?: Date | null, ...rest: unknown[]): TimeUuid | void {
     let [ticks, nodeId, clockId, callback] = rest as [unknown, unknown, unknown, unknown];
     if (typeof ticks === 'function') {
@@ -81,9 +83,9 @@ export class TimeUuid extends Uuid {
   }
 
   static now(nodeId?: IdInput, clockId?: IdInput): TimeUuid;
-  static now(callback: Callback): void;
-  static now(nodeId: IdInput, callback: Callback): void;
-  static now(nodeId: IdInput, clockId: IdInput, callback: Callback): void;
+  static now(callback: ValueCallback): void;
+  static now(nodeId: IdInput, callback: ValueCallback): void;
+  static now(nodeId: IdInput, clockId: IdInput, callback: ValueCallback): void;
   static now(...args: unknown[]): TimeUuid | void {
     return (TimeUuid.fromDate as (...a: unknown[]) => TimeUuid | void)(null, null, ...args);
   }

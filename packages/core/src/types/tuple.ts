@@ -1,6 +1,7 @@
 /** A CQL tuple value, as `cassandra-driver`'s `types.Tuple`. */
 export class Tuple {
-  elements: unknown[];
+  /** `any` as cassandra-driver declares it, so element reads need no casts. */
+  elements: any[];
   length: number;
 
   constructor(...args: unknown[]) {
@@ -13,11 +14,11 @@ export class Tuple {
     return new Tuple(...elements);
   }
 
-  get(index: number): unknown {
+  get(index: number): any {
     return this.elements[index || 0];
   }
 
-  values(): unknown[] {
+  values(): any[] {
     return this.elements.slice(0);
   }
 

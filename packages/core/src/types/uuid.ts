@@ -47,10 +47,12 @@ export class Uuid {
 
   /** A random (version 4) UUID; with a callback, the bytes are generated asynchronously. */
   static random(): Uuid;
-  static random(callback: (err: Error | null, uuid?: Uuid) => void): void;
-  static random(callback?: (err: Error | null, uuid?: Uuid) => void): Uuid | void {
+  // The callback's type as cassandra-driver declares it (`ValueCallback`), so `(err: Error, id: Uuid) => ...` is accepted.
+  static random(callback: (err: Error, uuid: Uuid) => void): void;
+  static random(callback?: (err: Error, uuid: Uuid) => void): Uuid | void {
     if (callback) {
-      randomBytes(16, (err, buf) => (err ? callback(err) : callback(null, makeV4(buf))));
+      const cb = callback as (err: Error | null, uuid?: Uuid) => void;
+      randomBytes(16, (err, buf) => (err ? cb(err) : cb(null, makeV4(buf))));
       return;
     }
     return makeV4(randomBytes(16));

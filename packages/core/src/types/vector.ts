@@ -8,18 +8,20 @@ const isIndex = (key: string | symbol): key is string => typeof key === 'string'
  * `x instanceof Vector` is also true for a `Float32Array` (both are accepted where a vector is expected).
  */
 export class Vector {
-  [index: number]: unknown;
-  elements: unknown[];
+  // Element types and `subtype` as cassandra-driver declares them (`any`, `string`), so code written against
+  // its declarations compiles unchanged; `subtype` is undefined at run time when not given, in both drivers.
+  [index: number]: any;
+  elements: any[];
   length: number;
-  subtype: string | undefined;
+  subtype: string;
 
-  constructor(elements: Float32Array | unknown[], subtype?: string) {
+  constructor(elements: Float32Array | unknown[], subtype?: string | null) {
     if (elements instanceof Float32Array) this.elements = Array.from(elements);
     else if (Array.isArray(elements)) this.elements = elements;
     else throw new TypeError('Vector must be constructed with a Float32Array or an Array');
     if (this.elements.length === 0) throw new TypeError('Vector must contain at least one value');
     this.length = this.elements.length;
-    this.subtype = subtype;
+    this.subtype = subtype as string;
     const own = this.elements;
     return new Proxy(this, {
       get(obj, key) {
@@ -53,19 +55,19 @@ export class Vector {
     return `[${this.elements.toString()}]`;
   }
 
-  at(index: number): unknown {
+  at(index: number): any {
     return this.elements[index];
   }
 
-  [Symbol.iterator](): Iterator<unknown> {
+  [Symbol.iterator](): IterableIterator<any> {
     return this.elements[Symbol.iterator]();
   }
 
-  forEach(callback: (value: unknown, index: number, array: unknown[]) => void): void {
+  forEach(callback: (value: any, index: number, array: any[]) => void): void {
     this.elements.forEach(callback);
   }
 
-  getSubtype(): string | undefined {
+  getSubtype(): string | null {
     return this.subtype;
   }
 }

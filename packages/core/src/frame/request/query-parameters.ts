@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import type Long from 'long';
+import type Long = require('long');
 import type { ByteWriter } from '../../bytes';
 import { ArgumentError } from '../../errors';
 import { dataTypes, guessDataType, unset, writeValue } from '../../types';

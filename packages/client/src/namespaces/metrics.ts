@@ -1,0 +1,2 @@
+/** cassandra-driver's `metrics` namespace. */
+export { ClientMetrics, DefaultMetrics } from '../metrics/client-metrics';
