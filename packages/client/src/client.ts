@@ -392,6 +392,8 @@ export class Client extends EventEmitter {
         params = null;
       }
     }
+    // cassandra-driver calls a callback that is not a function later, an uncaught TypeError; refused here at once.
+    if (callback !== undefined && callback !== null) validateFn(callback, 'callback');
     let promise: Promise<ResultSet>;
     try {
       const eo = DefaultExecutionOptions.create(options as QueryOptions | null, this);
@@ -1240,6 +1242,7 @@ export class Client extends EventEmitter {
       callback = options as Callback<ResultSet>;
       options = null;
     }
+    if (callback !== undefined && callback !== null) validateFn(callback, 'callback');
     return optionalCallback(this._batch(queries, options as QueryOptions | null), callback);
   }
 

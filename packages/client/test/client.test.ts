@@ -345,6 +345,13 @@ describe('Client with a fake engine', () => {
     await c2.shutdown();
   });
 
+  it('refuses a callback that is not a function at the call (cassandra-driver crashes later with an uncaught TypeError)', async () => {
+    const { client } = newClient(() => voidBody());
+    expect(() => client.execute('SELECT 1', [], {}, 'cb' as never)).toThrow(new ArgumentError('callback is not a function'));
+    expect(() => client.batch(['INSERT'], {}, 'cb' as never)).toThrow(new ArgumentError('callback is not a function'));
+    await client.shutdown();
+  });
+
   it('refuses a routingKey that is not a Buffer or an Array with cassandra-driver\'s TypeError', async () => {
     const { client } = newClient(() => voidBody());
     await expect(client.execute('SELECT * FROM t', [], { routingKey: 'x' as never })).rejects.toThrow(
