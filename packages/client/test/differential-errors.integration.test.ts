@@ -116,6 +116,18 @@ const CASES: Case[] = [
   { name: 'connect after connect and shutdown', untimed: true, run: (c) => withClient(c, {}, async (x) => { await x.connect(); await x.shutdown(); return x.connect(); }) },
   { name: 'execute after shutdown', untimed: true, run: (c) => withClient(c, {}, async (x) => { await x.connect(); await x.shutdown(); return x.execute('SELECT key FROM system.local'); }) },
   { name: 'shutdown twice, never connected', run: (c) => withClient(c, {}, async (x) => { await x.shutdown(); await x.shutdown(); return 'done'; }) },
+  { name: 'execute connects first, nothing listening', run: (c) => withClient(c, { contactPoints: ['127.0.0.1:9'] }, (x) => x.execute('SELECT key FROM system.local')!) },
+  { name: 'batch connects first, nothing listening', run: (c) => withClient(c, { contactPoints: ['127.0.0.1:9'] }, (x) => x.batch(['INSERT INTO x.y (k) VALUES (1)'])!) },
+  { name: 'eachRow connects first, nothing listening', run: (c) => withClient(c, { contactPoints: ['127.0.0.1:9'] }, (x) => viaCallback((cb) => x.eachRow('SELECT key FROM system.local', [], {}, () => undefined, cb))) },
+  { name: 'stream connects first, nothing listening', run: (c) => withClient(c, { contactPoints: ['127.0.0.1:9'] }, (x) => streamOutcome(x.stream('SELECT key FROM system.local'))) },
+  { name: 'two connects at once, nothing listening', run: (c) => withClient(c, { contactPoints: ['127.0.0.1:9'] }, async (x) => {
+    const both = await Promise.allSettled([x.connect()!, x.connect()!]);
+    return both.map((r) => (r.status === 'rejected' ? describeError(r.reason) : 'fulfilled'));
+  }) },
+  { name: 'connect again after a failed connect', run: (c) => withClient(c, { keyspace: 'h13_missing_ks' }, async (x) => {
+    await x.connect()!.catch(() => undefined);
+    return x.connect();
+  }) },
   { name: 'connect, callback form, nothing listening', run: (c) => withClient(c, { contactPoints: ['127.0.0.1:9'] }, (x) => viaCallback((cb) => x.connect(cb))) },
   { name: 'shutdown, callback form', run: (c) => withClient(c, {}, (x) => viaCallback((cb) => x.shutdown(cb))) },
 
