@@ -194,7 +194,8 @@ function deepExtend(target: Record<string, unknown>, ...sources: Array<Record<st
 
 /** Defaults + user options, validated as cassandra-driver's `client-options.extend`. */
 export function extend(userOptions: ClientOptions): ResolvedClientOptions {
-  if (userOptions === null || typeof userOptions !== 'object') throw new TypeError('Options must be an object');
+  // cassandra-driver merges whatever it is given, then finds no contact points in it.
+  if (userOptions === null || typeof userOptions !== 'object') throw new TypeError('Contacts points are not defined.');
   const options = deepExtend({}, defaultOptions() as unknown as Record<string, unknown>, userOptions as Record<string, unknown>) as unknown as ResolvedClientOptions;
   // Kept by reference (deepExtend copies plain objects): a duck-typed tracker may hold state.
   options.requestTracker = userOptions.requestTracker ?? null;

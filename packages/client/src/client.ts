@@ -6,6 +6,7 @@
  * engine.
  */
 import { EventEmitter } from 'node:events';
+import { inspect } from 'node:util';
 import {
   ArgumentError,
   NotSupportedError,
@@ -50,6 +51,7 @@ import { PreparedCache, PreparedInfo } from './prepared-cache';
 import { ResultSet, type ExecutionInfo } from './result-set';
 import { ResultStream } from './result-stream';
 import { RetryPolicy, type DecisionInfo, type OperationInfo } from './policies/retry';
+import { localDcPreflight } from './policies/local-dc';
 import { NoSpeculativeExecutionPolicy } from './policies/speculative-execution';
 import { SpeculativeRun } from './speculative-send';
 import { ClientState } from './client-state';
@@ -197,7 +199,8 @@ export class Client extends EventEmitter {
     // Still loading the keyspace metadata (connected, not yet resolved): wait for the same connect.
     if (this.connectPromise !== null) return this.connectPromise;
     if (this.connected) return;
-    if (this.isShuttingDown) throw new NoHostAvailableError({}, 'Connecting after shutdown is not supported');
+    // innerErrors null, as cassandra-driver's (client.js _connect).
+    if (this.isShuttingDown) throw new NoHostAvailableError(null as unknown as Record<string, Error>, 'Connecting after shutdown is not supported');
     if (this.connectPromise === null) {
       this.connecting = true;
       this.connectPromise = this.doConnect().finally(() => {
@@ -214,6 +217,13 @@ export class Client extends EventEmitter {
     try {
       // shardcql.metrics (default true): per-shard counters in the workers (metrics/shard-metrics.ts).
       const eo: EngineOptions = toEngineOptions(o);
+      eo.requiredDataCenter = o.localDataCenter ?? null;
+      eo.checkDataCenters = (dcs) => {
+        for (const lbp of this.profileManager.loadBalancingPolicies) {
+          const err = localDcPreflight(lbp, o.localDataCenter ?? null, dcs);
+          if (err !== null) throw err;
+        }
+      };
       engine = this.engineFactory(eo);
       this.engine = engine;
       this.listenTo(engine);
@@ -398,6 +408,8 @@ export class Client extends EventEmitter {
         params = null;
       }
     }
+    // cassandra-driver calls a callback that is not a function later, an uncaught TypeError; refused here at once.
+    if (callback !== undefined && callback !== null) validateFn(callback, 'callback');
     let promise: Promise<ResultSet>;
     try {
       const eo = DefaultExecutionOptions.create(options as QueryOptions | null, this);
@@ -552,7 +564,7 @@ export class Client extends EventEmitter {
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     if (frame.opcode === OP_ERROR) {
       const err = fDecodeError(body, prelude.offset, body.length, this.protocolVersion);
-      err.coordinator = this.addressOf(frame.hostIndex);
+      // Only the query, as cassandra-driver (prepare-handler.js): a PREPARE is not an execution, no `coordinator`.
       (err as ResponseError & { query?: string }).query = info.query;
       throw err;
     }
@@ -624,9 +636,14 @@ export class Client extends EventEmitter {
       ? new SpeculativeRun(this.options.policies.speculativeExecution.newPlan(this.keyspace ?? null, query), metrics) : null;
     for (;;) {
       let flags: number;
-      let hasToken: boolean;
       try {
         flags = this.encode(kind, query, info, values, types, names, entries, eo, consistency, timestamp);
+      } catch (e) {
+        this.releaseLargeBuffers();
+        throw this.withRequestFields(e, engine, kind, query, info, values, entries, eo, hostIndex);
+      }
+      let hasToken: boolean;
+      try {
         hasToken = this.computeToken(kind, info, values, entries, eo);
       } catch (e) {
         this.releaseLargeBuffers();
@@ -660,6 +677,8 @@ export class Client extends EventEmitter {
           continue;
         }
         const address = err.host ?? err.coordinator;
+        // cassandra-driver names the host of every failed execution (request-execution.js _handleError).
+        if (address !== undefined && err.coordinator === undefined) err.coordinator = address;
         if (address !== undefined) (triedHosts ??= {})[address] = err;
         if (tracker !== null) this.trackError(tracker, address, kind, query, values, names, entries, eo, requestLength, err, started!);
         // Client-side timeouts and broken connections: retried only for idempotent requests (request-execution.js).
@@ -751,6 +770,30 @@ export class Client extends EventEmitter {
       if (kind !== KIND_BATCH) err.query = query;
       throw err;
     }
+  }
+
+  /**
+   * A value that does not encode fails in cassandra-driver while the request is written to the first host of
+   * its plan: the error then carries that host as `coordinator`, and the query (not for a batch).
+   */
+  private withRequestFields(e: unknown, engine: Engine, kind: number, query: string, info: PreparedInfo | null,
+    values: readonly unknown[] | null, entries: BatchEntry[] | null, eo: DefaultExecutionOptions, hostIndex: number): unknown {
+    if (e === null || typeof e !== 'object') return e;
+    const err = e as { coordinator?: string; query?: string };
+    let target = hostIndex;
+    if (target < 0) {
+      let hasToken = false;
+      try {
+        hasToken = this.computeToken(kind, info, values, entries, eo);
+      } catch {
+        // The routing key does not encode either: the plan without a token.
+      }
+      const plan = engine.queryPlan?.(this.token[0]!, this.token[1]!, hasToken, false) ?? [];
+      target = plan.length > 0 ? plan[0]! : engine.hosts.findIndex((h) => h.up);
+    }
+    if (target >= 0 && err.coordinator === undefined) err.coordinator = this.addressOf(target);
+    if (kind !== KIND_BATCH) err.query = query;
+    return e;
   }
 
   private trackSuccess(tracker: RequestTracker, address: string, kind: number, query: string, values: readonly unknown[] | null,
@@ -956,7 +999,10 @@ export class Client extends EventEmitter {
       const rw = this.routingWriter;
       rw.reset();
       if (Buffer.isBuffer(userKey)) rw.raw(userKey);
-      else if (userKey.length === 1) rw.raw(userKey[0]!);
+      else if (!Array.isArray(userKey)) {
+        // cassandra-driver's words (encoder.js setRoutingKeyFromUser).
+        throw new TypeError(`Unexpected routingKey '${inspect(userKey)}' provided. Expected Buffer, Array<Buffer>, Token, or TokenRange.`);
+      } else if (userKey.length === 1) rw.raw(userKey[0]!);
       else for (const c of userKey) { rw.u16(c.length); rw.raw(c); rw.u8(0); }
       fMurmur3(rw.buf, 0, rw.pos, this.token);
       return true;
@@ -1244,6 +1290,7 @@ export class Client extends EventEmitter {
       callback = options as Callback<ResultSet>;
       options = null;
     }
+    if (callback !== undefined && callback !== null) validateFn(callback, 'callback');
     return optionalCallback(this._batch(queries, options as QueryOptions | null), callback);
   }
 

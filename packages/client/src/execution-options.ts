@@ -2,6 +2,7 @@
  * Per-request options resolved against the execution profile and the client's defaults
  * (cassandra-driver `lib/execution-options.js`): query option, else profile, else client option.
  */
+import { inspect } from 'node:util';
 import { ArgumentError, type DataType, type Long } from '@shardcql/core';
 import { ExecutionProfile, type ProfileManager } from './execution-profile';
 import type { LoadBalancingPolicy } from './policies/load-balancing';
@@ -89,7 +90,8 @@ export function validateQueryOptions(q: QueryOptions, prefix: string): void {
   }
   v = o['routingKey'];
   if (v !== undefined && v !== null && !Buffer.isBuffer(v) && !isBufferArray(v)) {
-    throw new TypeError(`${prefix}routingKey must be a Buffer or an Array of Buffers, obtained ${show(v)}`);
+    // cassandra-driver's message (execution-options.js / client.js); Token and TokenRange keys are not supported here.
+    throw new TypeError(`${prefix}Unexpected routingKey '${inspect(v)}' provided. Expected Buffer, Array<Buffer>, Token, or TokenRange.`);
   }
   v = o['keyspace'];
   if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${prefix}keyspace must be a String, obtained ${show(v)}`);

@@ -329,6 +329,54 @@ describe('Client with a fake engine', () => {
     await client.shutdown();
   });
 
+  it('gives an encoding TypeError the query and the host it was bound for, and a timeout its coordinator (as cassandra-driver)', async () => {
+    const { client } = newClient((req) => (req.opcode === opcodes.prepare ? preparedBody(Buffer.from([7]), [['k', INT], ['v', TEXT]], [0], []) : voidBody()));
+    const err = (await client.execute('INSERT INTO t (k, v) VALUES (?, ?)', [1, 5], { prepare: true }).catch((e: unknown) => e)) as TypeError & Record<string, unknown>;
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err.message).toBe('Not a valid text value, expected String obtained 5');
+    expect(Object.keys(err)).toEqual(['coordinator', 'query']);
+    expect(err['coordinator']).toBe('10.0.0.1:9042');
+    expect(err['query']).toBe('INSERT INTO t (k, v) VALUES (?, ?)');
+    await client.shutdown();
+
+    const { client: c2 } = newClient(() => new OperationTimedOutError('The host 10.0.0.1:9042 did not reply before timeout 5 ms', '10.0.0.1:9042'));
+    const t = (await c2.execute('SELECT * FROM t').catch((e: unknown) => e)) as OperationTimedOutError & Record<string, unknown>;
+    expect(Object.keys(t)).toEqual(['name', 'info', 'message', 'host', 'coordinator', 'query']);
+    expect(t['coordinator']).toBe('10.0.0.1:9042');
+    await c2.shutdown();
+  });
+
+  it('refuses a callback that is not a function at the call (cassandra-driver crashes later with an uncaught TypeError)', async () => {
+    const { client } = newClient(() => voidBody());
+    expect(() => client.execute('SELECT 1', [], {}, 'cb' as never)).toThrow(new ArgumentError('callback is not a function'));
+    expect(() => client.batch(['INSERT'], {}, 'cb' as never)).toThrow(new ArgumentError('callback is not a function'));
+    await client.shutdown();
+  });
+
+  it('refuses a routingKey that is not a Buffer or an Array with cassandra-driver\'s TypeError', async () => {
+    const { client } = newClient(() => voidBody());
+    await expect(client.execute('SELECT * FROM t', [], { routingKey: 'x' as never })).rejects.toThrow(
+      new TypeError("Unexpected routingKey ''x'' provided. Expected Buffer, Array<Buffer>, Token, or TokenRange."));
+    await client.shutdown();
+  });
+
+  it('gives a failed PREPARE its query but no coordinator, as cassandra-driver (prepare-handler.js)', async () => {
+    const { client } = newClient(() => errorBody(0x2000, 'line 1:0 no viable alternative'));
+    const err = (await client.execute('SELEC x', [], { prepare: true }).catch((e: unknown) => e)) as ResponseError & Record<string, unknown>;
+    expect(Object.keys(err)).toEqual(['name', 'info', 'message', 'code', 'query']);
+    await client.shutdown();
+  });
+
+  it('rejects connect after shutdown with innerErrors null, as cassandra-driver', async () => {
+    const { client } = newClient(() => voidBody());
+    await client.connect();
+    await client.shutdown();
+    const err = (await client.connect().catch((e: unknown) => e)) as NoHostAvailableError;
+    expect(err).toBeInstanceOf(NoHostAvailableError);
+    expect(err.message).toBe('Connecting after shutdown is not supported');
+    expect(err.innerErrors).toBeNull();
+  });
+
   it('computes composite routing keys', async () => {
     const { client, engine } = newClient((req) => {
       if (req.opcode === opcodes.prepare) return preparedBody(Buffer.from([1]), [['a', INT], ['v', TEXT], ['b', TEXT]], [0, 2], []);

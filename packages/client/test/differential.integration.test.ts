@@ -8,6 +8,7 @@ import * as cassandra from 'cassandra-driver';
 import * as shardcql from '../src/index';
 import { localDataCenter } from './helpers/local-dc';
 import { dropKeyspaces, ownKeyspace } from './helpers/own-keyspace';
+import { describeError } from './helpers/differential';
 
 // Both modules have the same shape for what the scenarios use.
 type Driver = typeof cassandra;
@@ -92,11 +93,9 @@ function normColumns(cols: AnyResult['columns']): unknown {
   return cols === null ? null : cols.map((c) => [c.name, ...normType(c.type.code, c.type.info)]);
 }
 
+/** Class, code, message, stack head and every own field (helpers/differential.ts). */
 function normError(e: unknown): unknown {
-  const err = e as { constructor: { name: string }; code?: number; message: string };
-  // NoHostAvailableError quotes its first inner error as util.format('%s') prints it, stack included: the
-  // first line is the part both drivers can agree on.
-  return { class: err.constructor.name, code: err.code ?? null, message: err.message.split('\n')[0] };
+  return describeError(e);
 }
 
 /** Runs `fn`, returning its value or the normalized error, so that both outcomes are compared. */

@@ -6,14 +6,20 @@
 import { format } from 'node:util';
 
 export class DriverError extends Error {
-  info: string;
+  // `declare`: no own property until set, so an error's own keys are cassandra-driver's, in its order
+  // (name, info, message, then the class's fields): JSON.stringify(err) and loggers show the same.
+  declare info: string;
   /** The request's host ("ip:port"), when known. */
-  coordinator?: string;
+  declare coordinator?: string;
   // `...rest` as cassandra-driver's `(message, constructor?)` (its stack-trace anchor) without changing `length`.
   constructor(message: string, ..._rest: unknown[]) {
     super(message);
     this.name = 'DriverError';
     this.info = 'Cassandra Driver Error';
+    // cassandra-driver assigns `message` after name and info (an enumerable own property), where Error's own
+    // comes first and is not enumerable.
+    delete (this as { message?: string }).message;
+    Object.defineProperty(this, 'message', { value: message, enumerable: true, writable: true, configurable: true });
   }
 }
 
@@ -26,7 +32,7 @@ export class ArgumentError extends DriverError {
 }
 
 export class AuthenticationError extends DriverError {
-  additionalInfo?: unknown;
+  declare additionalInfo?: unknown;
   constructor(message: string) {
     super(message);
     this.name = 'AuthenticationError';

@@ -38,6 +38,13 @@ export interface EngineOptions {
   contactPoints: string[];
   port: number;
   localDataCenter: string | null;
+  /**
+   * The client's own `localDataCenter` option (not a policy's): as cassandra-driver's control connection, connect
+   * fails with NoHostAvailableError (an ArgumentError per contact point) when no host is in it.
+   */
+  requiredDataCenter?: string | null;
+  /** Throws what the load-balancing policies' init would throw for hosts in these data centers (before workers start). */
+  checkDataCenters?: ((dataCenters: string[]) => void) | null;
   keyspace: string | null;
   credentials: { username: string; password: string } | null;
   /**

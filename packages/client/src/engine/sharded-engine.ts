@@ -23,6 +23,7 @@ import { isIP } from 'node:net';
 import {
   ByteWriter,
   Doorbell,
+  ArgumentError,
   DriverError,
   NoHostAvailableError,
   opcodes,
@@ -41,6 +42,7 @@ import {
   type Sharder,
 } from '@shardcql/core';
 import type { ConnectResult, ConnectionSpec, FromWorker, WorkerConnectionOptions, SerializedError, RequesterRings } from '@shardcql/shard-worker';
+import { probeContactPoints, type ProbeOptions, type ProbeTarget } from './contact-probe';
 import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
 import { appendQueryPlan } from './query-plan';
@@ -310,7 +312,63 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     return new WorkerHandle(index, rings.workerBell, [mine, ...handles], this);
   }
 
+  /** "host", "host:port" or an IPv6 address: its name, port and first address (or the lookup's error). */
+  private async resolveContactPoint(cp: string): Promise<{ cp: string; name: string; port: number; host: string; error: Error | null }> {
+    const m = /^(.*):(\d+)$/.exec(cp);
+    const withPort = m !== null && !cp.includes('::');
+    const name = withPort ? m[1]! : cp;
+    const port = withPort ? Number(m[2]) : this.options.port;
+    try {
+      return { cp, name, port, host: (await lookup(name)).address, error: null };
+    } catch (e) {
+      return { cp, name, port, host: '', error: e as Error };
+    }
+  }
+
+  /** The probe's connection options (contact-probe.ts): the workers' ones, without compression or heartbeats. */
+  private probeOptions(): ProbeOptions {
+    const w = this.workerOptions();
+    return {
+      maxProtocolVersion: w.maxProtocolVersion,
+      compression: 'none',
+      connectTimeoutMs: w.connectTimeoutMs,
+      heartbeatIntervalMs: 0,
+      tls: this.options.sslOptions,
+      credentials: w.credentials,
+      startupOptions: w.startupOptions,
+      coalescingThreshold: w.coalescingThreshold,
+      tcpNoDelay: true,
+      keepAlive: false,
+      closeTimeoutMs: 1000,
+    };
+  }
+
   private async doConnect(): Promise<void> {
+    // 0. Every contact point is resolved first (as cassandra-driver does): a host given by name keeps that name
+    //    for TLS verification and SNI, whichever of them connects first and whichever are found as peers later.
+    //    A name that does not resolve is left out (cassandra-driver: "No host could be resolved" when none does).
+    const resolved = await Promise.all(this.options.contactPoints.map((cp) => this.resolveContactPoint(cp)));
+    const targets: ProbeTarget[] = [];
+    for (const r of resolved) {
+      if (r.error !== null) {
+        this.emit('log', 'warning', `contact point ${r.cp} could not be resolved: ${r.error.message}`);
+        continue;
+      }
+      if (isIP(r.name) === 0) this.hostNames.set(`${r.host}:${r.port}`, r.name);
+      targets.push({ host: r.host, port: r.port, servername: isIP(r.name) === 0 ? r.name : null });
+    }
+    if (targets.length === 0) throw new NoHostAvailableError({}, 'No host could be resolved');
+    // 1. The contact points tried from this thread (contact-probe.ts), so that a connect bound to fail does not
+    //    wait for worker threads to start. A custom AuthProvider answers through the workers only: no probe then.
+    let start = 0;
+    const inner: Record<string, Error> = {};
+    if (this.authSessions === null) {
+      const probed = await probeContactPoints(targets, this.probeOptions(), this.options.requiredDataCenter ?? null, this.keyspace,
+        this.options.checkDataCenters ?? null);
+      start = probed.first;
+      Object.assign(inner, probed.innerErrors);
+    }
+
     const n = this.options.workers > 0 ? this.options.workers : Math.max(1, availableParallelism() - 1);
     const responseBell = Doorbell.createBuffer();
     this.workerBells = [];
@@ -332,36 +390,16 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       this.metricsReader = new ShardMetricsReader(createMetricsBuffer());
     }
 
-    // 1. A first connection to a contact point, in worker 0: it negotiates the protocol version and
-    //    becomes the control connection.
-    const inner: Record<string, Error> = {};
+    // 2. The first connection, in worker 0, to the contact point that passed (the next ones if it fails now):
+    //    it negotiates the protocol version and becomes the control connection.
     let first: { spec: ConnectionSpec; result: ConnectResult } | null = null;
     // The first connection (the control connection) gets index 0 (what follows relies on it); a new connect
     // after a failed one starts over, with new workers.
     this.connIndexes.reset();
     const firstConn = this.takeConnIndex();
-    // Every contact point is resolved first (as cassandra-driver does): a host given by name keeps that name
-    // for TLS verification and SNI, whichever of them connects first and whichever are found as peers later.
-    const resolved = await Promise.all(this.options.contactPoints.map(async (cp) => {
-      const m = /^(.*):(\d+)$/.exec(cp);
-      const withPort = m !== null && !cp.includes('::');
-      const name = withPort ? m[1]! : cp;
-      const port = withPort ? Number(m[2]) : this.options.port;
-      try {
-        return { cp, name, port, host: (await lookup(name)).address, error: null };
-      } catch (e) {
-        return { cp, name, port, host: '', error: e as Error };
-      }
-    }));
-    for (const r of resolved) {
-      if (r.error === null && isIP(r.name) === 0) this.hostNames.set(`${r.host}:${r.port}`, r.name);
-    }
-    for (const { cp, name, port, host, error } of resolved) {
-      if (error !== null) {
-        inner[cp] = error;
-        continue;
-      }
-      const spec: ConnectionSpec = { conn: firstConn, host, port, localPort: null, servername: isIP(name) === 0 ? name : null };
+    for (let i = start; i < targets.length; i++) {
+      const { host, port, servername } = targets[i]!;
+      const spec: ConnectionSpec = { conn: firstConn, host, port, localPort: null, servername };
       const result = await this.openConnections(0, [spec]);
       const r = result[0]!;
       if (r.ok) {
@@ -373,10 +411,10 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       // or the worker would go on reconnecting to this one under the index of the one that answers.
       this.workers[0]!.post({ type: 'close-connections', conns: [firstConn] });
       if (isAuthError(r.error)) throw inner[`${host}:${port}`];
+      // The session keyspace refused (USE): the server's error itself, as cassandra-driver (client.js _connect).
+      if (this.keyspace !== null && r.error?.name === 'ResponseError' && (r.error.code === 0x2200 || r.error.code === 0x2000)) throw inner[`${host}:${port}`];
     }
-    if (first === null) {
-      throw new NoHostAvailableError(inner, `All host(s) tried for query failed. First host tried, ${Object.keys(inner)[0] ?? 'none'}: ${Object.values(inner)[0]?.message ?? 'no contact point'}`);
-    }
+    if (first === null) throw new NoHostAvailableError(inner);
     this.version = first.result.protocolVersion;
     // A provisional host for the contact point; the topology refresh fills it in (it matches by address).
     this.hostStates = [newHostState({ address: `${first.spec.host}:${first.spec.port}`, ip: first.spec.host, port: first.spec.port,
@@ -459,6 +497,12 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     const parsed = parseTopologyRows(local[0], peers, this.peersV2, spec.host, spec.port, this.options.port);
     for (const p of parsed.problems) this.emit('log', 'warning', p);
     if (this.localDc === null) {
+      const required = this.options.requiredDataCenter ?? null;
+      if (required !== null && !this.connected && !parsed.hosts.some((h) => h.datacenter === required)) {
+        // What the contact-point probe reports (contact-probe.ts), when there was none (a custom AuthProvider).
+        const dcs = [...new Set(parsed.hosts.map((h) => h.datacenter))].join(', ');
+        throw new NoHostAvailableError({ [`${spec.host}:${spec.port}`]: new ArgumentError(`localDataCenter was configured as '${required}', but only found hosts in data centers: [${dcs}]`) });
+      }
       this.localDc = this.options.localDataCenter ?? parsed.hosts[0]!.datacenter;
       if (this.options.localDataCenter !== null && !parsed.hosts.some((h) => h.datacenter === this.localDc)) {
         this.emit('log', 'warning', `localDataCenter ${this.localDc} matches no host's data_center`);
@@ -1678,9 +1722,13 @@ function isAuthError(e: SerializedError | null): boolean {
 export function reviveError(e: SerializedError | null): Error {
   if (e === null) return new DriverError('unknown error');
   const err = makeTyped(e);
+  const out = err as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(e.fields)) {
-    if (k !== 'message' && k !== 'name' && k !== 'stack') (err as unknown as Record<string, unknown>)[k] = v;
+    if (k !== 'message' && k !== 'name' && k !== 'stack') out[k] = v;
+    // A socket's own error (node's SystemError: errno, code, syscall, ...): `code` back in its place.
+    if (k === 'errno' && e.code !== null) out['code'] = e.code;
   }
+  if (e.code !== null && out['code'] === undefined && e.name !== 'ResponseError') out['code'] = e.code;
   return err;
 }
 
@@ -1697,6 +1745,8 @@ function makeTyped(e: SerializedError): Error {
     case 'DriverInternalError':
     case 'CodecError':
       return new core.DriverInternalError(e.message);
+    case 'Error':
+      return new Error(e.message);
     default:
       return new DriverError(e.message);
   }

@@ -82,7 +82,8 @@ export async function parseSchemaType(keyspace: string, typeName: string, resolv
     try {
       return parseTypeName(name);
     } catch (err) {
-      if (!(err instanceof ArgumentError)) throw err;
+      // Not a type name (TypeError, as cassandra-driver's getByName): a UDT's name then.
+      if (!(err instanceof TypeError) && !(err instanceof ArgumentError)) throw err;
     }
   }
   const udt = await resolveUdt(keyspace, name);

@@ -6,6 +6,7 @@
  */
 import { ArgumentError } from '@shardcql/core';
 import type { Host, HostMap } from '../host';
+import { localDcError } from './local-dc';
 import type { ExecutionOptions } from '../execution-options';
 
 /** types.distance */
@@ -30,14 +31,8 @@ function setLocalDc(lbp: LoadBalancingPolicy, client: unknown, hosts: HostMap): 
     }
     lbp.localDc = lbp.localDc || c.options.localDataCenter || null;
   }
-  const dcs = new Set(hosts.values().map((h) => h.datacenter));
-  if (!lbp.localDc) {
-    throw new ArgumentError("'localDataCenter' is not defined in Client options and also was not specified in constructor. " +
-      `At least one is required. Available DCs are: [${Array.from(dcs).join(',')}]`);
-  }
-  if (!dcs.has(lbp.localDc)) {
-    throw new ArgumentError(`Datacenter ${lbp.localDc} was not found. Available DCs are: [${Array.from(dcs).join(',')}]`);
-  }
+  const err = localDcError(lbp.localDc, new Set(hosts.values().map((h) => h.datacenter)));
+  if (err !== null) throw err;
 }
 
 /**

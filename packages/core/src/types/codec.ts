@@ -74,8 +74,9 @@ const TWO_32 = 4294967296;
 const DATE_CENTER = 2147483648;
 const MAX_TIME_NANOS = 86399999999999;
 
+/** `what` ends as cassandra-driver's message does before the value (encoder.js: some with a comma, some without). */
 function typeError(what: string, value: unknown): TypeError {
-  return new TypeError(`${what}, obtained ${inspect(value)}`);
+  return new TypeError(`${what} ${inspect(value)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,17 +180,17 @@ function writeBody(w: ByteWriter, value: unknown, type: DataType, opts: CodecOpt
   }
   switch (type.code) {
     case C_ASCII:
-      if (typeof value !== 'string') throw typeError('Not a valid text value, expected String', value);
+      if (typeof value !== 'string') throw typeError('Not a valid text value, expected String obtained', value);
       w.ensure(value.length);
       w.pos += w.buf.write(value, w.pos, 'latin1');
       return;
     case C_TEXT:
     case C_VARCHAR:
-      if (typeof value !== 'string') throw typeError('Not a valid text value, expected String', value);
+      if (typeof value !== 'string') throw typeError('Not a valid text value, expected String obtained', value);
       writeUtf8(w, value, 0);
       return;
     case C_BLOB:
-      throw typeError('Not a valid blob, expected Buffer', value);
+      throw typeError('Not a valid blob, expected Buffer obtained', value);
     case C_BOOLEAN:
       w.u8(value ? 1 : 0);
       return;
@@ -235,7 +236,7 @@ function writeBody(w: ByteWriter, value: unknown, type: DataType, opts: CodecOpt
       writeTime(w, value);
       return;
     case C_DURATION:
-      if (!(value instanceof Duration)) throw typeError('Not a valid duration, expected Duration/Buffer', value);
+      if (!(value instanceof Duration)) throw typeError('Not a valid duration, expected Duration/Buffer obtained', value);
       value.writeTo(w);
       return;
     case C_LIST:
@@ -267,8 +268,13 @@ function toInteger(value: unknown, min: number, max: number): number {
   else {
     n = typeof value === 'symbol' ? NaN : Number(value);
   }
-  if (Number.isNaN(n)) throw typeError('Expected Number', value);
+  if (Number.isNaN(n)) throw typeError('Expected Number, obtained', value);
   if (n > max || n < min) {
+    // Node's own RangeError (code ERR_OUT_OF_RANGE, its number format), which cassandra-driver's writers throw.
+    const b = Buffer.alloc(4);
+    if (max === 0x7fffffff) b.writeInt32BE(n);
+    else if (max === 0x7fff) b.writeInt16BE(n);
+    else b.writeInt8(n);
     throw new RangeError(`The value of "value" is out of range. It must be >= ${min} and <= ${max}. Received ${n}`);
   }
   return Math.trunc(n);
@@ -278,10 +284,10 @@ function toFloat(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string') {
     const n = parseFloat(value);
-    if (Number.isNaN(n)) throw typeError('Expected string representation of a number', value);
+    if (Number.isNaN(n)) throw typeError('Expected string representation of a number, obtained', value);
     return n;
   }
-  throw typeError('Expected Number', value);
+  throw typeError('Expected Number, obtained', value);
 }
 
 /** bigint/counter: Long, number, bigint or a decimal string; 64 bits written as two int32 halves. */
@@ -298,7 +304,7 @@ function writeLong(w: ByteWriter, value: unknown, opts: CodecOptions): void {
     const l = Long.fromString(value);
     return w.i64(l.high, l.low);
   }
-  throw typeError('Not a valid bigint, expected Long/Number/String/Buffer', value);
+  throw typeError('Not a valid bigint, expected Long/Number/String/Buffer, obtained', value);
 }
 
 function writeBigInt64(w: ByteWriter, v: bigint): void {
@@ -320,7 +326,7 @@ function toVarint(value: unknown, opts: CodecOptions): bigint {
   if (value instanceof Integer) return value.toBigInt();
   if (typeof value === 'number') return Integer.fromNumber(value).toBigInt();
   if (typeof value === 'string') return opts.useBigIntAsVarint ? BigInt(value) : Integer.fromString(value).toBigInt();
-  throw typeError('Not a valid varint, expected Integer/Number/String/Buffer', value);
+  throw typeError('Not a valid varint, expected Integer/Number/String/Buffer, obtained', value);
 }
 
 function writeVarint(w: ByteWriter, v: bigint): void {
@@ -334,7 +340,7 @@ function writeDecimal(w: ByteWriter, value: unknown): void {
   let d = value;
   if (typeof d === 'number') d = BigDecimal.fromNumber(d);
   else if (typeof d === 'string') d = BigDecimal.fromString(d);
-  if (!(d instanceof BigDecimal)) throw typeError('Not a valid varint, expected BigDecimal/Number/String/Buffer', value);
+  if (!(d instanceof BigDecimal)) throw typeError('Not a valid varint, expected BigDecimal/Number/String/Buffer, obtained', value);
   w.i32(d._scale);
   writeVarint(w, d._intVal.toBigInt());
 }
@@ -352,7 +358,7 @@ function writeUuid(w: ByteWriter, value: unknown): void {
     w.raw(value.buffer);
     return;
   }
-  throw typeError('Not a valid Uuid, expected Uuid/String/Buffer', value);
+  throw typeError('Not a valid Uuid, expected Uuid/String/Buffer, obtained', value);
 }
 
 function writeInet(w: ByteWriter, value: unknown): void {
@@ -361,7 +367,7 @@ function writeInet(w: ByteWriter, value: unknown): void {
     w.raw(v.buffer);
     return;
   }
-  throw typeError('Not a valid Inet, expected InetAddress/Buffer', value);
+  throw typeError('Not a valid Inet, expected InetAddress/Buffer, obtained', value);
 }
 
 function writeDate(w: ByteWriter, value: unknown): void {
@@ -372,7 +378,7 @@ function writeDate(w: ByteWriter, value: unknown): void {
   } catch (err) {
     throw new TypeError(`LocalDate could not be parsed ${String(err)}`);
   }
-  if (!(v instanceof LocalDate)) throw typeError('Expected Date/String/LocalDate', value);
+  if (!(v instanceof LocalDate)) throw typeError('Expected Date/String/LocalDate, obtained', value);
   w.u32((v.daysSinceEpoch() + DATE_CENTER) >>> 0);
 }
 
@@ -383,7 +389,7 @@ function writeTime(w: ByteWriter, value: unknown): void {
   } catch (err) {
     throw new TypeError(`LocalTime could not be parsed ${String(err)}`);
   }
-  if (!(v instanceof LocalTime)) throw typeError('Expected String/LocalTime', value);
+  if (!(v instanceof LocalTime)) throw typeError('Expected String/LocalTime, obtained', value);
   w.i64(v.value.high, v.value.low);
 }
 
@@ -392,7 +398,7 @@ function elementType(value: unknown, t: DataType | null | undefined): DataType {
   if (t) return t;
   const g = guessDataType(value);
   if (g === null) {
-    throw typeError('Target data type could not be guessed, you should use prepared statements for accurate type mapping. Value', value);
+    throw typeError('Target data type could not be guessed, you should use prepared statements for accurate type mapping. Value:', value);
   }
   return g;
 }
@@ -409,7 +415,7 @@ function writeList(w: ByteWriter, value: unknown, type: DataType, opts: CodecOpt
   let items: readonly unknown[];
   if (Array.isArray(value)) items = value;
   else if ((opts.set !== null && value instanceof opts.set) || value instanceof Set) items = Array.from(value as Iterable<unknown>);
-  else throw typeError('Not a valid list value, expected Array', value);
+  else throw typeError('Not a valid list value, expected Array obtained', value);
   const sub = type.info as DataType | null;
   w.i32(items.length);
   for (let i = 0; i < items.length; i++) {
@@ -420,7 +426,7 @@ function writeList(w: ByteWriter, value: unknown, type: DataType, opts: CodecOpt
 }
 
 function writeMap(w: ByteWriter, value: unknown, type: DataType, opts: CodecOptions): void {
-  if (value === null || typeof value !== 'object') throw typeError('Not a valid map value, expected Object or Map', value);
+  if (value === null || typeof value !== 'object') throw typeError('Not a valid map value, expected Object or Map, obtained', value);
   const info = type.info as DataType[] | null;
   const kt = info ? info[0] : null;
   const vt = info ? info[1] : null;
@@ -451,7 +457,7 @@ function writeMapEntry(w: ByteWriter, key: unknown, val: unknown, kt: DataType |
 }
 
 function writeUdt(w: ByteWriter, value: unknown, type: DataType, opts: CodecOptions): void {
-  if (value === null || typeof value !== 'object') throw typeError('Not a valid udt value, expected Object', value);
+  if (value === null || typeof value !== 'object') throw typeError('Not a valid udt value, expected Object, obtained', value);
   const fields = (type.info as UdtInfo).fields;
   const obj = value as Record<string, unknown>;
   for (let i = 0; i < fields.length; i++) writeValue(w, obj[fields[i]!.name], fields[i]!.type, opts);
@@ -461,7 +467,7 @@ function writeTuple(w: ByteWriter, value: unknown, type: DataType, opts: CodecOp
   let elements: readonly unknown[];
   if (value instanceof Tuple) elements = value.elements;
   else if (Array.isArray(value)) elements = value;
-  else throw typeError('Not a valid tuple value, expected Tuple', value);
+  else throw typeError('Not a valid tuple value, expected Tuple, obtained', value);
   const info = type.info as DataType[] | null;
   // As cassandra-driver: only as many elements as both the type and the value have.
   const n = info === null ? elements.length : Math.min(info.length, elements.length);
@@ -518,7 +524,7 @@ function writeCustom(w: ByteWriter, value: unknown, type: DataType, opts: CodecO
   const vec = vectorOf(type);
   if (vec !== null) return writeVector(w, value, vec, opts);
   if (type.info === customTypeNames.duration) {
-    if (!(value instanceof Duration)) throw typeError('Not a valid duration, expected Duration/Buffer', value);
+    if (!(value instanceof Duration)) throw typeError('Not a valid duration, expected Duration/Buffer obtained', value);
     return value.writeTo(w);
   }
   throw new TypeError(`No encoding handler found for type ${getTypeLabel(type)}`);

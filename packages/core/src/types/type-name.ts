@@ -131,7 +131,7 @@ function innerOf(s: string, prefix: string): string | null {
 /**
  * Parses a CQL type name given as a hint: `'int'`, `'map<text, int>'`, `'frozen<list<int>>'`,
  * `'tuple<int, text>'`, `'vector<float, 3>'`, or a marshal class name. A UDT cannot be resolved from its
- * name alone (its fields are unknown): ArgumentError, as for any name that is not a type.
+ * name alone (its fields are unknown): TypeError (as cassandra-driver), as for any name that is not a type.
  */
 export function parseTypeName(s: string): DataType {
   if (typeof s !== 'string') throw new ArgumentError(`Data type name must be a string, obtained ${typeof s}`);
@@ -147,7 +147,7 @@ export function parseTypeName(s: string): DataType {
   inner = innerOf(name, 'map<');
   if (inner !== null) {
     const p = splitParams(inner, '<', '>');
-    if (p.length !== 2) throw new ArgumentError(`Data type with name ${s} not valid`);
+    if (p.length !== 2) throw new TypeError(`Data type with name ${s} not valid`);
     return { code: dataTypes.map, info: [parseTypeName(p[0]!), parseTypeName(p[1]!)] };
   }
   inner = innerOf(name, 'tuple<');
@@ -158,12 +158,12 @@ export function parseTypeName(s: string): DataType {
   if (inner !== null) {
     const p = splitParams(inner, '<', '>');
     const dim = p.length === 2 && /^\d+$/.test(p[1]!) ? parseInt(p[1]!, 10) : -1;
-    if (dim <= 0) throw new ArgumentError(`Data type with name ${s} not valid`);
+    if (dim <= 0) throw new TypeError(`Data type with name ${s} not valid`);
     return vectorType(parseTypeName(p[0]!), dim);
   }
   const code = (dataTypes as Record<string, number>)[name];
   if (typeof code !== 'number' || name === 'udt' || name === 'tuple' || name === 'list' || name === 'set' || name === 'map') {
-    throw new ArgumentError(`Data type with name ${s} not valid`);
+    throw new TypeError(`Data type with name ${s} not valid`);
   }
   return { code, info: null };
 }
