@@ -5,10 +5,10 @@
 // reversed every other round; each configuration's median row goes to --json, every run's to --raw.
 //   npm run bench:service -- --server stub|cassandra --drivers shardcql,cassandra-driver,scylladb-node
 //     --work 200,1000 --queries 2 --modes inline,piscina --connections 64 --rates 0,800
-//     --seconds 15 --warmup 4 --rounds 3 [--threads 2] [--atomics disabled|async|sync] [--json FILE] [--raw FILE] [--no-profile] [--no-pin]
+//     --seconds 15 --warmup 4 --rounds 3 [--threads 2] [--atomics disabled|async|sync] [--other-threads-cpu 1] [--json FILE] [--raw FILE] [--no-profile] [--no-pin]
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -33,6 +33,8 @@ interface Options {
   rounds: number;
   threads: number;
   atomics: 'sync' | 'async' | 'disabled';
+  /** Move every thread of the service but its main thread to this CPU once it is up (null: all on CPU 0). */
+  otherThreadsCpu: number | null;
   json: string | null;
   raw: string | null;
   profile: boolean;
@@ -44,6 +46,8 @@ export interface ServiceRow {
   driver: ServiceDriver;
   server: string;
   mode: ServiceMode;
+  /** Where the service's threads other than the main one ran: null, CPU 0 with it. */
+  otherThreadsCpu: number | null;
   workUs: number;
   units: number;
   queries: number;
@@ -82,7 +86,7 @@ const nums = (v: string): number[] => list(v).map((x) => {
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     drivers: [...SERVICE_DRIVERS], server: 'stub', host: '127.0.0.1', port: 9042, workUs: [200, 1000], queries: [2],
-    modes: ['inline', 'piscina'], connections: 64, rates: [0], seconds: 15, warmup: 4, rounds: 3, threads: 2, atomics: 'disabled',
+    modes: ['inline', 'piscina'], connections: 64, rates: [0], seconds: 15, warmup: 4, rounds: 3, threads: 2, atomics: 'disabled', otherThreadsCpu: null,
     json: null, raw: null, profile: true, pin: true,
   };
   const cwd = process.env['INIT_CWD'] ?? process.cwd();
@@ -129,6 +133,7 @@ function parseArgs(argv: string[]): Options {
         o.atomics = v;
         break;
       }
+      case '--other-threads-cpu': o.otherThreadsCpu = Number(val()); break;
       case '--json': o.json = file(val()); break;
       case '--raw': o.raw = file(val()); break;
       case '--no-profile': o.profile = false; break;
@@ -186,6 +191,16 @@ function startService(o: Options, args: ServiceArgs): Promise<{ child: ChildProc
   });
 }
 
+/**
+ * Every thread of `pid` but the main one (the drivers' workers or runtime threads, piscina's, V8's and libuv's)
+ * to `cpu`: the main thread keeps CPU 0 to itself. All are up by then (the service listens after connecting).
+ */
+function moveOtherThreads(pid: number, cpu: number): void {
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (tid !== String(pid)) execFileSync('taskset', ['-pc', String(cpu), tid], { stdio: 'ignore' });
+  }
+}
+
 function stopService(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done();
@@ -203,6 +218,7 @@ async function runOne(o: Options, serverLabel: string, host: string, port: numbe
   };
   const svc = await startService(o, args);
   try {
+    if (o.otherThreadsCpu !== null) moveOtherThreads(svc.child.pid!, o.otherThreadsCpu);
     const url = `http://127.0.0.1:${svc.port}/`;
     const spec = { connections: o.connections, rate: c.rate, seconds: o.seconds };
     if (o.warmup > 0) await runLoad(url, { ...spec, seconds: o.warmup });
@@ -214,7 +230,7 @@ async function runOne(o: Options, serverLabel: string, host: string, port: numbe
     const r1 = (v: number): number => Math.round(v * 10) / 10;
     const share = s.shares === null ? null : r3(s.shares.driverOfBusy);
     return {
-      driver, server: serverLabel, mode: c.mode, workUs: c.workUs, units: c.units, queries: c.queries, connections: o.connections,
+      driver, server: serverLabel, mode: c.mode, otherThreadsCpu: o.otherThreadsCpu, workUs: c.workUs, units: c.units, queries: c.queries, connections: o.connections,
       targetRate: c.rate, requestsPerSec: load.requestsPerSec, p50Ms: load.p50Ms, p99Ms: load.p99Ms, p999Ms: load.p999Ms,
       failed: load.non2xx + load.errors, eventLoopDelayP50Ms: r3(s.eventLoopDelayP50Ms), eventLoopDelayP99Ms: r3(s.eventLoopDelayP99Ms),
       eventLoopDelayMaxMs: r3(s.eventLoopDelayMaxMs), mainThreadCpuUsPerRequest: r1(s.mainThreadCpuUsPerRequest),
@@ -246,7 +262,7 @@ function medianRow(rows: ServiceRow[]): ServiceRow {
 function printRows(rows: ServiceRow[]): void {
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
   const cols: Column<ServiceRow>[] = [
-    ['driver', (r) => r.driver], ['mode', (r) => r.mode], ['work', (r) => `${r.workUs}us`], ['q', (r) => String(r.queries)],
+    ['driver', (r) => r.driver], ['mode', (r) => (r.otherThreadsCpu === null ? r.mode : `${r.mode}, threads on CPU ${r.otherThreadsCpu}`)], ['work', (r) => `${r.workUs}us`], ['q', (r) => String(r.queries)],
     ['load', (r) => (r.targetRate > 0 ? `${r.targetRate}/s` : `c=${r.connections}`)], ['req/s', (r) => String(Math.round(r.requestsPerSec))],
     ['p50 ms', (r) => r.p50Ms.toFixed(2)], ['p99 ms', (r) => r.p99Ms.toFixed(2)], ['p99.9 ms', (r) => r.p999Ms.toFixed(2)],
     ['eld p99 ms', (r) => r.eventLoopDelayP99Ms.toFixed(2)], ['eld max ms', (r) => r.eventLoopDelayMaxMs.toFixed(1)],
@@ -281,7 +297,8 @@ async function main(): Promise<void> {
     await createSchema({ driver: 'cassandra-driver', host, port });
     console.log(`server ${o.server} at ${host}:${port}; CPU work ${usPerUnit.toFixed(2)} µs/unit; ${o.connections} connections; ` +
       `${o.seconds} s per run after ${o.warmup} s of warm-up; ${o.rounds} rounds; pinning ${o.pin ? 'service CPU 0, load + stub CPU 1' : 'off'}; ` +
-      `main-thread profile ${o.profile ? 'on' : 'off'}`);
+      `main-thread profile ${o.profile ? 'on' : 'off'}` +
+      (o.otherThreadsCpu === null ? '' : `; the service's other threads moved to CPU ${o.otherThreadsCpu}`));
     for (const workUs of o.workUs) {
       for (const queries of o.queries) {
         for (const mode of o.modes) {

@@ -1,13 +1,11 @@
-// The load generator: autocannon (in the CLI's process, pinned to the server CPU), either closed-loop (a
-// fixed number of connections, each sends its next request when the last one is answered) or at a fixed
-// rate (autocannon's overallRate spread over the connections). Latency is recorded per response at
-// microsecond resolution from autocannon's 'response' events (autocannon's own histogram keeps whole ms).
-// At a fixed rate a response later than the connection's next send time delays that send (autocannon is
-// not strictly open-loop): the achieved rate is reported next to the target, and a run that falls short
-// of it measured a saturated service.
+// The load generator, in the CLI's process (pinned to the server's CPU): closed loop with autocannon (a fixed
+// number of keep-alive connections, each sends its next request when the last one is answered), or at a
+// fixed rate, open loop (open-loop.ts). Latency is recorded per response at microsecond resolution from
+// autocannon's 'response' events (autocannon's own histogram keeps whole milliseconds).
 
 import { createRequire } from 'node:module';
 import { createHistogram } from 'node:perf_hooks';
+import { runOpenLoop } from './open-loop';
 
 interface AutocannonResult {
   duration: number;
@@ -20,7 +18,7 @@ interface AutocannonInstance {
   on(event: 'response', cb: (client: unknown, statusCode: number, bytes: number, ms: number) => void): void;
 }
 type Autocannon = (
-  opts: { url: string; connections: number; duration: number; overallRate?: number; pipelining: number },
+  opts: { url: string; connections: number; duration: number; pipelining: number },
   cb: (err: Error | null, result: AutocannonResult) => void,
 ) => AutocannonInstance;
 
@@ -28,7 +26,7 @@ const autocannon = createRequire(__filename)('autocannon') as Autocannon;
 
 export interface LoadSpec {
   connections: number;
-  /** Requests per second over all connections; 0: closed loop. */
+  /** Requests per second, open loop over at most `connections`; 0: closed loop over `connections`. */
   rate: number;
   seconds: number;
 }
@@ -43,10 +41,11 @@ export interface LoadResult {
 }
 
 export function runLoad(url: string, spec: LoadSpec): Promise<LoadResult> {
+  if (spec.rate > 0) return runOpenLoop(url, spec.rate, spec.seconds, spec.connections);
   const h = createHistogram();
   return new Promise((ok, ko) => {
     const inst = autocannon(
-      { url, connections: spec.connections, duration: spec.seconds, pipelining: 1, ...(spec.rate > 0 ? { overallRate: spec.rate } : {}) },
+      { url, connections: spec.connections, duration: spec.seconds, pipelining: 1 },
       (err, r) => {
         if (err) return ko(err);
         const ms = (p: number): number => Math.round(h.percentile(p) / 1e3) / 1e3;
