@@ -36,7 +36,8 @@ const logFile = join(outDir, 'sweep.log');
 const repeat = o.quick ? 1 : o.repeat;
 
 // Drivers run by the bench CLI (Node) and peers run by sweep.mjs (their own processes).
-const NODE_DRIVERS = ['shardcql', 'cassandra-driver'];
+// scylladb-node: @scylladb/driver as bench:setup builds it from ../shared/peers/ (reported as failed when not built).
+const NODE_DRIVERS = ['shardcql', 'cassandra-driver', 'scylladb-node'];
 const PEERS = ['gocql', 'scylla-go-driver', 'scylla-rust', 'python'];
 const WORKLOADS = ['inserts', 'selects', 'mixed'];
 const STUB_CONC = o.quick ? [1, 1024] : [1, 64, 256, 1024, 2048, 4096];

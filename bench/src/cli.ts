@@ -16,6 +16,7 @@ import { DRIVER_NAMES } from './drivers';
 import { COMPRESSIONS, type Compression } from './drivers/driver';
 import { RESULT_MARKER, type RunnerArgs, type RunnerResult, type Workload } from './runner';
 import { startStub, type StubProcess } from './stub';
+import { printTable, type Column } from './table';
 import { fetchSupported } from './supported';
 
 /** One JSON row: what the runner measured, plus the server and the syscalls perf counted around it. */
@@ -222,8 +223,8 @@ function medianRow(rows: BenchRow[]): BenchRow {
   return out;
 }
 
-function printTable(rows: BenchRow[]): void {
-  const cols: [string, (r: BenchRow) => string][] = [
+function printRows(rows: BenchRow[]): void {
+  const cols: Column<BenchRow>[] = [
     ['driver', (r) => r.driver], ['compr', (r) => r.compression], ['conc', (r) => String(r.concurrency)], ['ops/s', (r) => String(Math.round(r.opsPerSec))],
     ['p50 µs', (r) => String(r.p50Us)], ['p99 µs', (r) => String(r.p99Us)], ['p999 µs', (r) => String(r.p999Us)],
     ['cpu µs/op', (r) => r.cpuUsPerOp.toFixed(2)], ['main µs/op', (r) => r.mainThreadCpuUsPerOp.toFixed(2)],
@@ -231,11 +232,7 @@ function printTable(rows: BenchRow[]): void {
     ['gc/Mop', (r) => String(r.gcPerMillionOps)], ['gc ms/Mop', (r) => String(r.gcMsPerMillionOps)],
     ['eld p99 µs', (r) => String(r.eventLoopDelayP99Us)], ['rss MB', (r) => `${r.rssBeforeMb}->${r.rssAfterMb}`],
   ];
-  const cells = rows.map((r) => cols.map(([, f]) => f(r)));
-  const widths = cols.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const fmt = (c: string[]): string => c.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
-  console.log(fmt(cols.map(([h]) => h)));
-  for (const c of cells) console.log(fmt(c));
+  printTable(cols, rows);
 }
 
 async function main(): Promise<void> {
@@ -331,7 +328,7 @@ async function main(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   console.log('');
-  printTable(medians);
+  printRows(medians);
   for (const [d, e] of failed) console.log(`\n${d}: FAILED: ${e}`);
   if (failed.size > 0 && medians.length === 0) process.exitCode = 1;
 }

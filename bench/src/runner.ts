@@ -3,12 +3,13 @@
 // `concurrency` concurrent loops that share one key counter, and print one result line.
 // Usage: node --import tsx bench/src/runner.ts '<RunnerArgs as JSON>' (shardcql from its build: run `tsc -b` first)
 
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createDriver, type BenchDriver } from './drivers';
 import { KEYSPACE_CQL, TABLE_CQL, type Compression } from './drivers/driver';
+import { mainThreadCpuUs } from './thread-cpu';
 
 export type Workload = 'inserts' | 'selects' | 'mixed';
 
@@ -96,20 +97,6 @@ async function runLoops(
   const loops: Promise<void>[] = [];
   for (let i = 0; i < concurrency; i++) loops.push(loop(d, mode, keys, h));
   await Promise.all(loops);
-}
-
-/** CPU time of the main thread (tid == pid) in µs: schedstat's ns when present, else stat ticks. */
-function mainThreadCpuUs(): number {
-  const base = `/proc/self/task/${process.pid}`;
-  try {
-    return Number(readFileSync(`${base}/schedstat`, 'utf8').split(' ')[0]) / 1000;
-  } catch {
-    // stat fields 14 and 15 (utime, stime) in clock ticks (CLK_TCK 100 on Linux). The command
-    // name may hold spaces, so count fields after the closing parenthesis.
-    const s = readFileSync(`${base}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10_000;
-  }
 }
 
 /** perf stat --control: write a command, wait for its "ack". The fds stay open for the run. */

@@ -1,14 +1,19 @@
-// shardcql benchmark peer: the seed's workload on scylladb-driver-alpha (ScyllaDB's Node.js driver, built
+// shardcql benchmark peer: the seed's workload on @scylladb/driver (ScyllaDB's Node.js driver, built
 // on scylla-rust-driver, with the cassandra-driver API), used as its docs recommend for throughput:
 // one Client, prepared statements (execute with { prepare: true }), C concurrent async loops.
 // Prints exactly one JSON line on stdout.
 import { createRequire } from 'node:module';
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHistogram, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 
-const require = createRequire(import.meta.url);
-// The npm name of scylladb/nodejs-rs-driver since its 0.5.0 release (it was to be @scylladb/driver).
-const PKG = 'scylladb-driver-alpha';
+// @scylladb/driver as bench:setup builds it from ../shared/peers/ (bench/.peers/, git-ignored; SCYLLADB_DRIVER_DIR
+// overrides it), else npm's scylladb-driver-alpha (its 0.5 name) from this folder's node_modules.
+const BUILT = process.env.SCYLLADB_DRIVER_DIR ?? fileURLToPath(new URL('../../.peers/scylladb-driver/nodejs-rs-driver/', import.meta.url));
+const useBuilt = existsSync(join(BUILT, 'package.json'));
+const require = createRequire(useBuilt ? join(BUILT, 'package.json') : import.meta.url);
+const PKG = useBuilt ? '@scylladb/driver' : 'scylladb-driver-alpha';
 const KEYSPACE_CQL =
   "CREATE KEYSPACE IF NOT EXISTS benchks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}";
 const TABLE_CQL = 'CREATE TABLE IF NOT EXISTS benchks.benchtab (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)';
@@ -59,8 +64,8 @@ function mainThreadCpuUs() {
 
 async function main() {
   const a = parseArgs(process.argv.slice(2));
-  const driver = require(PKG);
-  const version = require(`${PKG}/package.json`).version;
+  const driver = require(useBuilt ? './main.js' : PKG);
+  const version = require(useBuilt ? './package.json' : `${PKG}/package.json`).version;
   const client = new driver.Client({
     contactPoints: [`${a.host}:${a.port}`],
     localDataCenter: 'datacenter1',
@@ -71,10 +76,12 @@ async function main() {
     await client.execute(TABLE_CQL);
   }
   const opts = { prepare: true };
-  const Long = driver.types.Long;
-  const insert = (pk) => client.execute(INSERT_CQL, [Long.fromNumber(pk), Long.fromNumber(2 * pk), Long.fromNumber(3 * pk)], opts);
+  // bigint columns as the driver's default has them: BigInt in @scylladb/driver 0.6 (it refuses a Long), Long before.
+  const bigints = driver.defaultOptions?.().encoding?.useBigIntAsLong === true;
+  const big = bigints ? BigInt : (n) => driver.types.Long.fromNumber(n);
+  const insert = (pk) => client.execute(INSERT_CQL, [big(pk), big(2 * pk), big(3 * pk)], opts);
   const select = async (pk) => {
-    const rs = await client.execute(SELECT_CQL, [Long.fromNumber(pk)], opts);
+    const rs = await client.execute(SELECT_CQL, [big(pk)], opts);
     const r = rs.first();
     if (!r || asNum(r.pk) !== pk || asNum(r.v1) !== 2 * pk || asNum(r.v2) !== 3 * pk) {
       throw new Error(`select of pk ${pk} returned ${r ? `(${r.pk}, ${r.v1}, ${r.v2})` : 'no row'}, expected (${pk}, ${2 * pk}, ${3 * pk})`);
@@ -139,7 +146,7 @@ async function main() {
     allocsPerOp: null, gcPerMillionOps: r1((gcCount * 1e6) / a.ops), gcMsPerMillionOps: r1((gcMs * 1e6) / a.ops),
     eventLoopDelayP99Us: r1(eld.percentile(99) / 1000),
     rssBeforeMb: r1(rssBefore / 1048576), rssAfterMb: r1(rssAfter / 1048576),
-    notes: `Node ${process.version}; execute(..., { prepare: true }); ${a.concurrency} async loops; bigint as Long`,
+    notes: `Node ${process.version}; execute(..., { prepare: true }); ${a.concurrency} async loops; bigint as ${bigints ? 'BigInt' : 'Long'}`,
   };
   process.stdout.write(`${JSON.stringify(row)}\n`);
   process.exit(0);

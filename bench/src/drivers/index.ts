@@ -3,6 +3,7 @@
 
 import { CassandraDriverBench } from './cassandra-driver';
 import type { BenchDriver } from './driver';
+import { ScyllaNodeBench } from './scylladb-node';
 import { ShardcqlBench } from './shardcql';
 
 export type { BenchDriver } from './driver';
@@ -11,6 +12,8 @@ const factories: Record<string, () => BenchDriver> = {
   'cassandra-driver': () => new CassandraDriverBench(),
   shardcql: () => new ShardcqlBench(),
   'shardcql-nometrics': () => new ShardcqlBench('shardcql-nometrics', false),
+  // Built from ../shared/peers/ by bench:setup (no registry serves it).
+  'scylladb-node': () => new ScyllaNodeBench(),
 };
 
 export const DRIVER_NAMES = Object.keys(factories);
