@@ -159,22 +159,22 @@ export class FrameWriter {
       return;
     }
     let out: ByteWriter;
-    // The buffer about to be filled is not in the socket (the last write was consumed, checked above): one
-    // grown past SHRINK_ABOVE by a large frame is replaced, so a single 10 MB request does not pin 20 MB
-    // per connection for the connection's lifetime.
+    // The buffer about to be filled is not in the socket (the last write was consumed, checked above): one grown
+    // past SHRINK_ABOVE by a large frame is given back (ByteWriter.shrink), so a single 10 MB request does not pin
+    // 20 MB per connection for the connection's lifetime.
     if (this.v5 !== null) {
       out = this.spare;
-      if (out.buf.length > SHRINK_ABOVE) out = this.spare = new ByteWriter(this.initialSize);
+      out.shrink(SHRINK_ABOVE, this.initialSize);
       out.reset();
       this.v5.encode(this.pending.buf, 0, this.pending.pos, out);
       this.pending.reset();
-      if (this.pending.buf.length > SHRINK_ABOVE) this.pending = new ByteWriter(this.initialSize);
+      this.pending.shrink(SHRINK_ABOVE, this.initialSize);
     } else {
       out = this.pending;
       this.pending = this.spare;
       this.spare = out;
       this.pending.reset();
-      if (this.pending.buf.length > SHRINK_ABOVE) this.pending = new ByteWriter(this.initialSize);
+      this.pending.shrink(SHRINK_ABOVE, this.initialSize);
     }
     const data = out.buf.subarray(0, out.pos);
     this.outstanding++;
