@@ -18,8 +18,8 @@ const KIND_REQUEST = core.RecordKind.REQUEST;
 const KIND_RESPONSE = core.RecordKind.RESPONSE;
 const KIND_FAILURE = core.RecordKind.FAILURE;
 const REQUEST_HEADER_SIZE = core.REQUEST_HEADER_SIZE;
-const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
-const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
+/** RESPONSE and FAILURE records share their 8-byte header (records.ts, writeAnswerHeader). */
+const ANSWER_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
 const writeAnswerHeader = core.writeAnswerHeader;
 const TARGET_ANY = core.TARGET_ANY;
 const FailureKind = core.FailureKind;
@@ -312,24 +312,8 @@ class ShardWorker implements ConnectionListener {
   onResponse(tag: number, opcode: number, flags: number, body: Buffer, start: number, end: number): void {
     const r = this.requesters[Math.floor(tag / TAG_SPLIT)];
     if (r === undefined || r === null || r.removed) return;
-    const requestId = tag % TAG_SPLIT;
-    const len = end - start;
-    const off = r.responses.reserve(KIND_RESPONSE, RESPONSE_HEADER_SIZE + len);
-    if (off >= 0) {
-      const u8 = r.responses.producer.u8;
-      // Target 0xffff: the requester knows the target it asked for.
-      writeAnswerHeader(u8, off, requestId, opcode, flags, 0xffff);
-      u8.set(body.subarray(start, end), off + RESPONSE_HEADER_SIZE);
-      this.markDirty(r);
-      return;
-    }
-    // The ring is full or the answer larger than a record: a copy waits in the writer (the body is the
-    // reader's buffer, reused by the next read).
-    const rec = new Uint8Array(RESPONSE_HEADER_SIZE + len);
-    writeAnswerHeader(rec, 0, requestId, opcode, flags, 0xffff);
-    rec.set(body.subarray(start, end), RESPONSE_HEADER_SIZE);
-    this.markDirty(r);
-    r.responses.enqueue(KIND_RESPONSE, rec);
+    // Target 0xffff: the requester knows the target it asked for.
+    this.writeAnswer(r, KIND_RESPONSE, tag % TAG_SPLIT, opcode, flags, 0xffff, body, start, end);
   }
 
   onFailure(tag: number, kind: number, message: string): void {
@@ -355,21 +339,29 @@ class ShardWorker implements ConnectionListener {
   private fail(tag: number, kind: number, target: number, message: string): void {
     const r = this.requesters[Math.floor(tag / TAG_SPLIT)];
     if (r === undefined || r === null || r.removed) return;
-    const requestId = tag % TAG_SPLIT;
     const msg = textEncoder.encode(message);
-    const off = r.responses.reserve(KIND_FAILURE, FAILURE_HEADER_SIZE + msg.length);
+    this.writeAnswer(r, KIND_FAILURE, tag % TAG_SPLIT, kind, 0, target, msg, 0, msg.length);
+  }
+
+  /**
+   * One RESPONSE or FAILURE record (records.ts: the same 8-byte header, then `payload[start, end)`) into the
+   * requester's ring, or, when the ring is full or the record too large, a copy into its writer's queue (the
+   * payload may be the reader's buffer, reused by the next read).
+   */
+  private writeAnswer(r: Requester, kind: number, requestId: number, b4: number, b5: number, target: number, payload: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    this.markDirty(r);
+    const off = r.responses.reserve(kind, ANSWER_HEADER_SIZE + len);
     if (off >= 0) {
       const u8 = r.responses.producer.u8;
-      writeAnswerHeader(u8, off, requestId, kind, 0, target);
-      u8.set(msg, off + FAILURE_HEADER_SIZE);
-      this.markDirty(r);
+      writeAnswerHeader(u8, off, requestId, b4, b5, target);
+      u8.set(payload.subarray(start, end), off + ANSWER_HEADER_SIZE);
       return;
     }
-    const rec = new Uint8Array(FAILURE_HEADER_SIZE + msg.length);
-    writeAnswerHeader(rec, 0, requestId, kind, 0, target);
-    rec.set(msg, FAILURE_HEADER_SIZE);
-    this.markDirty(r);
-    r.responses.enqueue(KIND_FAILURE, rec);
+    const rec = new Uint8Array(ANSWER_HEADER_SIZE + len);
+    writeAnswerHeader(rec, 0, requestId, b4, b5, target);
+    rec.set(payload.subarray(start, end), ANSWER_HEADER_SIZE);
+    r.responses.enqueue(kind, rec);
   }
 
   private markDirty(r: Requester): void {
