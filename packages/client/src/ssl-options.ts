@@ -92,6 +92,7 @@ export function validateSslOptions(value: unknown): TlsOptions | null {
   return { ...(o as TlsOptions) };
 }
 
+/** Names a bad value without printing it (option-checks.ts's show would): sslOptions hold keys and certificates. */
 function describe(v: unknown): string {
   if (typeof v === 'function') return 'a function';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);

@@ -374,7 +374,8 @@ export class RingRequester {
   hasInFlightTo(target: number): boolean {
     const slots = this.slots;
     const targets = this.targets;
-    for (let id = 0; id < targets.length; id++) if (targets[id] === target && slots.has(id)) return true;
+    const end = slots.highWater;
+    for (let id = 0; id < end; id++) if (targets[id] === target && slots.has(id)) return true;
     return false;
   }
 
