@@ -2,7 +2,6 @@
  * Facade logic of Client against a scripted fake engine (no network): the engine receives encoded request
  * bodies and answers with hand-encoded RESULT / ERROR bodies (spec sections 4.2.1, 4.2.5).
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   ByteReader,
@@ -17,7 +16,8 @@ import {
   type DataType,
 } from '@shardcql/core';
 import { Client } from '../src/client';
-import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from '../src/engine/engine';
+import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import { FakeEngineBase } from './helpers/fake-engine';
 import type { ResultSet } from '../src/result-set';
 import { concurrent } from '../src/index';
 import { markNotSent } from '../src/engine/ring-requester';
@@ -38,23 +38,13 @@ interface Sent {
 
 type Script = (req: Sent, engine: FakeEngine) => Buffer | { error: Buffer } | Error | Promise<Buffer | { error: Buffer } | Error>;
 
-class FakeEngine extends EventEmitter implements Engine {
-  connected = false;
-  protocolVersion = 4;
-  hosts: EngineHost[] = [
-    { address: '10.0.0.1:9042', datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion: '5.0.2', tokens: [], up: true },
-    { address: '10.0.0.2:9042', datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion: '5.0.2', tokens: [], up: true },
-  ];
-  inFlight = 0;
+class FakeEngine extends FakeEngineBase {
   sent: Sent[] = [];
   keyspaces: string[] = [];
   isShutdown = false;
   private next = 0;
   constructor(readonly options: EngineOptions, private readonly script: Script) {
     super();
-  }
-  async connect(): Promise<void> {
-    this.connected = true;
   }
   async send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
     tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
@@ -73,13 +63,10 @@ class FakeEngine extends EventEmitter implements Engine {
       this.inFlight--;
     }
   }
-  async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> {
-    return [];
-  }
-  async setKeyspace(keyspace: string): Promise<void> {
+  override async setKeyspace(keyspace: string): Promise<void> {
     this.keyspaces.push(keyspace);
   }
-  async shutdown(): Promise<void> {
+  override async shutdown(): Promise<void> {
     this.isShutdown = true;
   }
 }

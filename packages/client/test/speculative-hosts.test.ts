@@ -3,11 +3,11 @@
 // ScyllaDB simulator (3 nodes x 4 shards, RF 3) with one node made slow on the client side (its answers are
 // held back by the test's engine): each request's executions hit distinct hosts, info.speculativeExecutions
 // matches the executions seen, and the simulator counts exactly those EXECUTEs, none misrouted.
-import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteWriter, ReplicaPlans, TokenRing, opcodes } from '@shardcql/core';
 import { Client, types } from '@shardcql/client';
-import { ResponseFrame, ShardedEngine, type Engine, type EngineHost, type EngineOptions } from '../src/engine';
+import { ResponseFrame, ShardedEngine, type EngineOptions } from '../src/engine';
+import { FakeEngineBase, fakeHosts } from './helpers/fake-engine';
 import { appendQueryPlan } from '../src/engine/query-plan';
 import { SpeculativeRun } from '../src/speculative-send';
 import { ClientMetrics } from '../src/metrics/client-metrics';
@@ -49,18 +49,15 @@ describe('query plan (engine/query-plan.ts)', () => {
 });
 
 /** Hosts answer after scripted delays; sends are recorded with their pinned host; queryPlan is scripted too. */
-class PlanEngine extends EventEmitter implements Engine {
-  connected = true;
-  protocolVersion = 4;
-  inFlight = 0;
-  hosts: EngineHost[];
+class PlanEngine extends FakeEngineBase {
+  override connected = true;
   sent: number[] = [];
   hostsEpoch = 0;
   constructor(private readonly delays: number[], private readonly plan: number[]) {
     super();
-    this.hosts = delays.map((_d, i) => ({ address: `10.0.0.${i + 1}:9042`, datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion: null, tokens: [], up: true }));
+    this.hosts = fakeHosts(delays.length, null);
   }
-  async connect(): Promise<void> {}
+  override async connect(): Promise<void> {}
   queryPlan(): number[] {
     return this.plan.slice();
   }
@@ -72,14 +69,6 @@ class PlanEngine extends EventEmitter implements Engine {
     w.i32(1);
     return new Promise((r) => setTimeout(() => r(new ResponseFrame(opcodes.result, 0, w.toBuffer(), h)), this.delays[h]));
   }
-  async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> {
-    return [];
-  }
-  async setKeyspace(): Promise<void> {}
-  async waitForSchemaAgreement(): Promise<boolean> {
-    return true;
-  }
-  async shutdown(): Promise<void> {}
 }
 
 describe('SpeculativeRun pins each execution to the next host of the plan', () => {

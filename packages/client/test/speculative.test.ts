@@ -3,11 +3,11 @@
  * hosts answer after scripted delays: idempotent requests only, a new execution after each `delay` ms
  * without an answer, up to maxSpeculativeExecutions, the first answer wins, info.speculativeExecutions.
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, DriverError, opcodes } from '@shardcql/core';
 import { Client } from '../src/client';
-import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from '../src/engine/engine';
+import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import { FakeEngineBase, fakeHosts } from './helpers/fake-engine';
 import { ConstantSpeculativeExecutionPolicy, NoSpeculativeExecutionPolicy } from '../src/policies/speculative-execution';
 import { ClientMetrics } from '../src/metrics/client-metrics';
 
@@ -16,21 +16,14 @@ interface HostScript {
   fail?: boolean;
 }
 
-class SlowHostsEngine extends EventEmitter implements Engine {
-  connected = false;
-  protocolVersion = 4;
-  hosts: EngineHost[];
-  inFlight = 0;
+class SlowHostsEngine extends FakeEngineBase {
   /** Host index of every send, in order. */
   sent: number[] = [];
   late = 0;
   private next = 0;
   constructor(readonly options: EngineOptions, private readonly script: HostScript[]) {
     super();
-    this.hosts = script.map((_, i) => ({ address: `10.0.0.${i + 1}:9042`, datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion: '5.0.2', tokens: [], up: true }));
-  }
-  async connect(): Promise<void> {
-    this.connected = true;
+    this.hosts = fakeHosts(script.length);
   }
   send(_opcode: number, _flags: number, body: Uint8Array, bodyLength: number, _timeoutMs: number,
     _tokenHi: number, _tokenLo: number, _hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
@@ -51,14 +44,6 @@ class SlowHostsEngine extends EventEmitter implements Engine {
       }, s.delayMs);
     });
   }
-  async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> {
-    return [];
-  }
-  async setKeyspace(): Promise<void> {}
-  async waitForSchemaAgreement(): Promise<boolean> {
-    return true;
-  }
-  async shutdown(): Promise<void> {}
 }
 
 class CountingMetrics extends ClientMetrics {

@@ -2,24 +2,16 @@
  * tracker.RequestLogger: which event a request gives ('slow' > 'large' > 'normal' on success, 'large' >
  * 'failure' on error), message contents and the length limits (cassandra-driver's lib/tracker).
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, ByteWriter, opcodes } from '@shardcql/core';
 import { tracker, ExecutionOptions, Client } from '../src/index';
-import { ResponseFrame, type Engine, type EngineHost } from '../src/engine/engine';
+import { ResponseFrame } from '../src/engine/engine';
+import { FakeEngineBase } from './helpers/fake-engine';
 
 /** Answers VOID; a query containing UNAVAILABLE fails with Unavailable on the first host it reaches. */
-class FakeEngine extends EventEmitter implements Engine {
-  connected = false;
-  protocolVersion = 4;
-  inFlight = 0;
-  hosts: EngineHost[] = [
-    { address: '10.0.0.1:9042', datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion: '5.0.2', tokens: [], up: true },
-    { address: '10.0.0.2:9042', datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion: '5.0.2', tokens: [], up: true },
-  ];
+class FakeEngine extends FakeEngineBase {
   lengths: number[] = [];
   private failed = false;
-  async connect(): Promise<void> { this.connected = true; }
   async send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, th: number, tl: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
     this.lengths.push(bodyLength);
     const text = Buffer.from(body.subarray(0, bodyLength)).toString('latin1');
@@ -34,10 +26,6 @@ class FakeEngine extends EventEmitter implements Engine {
     w.i32(1);
     return new ResponseFrame(opcodes.result, 0, w.toBuffer(), host);
   }
-  async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> { return []; }
-  async setKeyspace(): Promise<void> {}
-  async waitForSchemaAgreement(): Promise<boolean> { return true; }
-  async shutdown(): Promise<void> {}
 }
 
 class Opts extends ExecutionOptions {

@@ -1,0 +1,30 @@
+// The part every fake engine of the client's unit tests shares: nothing to connect, nothing sent to all hosts,
+// schema always in agreement. Each test's engine extends it with its own send (and what else it observes).
+import { EventEmitter } from 'node:events';
+import type { Engine, EngineHost, ResponseFrame } from '../../src/engine/engine';
+
+/** `n` up hosts 10.0.0.1.. in dc1. */
+export function fakeHosts(n: number, cassandraVersion: string | null = '5.0.2'): EngineHost[] {
+  return Array.from({ length: n }, (_x, i) => ({ address: `10.0.0.${i + 1}:9042`, datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion, tokens: [], up: true }));
+}
+
+export abstract class FakeEngineBase extends EventEmitter implements Engine {
+  connected = false;
+  protocolVersion = 4;
+  inFlight = 0;
+  hosts: EngineHost[] = fakeHosts(2);
+
+  async connect(): Promise<void> {
+    this.connected = true;
+  }
+  abstract send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
+    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame>;
+  async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> {
+    return [];
+  }
+  async setKeyspace(_keyspace: string): Promise<void> {}
+  async waitForSchemaAgreement(): Promise<boolean> {
+    return true;
+  }
+  async shutdown(): Promise<void> {}
+}
