@@ -69,6 +69,8 @@ import {
   LOCAL_SCHEMA_QUERY,
   PEERS_QUERY,
   PEERS_V2_QUERY,
+  PEERS_SCHEMA_QUERY,
+  PEERS_V2_SCHEMA_QUERY,
   REFRESH_KEYSPACES,
   REFRESH_TOPOLOGY,
   LocalPortPicker,
@@ -494,7 +496,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       peers = await this.queryRows(conn, PEERS_QUERY);
     }
     const spec = this.connSpecs[conn]!;
-    const parsed = parseTopologyRows(local[0], peers, this.peersV2, spec.host, spec.port, this.options.port);
+    const parsed = parseTopologyRows(local[0], peers, this.peersV2, spec, this.options.port);
     for (const p of parsed.problems) this.emit('log', 'warning', p);
     if (this.localDc === null) {
       const required = this.options.requiredDataCenter ?? null;
@@ -678,9 +680,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
    */
   async waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
     const deadline = Date.now() + maxWaitMs;
-    const peersQuery = this.peersV2 === true
-      ? 'SELECT peer, native_address, schema_version FROM system.peers_v2'
-      : 'SELECT peer, rpc_address, schema_version FROM system.peers';
+    const peersQuery = this.peersV2 === true ? PEERS_V2_SCHEMA_QUERY : PEERS_SCHEMA_QUERY;
     const isUp = (ip: string): boolean => {
       for (const hs of this.hostStates) if (hs.ip === ip) return hs.up;
       return false;
