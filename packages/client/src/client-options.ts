@@ -72,6 +72,7 @@ export interface ClientOptions {
   profiles?: ExecutionProfile[];
   protocolOptions?: { port?: number; maxSchemaAgreementWaitSeconds?: number; maxVersion?: number; noCompact?: boolean };
   /** Accepted and ignored (native promises); typed as cassandra-driver declares it. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration
   promiseFactory?: (handler: (callback: (err: Error, result?: any) => void) => void) => Promise<any>;
   refreshSchemaDelay?: number;
   /** Called after every request sent to a node (tracker.RequestTracker, e.g. tracker.RequestLogger). */
@@ -206,19 +207,7 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (options.cloud) throw new TypeError('Cloud (secure connect bundle) connections are not supported by shardcql');
   // The user's object, not deepExtend's copy: a field of it may be a class instance (refused by name there).
   options.sslOptions = validateSslOptions(userOptions.sslOptions);
-  if (!Array.isArray(userOptions.contactPoints) || userOptions.contactPoints.length === 0) {
-    throw new TypeError('Contacts points are not defined.');
-  }
-  options.contactPoints.forEach((c, i) => {
-    if (!c || typeof c !== 'string') {
-      throw new TypeError(`Contact point ${i} (${String(c)}) is not a valid host name, the following values are valid contact points: ipAddress, hostName or ipAddress:port`);
-    }
-    // The engine reads a trailing ":digits" as the port (not in IPv6 addresses); 0 or > 65535 would fail late in net.connect.
-    const m = /:(\d+)$/.exec(c);
-    if (m !== null && !c.includes('::') && !(Number(m[1]) >= 1 && Number(m[1]) <= 65535)) {
-      throw new TypeError(`Contact point ${i} (${c}) has an invalid port: use an integer from 1 to 65535`);
-    }
-  });
+  validateContactPoints(userOptions.contactPoints, options.contactPoints);
   for (const key of ['localDataCenter', 'keyspace'] as const) {
     const v = options[key];
     if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${key} must be a String, obtained ${show(v)}`);
@@ -237,27 +226,8 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (options.metrics !== null && options.metrics !== undefined && !(options.metrics instanceof ClientMetrics)) {
     throw new TypeError('metrics must be an instance of ClientMetrics');
   }
-  if (!options.authProvider) {
-    const c = options.credentials;
-    if (c) {
-      if (typeof c.username !== 'string' || typeof c.password !== 'string') {
-        throw new TypeError('credentials username and password must be a string');
-      }
-      options.authProvider = new PlainTextAuthProvider(c.username, c.password);
-    } else {
-      options.authProvider = new NoAuthProvider();
-    }
-  } else if (!(options.authProvider instanceof AuthProvider)) {
-    throw new TypeError('options.authProvider must be an instance of AuthProvider');
-  }
-  options.encoding = options.encoding || {};
-  const enc = options.encoding;
-  if (enc.map && (typeof enc.map !== 'function' || typeof enc.map.prototype.forEach !== 'function' || typeof enc.map.prototype.set !== 'function')) {
-    throw new TypeError('Map constructor not valid');
-  }
-  if (enc.set && (typeof enc.set !== 'function' || typeof enc.set.prototype.forEach !== 'function' || typeof enc.set.prototype.add !== 'function')) {
-    throw new TypeError('Set constructor not valid');
-  }
+  resolveAuthProvider(options);
+  validateEncoding(options);
   if (options.profiles && (!Array.isArray(options.profiles) || !options.profiles.every((p) => p instanceof ExecutionProfile))) {
     throw new TypeError('profiles must be an Array of ExecutionProfile instances');
   }
@@ -272,6 +242,58 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   }
   const mr = options.monitorReporting;
   if (mr === null || typeof mr !== 'object') throw new TypeError(`Monitor reporting must be an object, obtained: ${String(mr)}`);
+  validateShardcqlOptions(options);
+  return options;
+}
+
+/** At least one contact point, each a host name or address with an optional port from 1 to 65535. */
+function validateContactPoints(given: unknown, contactPoints: ResolvedClientOptions['contactPoints']): void {
+  if (!Array.isArray(given) || given.length === 0) {
+    throw new TypeError('Contacts points are not defined.');
+  }
+  contactPoints.forEach((c, i) => {
+    if (!c || typeof c !== 'string') {
+      throw new TypeError(`Contact point ${i} (${String(c)}) is not a valid host name, the following values are valid contact points: ipAddress, hostName or ipAddress:port`);
+    }
+    // The engine reads a trailing ":digits" as the port (not in IPv6 addresses); 0 or > 65535 would fail late in net.connect.
+    const m = /:(\d+)$/.exec(c);
+    if (m !== null && !c.includes('::') && !(Number(m[1]) >= 1 && Number(m[1]) <= 65535)) {
+      throw new TypeError(`Contact point ${i} (${c}) has an invalid port: use an integer from 1 to 65535`);
+    }
+  });
+}
+
+/** `authProvider`, else a PlainTextAuthProvider from `credentials`, else none. */
+function resolveAuthProvider(options: ResolvedClientOptions): void {
+  if (!options.authProvider) {
+    const c = options.credentials;
+    if (c) {
+      if (typeof c.username !== 'string' || typeof c.password !== 'string') {
+        throw new TypeError('credentials username and password must be a string');
+      }
+      options.authProvider = new PlainTextAuthProvider(c.username, c.password);
+    } else {
+      options.authProvider = new NoAuthProvider();
+    }
+  } else if (!(options.authProvider instanceof AuthProvider)) {
+    throw new TypeError('options.authProvider must be an instance of AuthProvider');
+  }
+}
+
+/** `encoding.map` and `encoding.set`: constructors with the methods the codec calls. */
+function validateEncoding(options: ResolvedClientOptions): void {
+  options.encoding = options.encoding || {};
+  const enc = options.encoding;
+  if (enc.map && (typeof enc.map !== 'function' || typeof enc.map.prototype.forEach !== 'function' || typeof enc.map.prototype.set !== 'function')) {
+    throw new TypeError('Map constructor not valid');
+  }
+  if (enc.set && (typeof enc.set !== 'function' || typeof enc.set.prototype.forEach !== 'function' || typeof enc.set.prototype.add !== 'function')) {
+    throw new TypeError('Set constructor not valid');
+  }
+}
+
+/** shardcql's own options (workers, metrics, direct lane, compression) and the top-level compression. */
+function validateShardcqlOptions(options: ResolvedClientOptions): void {
   const sc = options.shardcql;
   if (sc !== undefined && sc !== null && typeof sc !== 'object') throw new TypeError(`shardcql options must be an object, obtained ${show(sc)}`);
   if (sc && sc.workers !== undefined && (!Number.isInteger(sc.workers) || sc.workers < 1 || sc.workers > MAX_WORKERS)) {
@@ -288,7 +310,6 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   if (c !== undefined && c !== null && c !== 'none' && c !== 'lz4' && c !== 'snappy') {
     throw new TypeError(`compression must be 'lz4', 'snappy' or 'none', obtained: ${String(c)}`);
   }
-  return options;
 }
 
 function validateProtocolOptions(p: ResolvedClientOptions['protocolOptions']): void {

@@ -15,6 +15,7 @@ export type EmptyCallback = PEmptyCallback;
 
 /** Query parameters, as cassandra-driver declares them (positional or by name). */
 // `any` as there: code that builds parameters as `any[]` or `{ [k: string]: any }` passes them unchanged.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (see above)
 export type ArrayOrObject = any[] | { [key: string]: any };
 
 /** cassandra-driver's DSE options extension; the Graph options are accepted and not used (no DSE Graph). */

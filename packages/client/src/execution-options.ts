@@ -169,12 +169,14 @@ export class ExecutionOptions {
   getSerialConsistency(): number { return undefined!; }
   /** Declared without bigint, as cassandra-driver declares it (a bigint timestamp given in the options comes back as given). */
   getTimestamp(): number | Long | undefined | null { return undefined; }
+  /* eslint-disable @typescript-eslint/no-unused-vars -- cassandra-driver's signatures: the parameters are for subclasses (their names show in the .d.ts) */
   setHints(hints: QueryOptions['hints']): void {}
   setKeyspace(keyspace: string): void {}
   setPageState(pageState: Buffer | null): void {}
   setPreferredHost(host: Host): void {}
   setRoutingIndexes(routingIndexes: number[]): void {}
   setRoutingKey(value: Buffer | Buffer[]): void {}
+  /* eslint-enable @typescript-eslint/no-unused-vars */
 }
 
 export class DefaultExecutionOptions extends ExecutionOptions {

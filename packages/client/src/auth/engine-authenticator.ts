@@ -8,6 +8,15 @@ import { AuthenticationError } from '@shardcql/core';
 import type { Authenticator as EngineAuthenticator } from '@shardcql/shard-worker';
 import type { AuthProvider, Authenticator } from './provider';
 
+/** One SASL step a worker asks for (its 'auth' message): the handshake `session` of that worker, and the token. */
+export interface AuthStep {
+  session: number;
+  step: 'initial' | 'challenge' | 'success';
+  address: string;
+  authenticatorClass: string;
+  token: Uint8Array | null;
+}
+
 /** Sessions of worker handshakes kept at most (a failed handshake never says it ended). */
 const MAX_SESSIONS = 1024;
 
@@ -50,8 +59,8 @@ export class AuthSessions {
   constructor(private readonly provider: AuthProvider) {}
 
   /** One step asked by worker `worker`; resolves with the token to send ('success' resolves with null). */
-  step(worker: number, session: number, step: 'initial' | 'challenge' | 'success', address: string, authenticatorClass: string,
-    token: Uint8Array | null): Promise<Uint8Array | null> {
+  step(worker: number, m: AuthStep): Promise<Uint8Array | null> {
+    const { session, step, address, authenticatorClass, token } = m;
     const key = `${worker}:${session}`;
     const buf = token === null ? null : Buffer.from(token.buffer, token.byteOffset, token.byteLength);
     if (step === 'initial') {

@@ -8,6 +8,7 @@ export class PlainTextAuthProvider extends AuthProvider {
   constructor(readonly username: string, readonly password: string) {
     super();
   }
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- cassandra-driver's signature (the names show in the .d.ts)
   override newAuthenticator(endpoint: string, name: string): Authenticator {
     return new PlainTextAuthenticator(this.username, this.password);
   }

@@ -9,6 +9,7 @@ export type AuthCallback = (err: Error | null, token?: Buffer | null) => void;
  */
 type AnyAuthCallback = AuthCallback | ((err: Error, token: Buffer) => void);
 
+/* eslint-disable @typescript-eslint/no-unused-vars -- cassandra-driver's signatures: the parameters are for subclasses (their names show in the .d.ts) */
 export class Authenticator {
   initialResponse(callback: AnyAuthCallback): void {
     (callback as AuthCallback)(null, null);
@@ -24,3 +25,4 @@ export class AuthProvider {
     throw new Error('This method should be implemented');
   }
 }
+/* eslint-enable @typescript-eslint/no-unused-vars */

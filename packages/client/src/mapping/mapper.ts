@@ -23,6 +23,7 @@ export class Mapper {
   }
 
   // `T = any` as in cassandra-driver: `(await m.get(doc)).name` compiles without a model type.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (see above)
   forModel<T = any>(name: string): ModelMapper<T> {
     if (typeof name !== 'string' || name.length === 0) throw new ArgumentError('Model name must be a non-empty string');
     let mapper = this.mappers.get(name);

@@ -50,6 +50,7 @@ type Executor = (doc: Doc | null, docInfo: DocInfo | null | undefined, options: 
 const CACHE_LIMIT = 1000;
 
 // `T = any` as in cassandra-driver (`ModelMapper<T = any>`): pass a model type for checked documents.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (see above)
 export class ModelMapper<T = any> {
   readonly name: string;
   private readonly tableKeys = new Map<string, Promise<TableKeys>>();
@@ -84,7 +85,7 @@ export class ModelMapper<T = any> {
       const fields = this.propertiesOf(info?.fields ?? [], {});
       const orderBy = this.orderBy(info);
       const table = this.info.tables[0]!;
-      const st = selectStatement(this.info.keyspace, table.name, [], fields, orderBy, typeof info?.limit === 'number');
+      const st = selectStatement(this.info.keyspace, table.name, [], { fields, orderBy, hasLimit: typeof info?.limit === 'number' });
       return this.selectExecutor(st);
     });
     return executor(null, info, executionOptions) as Promise<Result<T>>;
@@ -115,6 +116,7 @@ export class ModelMapper<T = any> {
    * Options given here win over those given per call, as cassandra-driver.
    */
   // `doc: any` as in cassandra-driver: the handler may declare its own document type, `(doc: { id: Uuid }) => [doc.id]`.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (see above)
   mapWithQuery(query: string, paramsHandler: (doc: any) => Params, executionOptions?: ExecutionOptionsArg):
     (doc: Doc, executionOptions?: ExecutionOptionsArg) => Promise<Result<T>> {
     if (typeof query !== 'string' || query.length === 0) throw new ArgumentError('mapWithQuery expects a query string');
@@ -160,7 +162,7 @@ export class ModelMapper<T = any> {
       if (chosen === null) {
         throw noTable(allPrimaryKeys ? 'No table matches the filter (all PKs have to be specified)' : 'No table matches the filter (partition key required)', where);
       }
-      return this.selectExecutor(selectStatement(this.info.keyspace, chosen.name, where, fields, orderBy, typeof info?.limit === 'number'));
+      return this.selectExecutor(selectStatement(this.info.keyspace, chosen.name, where, { fields, orderBy, hasLimit: typeof info?.limit === 'number' }));
     });
     return executor(doc, info, options) as Promise<Result<T>>;
   }

@@ -43,6 +43,7 @@ export const q = {
 };
 
 /** `mapping.q.QueryOperator` names a type too, as in cassandra-driver's declarations. */
+// eslint-disable-next-line @typescript-eslint/no-namespace -- merges a type into the `q` value, as cassandra-driver's declarations do
 export declare namespace q {
   type QueryOperator = import('./q').QueryOperator;
 }

@@ -86,8 +86,15 @@ function keyspaceTable(keyspace: string, table: string): string {
   return `${keyspace}.${table}`;
 }
 
-export function selectStatement(keyspace: string, table: string, where: readonly PropertyInfo[], fields: readonly PropertyInfo[],
-  orderBy: ReadonlyArray<[string, string]>, hasLimit: boolean): Statement {
+/** What a SELECT reads: the columns (none: `*`), the ORDER BY, and whether a LIMIT is bound. */
+export interface SelectShape {
+  fields: readonly PropertyInfo[];
+  orderBy: ReadonlyArray<[string, string]>;
+  hasLimit: boolean;
+}
+
+export function selectStatement(keyspace: string, table: string, where: readonly PropertyInfo[], shape: SelectShape): Statement {
+  const { fields, orderBy, hasLimit } = shape;
   let query = `SELECT ${fields.length > 0 ? fields.map((f) => quote(f.column)).join(', ') : '*'} FROM ${keyspaceTable(keyspace, table)}`;
   if (where.length > 0) query += ` WHERE ${conditions(where)}`;
   if (orderBy.length > 0) query += ` ORDER BY ${orderBy.map((o) => `${quote(o[0])} ${o[1]}`).join(', ')}`;

@@ -16,10 +16,12 @@ export type HrTime = [number, number];
  * declares ClientMetrics as an interface of `on*` methods, and `class M implements metrics.ClientMetrics` must
  * compile without it. An object without it is timed.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- on purpose, see above
 export interface ClientMetrics {
   readonly timed?: boolean;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- on purpose, see above
 export class ClientMetrics {
   onAuthenticationError(_e: Error): void {}
   onClientTimeoutError(_e: Error): void {}

@@ -50,9 +50,16 @@ function labelsOf(m: ShardMetrics): Record<Label, string> {
   return { host: m.host, shard: String(m.shard), worker: String(m.worker) };
 }
 
+const GAUGES: Array<[string, string, (m: ShardMetrics) => number]> = [
+  ['in_flight', 'Requests waiting for an answer', (m) => m.inFlight],
+  ['frames_per_write', 'Mean CQL messages per socket write since start (the coalescing factor)', (m) => m.framesPerWrite],
+  ['up', '1 when the connection is open', (m) => (m.up ? 1 : 0)],
+  ['ring_mean_batch', "Mean requests the owning worker's drains found in its rings (ring occupancy)", (m) => m.ringMeanBatch],
+  ['ring_max_batch', "Most requests one drain of the owning worker found", (m) => m.ringMaxBatch],
+];
+
 /** Registers the families; returns a function that unregisters them. */
 export function registerShardMetrics(source: ShardMetricsSource, options: PrometheusShardMetricsOptions = {}): () => void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const prom: typeof PromClient = options.promClient ?? (require('prom-client') as typeof PromClient);
   const registry = options.registry ?? prom.register;
   const prefix = options.prefix ?? 'shardcql_shard_';
@@ -97,14 +104,15 @@ export function registerShardMetrics(source: ShardMetricsSource, options: Promet
       }
     },
   });
-  const gauges: Array<[string, string, (m: ShardMetrics) => number]> = [
-    ['in_flight', 'Requests waiting for an answer', (m) => m.inFlight],
-    ['frames_per_write', 'Mean CQL messages per socket write since start (the coalescing factor)', (m) => m.framesPerWrite],
-    ['up', '1 when the connection is open', (m) => (m.up ? 1 : 0)],
-    ['ring_mean_batch', "Mean requests the owning worker's drains found in its rings (ring occupancy)", (m) => m.ringMeanBatch],
-    ['ring_max_batch', "Most requests one drain of the owning worker found", (m) => m.ringMaxBatch],
-  ];
-  for (const [suffix, help, get] of gauges) {
+  registerGauges(prom, registry, prefix, read, names);
+  return () => {
+    for (const n of names) registry.removeSingleMetric(n);
+  };
+}
+
+/** The gauge families (in flight, coalescing, up, ring occupancy, latency quantiles); their names go to `names`. */
+function registerGauges(prom: typeof PromClient, registry: PromClient.Registry, prefix: string, read: () => ShardMetrics[], names: string[]): void {
+  for (const [suffix, help, get] of GAUGES) {
     names.push(prefix + suffix);
     new prom.Gauge<Label>({
       name: prefix + suffix,
@@ -133,7 +141,4 @@ export function registerShardMetrics(source: ShardMetricsSource, options: Promet
       }
     },
   });
-  return () => {
-    for (const n of names) registry.removeSingleMetric(n);
-  };
 }

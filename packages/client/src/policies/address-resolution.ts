@@ -38,5 +38,6 @@ export class EC2MultiRegionTranslator extends AddressTranslator {
    * Called when the DNS resolution of `address` fails (the address is then used untranslated). Does nothing;
    * assign your own to the instance to log it, as cassandra-driver documents.
    */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- cassandra-driver's signature: the parameters are for subclasses (their names show in the .d.ts)
   logError(address: string, err: Error): void {}
 }

@@ -21,6 +21,7 @@ export interface DecisionInfo {
 export class RetryPolicy {
   static readonly retryDecision = { rethrow: 0, retry: 1, ignore: 2 } as const;
 
+  /* eslint-disable @typescript-eslint/no-unused-vars -- cassandra-driver's signatures: the parameters are for subclasses (their names show in the .d.ts) */
   /** Not enough replicas alive: by default one retry (on the next host, where the coordinator may see more). */
   onUnavailable(info: OperationInfo, consistency: number, required: number, alive: number): DecisionInfo {
     if (info.nbRetry > 0) return this.rethrowResult();
@@ -43,6 +44,7 @@ export class RetryPolicy {
   onRequestError(info: OperationInfo, consistency: number, err: Error): DecisionInfo {
     return this.retryResult(undefined, false);
   }
+  /* eslint-enable @typescript-eslint/no-unused-vars */
 
   retryResult(consistency?: number, useCurrentHost?: boolean): DecisionInfo {
     return { decision: RetryPolicy.retryDecision.retry, consistency, useCurrentHost: useCurrentHost !== false };

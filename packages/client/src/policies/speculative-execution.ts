@@ -10,8 +10,10 @@ export interface SpeculativePlan {
 }
 
 export class SpeculativeExecutionPolicy {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- cassandra-driver's signature: the parameters are for subclasses (their names show in the .d.ts)
   init(client: unknown): void {}
   shutdown(): void {}
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- cassandra-driver's signature: the parameters are for subclasses (their names show in the .d.ts)
   newPlan(keyspace: string | null, queryInfo: string | unknown[]): SpeculativePlan {
     throw new Error('You must implement newPlan() method in the SpeculativeExecutionPolicy');
   }

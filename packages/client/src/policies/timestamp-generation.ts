@@ -14,6 +14,7 @@ export interface TimestampLogger {
 
 export class TimestampGenerator {
   /** Declared as cassandra-driver declares it; a generator may also give null (no client-side timestamp). */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- cassandra-driver's signature: the parameters are for subclasses (their names show in the .d.ts)
   next(client: TimestampLogger): Long | number {
     throw new Error('next() must be implemented');
   }

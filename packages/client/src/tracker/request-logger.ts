@@ -45,6 +45,7 @@ export class RequestLogger extends RequestTracker {
     this.logErroredRequests = !!options.logErroredRequests;
   }
 
+  // eslint-disable-next-line max-params -- cassandra-driver's RequestTracker signature
   override onSuccess(host: TrackedHost, query: TrackedQuery, parameters: unknown, executionOptions: ExecutionOptions,
     requestLength: number, responseLength: number, latency: [number, number]): void {
     const o = this.options;
@@ -61,6 +62,7 @@ export class RequestLogger extends RequestTracker {
     }
   }
 
+  // eslint-disable-next-line max-params -- cassandra-driver's RequestTracker signature
   override onError(host: TrackedHost, query: TrackedQuery, parameters: unknown, executionOptions: ExecutionOptions,
     requestLength: number, err: Error, latency: [number, number]): void {
     const o = this.options;

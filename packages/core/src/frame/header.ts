@@ -13,6 +13,7 @@ export const RESPONSE_DIRECTION = 0x80;
 /** The spec caps an envelope body at 256 MB (v4 section 2.5, v5 section 2.4.1.5). */
 export const MAX_BODY_LENGTH = 256 * 1024 * 1024;
 
+// eslint-disable-next-line max-params -- once per frame on the write path: positional, so nothing is allocated per frame
 export function writeHeader(
   buf: Uint8Array,
   off: number,

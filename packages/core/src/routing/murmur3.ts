@@ -136,6 +136,7 @@ function carry(al: number, sum: number): number {
  * murmur3Token of buf[off, off+len) written as out[0] = high 32 bits (signed), out[1] = low 32 bits (as
  * int32). No BigInt, no allocation.
  */
+// eslint-disable-next-line max-lines-per-function -- hand-unrolled 64-bit arithmetic on int32 halves (no BigInt, no allocation), once per routed request; splitting it costs calls in the block loop
 export function murmur3TokenHiLo(buf: Uint8Array, off: number, len: number, out: Int32Array): void {
   let h1h = 0;
   let h1l = 0;

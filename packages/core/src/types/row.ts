@@ -15,6 +15,7 @@ export interface ColumnInfo {
 export class Row {
   // `any`, not `unknown`, as cassandra-driver's `types.Row`: code written against it (`row.name.length`,
   // `row['n'] + 1`) compiles unchanged. @shardcql/client's `strict.Row` is the `unknown` view.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's types.Row declares it
   [column: string]: any;
   declare readonly __columns: readonly ColumnInfo[];
 
@@ -24,11 +25,13 @@ export class Row {
   }
 
   /** The value of a column by name or by index in the metadata. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's types.Row declares it
   get(columnName: string | number): any {
     if (typeof columnName === 'number') return this[this.__columns[columnName]!.name];
     return this[columnName];
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's types.Row declares it
   values(): any[] {
     const out: unknown[] = [];
     for (const k of Object.keys(this)) out.push(this[k]);
@@ -39,6 +42,7 @@ export class Row {
     return Object.keys(this);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's types.Row declares it
   forEach(callback: (value: any, columnName: string) => void): void {
     for (const k of Object.keys(this)) callback(this[k], k);
   }

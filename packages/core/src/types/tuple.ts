@@ -1,6 +1,7 @@
 /** A CQL tuple value, as `cassandra-driver`'s `types.Tuple`. */
 export class Tuple {
   /** `any` as cassandra-driver declares it, so element reads need no casts. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Tuple declares it
   elements: any[];
   length: number;
 
@@ -14,10 +15,12 @@ export class Tuple {
     return new Tuple(...elements);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Tuple declares it
   get(index: number): any {
     return this.elements[index || 0];
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Tuple declares it
   values(): any[] {
     return this.elements.slice(0);
   }

@@ -10,7 +10,9 @@ const isIndex = (key: string | symbol): key is string => typeof key === 'string'
 export class Vector {
   // Element types and `subtype` as cassandra-driver declares them (`any`, `string`), so code written against
   // its declarations compiles unchanged; `subtype` is undefined at run time when not given, in both drivers.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Vector declares it
   [index: number]: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Vector declares it
   elements: any[];
   length: number;
   subtype: string;
@@ -55,14 +57,17 @@ export class Vector {
     return `[${this.elements.toString()}]`;
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Vector declares it
   at(index: number): any {
     return this.elements[index];
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Vector declares it
   [Symbol.iterator](): IterableIterator<any> {
     return this.elements[Symbol.iterator]();
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as cassandra-driver's types.Vector declares it
   forEach(callback: (value: any, index: number, array: any[]) => void): void {
     this.elements.forEach(callback);
   }

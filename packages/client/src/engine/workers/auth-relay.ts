@@ -29,7 +29,7 @@ export class AuthRelay {
       if (m.step !== 'success') worker.post({ type: 'auth-answer', ask: m.ask, token: null, error: { name: 'AuthenticationError', message: 'no AuthProvider', code: null, fields: {} } });
       return;
     }
-    sessions.step(worker.index, m.session, m.step, m.address, m.authenticatorClass, m.token).then(
+    sessions.step(worker.index, m).then(
       (token) => {
         if (m.step !== 'success') worker.post({ type: 'auth-answer', ask: m.ask, token, error: null });
       },

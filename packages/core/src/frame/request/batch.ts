@@ -22,6 +22,7 @@ export const batchTypes = { logged: 0, unlogged: 1, counter: 2 } as const;
  * timestamp, keyspace and nowInSeconds are used; values live in the entries. Names for values (0x40) are never
  * sent: the spec itself says that flag cannot work for BATCH (CASSANDRA-10246).
  */
+// eslint-disable-next-line max-params -- once per request: positional, so nothing is allocated per request
 export function encodeBatch(
   w: ByteWriter,
   version: number,

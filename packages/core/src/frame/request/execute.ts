@@ -8,6 +8,7 @@ import type { QueryParameters } from './query-parameters';
  * EXECUTE body: <id: [short bytes]>[<result_metadata_id: [short bytes]> (v5)]<query_parameters>
  * (section 4.1.6). The keyspace of `p` is not sent: the prepared statement carries its own.
  */
+// eslint-disable-next-line max-params -- once per request: positional, so nothing is allocated per request
 export function encodeExecute(
   w: ByteWriter,
   version: number,

@@ -36,50 +36,13 @@ export function decodeError(body: Buffer, start: number, end: number, version: n
         err.message = `Not enough replicas available for query at consistency ${cl(err.consistencies)} (${err.required} required but only ${err.alive} alive)`;
         break;
       case responseErrorCodes.readTimeout:
-      case responseErrorCodes.readFailure: {
-        const consistency = r.u16();
-        const received = r.i32();
-        const blockFor = r.i32();
-        err.consistencies = consistency;
-        err.received = received;
-        err.blockFor = blockFor;
-        if (code === responseErrorCodes.readFailure) readFailures(r, err, version);
-        const dataPresent = r.u8() !== 0;
-        err.isDataPresent = dataPresent;
-        if (code === responseErrorCodes.readTimeout) {
-          const details =
-            received < blockFor
-              ? `${received} replica(s) responded over ${blockFor} required`
-              : !dataPresent
-                ? "the replica queried for the data didn't respond"
-                : 'timeout while waiting for repair of inconsistent replica';
-          err.message = `Server timeout during read query at consistency ${cl(consistency)} (${details})`;
-        } else {
-          err.message = `Server failure during read query at consistency ${cl(consistency)} (${blockFor} responses were required but only ${received} replicas responded, ${err.failures} failed)`;
-        }
+      case responseErrorCodes.readFailure:
+        readTimeoutOrFailure(r, err, version);
         break;
-      }
       case responseErrorCodes.writeTimeout:
-      case responseErrorCodes.writeFailure: {
-        const consistency = r.u16();
-        const received = r.i32();
-        const blockFor = r.i32();
-        err.consistencies = consistency;
-        err.received = received;
-        err.blockFor = blockFor;
-        if (code === responseErrorCodes.writeFailure) readFailures(r, err, version);
-        const writeType = r.string();
-        err.writeType = writeType;
-        if (code === responseErrorCodes.writeTimeout) {
-          err.message =
-            writeType === 'BATCH_LOG'
-              ? `Server timeout during batchlog write at consistency ${cl(consistency)} (${received} peer(s) acknowledged the write over ${blockFor} required)`
-              : `Server timeout during write query at consistency ${cl(consistency)} (${received} peer(s) acknowledged the write over ${blockFor} required)`;
-        } else {
-          err.message = `Server failure during write query at consistency ${cl(consistency)} (${blockFor} responses were required but only ${received} replicas responded, ${err.failures} failed)`;
-        }
+      case responseErrorCodes.writeFailure:
+        writeTimeoutOrFailure(r, err, version);
         break;
-      }
       case CAS_WRITE_UNKNOWN:
         err.consistencies = r.u16();
         err.received = r.i32();
@@ -111,6 +74,53 @@ export function decodeError(body: Buffer, start: number, end: number, version: n
     return err;
   } finally {
     r.reset(EMPTY, 0, 0);
+  }
+}
+
+/** READ_TIMEOUT (<cl><received><blockfor><data_present>) and READ_FAILURE (the same with the failures before data_present). */
+function readTimeoutOrFailure(r: ByteReader, err: ResponseError, version: number): void {
+  const code = err.code;
+  const consistency = r.u16();
+  const received = r.i32();
+  const blockFor = r.i32();
+  err.consistencies = consistency;
+  err.received = received;
+  err.blockFor = blockFor;
+  if (code === responseErrorCodes.readFailure) readFailures(r, err, version);
+  const dataPresent = r.u8() !== 0;
+  err.isDataPresent = dataPresent;
+  if (code === responseErrorCodes.readTimeout) {
+    const details =
+      received < blockFor
+        ? `${received} replica(s) responded over ${blockFor} required`
+        : !dataPresent
+          ? "the replica queried for the data didn't respond"
+          : 'timeout while waiting for repair of inconsistent replica';
+    err.message = `Server timeout during read query at consistency ${cl(consistency)} (${details})`;
+  } else {
+    err.message = `Server failure during read query at consistency ${cl(consistency)} (${blockFor} responses were required but only ${received} replicas responded, ${err.failures} failed)`;
+  }
+}
+
+/** WRITE_TIMEOUT (<cl><received><blockfor><writeType>) and WRITE_FAILURE (the same with the failures before writeType). */
+function writeTimeoutOrFailure(r: ByteReader, err: ResponseError, version: number): void {
+  const code = err.code;
+  const consistency = r.u16();
+  const received = r.i32();
+  const blockFor = r.i32();
+  err.consistencies = consistency;
+  err.received = received;
+  err.blockFor = blockFor;
+  if (code === responseErrorCodes.writeFailure) readFailures(r, err, version);
+  const writeType = r.string();
+  err.writeType = writeType;
+  if (code === responseErrorCodes.writeTimeout) {
+    err.message =
+      writeType === 'BATCH_LOG'
+        ? `Server timeout during batchlog write at consistency ${cl(consistency)} (${received} peer(s) acknowledged the write over ${blockFor} required)`
+        : `Server timeout during write query at consistency ${cl(consistency)} (${received} peer(s) acknowledged the write over ${blockFor} required)`;
+  } else {
+    err.message = `Server failure during write query at consistency ${cl(consistency)} (${blockFor} responses were required but only ${received} replicas responded, ${err.failures} failed)`;
   }
 }
 

@@ -127,6 +127,7 @@ const MAX_ZERO_WIDTH_ROWS = 65536;
  * always copied, since the receive buffer is reused. `knownMetadata` supplies the columns when the server
  * skipped them (No_metadata, after Skip_metadata in EXECUTE). Malformed bodies throw CodecError.
  */
+// eslint-disable-next-line max-params -- once per response: positional, so nothing is allocated per response
 export function decodeResult(
   body: Buffer,
   start: number,
