@@ -41,6 +41,7 @@ import {
 import { createEngine } from './engine';
 import { RemoteEngine, isEngineHandle, type EngineHandle } from './engine/remote-engine';
 import type { Engine, EngineHost, EngineOptions, ResponseFrame } from './engine/engine';
+import { EngineRequest } from './engine/request';
 import type { ShardMetrics } from './metrics/shard-metrics';
 import { ClientMetrics, DefaultMetrics, reportError, reportRetry, type HrTime } from './metrics/client-metrics';
 import { extend, toEngineOptions, type ClientOptions, type ResolvedClientOptions } from './client-options';
@@ -557,7 +558,7 @@ export class Client extends EventEmitter {
     const w = this.writer;
     w.reset();
     fEncodePrepare(w, this.protocolVersion, info.query, info.keyspace);
-    const pending = engine.send(OP_PREPARE, 0, w.buf, w.pos, this.options.socketOptions.readTimeout, 0, 0, false, hostIndex);
+    const pending = engine.send(EngineRequest.of(OP_PREPARE, w.buf, w.pos, this.options.socketOptions.readTimeout, hostIndex));
     if (w.buf.length > MAX_KEPT_WRITER) this.releaseLargeBuffers();
     const frame = await pending;
     const body = frame.body;
@@ -634,6 +635,9 @@ export class Client extends EventEmitter {
     // Speculative executions: idempotent requests without a fixed host (cassandra-driver's rule).
     const spec = this.speculative && !fixed && eo.isIdempotent()
       ? new SpeculativeRun(this.options.policies.speculativeExecution.newPlan(this.keyspace ?? null, query), metrics) : null;
+    // The request object of this execute (engine/request.ts): refilled before each send of the loop below.
+    const req = new EngineRequest();
+    req.idempotent = eo.isIdempotent();
     for (;;) {
       let flags: number;
       try {
@@ -655,13 +659,15 @@ export class Client extends EventEmitter {
       const requestLength = this.writer.pos + 9;
       let frame: ResponseFrame;
       try {
-        const pending = spec !== null && hostIndex < 0
-          ? spec.send(engine, kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY, flags,
-            Buffer.from(this.writer.buf.subarray(0, this.writer.pos)), timeout, this.token[0]!, this.token[1]!, hasToken,
-            info !== null && this.isLwt(engine, info))
-          : engine.send(kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY,
-            flags, this.writer.buf, this.writer.pos, timeout, this.token[0]!, this.token[1]!, hasToken, hostIndex,
-            info !== null && this.isLwt(engine, info));
+        // ---- the send (engine/request.ts): speculative executions send the body again later, so own a copy of it.
+        const speculate = spec !== null && hostIndex < 0;
+        req.setMessage(kind === KIND_BATCH ? OP_BATCH : kind === KIND_EXECUTE ? OP_EXECUTE : OP_QUERY, flags,
+          speculate ? Buffer.from(this.writer.buf.subarray(0, this.writer.pos)) : this.writer.buf, this.writer.pos, timeout);
+        req.setToken(hasToken, this.token[0]!, this.token[1]!);
+        req.lwt = info !== null && this.isLwt(engine, info);
+        req.hostIndex = hostIndex;
+        const pending = speculate ? spec.send(engine, req) : engine.send(req);
+        // ---- end of the send
         // The engine copied the body before send returned: give back what an unusually large request grew.
         if (this.writer.buf.length > MAX_KEPT_WRITER || this.routingWriter.buf.length > MAX_KEPT_WRITER) this.releaseLargeBuffers();
         frame = await pending;
@@ -1196,7 +1202,7 @@ export class Client extends EventEmitter {
     p.keyspace = null;
     p.nowInSeconds = -1;
     fEncodeQuery(w, this.protocolVersion, cql, p, this.codec);
-    const frame = await engine.send(OP_QUERY, 0, w.buf, w.pos, this.options.socketOptions.readTimeout, 0, 0, false, hostIndex);
+    const frame = await engine.send(EngineRequest.of(OP_QUERY, w.buf, w.pos, this.options.socketOptions.readTimeout, hostIndex));
     const body = frame.body;
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     if (frame.opcode === OP_ERROR) throw fDecodeError(body, prelude.offset, body.length, this.protocolVersion);

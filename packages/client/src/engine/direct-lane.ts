@@ -26,6 +26,7 @@ import {
 } from '@shardcql/shard-worker';
 import * as shardWorker from '@shardcql/shard-worker';
 import { ResponseFrame } from './engine';
+import type { EngineRequest } from './request';
 import { RequestSlots, type Settle } from './request-slots';
 import { failureError, markNotSent } from './ring-requester';
 
@@ -115,7 +116,7 @@ export class DirectLane implements ConnectionListener {
    * lane is full or the connection is not open yet (then it starts opening it, in the background).
    * `shard` >= 0: only a lane connection serving that shard will do (ScyllaDB shard awareness).
    */
-  trySend(host: LaneHost, shard: number, opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<ResponseFrame> | null {
+  trySend(host: LaneHost, shard: number, req: EngineRequest): Promise<ResponseFrame> | null {
     const conn = host.lane;
     if (conn === null) {
       if (!host.laneOpening && !this.closed && performance.now() >= host.laneRetryAt) this.openLane(host);
@@ -125,10 +126,11 @@ export class DirectLane implements ConnectionListener {
     if (shard >= 0 && host.laneShard !== shard) return null;
     const promise = new Promise<ResponseFrame>(this.capture as (res: (v: ResponseFrame) => void, rej: (e: unknown) => void) => void);
     const tag = this.slots.acquire(this.captured!, this.capturedReject!, 0);
+    const timeoutMs = req.timeoutMs;
     this.tagHost[tag] = host;
     this.tagTimeout[tag] = timeoutMs;
     if (this.slots.inFlight === 1) this.keepAlive.ref();
-    if (!conn.send(tag, opcode, flags, body, 0, bodyLength, timeoutMs)) {
+    if (!conn.send(tag, req.opcode, req.flags, req.body, 0, req.bodyLength, timeoutMs)) {
       // Not written (checked above, so only a race with a close): safe to send again elsewhere.
       const inner: Record<string, Error> = {};
       inner[host.address] = new DriverError('connection closing');

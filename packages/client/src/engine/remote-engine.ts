@@ -42,6 +42,7 @@ import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { Doorbell, DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TabletMap, TokenRing, type TableTablets } from '@shardcql/core';
 import type { Engine, EngineHost, ResponseFrame } from './engine';
+import { EngineRequest } from './request';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { LIVENESS_CELL, LivenessProber, LivenessWaiter } from './liveness';
 
@@ -232,16 +233,20 @@ export class RemoteEngine extends EventEmitter implements Engine {
     return new NoHostAvailableError({}, `All host(s) tried for query failed: ${this.gone ?? 'the client handle is closed'}`);
   }
 
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<ResponseFrame> {
     if (this.gone !== null) return Promise.reject(this.goneError());
     const hosts = this.handle.hosts;
+    const tokenHi = req.tokenHi;
+    const tokenLo = req.tokenLo;
+    const hasToken = req.hasToken;
+    const hostIndex = req.hostIndex;
     if (hasToken && this.activeTablets !== null) {
       // ScyllaDB tablets: a replica (host, shard) of the token's known tablet; otherwise as below.
-      const c = this.tabletConn(tokenHi, tokenLo, lwt, hostIndex);
-      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+      const c = this.tabletConn(tokenHi, tokenLo, req.lwt, hostIndex);
+      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, req);
     }
     let h = hostIndex;
-    if (h < 0 && hasToken) h = this.replicaOf(tokenHi, tokenLo, lwt);
+    if (h < 0 && hasToken) h = this.replicaOf(tokenHi, tokenLo, req.lwt);
     if (h < 0) {
       h = this.rrHost;
       this.rrHost = (h + 1) % hosts.length;
@@ -249,7 +254,7 @@ export class RemoteEngine extends EventEmitter implements Engine {
     for (let k = 0; k < hosts.length; k++) {
       const hi = (h + k) % hosts.length;
       const c = this.connOf(hi, hasToken, tokenHi, tokenLo);
-      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, req);
       if (hostIndex >= 0) break;
     }
     const inner: Record<string, Error> = {};
@@ -365,8 +370,11 @@ export class RemoteEngine extends EventEmitter implements Engine {
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
     const out: Array<Promise<ResponseFrame | Error>> = [];
+    // One request for every host: send() reads it before it returns.
+    const req = EngineRequest.of(opcode, body, bodyLength, timeoutMs);
     for (let h = 0; h < this.handle.hosts.length; h++) {
-      out.push(this.send(opcode, 0, body, bodyLength, timeoutMs, 0, 0, false, h).catch((e: Error) => e));
+      req.hostIndex = h;
+      out.push(this.send(req).catch((e: Error) => e));
     }
     return Promise.all(out);
   }

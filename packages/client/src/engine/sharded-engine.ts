@@ -45,6 +45,7 @@ import type { ConnectResult, ConnectionSpec, FromWorker, WorkerConnectionOptions
 import { probeContactPoints, type ProbeOptions, type ProbeTarget } from './contact-probe';
 import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
+import { EngineRequest } from './request';
 import { appendQueryPlan } from './query-plan';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
@@ -936,7 +937,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     const w = new ByteWriter(256);
     encodeQuery(w, this.version, cql, p, defaultCodecOptions());
     const body = w.toBuffer();
-    const res = await this.requester!.send(this.connWorker[conn]!, conn, opcodes.query, 0, body, body.length, CONTROL_TIMEOUT_MS);
+    const res = await this.requester!.send(this.connWorker[conn]!, conn, EngineRequest.of(opcodes.query, body, body.length, CONTROL_TIMEOUT_MS));
     if (res.opcode === opcodes.error) throw decodeError(res.body, 0, res.body.length, this.version);
     const r = decodeResult(res.body, 0, res.body.length, this.version, defaultCodecOptions(), null);
     if (r.kind !== 2) return [];
@@ -953,13 +954,13 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     return this.lwtMark === null ? 0 : this.lwtMark.mask;
   }
 
-  /** `lwt`: route to the replicas in ring order, primary first, never round robin (LWT, Paxos). */
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
+  /** `req.lwt`: route to the replicas in ring order, primary first, never round robin (LWT, Paxos). */
+  send(req: EngineRequest): Promise<ResponseFrame> {
     const requester = this.requester;
     if (requester === null || !this.connected) {
       return Promise.reject(new DriverError(this.shuttingDown ? 'The client is shut down' : 'The client is not connected'));
     }
-    const c = this.route(tokenHi, tokenLo, hasToken, hostIndex, lwt);
+    const c = this.route(req.tokenHi, req.tokenLo, req.hasToken, req.hostIndex, req.lwt);
     if (c >= 0) {
       // Nothing in flight through the rings, and the last answers came one at a time (not a pause between
       // batches): this request would wait for two thread wake-ups, the lane does not.
@@ -969,11 +970,11 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
         // ScyllaDB: the lane connection must serve the shard of the connection routing chose (token or tablet).
         const shard = this.sharded && hs.sharder !== null ? hs.shardConns.indexOf(c) : -1;
         if (shard >= 0 || !this.sharded || hs.sharder === null) {
-          const p = lane.trySend(hs, shard, opcode, flags, body, bodyLength, timeoutMs);
+          const p = lane.trySend(hs, shard, req);
           if (p !== null) return p;
         }
       }
-      return requester.send(this.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+      return requester.send(this.connWorker[c]!, c, req);
     }
     const inner: Record<string, Error> = {};
     for (const hs of this.hostStates) inner[hs.address] = new DriverError('no open connection');
@@ -1194,11 +1195,13 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
     const out: Array<Promise<ResponseFrame | Error>> = [];
+    // One request for every host: send() copies it before it returns.
+    const req = EngineRequest.of(opcode, body, bodyLength, timeoutMs);
     for (let h = 0; h < this.hostStates.length; h++) {
       const hs = this.hostStates[h]!;
       const c = hs.conns.find((x) => this.connUp[x]);
       if (c === undefined) continue;
-      out.push(this.requester!.send(this.connWorker[c]!, c, opcode, 0, body, bodyLength, timeoutMs).catch((e: Error) => e));
+      out.push(this.requester!.send(this.connWorker[c]!, c, req).catch((e: Error) => e));
     }
     return Promise.all(out);
   }
