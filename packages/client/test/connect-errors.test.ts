@@ -5,7 +5,7 @@
  * itself in differential-errors.integration.test.ts.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { ArgumentError, NoHostAvailableError, OperationTimedOutError, ResponseError } from '@shardcql/core';
 import { Client, auth, policies } from '../src/index';
 import { ShardedEngine } from '../src/engine/sharded-engine';

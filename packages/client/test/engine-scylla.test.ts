@@ -1,4 +1,4 @@
-// ScyllaDB shard awareness against the Go simulator (bench/stub: -nodes 3 -shards 4 on 127.0.0.11-13):
+// ScyllaDB shard awareness against the Go simulator (test/simulator: -nodes 3 -shards 4 on 127.0.0.11-13):
 // one connection per shard per host (the shard-aware port, local port % 4 = shard), token -> replica ->
 // shard routing, and the simulator's own count of EXECUTEs that reached a node or shard not owning
 // their partition key (`SELECT * FROM simulator.misrouted`). Needs Go, not Cassandra.
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { ShardedEngine } from '../src/engine';
 import { parseSharding, LocalPortPicker, isLocalPortTaken } from '../src/engine/topology';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 
 interface MisroutedRow {
   node: string;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { ShardedEngine } from '../src/engine';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 
 interface Internals {
   hostStates: Array<{ address: string; ip: string; shardConns: Int32Array; shardAwarePort: number; conns: number[] }>;
