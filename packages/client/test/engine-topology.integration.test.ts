@@ -90,7 +90,7 @@ describe('engine routing against a real Cassandra', () => {
       const mine = engineReplicas(engine, KS, key, out);
       if (JSON.stringify(theirs) === JSON.stringify(mine)) agree++;
       const c = engine.route(out[0]!, out[1]!, true, -1);
-      if (c >= 0 && mine.includes(engine.hosts[(engine as unknown as { connHost: number[] }).connHost[c]!]!.address)) routedToReplica++;
+      if (c >= 0 && mine.includes(engine.hosts[engine.connTable.hostOf(c)]!.address)) routedToReplica++;
     }
     engine.setRoutingKeyspace(null);
     console.log(`routing: ${agree}/10000 replica lists equal to cassandra-driver getReplicas; ${routedToReplica}/10000 routed to a replica`);

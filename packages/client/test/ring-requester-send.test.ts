@@ -4,7 +4,6 @@ import { RingRequester, createWorkerRings, failureError } from '../src/engine/ri
 import { EngineRequest } from '../src/engine/request';
 
 /** A request of `body[0, bodyLength)` (engine/request.ts). */
-// eslint-disable-next-line max-params -- the fields of EngineRequest.setMessage
 function message(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number): EngineRequest {
   const req = new EngineRequest();
   req.setMessage(opcode, flags, body, bodyLength, timeoutMs);
