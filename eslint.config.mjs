@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/.peers/**', 'bench/.bin/**', '.cache/**', 'bench/results/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/.peers/**', 'bench/.bin/**', 'test/simulator/.bin/**', '.cache/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

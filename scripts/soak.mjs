@@ -8,7 +8,7 @@
 //
 //   npm run soak -- --requests 10000000 --server stub|cassandra --concurrency 4096 [--out bench/results]
 //
-// --server stub starts bench/.bin/cql-stub on 127.0.0.8:9042 (-v5) and stops it by PID; --server cassandra
+// --server stub starts test/simulator/.bin/cql-stub on 127.0.0.8:9042 (-v5) and stops it by PID; --server cassandra
 // uses the node at 127.0.0.1:9042 (node scripts/db.mjs start; never stopped here).
 
 import { fork, spawn } from 'node:child_process';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const STUB = join(ROOT, 'bench', '.bin', 'cql-stub');
+const STUB = join(ROOT, 'test', 'simulator', '.bin', 'cql-stub');
 
 function parseArgs(argv) {
   const o = { requests: 1_000_000, server: 'stub', concurrency: 4096, out: join(ROOT, 'bench', 'results'), child: false, host: null, port: 9042, dc: null, warmup: 0, workers: 0 };
@@ -71,7 +71,7 @@ async function parentMain(o) {
   const host = o.server === 'stub' ? '127.0.0.8' : '127.0.0.1';
   const dc = o.server === 'stub' ? 'datacenter1' : 'dc1';
   if (o.server === 'stub') {
-    if (!existsSync(STUB)) throw new Error(`${STUB} is missing (build it: npm run bench -- --help explains)`);
+    if (!existsSync(STUB)) throw new Error(`${STUB} is missing (build it: npm run stub -- --build)`);
     stub = spawn(STUB, ['-addr', `${host}:${o.port}`, '-v5'], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitPort(host, o.port, 10_000);
   } else {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { version as clientVersion } from '@shardcql/client';
 import { DRIVER_VERSION } from '@shardcql/shard-worker';
-import { startStub, type StubProcess } from '../bench/src/stub';
+import { startStub, type StubProcess } from './simulator/stub';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..');

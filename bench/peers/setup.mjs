@@ -12,6 +12,8 @@ const PEERS_DIR = dirname(fileURLToPath(import.meta.url));
 const BENCH = resolve(PEERS_DIR, '..');
 const BIN = join(BENCH, '.bin');
 const VENV = join(BENCH, '.venv');
+// The CQL stub and ScyllaDB simulator (test infrastructure) and where test/simulator/stub.ts builds it.
+const SIMULATOR = resolve(BENCH, '..', 'test', 'simulator');
 
 const args = process.argv.slice(2);
 const force = args.includes('--force');
@@ -87,9 +89,9 @@ function buildScyllaDriver(tarball) {
 
 const steps = {
   'cql-stub'() {
-    const out = join(BIN, 'cql-stub');
-    if (upToDate(out, join(BENCH, 'stub'))) return `up to date (${out})`;
-    run('go', ['build', '-o', out, '.'], { cwd: join(BENCH, 'stub') });
+    const out = join(SIMULATOR, '.bin', 'cql-stub');
+    if (upToDate(out, SIMULATOR)) return `up to date (${out})`;
+    run('go', ['build', '-o', out, '.'], { cwd: SIMULATOR });
     return `built ${out}`;
   },
   gocql: () => goPeer('gocql'),

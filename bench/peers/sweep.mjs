@@ -16,7 +16,7 @@ const PEERS = JSON.parse(readFileSync(join(ROOT, 'bench/peers/peers.json'), 'utf
 
 const o = { peers: Object.keys(PEERS).filter((k) => k !== '//'), server: 'stub', host: '127.0.0.7', port: 9042,
   workload: 'inserts', ops: 100000, concurrency: [1, 1024], repeat: 1, out: null, perf: true,
-  stubBin: join(ROOT, 'bench/.bin/cql-stub'), createSchema: true };
+  stubBin: join(ROOT, 'test/simulator/.bin/cql-stub'), createSchema: true };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const v = () => argv[++i];

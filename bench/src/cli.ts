@@ -15,7 +15,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { DRIVER_NAMES } from './drivers';
 import { COMPRESSIONS, type Compression } from './drivers/driver';
 import { RESULT_MARKER, type RunnerArgs, type RunnerResult, type Workload } from './runner';
-import { startStub, type StubProcess } from './stub';
+import { startStub, type StubProcess } from '../../test/simulator/stub';
 import { printTable, type Column } from './table';
 import { fetchSupported } from './supported';
 

@@ -1,12 +1,12 @@
 // What a user of the per-shard metrics sees: a small dashboard drawn from real samples of
 // client.getShardMetrics(), taken every 250 ms while a load runs against the ScyllaDB simulator
-// (3 nodes x 4 shards, bench/stub) with a concurrency that changes over time (1, 64, 512, 64).
+// (3 nodes x 4 shards, test/simulator) with a concurrency that changes over time (1, 64, 512, 64).
 //   npm run bench:dashboard -- [--out docs/metrics-dashboard.svg] [--seconds-per-phase 4]
 // Writes the SVG and the samples as CSV next to it. Needs Go (the stub) and a build (npm run build).
 import { writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { Client, types } from '@shardcql/client';
-import { startStub } from './stub';
+import { startStub } from '../../test/simulator/stub';
 
 interface Sample {
   t: number;

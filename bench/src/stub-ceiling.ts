@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { INSERT_CQL, SELECT_CQL } from './drivers/driver';
-import { startStub, type StubProcess } from './stub';
+import { startStub, type StubProcess } from '../../test/simulator/stub';
 
 const OP_STARTUP = 0x01;
 const OP_PREPARE = 0x09;

@@ -4,7 +4,7 @@
 import { Client, types } from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSERT_CQL, SELECT_CQL } from '../src/drivers/driver';
-import { startStub, type StubProcess } from '../src/stub';
+import { startStub, type StubProcess } from '../../test/simulator/stub';
 
 describe('cql-stub with cassandra-driver', () => {
   let stub: StubProcess;

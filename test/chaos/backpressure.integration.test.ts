@@ -1,5 +1,5 @@
 /**
- * Back-pressure: the server is slower than the callers. The Go stub (bench/stub, protocol v5, one node on
+ * Back-pressure: the server is slower than the callers. The Go stub (test/simulator, protocol v5, one node on
  * 127.0.0.44) sits behind Toxiproxy with 50 ms of latency and a 128 KB/s bandwidth limit on its answers; the
  * test issues 200,000 prepared INSERTs without awaiting them (chunks of 10,000, one macrotask between chunks,
  * so every request is outstanding at once) with `pooling.maxRequestsPerConnection` = 128.
@@ -18,7 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
-import { startStub, type StubProcess } from '../../bench/src/stub';
+import { startStub, type StubProcess } from '../simulator/stub';
 import { freePort } from '../../scripts/toxiproxy.mjs';
 import { startToxiproxy, type Toxiproxy } from './toxiproxy-client';
 import { errorClass } from './load';

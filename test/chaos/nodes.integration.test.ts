@@ -1,5 +1,5 @@
 /**
- * A fault on one node of three: the ScyllaDB simulator (bench/stub -nodes 3 -shards 2, nodes on
+ * A fault on one node of three: the ScyllaDB simulator (test/simulator -nodes 3 -shards 2, nodes on
  * 127.0.0.41-43, protocol v4) with one Toxiproxy proxy in front of each node, a steady prepared load
  * (64 lanes, INSERT non-idempotent / SELECT idempotent on benchks.benchtab), and a fault on node 2's proxy
  * only (127.0.0.42: not the control connection's node). Checked: every promise settles; the other nodes keep
@@ -17,7 +17,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
-import { startStub, type StubProcess } from '../../bench/src/stub';
+import { startStub, type StubProcess } from '../simulator/stub';
 import { freePort } from '../../scripts/toxiproxy.mjs';
 import { startToxiproxy, type Api, type Toxiproxy } from './toxiproxy-client';
 import { SteadyLoad } from './load';

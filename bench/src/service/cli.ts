@@ -12,7 +12,7 @@ import { appendFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { startStub, type StubProcess } from '../stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { printTable, type Column } from '../table';
 import { createSchema, SERVICE_DRIVERS, type ServiceDriver } from './db';
 import { runLoad, type LoadResult } from './load';

@@ -4,7 +4,7 @@
 // PasswordAuthenticator exchange). The same provider against a real Cassandra: auth.integration.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, auth, errors, types } from '@shardcql/client';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 
 const INSERT = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';
 

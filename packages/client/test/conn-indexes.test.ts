@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { Client } from '@shardcql/client';
-import { startStub } from '../../../bench/src/stub';
+import { startStub } from '../../../test/simulator/stub';
 import { DriverError, TARGET_ANY } from '@shardcql/core';
 import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool, MAX_CONN_INDEXES } from '../src/engine/conn-indexes';
 

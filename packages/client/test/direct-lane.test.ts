@@ -3,7 +3,7 @@
 // (one node) and the ScyllaDB simulator (3 nodes x 4 shards), no Cassandra needed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals } from './helpers/simulator';
 import type { ShardMetrics } from '../src/metrics/shard-metrics';
 

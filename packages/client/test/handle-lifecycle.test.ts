@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { Client, types, type ClientHandle } from '@shardcql/client';
 import type { ShardedEngine } from '../src/engine/sharded-engine';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import type { HandleThreadCommand, HandleThreadReport } from './fixtures/handle-thread-impl';
 
 const HOST = '127.0.0.61';

@@ -1,9 +1,9 @@
 // A client handle (createHandle / fromHandle) routes as its owner does: replica plans, then the token's shard
-// (ScyllaDB). Checked against the simulator's own count of misrouted EXECUTEs (3 nodes x 4 shards, bench/stub),
+// (ScyllaDB). Checked against the simulator's own count of misrouted EXECUTEs (3 nodes x 4 shards, test/simulator),
 // and connection states seen live through the handle. No Cassandra needed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals } from './helpers/simulator';
 
 const INSERT = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';

@@ -2,12 +2,12 @@
 // `tablets-routing-v1` payloads of its own answers (its own TabletMap, remote-engine.ts) and routes by them, so
 // a second pass over the same keys has zero misrouted EXECUTEs by the simulator's count. Also: a request pinned
 // to a host (speculative executions, retries) for a token of a known tablet goes to that host's tablet shard.
-// Against the Go simulator (bench/stub -nodes 3 -shards 4 -tablets route_htablets). Needs Go, not Cassandra.
+// Against the Go simulator (test/simulator -nodes 3 -shards 4 -tablets route_htablets). Needs Go, not Cassandra.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { murmur3Token } from '@shardcql/core';
 import { ShardedEngine } from '../src/engine';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals } from './helpers/simulator';
 
 const KS = 'route_htablets';

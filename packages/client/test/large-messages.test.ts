@@ -1,12 +1,12 @@
 // Answers and requests of any size the protocol allows travel between the requesting threads and the shard
 // workers, whatever the load: a message larger than one ring record (512 KB on the main thread's 1 MiB rings,
 // 128 KB on a handle thread's 256 KiB rings) goes in parts (packages/core/src/ring/ring-writer.ts). Served by
-// the stub's simulator.large and simulator.echo tables (bench/stub/server.go), protocol v4 and v5.
+// the stub's simulator.large and simulator.echo tables (test/simulator/server.go), protocol v4 and v5.
 import { Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { blobOf, checkLargeRows, smallLoad } from './fixtures/large-messages-checks';
 
 const THREAD = resolve(__dirname, 'fixtures/large-messages-thread.ts');

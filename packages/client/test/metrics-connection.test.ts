@@ -4,8 +4,22 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ByteWriter, EnvelopeParser, opcodes, writeHeader, type CqlEvent } from '@shardcql/core';
-import { Connection, ConnectionMetrics, createMetricsBuffer, defaultConnectionOptions, type ConnectionListener } from '@shardcql/shard-worker';
+import { Connection, ConnectionMetrics, OutgoingRequest, createMetricsBuffer, defaultConnectionOptions, type ConnectionListener, type IncomingAnswer } from '@shardcql/shard-worker';
 import { ShardMetricsReader } from '../src/metrics/shard-metrics';
+
+/** Connection.send's descriptor, filled from positional arguments (one shared instance: send copies it). */
+const sendDescriptor = new OutgoingRequest();
+function req(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): OutgoingRequest {
+  const r = sendDescriptor;
+  r.tag = tag;
+  r.opcode = opcode;
+  r.flags = flags;
+  r.body = body;
+  r.start = start;
+  r.end = end;
+  r.timeoutMs = timeoutMs;
+  return r;
+}
 
 function envelope(stream: number, opcode: number, body: Uint8Array): Buffer {
   const b = Buffer.alloc(9 + body.length);
@@ -53,9 +67,9 @@ class Listener implements ConnectionListener {
   answers = 0;
   errorAnswers = 0;
   failures: number[] = [];
-  onResponse(_tag: number, opcode: number): void {
+  onResponse(_tag: number, a: IncomingAnswer): void {
     this.answers++;
-    if (opcode === opcodes.error) this.errorAnswers++;
+    if (a.opcode === opcodes.error) this.errorAnswers++;
   }
   onFailure(_tag: number, kind: number): void {
     this.failures.push(kind);
@@ -86,7 +100,7 @@ describe('Connection metrics', () => {
     const c = await Connection.open({ ...defaultConnectionOptions('127.0.0.2', s.port), maxProtocolVersion: 4, heartbeatIntervalMs: 0, metrics }, l);
     const send = (tag: number, what: string, timeoutMs = 0): boolean => {
       const b = Buffer.from(what);
-      return c.send(tag, opcodes.query, 0, b, 0, b.length, timeoutMs);
+      return c.send(req(tag, opcodes.query, 0, b, 0, b.length, timeoutMs));
     };
     // 100 requests in one batch: one flush, so 100 frames in one socket write.
     for (let t = 0; t < 100; t++) send(t, 'ok');
@@ -121,7 +135,7 @@ describe('Connection metrics', () => {
     const c = await Connection.open({ ...defaultConnectionOptions('127.0.0.2', s.port), maxProtocolVersion: 4, heartbeatIntervalMs: 0 }, l);
     expect(c.metrics).toBeNull();
     const b = Buffer.from('ok');
-    c.send(1, opcodes.query, 0, b, 0, b.length, 0);
+    c.send(req(1, opcodes.query, 0, b, 0, b.length, 0));
     c.flush();
     await until(() => l.answers === 1);
     expect(l.answers).toBe(1);

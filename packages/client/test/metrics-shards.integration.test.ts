@@ -1,4 +1,4 @@
-// Per-shard attribution against the ScyllaDB simulator (bench/.bin/cql-stub -shards 4): the shard each
+// Per-shard attribution against the ScyllaDB simulator (test/simulator/.bin/cql-stub -shards 4): the shard each
 // connection reports (SUPPORTED SCYLLA_SHARD) and the requests it counted match the simulator's own
 // count of EXECUTEs per shard (simulator.misrouted).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '../src';
 
-const STUB = join(__dirname, '../../../bench/.bin/cql-stub');
+const STUB = join(__dirname, '../../../test/simulator/.bin/cql-stub');
 const INSERT = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';
 
 describe('per-shard metrics against the shard simulator', () => {

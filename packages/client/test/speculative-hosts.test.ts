@@ -12,7 +12,7 @@ import { appendQueryPlan } from '../src/engine/query-plan';
 import { SpeculativeRun } from '../src/speculative-send';
 import { ClientMetrics } from '../src/metrics/client-metrics';
 import { ConstantSpeculativeExecutionPolicy } from '../src/policies/speculative-execution';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals, type MisroutedTotals } from './helpers/simulator';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

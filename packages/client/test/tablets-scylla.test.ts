@@ -1,4 +1,4 @@
-// ScyllaDB tablets (TABLETS_ROUTING_V1) against the Go simulator (bench/stub -nodes 3 -shards 4 -tablets
+// ScyllaDB tablets (TABLETS_ROUTING_V1) against the Go simulator (test/simulator -nodes 3 -shards 4 -tablets
 // route_tablets): a request that reaches a node or shard which is not a replica of its tablet comes back
 // with the `tablets-routing-v1` custom payload; the client remembers the tablet and routes every later
 // request for its tokens to a replica (host, shard) of it. The simulator counts misrouted EXECUTEs by
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { decodeTabletPayload, murmur3Token, tokenFromHiLo } from '@shardcql/core';
 import { ShardedEngine } from '../src/engine';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals } from './helpers/simulator';
 
 const KS = 'route_tablets';

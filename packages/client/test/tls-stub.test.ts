@@ -7,7 +7,7 @@ import * as tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, errors, types } from '@shardcql/client';
 import { Connection, defaultConnectionOptions, type ConnectionListener } from '@shardcql/shard-worker';
-import { startStub, type StubProcess } from '../../../bench/src/stub';
+import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { makeCertificates, startTlsProxy, type TestCertificates, type TlsProxy } from './helpers/tls-proxy';
 
 const INSERT = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';

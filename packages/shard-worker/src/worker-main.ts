@@ -23,7 +23,7 @@ const ANSWER_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
 const writeAnswerHeader = core.writeAnswerHeader;
 const TARGET_ANY = core.TARGET_ANY;
 const FailureKind = core.FailureKind;
-import { Connection, RemoteAuthenticator, type AuthChannel, type ConnectionListener, type ConnectionOptions } from './connection';
+import { Connection, OutgoingRequest, RemoteAuthenticator, type AuthChannel, type ConnectionListener, type ConnectionOptions, type IncomingAnswer } from './connection';
 import {
   type SerializedError,
   serializeError,
@@ -102,6 +102,8 @@ class ShardWorker implements ConnectionListener {
   private loopScheduled = false;
   private sleeping = false;
   private metrics: WorkerMetrics | null = null;
+  /** The descriptor each request is handed to its connection in (Connection.send), refilled per request. */
+  private readonly out = new OutgoingRequest();
 
   constructor(private readonly init: WorkerInit, private readonly port: NonNullable<typeof parentPort>) {
     this.bell = new Doorbell(init.requestBell);
@@ -257,7 +259,15 @@ class ShardWorker implements ConnectionListener {
       this.fail(tag, FailureKind.NO_CONNECTION, target, `no open connection for target ${target}`);
       return;
     }
-    if (!conn.send(tag, opcode, flags, u8, off + REQUEST_HEADER_SIZE, off + len, timeoutMs)) {
+    const out = this.out;
+    out.tag = tag;
+    out.opcode = opcode;
+    out.flags = flags;
+    out.body = u8;
+    out.start = off + REQUEST_HEADER_SIZE;
+    out.end = off + len;
+    out.timeoutMs = timeoutMs;
+    if (!conn.send(out)) {
       if (conn.metrics !== null) conn.metrics.c[C_BUSY]++;
       this.fail(tag, FailureKind.BUSY, target, 'all stream ids of the connection are in use');
       return;
@@ -309,11 +319,11 @@ class ShardWorker implements ConnectionListener {
 
   // ---- the answer path (ConnectionListener) ---------------------------------------------------
 
-  onResponse(tag: number, opcode: number, flags: number, body: Buffer, start: number, end: number): void {
+  onResponse(tag: number, a: IncomingAnswer): void {
     const r = this.requesters[Math.floor(tag / TAG_SPLIT)];
     if (r === undefined || r === null || r.removed) return;
     // Target 0xffff: the requester knows the target it asked for.
-    this.writeAnswer(r, KIND_RESPONSE, tag % TAG_SPLIT, opcode, flags, 0xffff, body, start, end);
+    this.writeAnswer(r, KIND_RESPONSE, tag % TAG_SPLIT, a.opcode, a.flags, 0xffff, a.body, a.start, a.end);
   }
 
   onFailure(tag: number, kind: number, message: string): void {

@@ -19,7 +19,21 @@ import {
   writeHeader,
   type CqlEvent,
 } from '@shardcql/core';
-import { Connection, defaultConnectionOptions, type ConnectionListener, type ConnectionOptions } from '../src/connection';
+import { Connection, OutgoingRequest, defaultConnectionOptions, type ConnectionListener, type ConnectionOptions, type IncomingAnswer } from '../src/connection';
+
+/** Connection.send's descriptor, filled from positional arguments (one shared instance: send copies it). */
+const sendDescriptor = new OutgoingRequest();
+function req(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): OutgoingRequest {
+  const r = sendDescriptor;
+  r.tag = tag;
+  r.opcode = opcode;
+  r.flags = flags;
+  r.body = body;
+  r.start = start;
+  r.end = end;
+  r.timeoutMs = timeoutMs;
+  return r;
+}
 
 const HOST = '127.0.0.2';
 
@@ -122,8 +136,8 @@ class Recorder implements ConnectionListener {
   readonly failures: { tag: number; kind: number; message: string }[] = [];
   readonly closes: (Error | null)[] = [];
   readonly events: CqlEvent[] = [];
-  onResponse(tag: number, opcode: number, _flags: number, body: Buffer, start: number, end: number): void {
-    this.responses.push({ tag, opcode, body: Buffer.from(body.subarray(start, end)) });
+  onResponse(tag: number, a: IncomingAnswer): void {
+    this.responses.push({ tag, opcode: a.opcode, body: Buffer.from(a.body.subarray(a.start, a.end)) });
   }
   onFailure(tag: number, kind: number, message: string): void {
     this.failures.push({ tag, kind, message });
@@ -209,7 +223,7 @@ describe('Connection against a fake server', () => {
     }));
     const rec = new Recorder();
     const c = await open(s, rec);
-    for (let t = 0; t < 5; t++) c.send(100 + t, opcodes.query, 0, BODY, 0, BODY.length, 5000);
+    for (let t = 0; t < 5; t++) c.send(req(100 + t, opcodes.query, 0, BODY, 0, BODY.length, 5000));
     await until(() => rec.responses.length === 5);
     expect(rec.responses.map((r) => r.tag).sort()).toEqual([100, 101, 102, 103, 104]);
     for (const r of rec.responses) expect(r.body.toString()).toMatch(/^answer-\d+$/);
@@ -227,7 +241,7 @@ describe('Connection against a fake server', () => {
     }));
     const rec = new Recorder();
     const c = await open(s, rec);
-    for (let t = 0; t < 50; t++) c.send(t, opcodes.query, 0, BODY, 0, BODY.length, 5000);
+    for (let t = 0; t < 50; t++) c.send(req(t, opcodes.query, 0, BODY, 0, BODY.length, 5000));
     await until(() => rec.responses.length === 50);
     for (const r of rec.responses) expect(r.body.length).toBe(1000);
   });
@@ -236,8 +250,8 @@ describe('Connection against a fake server', () => {
     const s = await serve(v4Server((sock) => sock.write(Buffer.from([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a]))));
     const rec = new Recorder();
     const c = await open(s, rec);
-    c.send(1, opcodes.query, 0, BODY, 0, BODY.length, 5000);
-    c.send(2, opcodes.query, 0, BODY, 0, BODY.length, 5000);
+    c.send(req(1, opcodes.query, 0, BODY, 0, BODY.length, 5000));
+    c.send(req(2, opcodes.query, 0, BODY, 0, BODY.length, 5000));
     await until(() => rec.closes.length === 1);
     expect(c.state).toBe('closed');
     expect(rec.failures.map((f) => [f.tag, f.kind])).toEqual([[1, FailureKind.CONNECTION_LOST], [2, FailureKind.CONNECTION_LOST]]);
@@ -248,7 +262,7 @@ describe('Connection against a fake server', () => {
     const s = await serve(v4Server((sock, req) => sock.write(envelope(4, req.stream + 1000, opcodes.result, VOID_RESULT))));
     const rec = new Recorder();
     const c = await open(s, rec);
-    c.send(5, opcodes.query, 0, BODY, 0, BODY.length, 5000);
+    c.send(req(5, opcodes.query, 0, BODY, 0, BODY.length, 5000));
     await until(() => rec.closes.length === 1);
     expect(rec.closes[0]!.message).toMatch(/stream \d+, which has no request/);
     expect(rec.failures).toEqual([expect.objectContaining({ tag: 5, kind: FailureKind.CONNECTION_LOST })]);
@@ -268,7 +282,7 @@ describe('Connection against a fake server', () => {
     }));
     const rec = new Recorder();
     const c = await open(s, rec);
-    c.send(1, opcodes.query, 0, BODY, 0, BODY.length, 5000);
+    c.send(req(1, opcodes.query, 0, BODY, 0, BODY.length, 5000));
     await until(() => rec.responses.length === 1);
     expect(rec.events).toEqual([expect.objectContaining({ type: 'STATUS_CHANGE', change: 'UP', address: '10.0.0.7', port: 9042 })]);
   });
@@ -279,7 +293,7 @@ describe('Connection against a fake server', () => {
     const rec = new Recorder();
     const c = await open(s, rec, { maxRequestsPerConnection: 4 });
     const t0 = performance.now();
-    expect(c.send(77, opcodes.query, 0, BODY, 0, BODY.length, 50)).toBe(true);
+    expect(c.send(req(77, opcodes.query, 0, BODY, 0, BODY.length, 50))).toBe(true);
     await until(() => rec.failures.length === 1);
     const waited = performance.now() - t0;
     expect(rec.failures[0]).toMatchObject({ tag: 77, kind: FailureKind.TIMEOUT });
@@ -304,10 +318,10 @@ describe('Connection against a fake server', () => {
     const c = await open(s, rec, { closeTimeoutMs: 10 });
     // Deadlines hundreds of ms apart: a stalled event loop that wakes past two of them times both out in one
     // scan (in stream id order), so the order below holds only if no stall outlasts a gap.
-    c.send(1, opcodes.query, 0, BODY, 0, BODY.length, 1200);
-    c.send(2, opcodes.query, 0, BODY, 0, BODY.length, 40);
-    c.send(3, opcodes.query, 0, BODY, 0, BODY.length, 0); // no timeout
-    c.send(4, opcodes.query, 0, BODY, 0, BODY.length, 500);
+    c.send(req(1, opcodes.query, 0, BODY, 0, BODY.length, 1200));
+    c.send(req(2, opcodes.query, 0, BODY, 0, BODY.length, 40));
+    c.send(req(3, opcodes.query, 0, BODY, 0, BODY.length, 0)); // no timeout
+    c.send(req(4, opcodes.query, 0, BODY, 0, BODY.length, 500));
     await until(() => rec.failures.length === 3);
     expect(rec.failures.map((f) => f.tag)).toEqual([2, 4, 1]);
     await sleep(50);
@@ -319,7 +333,7 @@ describe('Connection against a fake server', () => {
     const s = await serve(v4Server(() => {}));
     const rec = new Recorder();
     const c = await open(s, rec, { maxOrphanedStreams: 10 });
-    for (let t = 0; t < 11; t++) c.send(t, opcodes.query, 0, BODY, 0, BODY.length, 20);
+    for (let t = 0; t < 11; t++) c.send(req(t, opcodes.query, 0, BODY, 0, BODY.length, 20));
     await until(() => rec.closes.length === 1);
     expect(rec.failures.length).toBe(11);
     expect(rec.failures.every((f) => f.kind === FailureKind.TIMEOUT)).toBe(true);
@@ -334,13 +348,13 @@ describe('Connection against a fake server', () => {
     }));
     const rec = new Recorder();
     const c = await open(s, rec);
-    for (let t = 0; t < 3; t++) c.send(t, opcodes.query, 0, BODY, 0, BODY.length, 5000);
+    for (let t = 0; t < 3; t++) c.send(req(t, opcodes.query, 0, BODY, 0, BODY.length, 5000));
     await until(() => rec.closes.length === 1);
     expect(rec.responses.map((r) => r.tag)).toEqual([0, 1]);
     expect(rec.failures).toEqual([expect.objectContaining({ tag: 2, kind: FailureKind.CONNECTION_LOST })]);
     await sleep(20);
     expect(rec.closes.length).toBe(1);
-    expect(c.send(9, opcodes.query, 0, BODY, 0, BODY.length, 5000)).toBe(false);
+    expect(c.send(req(9, opcodes.query, 0, BODY, 0, BODY.length, 5000))).toBe(false);
   });
 
   it('close() waits for in-flight answers, bounded by closeTimeoutMs', async () => {
@@ -350,8 +364,8 @@ describe('Connection against a fake server', () => {
     }));
     const rec = new Recorder();
     const c = await Connection.open(opts(s, { closeTimeoutMs: 150 }), rec);
-    c.send(10, opcodes.query, 0, BODY, 0, BODY.length, 0);
-    c.send(11, opcodes.query, 0, BODY, 0, BODY.length, 0);
+    c.send(req(10, opcodes.query, 0, BODY, 0, BODY.length, 0));
+    c.send(req(11, opcodes.query, 0, BODY, 0, BODY.length, 0));
     const t0 = performance.now();
     await c.close();
     const took = performance.now() - t0;
@@ -399,7 +413,7 @@ describe('Connection against a fake server', () => {
     const end = Date.now() + 250;
     let t = 0;
     while (Date.now() < end) {
-      c.send(t++, opcodes.query, 0, BODY, 0, BODY.length, 1000);
+      c.send(req(t++, opcodes.query, 0, BODY, 0, BODY.length, 1000));
       await sleep(10);
     }
     expect(s.requests.filter((r) => r.opcode === opcodes.options).length).toBe(1);
@@ -414,7 +428,7 @@ describe('Connection against a fake server', () => {
     const big = Buffer.alloc(256 * 1024, 1);
     const w0 = c.socketWrites;
     for (let t = 0; t < 100; t++) {
-      expect(c.send(t, opcodes.query, 0, big, 0, big.length, 0)).toBe(true);
+      expect(c.send(req(t, opcodes.query, 0, big, 0, big.length, 0))).toBe(true);
       c.flush();
     }
     const during = c.socketWrites - w0;
@@ -448,7 +462,7 @@ describe('Connection against a fake server', () => {
       const s = await serve(v4Server(), { key, cert });
       const rec = new Recorder();
       const c = await open(s, rec, { tls: { ca: [cert] } });
-      c.send(1, opcodes.query, 0, BODY, 0, BODY.length, 5000);
+      c.send(req(1, opcodes.query, 0, BODY, 0, BODY.length, 5000));
       await until(() => rec.responses.length === 1);
       // An untrusted certificate fails the connection.
       await expect(Connection.open(opts(s, { tls: {} }), new Recorder())).rejects.toThrow(/self.signed|certificate/i);

@@ -3,11 +3,27 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ByteWriter, FailureKind, ResponseError, opcodes, type CqlEvent } from '@shardcql/core';
 import {
   Connection,
+  OutgoingRequest,
   defaultConnectionOptions,
   encodeSimpleQuery,
   type ConnectionListener,
   type ConnectionOptions,
+  type IncomingAnswer,
 } from '../src/connection';
+
+/** Connection.send's descriptor, filled from positional arguments (one shared instance: send copies it). */
+const sendDescriptor = new OutgoingRequest();
+function req(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): OutgoingRequest {
+  const r = sendDescriptor;
+  r.tag = tag;
+  r.opcode = opcode;
+  r.flags = flags;
+  r.body = body;
+  r.start = start;
+  r.end = end;
+  r.timeoutMs = timeoutMs;
+  return r;
+}
 
 // Against the real Cassandra 5.0 that the test runner starts on 127.0.0.1:9042 (scripts/db.mjs).
 const HOST = process.env.SHARDCQL_TEST_HOST ?? '127.0.0.1';
@@ -30,7 +46,11 @@ class Recorder implements ConnectionListener {
     this.seen = new Uint8Array(capacity);
   }
 
-  onResponse(tag: number, opcode: number, _flags: number, body: Buffer, start: number, end: number): void {
+  onResponse(tag: number, a: IncomingAnswer): void {
+    const opcode = a.opcode;
+    const body = a.body;
+    const start = a.start;
+    const end = a.end;
     this.seen[tag]++;
     this.answered++;
     this.opcodesSeen.set(opcode, (this.opcodesSeen.get(opcode) ?? 0) + 1);
@@ -113,7 +133,7 @@ describe('Connection against Cassandra 5.0', () => {
         expect(c.supported['CQL_VERSION']?.length).toBeGreaterThan(0);
         expect(c.supported['COMPRESSION']).toContain('lz4');
         const body = queryBody(version);
-        for (let i = 0; i < 200; i++) expect(c.send(i, opcodes.query, 0, body, 0, body.length, 10000)).toBe(true);
+        for (let i = 0; i < 200; i++) expect(c.send(req(i, opcodes.query, 0, body, 0, body.length, 10000))).toBe(true);
         await rec.until(200);
         expect(rec.failed).toBe(0);
         expect(rec.opcodesSeen.get(opcodes.result)).toBe(200);
@@ -129,7 +149,7 @@ describe('Connection against Cassandra 5.0', () => {
     const c = await connect({}, rec);
     const body = queryBody(c.protocolVersion);
     const t0 = performance.now();
-    for (let i = 0; i < 10000; i++) expect(c.send(i, opcodes.query, 0, body, 0, body.length, 30000)).toBe(true);
+    for (let i = 0; i < 10000; i++) expect(c.send(req(i, opcodes.query, 0, body, 0, body.length, 30000))).toBe(true);
     c.flush();
     await rec.until(10000);
     const ms = performance.now() - t0;
@@ -145,15 +165,15 @@ describe('Connection against Cassandra 5.0', () => {
     const c = await connect({}, rec);
     const body = queryBody(c.protocolVersion);
     let sent = 0;
-    while (c.send(sent, opcodes.query, 0, body, 0, body.length, 60000)) sent++;
+    while (c.send(req(sent, opcodes.query, 0, body, 0, body.length, 60000))) sent++;
     expect(sent).toBe(32768);
     expect(c.availableStreams).toBe(0);
-    expect(c.send(99999, opcodes.query, 0, body, 0, body.length, 60000)).toBe(false);
+    expect(c.send(req(99999, opcodes.query, 0, body, 0, body.length, 60000))).toBe(false);
     c.flush();
     await rec.until(32768);
     expect(rec.failed).toBe(0);
     expect(c.availableStreams).toBe(32768);
-    expect(c.send(40000, opcodes.query, 0, body, 0, body.length, 60000)).toBe(true);
+    expect(c.send(req(40000, opcodes.query, 0, body, 0, body.length, 60000))).toBe(true);
     await rec.until(32769);
     expect(rec.seen[40000]).toBe(1);
   });
@@ -163,7 +183,7 @@ describe('Connection against Cassandra 5.0', () => {
     const c = await connect({ maxRequestsPerConnection: 128 }, rec);
     const body = queryBody(c.protocolVersion);
     let sent = 0;
-    while (c.send(sent, opcodes.query, 0, body, 0, body.length, 10000)) sent++;
+    while (c.send(req(sent, opcodes.query, 0, body, 0, body.length, 10000))) sent++;
     expect(sent).toBe(128);
     await rec.until(128);
   });
@@ -174,7 +194,7 @@ describe('Connection against Cassandra 5.0', () => {
       const c = await connect({ maxProtocolVersion: version }, rec);
       const body = queryBody(version);
       const writes = countWrites(c);
-      for (let i = 0; i < 1000; i++) c.send(i, opcodes.query, 0, body, 0, body.length, 10000);
+      for (let i = 0; i < 1000; i++) c.send(req(i, opcodes.query, 0, body, 0, body.length, 10000));
       c.flush();
       await rec.until(1000);
       console.log(`v${version}: 1000 sends in one drain (${body.length + 9} bytes each) -> ${writes.count} socket write(s)`);
@@ -189,8 +209,8 @@ describe('Connection against Cassandra 5.0', () => {
     const body = queryBody(c.protocolVersion);
     const writes = countWrites(c);
     // No flush() call: the microtask scheduled by the first frame writes it.
-    c.send(1, opcodes.query, 0, body, 0, body.length, 5000);
-    c.send(2, opcodes.query, 0, body, 0, body.length, 5000);
+    c.send(req(1, opcodes.query, 0, body, 0, body.length, 5000));
+    c.send(req(2, opcodes.query, 0, body, 0, body.length, 5000));
     await Promise.resolve();
     expect(writes.count).toBe(1);
     await rec.until(2);
@@ -204,7 +224,7 @@ describe('Connection against Cassandra 5.0', () => {
       const lat = new Float64Array(2000);
       for (let i = 0; i < 2200; i++) {
         const t = performance.now();
-        c.send(i, opcodes.query, 0, body, 0, body.length, 5000);
+        c.send(req(i, opcodes.query, 0, body, 0, body.length, 5000));
         c.flush();
         await rec.until(i + 1);
         if (i >= 200) lat[i - 200] = performance.now() - t; // 200 warm-up queries
@@ -220,7 +240,7 @@ describe('Connection against Cassandra 5.0', () => {
     const rec = new Recorder();
     const c = await connect({ keyspace: 'system' }, rec);
     const body = queryBody(c.protocolVersion, 'SELECT release_version FROM local');
-    c.send(7, opcodes.query, 0, body, 0, body.length, 5000);
+    c.send(req(7, opcodes.query, 0, body, 0, body.length, 5000));
     await rec.until(1);
     expect(rec.opcodesSeen.get(opcodes.result)).toBe(1);
     await expect(Connection.open(options({ keyspace: 'no_such_keyspace_xyz' }), new Recorder())).rejects.toBeInstanceOf(ResponseError);
@@ -230,7 +250,7 @@ describe('Connection against Cassandra 5.0', () => {
     const rec = new Recorder();
     const c = await connect({}, rec);
     const body = queryBody(c.protocolVersion, 'SELEC nonsense');
-    c.send(3, opcodes.query, 0, body, 0, body.length, 5000);
+    c.send(req(3, opcodes.query, 0, body, 0, body.length, 5000));
     await rec.until(1);
     expect(rec.opcodesSeen.get(opcodes.error)).toBe(1);
     expect(c.state).toBe('ready');
@@ -252,10 +272,10 @@ describe('Connection against Cassandra 5.0', () => {
       const c = await connect({ maxProtocolVersion: version, compression }, rec);
       // A 300 kB request (a comment pads the query) and a result of the whole schema table.
       const big = queryBody(version, `SELECT release_version FROM system.local /* ${'x'.repeat(300_000)} */`);
-      c.send(1, opcodes.query, 0, big, 0, big.length, 20000);
+      c.send(req(1, opcodes.query, 0, big, 0, big.length, 20000));
       // The answer echoes a 200 kB literal: a result split over several v5 frames.
       const cols = queryBody(version, `SELECT release_version, (text)'${'y'.repeat(200_000)}' AS filler FROM system.local`);
-      c.send(2, opcodes.query, 0, cols, 0, cols.length, 20000);
+      c.send(req(2, opcodes.query, 0, cols, 0, cols.length, 20000));
       await rec.until(2);
       expect(rec.failed).toBe(0);
       expect(rec.opcodesSeen.get(opcodes.result)).toBe(2);
@@ -288,10 +308,10 @@ describe('Connection against Cassandra 5.0', () => {
     const rec = new Recorder();
     const c = await Connection.open(options(), rec);
     const body = queryBody(c.protocolVersion);
-    for (let i = 0; i < 500; i++) c.send(i, opcodes.query, 0, body, 0, body.length, 10000);
+    for (let i = 0; i < 500; i++) c.send(req(i, opcodes.query, 0, body, 0, body.length, 10000));
     const closed = c.close();
     expect(c.state).toBe('draining');
-    expect(c.send(999, opcodes.query, 0, body, 0, body.length, 10000)).toBe(false);
+    expect(c.send(req(999, opcodes.query, 0, body, 0, body.length, 10000))).toBe(false);
     await closed;
     expect(rec.answered).toBe(500);
     expect(rec.failed).toBe(0);
@@ -303,7 +323,7 @@ describe('Connection against Cassandra 5.0', () => {
     const rec = new Recorder();
     const c = await Connection.open(options(), rec);
     const body = queryBody(c.protocolVersion);
-    for (let i = 0; i < 2000; i++) c.send(i, opcodes.query, 0, body, 0, body.length, 10000);
+    for (let i = 0; i < 2000; i++) c.send(req(i, opcodes.query, 0, body, 0, body.length, 10000));
     c.flush();
     socketOf(c).destroy(new Error('cut for test'));
     await rec.until(2000);

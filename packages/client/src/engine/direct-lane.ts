@@ -18,7 +18,9 @@ import { DriverError, NoHostAvailableError, type CqlEvent } from '@shardcql/core
 import {
   Connection,
   WorkerMetrics,
+  OutgoingRequest,
   type ConnectionListener,
+  type IncomingAnswer,
   type ConnectionMetrics,
   type Authenticator,
   type ConnectionOptions,
@@ -36,6 +38,8 @@ const C_WORKER = shardWorker.C_WORKER;
 const OPCODE_RESULT = 0x08;
 /** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
 const VOID_BODY = Buffer.from([0, 0, 0, 1]);
+/** What the reused send descriptor points at between sends (so it does not pin a caller's body). */
+const NO_BODY = new Uint8Array(0);
 /** The lane's worker number in the metrics buffer: no worker section (WorkerMetrics keeps a private one). */
 const LANE_WORKER = -1;
 const FIRST_RETRY_MS = 1000;
@@ -78,6 +82,8 @@ export class DirectLane implements ConnectionListener {
   private readonly tagTimeout: Float64Array;
   private readonly metrics: WorkerMetrics | null;
   private readonly voidFrames: ResponseFrame[] = [];
+  /** The descriptor each request is handed to its connection in (Connection.send), refilled per request. */
+  private readonly out = new OutgoingRequest();
   /** Ref'd only while requests are in flight: an idle lane never keeps the process alive. */
   private readonly keepAlive: NodeJS.Timeout;
   private readonly open = new Set<LaneHost>();
@@ -128,7 +134,16 @@ export class DirectLane implements ConnectionListener {
     this.tagHost[tag] = host;
     this.tagTimeout[tag] = timeoutMs;
     if (this.slots.inFlight === 1) this.keepAlive.ref();
-    if (!conn.send(tag, opcode, flags, body, 0, bodyLength, timeoutMs)) {
+    const out = this.out;
+    out.tag = tag;
+    out.opcode = opcode;
+    out.flags = flags;
+    out.body = body;
+    out.end = bodyLength;
+    out.timeoutMs = timeoutMs;
+    const sent = conn.send(out);
+    out.body = NO_BODY;
+    if (!sent) {
       // Not written (checked above, so only a race with a close): safe to send again elsewhere.
       const inner: Record<string, Error> = {};
       inner[host.address] = new DriverError('connection closing');
@@ -139,8 +154,13 @@ export class DirectLane implements ConnectionListener {
 
   // ---- ConnectionListener ---------------------------------------------------------------------------
 
-  onResponse(tag: number, opcode: number, flags: number, body: Buffer, start: number, end: number): void {
+  onResponse(tag: number, a: IncomingAnswer): void {
     if (!this.slots.has(tag)) return;
+    const opcode = a.opcode;
+    const flags = a.flags;
+    const body = a.body;
+    const start = a.start;
+    const end = a.end;
     const host = this.tagHost[tag]!;
     this.tagHost[tag] = null;
     let frame: ResponseFrame;

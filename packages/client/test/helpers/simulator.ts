@@ -1,4 +1,4 @@
-// The ScyllaDB simulator's own count of EXECUTEs (bench/stub: `SELECT * FROM simulator.misrouted`, one row
+// The ScyllaDB simulator's own count of EXECUTEs (test/simulator: `SELECT * FROM simulator.misrouted`, one row
 // per node and shard), summed over its rows.
 import type { Client } from '@shardcql/client';
 

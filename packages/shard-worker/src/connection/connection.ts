@@ -1,7 +1,5 @@
-import * as net from 'node:net';
-import * as tls from 'node:tls';
+import type * as net from 'node:net';
 import {
-  AuthenticationError,
   ByteWriter,
   DriverError,
   DriverInternalError,
@@ -11,42 +9,41 @@ import {
   V5FrameDecoder,
   V5FrameEncoder,
   createCompressor,
-  decodeAuthChallenge,
-  decodeAuthenticate,
-  decodeAuthSuccess,
   decodeError,
   decodeEvent,
-  decodeSupported,
-  encodeAuthResponse,
-  encodeStartup,
   nextVersionToTry,
   opcodes,
   type Compressor,
   type EnvelopeParser,
 } from '@shardcql/core';
-import { PlainTextAuthenticator, type Authenticator } from './authenticator';
-import { resolveConnectionOptions, type ConnectionListener, type ConnectionOptions, type ConnectionState, type ControlResponse } from './options';
+import { handshake, type HandshakeChannel } from './handshake';
+import {
+  IncomingAnswer,
+  OutgoingRequest,
+  resolveConnectionOptions,
+  type ConnectionListener,
+  type ConnectionOptions,
+  type ConnectionState,
+  type ControlResponse,
+} from './options';
 import { FrameReader, type EnvelopeSink } from './reader';
 import { encodeSimpleQuery, quoteIdentifier } from './simple-query';
-import { MAX_STREAM_IDS, StreamIdTable, StreamState } from './stream-ids';
+import { connectSocket, type SocketOwner } from './socket';
+import { InFlight, type PendingControl } from './in-flight';
+import { MAX_STREAM_IDS, StreamState, type StreamIdTable } from './stream-ids';
 import { FrameWriter } from './writer';
 import type { ConnectionMetrics } from '../metrics/connection-metrics';
 import * as layout from '../metrics/layout';
 // Read once: module exports compiled to CommonJS may be getters, too slow for the per-request path.
 const C_BYTES_RECEIVED = layout.C_BYTES_RECEIVED;
-const C_CONNECTION_LOST = layout.C_CONNECTION_LOST;
 const C_REQUESTS = layout.C_REQUESTS;
 const C_RESPONSES = layout.C_RESPONSES;
 const C_SERVER_ERRORS = layout.C_SERVER_ERRORS;
-const C_TIMEOUTS = layout.C_TIMEOUTS;
 
-export const DRIVER_NAME = 'shardcql';
-// STARTUP's DRIVER_VERSION: the package's own version, so the server's client list tells releases apart.
-export const DRIVER_VERSION: string = (require('../../package.json') as { version: string }).version;
+export { DRIVER_NAME, DRIVER_VERSION } from './handshake';
 
-/** Spec section 9 error codes the handshake branches on. */
+/** Spec section 9: the error a server answers an unsupported protocol version with. */
 const PROTOCOL_ERROR = 0x000a;
-const BAD_CREDENTIALS = 0x0100;
 /** RESULT kind set_keyspace (spec section 4.2.5.3). */
 const RESULT_SET_KEYSPACE = 3;
 const CONSISTENCY_ONE = 1;
@@ -54,20 +51,16 @@ const EMPTY = new Uint8Array(0);
 /** Read once: through the package index every access is a getter call (CommonJS re-exports). */
 const OP_ERROR = opcodes.error;
 
-interface PendingControl {
-  resolve(r: ControlResponse): void;
-  reject(e: Error): void;
-}
-
 /**
- * One CQL connection owned by a shard worker: handshake, stream-id table, coalescing writer, reader,
- * per-request timeouts with one timer, heartbeats, clean close.
+ * One CQL connection owned by a shard worker (or by the requesting thread's direct lane): the stream-id table,
+ * the request and answer path (coalescing writer, reader), per-request timeouts with one timer, heartbeats, clean
+ * close. The socket's connect is in socket.ts, the handshake (OPTIONS, STARTUP, SASL, USE) in handshake.ts.
  *
  * State machine (one switch per transition, spec of the states in ConnectionState):
  *   connecting --handshake ok--> ready --close()--> draining --in-flight done--> closed
  *   any --socket error / protocol error / defunct--> closed (in-flight requests fail CONNECTION_LOST)
  */
-export class Connection implements EnvelopeSink {
+export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
   /** Negotiated protocol version (4 or 5). */
   readonly protocolVersion: number;
   /** The server's SUPPORTED options (Scylla shard info lives here: SCYLLA_SHARD, SCYLLA_NR_SHARDS, ...). */
@@ -80,10 +73,12 @@ export class Connection implements EnvelopeSink {
 
   private readonly opts: ConnectionOptions;
   private readonly listener: ConnectionListener;
+  /** The stream-id table and the control requests in flight (in-flight.ts). */
+  private readonly pending: InFlight;
   private readonly ids: StreamIdTable;
   private readonly writer: FrameWriter;
   private readonly reader: FrameReader;
-  private readonly controls = new Map<number, PendingControl>();
+  private readonly controls: Map<number, PendingControl>;
   private readonly maxOrphans: number;
   private socket: net.Socket | null = null;
   /** v4 only: decompresses bodies flagged 0x01. */
@@ -109,6 +104,10 @@ export class Connection implements EnvelopeSink {
   private readonly sentAt: Float64Array | null;
   /** performance.now() of the socket read being parsed: one clock read per chunk, not per answer. */
   private readAt = 0;
+  /** The answer handed to the listener, refilled for each one (IncomingAnswer). */
+  private readonly answer = new IncomingAnswer();
+  /** The envelope of each control request (OutgoingRequest), refilled for each one. */
+  private readonly control = new OutgoingRequest();
 
   private readonly onData = (chunk: Buffer): void => {
     const m = this.metrics;
@@ -143,13 +142,15 @@ export class Connection implements EnvelopeSink {
     this.listener = listener;
     this.protocolVersion = version;
     this.address = `${opts.host}:${opts.port}`;
-    this.ids = new StreamIdTable(Math.min(opts.maxRequestsPerConnection ?? MAX_STREAM_IDS, MAX_STREAM_IDS));
+    this.metrics = opts.metrics ?? null;
+    this.pending = new InFlight(Math.min(opts.maxRequestsPerConnection ?? MAX_STREAM_IDS, MAX_STREAM_IDS), listener, this.metrics, this.address);
+    this.ids = this.pending.ids;
+    this.controls = this.pending.controls;
     this.maxOrphans = opts.maxOrphanedStreams ?? 1024;
     this.writer = new FrameWriter(opts.coalescingThreshold > 0 ? opts.coalescingThreshold : 65536);
     this.writer.version = version;
     this.writer.onError = this.onWriteError;
     this.reader = new FrameReader(this);
-    this.metrics = opts.metrics ?? null;
     this.writer.metrics = this.metrics;
     this.sentAt = this.metrics !== null ? new Float64Array(this.ids.capacity) : null;
   }
@@ -206,24 +207,25 @@ export class Connection implements EnvelopeSink {
   }
 
   /**
-   * Queues one request for the engine: `body[start, end)` is copied into the write buffer at once, so
-   * the caller can reuse its memory on return. Returns false (nothing queued) when every stream id is
-   * taken or the connection is not ready. `timeoutMs` 0 = no timeout; otherwise `onFailure(tag, TIMEOUT)`.
+   * Queues one request for the engine: `r.body[r.start, r.end)` is copied into the write buffer at once, so
+   * the caller can reuse `r` and the body's memory on return. Returns false (nothing queued) when every stream
+   * id is taken or the connection is not ready. `r.timeoutMs` 0 = no timeout; otherwise `onFailure(r.tag, TIMEOUT)`.
    */
-  send(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): boolean {
+  send(r: OutgoingRequest): boolean {
     if (this.state !== 'ready') return false;
+    const timeoutMs = r.timeoutMs;
     const m = this.metrics;
     // The writer's batch clock: one performance.now() per drain, shared by the sends of that drain.
     const now = timeoutMs > 0 || m !== null ? this.writer.now() : 0;
     const deadline = timeoutMs > 0 ? now + timeoutMs : 0;
-    const id = this.ids.acquire(StreamState.REQUEST, tag, deadline, timeoutMs);
+    const id = this.ids.acquire(StreamState.REQUEST, r.tag, deadline, timeoutMs);
     if (id < 0) return false;
     if (m !== null) {
       this.sentAt![id] = now;
       m.c[C_REQUESTS]++;
     }
     if (deadline > 0 && deadline < this.timerAt) this.armTimer(deadline);
-    this.writer.append(flags, id, opcode, body, start, end, true);
+    this.writer.append(id, r, true);
     return true;
   }
 
@@ -255,8 +257,13 @@ export class Connection implements EnvelopeSink {
     if (deadline > 0 && deadline < this.timerAt) this.armTimer(deadline);
     return new Promise<ControlResponse>((resolve, reject) => {
       this.controls.set(id, { resolve, reject });
+      const f = this.control;
+      f.opcode = opcode;
+      f.body = body;
+      f.end = body.length;
       // Handshake messages go uncompressed (spec v4 section 5: STARTUP is never compressed).
-      this.writer.append(0, id, opcode, body, 0, body.length, this.state === 'ready');
+      this.writer.append(id, f, this.state === 'ready');
+      f.body = EMPTY;
       this.writer.flush();
     });
   }
@@ -319,8 +326,14 @@ export class Connection implements EnvelopeSink {
           }
           // The stream id is free already: a listener that throws must still settle the request, and must not
           // take the connection (and every other request on it) down with it.
+          const a = this.answer;
+          a.opcode = p.opcode;
+          a.flags = flags;
+          a.body = body;
+          a.start = start;
+          a.end = end;
           try {
-            this.listener.onResponse(tag, p.opcode, flags, body, start, end);
+            this.listener.onResponse(tag, a);
           } catch (e) {
             this.listener.onFailure(tag, FailureKind.INTERNAL, `the answer of ${end - start} bytes could not be handed on: ${describe(e)}`);
           }
@@ -368,37 +381,8 @@ export class Connection implements EnvelopeSink {
       }, o.connectTimeoutMs);
     }
     try {
-      await this.connectSocket();
-      const w = new ByteWriter(512);
-
-      const supported = await this.request(opcodes.options, EMPTY);
-      this.expect(supported, opcodes.supported, 'OPTIONS');
-      this.supported = decodeSupported(supported.body, 0, supported.body.length);
-
-      const startup: Record<string, string> = {
-        CQL_VERSION: '3.0.0',
-        DRIVER_NAME,
-        DRIVER_VERSION,
-        ...o.startupOptions,
-      };
-      const offered = this.supported['COMPRESSION'] ?? [];
-      if (o.compression !== 'none' && offered.includes(o.compression) && !(this.protocolVersion >= 5 && o.compression !== 'lz4')) {
-        startup['COMPRESSION'] = o.compression;
-        this.compressor = createCompressor(o.compression);
-        this.compression = o.compression;
-      }
-      encodeStartup(w, startup);
-      const pending = this.request(opcodes.startup, w.view());
-      if (this.compressor !== null && this.protocolVersion < 5) {
-        // v4 section 5: every frame after STARTUP may be compressed (flag 0x01), both ways.
-        this.bodyCompressor = this.compressor;
-        this.writer.compressor = this.compressor;
-      }
-      const r = await pending;
-      if (r.opcode === opcodes.authenticate) await this.authenticate(r, w);
-      else this.expect(r, opcodes.ready, 'STARTUP');
-
-      if (o.keyspace !== null && o.keyspace !== '') await this.useKeyspace(o.keyspace);
+      await connectSocket(o, this);
+      await handshake(this, o);
       if (this.state !== 'connecting') throw this.socketError ?? new DriverError(`Connection to ${this.address} closed during the handshake`);
       this.state = 'ready';
       this.opened = true;
@@ -412,120 +396,35 @@ export class Connection implements EnvelopeSink {
     }
   }
 
-  private connectSocket(): Promise<void> {
-    const o = this.opts;
-    return new Promise<void>((resolve, reject) => {
-      let socket: net.Socket;
-      const target: net.TcpNetConnectOpts = { host: o.host, port: o.port };
-      if (o.localPort !== null) target.localPort = o.localPort;
-      /** What node's handshake asked to verify, when the verdict is left to opts.serverIdentity. */
-      let identity: { hostname: string; cert: tls.PeerCertificate } | null = null;
-      if (o.tls !== null) {
-        const servername = o.tls.servername ?? o.servername ?? (net.isIP(o.host) === 0 ? o.host : undefined);
-        const topts: tls.ConnectionOptions = { ...o.tls, ...target };
-        if (servername !== undefined && servername !== null && net.isIP(servername) === 0) topts.servername = servername;
-        if (o.serverIdentity != null && o.tls.rejectUnauthorized !== false) {
-          // Node's check must answer synchronously; this one is asked after 'secureConnect' (below).
-          topts.checkServerIdentity = (hostname, cert) => {
-            identity = { hostname, cert };
-            return undefined;
-          };
-        }
-        socket = tls.connect(topts);
-      } else {
-        socket = net.connect(target);
-      }
-      this.socket = socket;
-      const ready = o.tls !== null ? 'secureConnect' : 'connect';
-      const onError = (err: Error): void => {
-        socket.removeListener(ready, onConnect);
-        reject(err);
-      };
-      const attach = (): void => {
-        socket.removeListener('error', onError);
-        socket.setNoDelay(o.tcpNoDelay);
-        if (o.keepAlive) socket.setKeepAlive(true);
-        socket.on('data', this.onData);
-        socket.on('error', this.onSocketError);
-        socket.on('close', this.onSocketClose);
-        this.writer.attach(socket);
-        if (this.state === 'closed') reject(this.socketError ?? new DriverError(`Connection to ${this.address} closed`));
-        else resolve();
-      };
-      const onConnect = (): void => {
-        const seen = identity as { hostname: string; cert: tls.PeerCertificate } | null;
-        if (seen === null) {
-          attach();
-          return;
-        }
-        // Cold path (once per handshake). The socket stays silent until the verdict; its errors and the
-        // handshake timer still end it meanwhile (onError is attached until then).
-        o.serverIdentity!(seen.hostname, seen.cert).then(
-          (err) => {
-            if (socket.destroyed) return reject(this.socketError ?? new DriverError(`Connection to ${this.address} closed`));
-            if (err === null) return attach();
-            socket.removeListener('error', onError);
-            socket.destroy();
-            reject(err);
-          },
-          (e: unknown) => {
-            socket.removeListener('error', onError);
-            socket.destroy();
-            reject(e instanceof Error ? e : new DriverError(String(e)));
-          },
-        );
-      };
-      socket.once('error', onError);
-      socket.once(ready, onConnect);
-    });
+  // SocketOwner (socket.ts) and HandshakeChannel (handshake.ts): for the connect and the handshake only.
+
+  socketCreated(socket: net.Socket): void {
+    this.socket = socket;
   }
 
-  /** SASL exchange after AUTHENTICATE (spec v4 sections 4.2.3, 4.2.7, 4.2.8). */
-  private async authenticate(first: ControlResponse, w: ByteWriter): Promise<void> {
+  socketReady(socket: net.Socket): Error | null {
     const o = this.opts;
-    const cls = decodeAuthenticate(first.body, 0, first.body.length);
-    const auth: Authenticator | null =
-      o.authenticator ?? (o.credentials !== null ? new PlainTextAuthenticator(o.credentials.username, o.credentials.password) : null);
-    if (auth === null) {
-      throw new AuthenticationError(`Host ${this.address} requires authentication, but no authenticator found in the options`);
-    }
-    let token = await auth.initialResponse(cls);
-    for (;;) {
-      w.reset();
-      encodeAuthResponse(w, token);
-      const r = await this.request(opcodes.authResponse, w.view());
-      switch (r.opcode) {
-        case opcodes.authChallenge:
-          token = await auth.evaluateChallenge(decodeAuthChallenge(r.body, 0, r.body.length));
-          break;
-        case opcodes.authSuccess:
-          auth.onAuthenticationSuccess(decodeAuthSuccess(r.body, 0, r.body.length));
-          return;
-        case opcodes.error: {
-          const e = decodeError(r.body, 0, r.body.length, this.protocolVersion);
-          if (e.code === BAD_CREDENTIALS) {
-            const ae = new AuthenticationError(e.message);
-            ae.additionalInfo = e;
-            ae.coordinator = this.address;
-            throw ae;
-          }
-          throw e;
-        }
-        default:
-          throw new DriverInternalError(`unexpected opcode ${r.opcode} from ${this.address} during authentication`);
-      }
-    }
+    socket.setNoDelay(o.tcpNoDelay);
+    if (o.keepAlive) socket.setKeepAlive(true);
+    socket.on('data', this.onData);
+    socket.on('error', this.onSocketError);
+    socket.on('close', this.onSocketClose);
+    this.writer.attach(socket);
+    return this.state === 'closed' ? this.socketError ?? new DriverError(`Connection to ${this.address} closed`) : null;
   }
 
-  /** Throws the server's error, or a DriverInternalError for an unexpected opcode. */
-  private expect(r: ControlResponse, opcode: number, what: string): void {
-    if (r.opcode === opcode) return;
-    if (r.opcode === opcodes.error) {
-      const e = decodeError(r.body, 0, r.body.length, this.protocolVersion);
-      e.coordinator = this.address;
-      throw e;
-    }
-    throw new DriverInternalError(`unexpected opcode ${r.opcode} from ${this.address} in answer to ${what}`);
+  get lastSocketError(): Error | null {
+    return this.socketError;
+  }
+
+  chooseCompression(name: 'lz4' | 'snappy'): void {
+    this.compressor = createCompressor(name);
+    this.compression = name;
+  }
+
+  startV4Compression(): void {
+    this.bodyCompressor = this.compressor;
+    this.writer.compressor = this.compressor;
   }
 
   private startV5Framing(): void {
@@ -556,15 +455,8 @@ export class Connection implements EnvelopeSink {
     // libuv's loop clock can lag the real one by a fraction of a ms: accept deadlines within 1 ms.
     const now = performance.now() + 1;
     const ids = this.ids;
-    const deadlines = ids.deadlines;
-    let next = Infinity;
-    const hw = ids.highWater;
-    for (let id = 0; id < hw; id++) {
-      const d = deadlines[id]!;
-      if (d === 0) continue;
-      if (d <= now) this.timeOut(id);
-      else if (d < next) next = d;
-    }
+    let next = this.pending.expire(now);
+    if (this.drainWaiter !== null && ids.inFlight === 0) this.drainWaiter();
     // A listener may have closed the connection from onFailure.
     if ((this.state as ConnectionState) === 'closed') return;
     if (ids.orphaned > this.maxOrphans) {
@@ -580,24 +472,6 @@ export class Connection implements EnvelopeSink {
       } else next = Math.min(next, Math.max(due, performance.now() + 1));
     }
     if (next !== Infinity) this.armTimer(next);
-  }
-
-  private timeOut(id: number): void {
-    const ids = this.ids;
-    const ms = ids.timeouts[id]!;
-    const message = `The host ${this.address} did not reply before timeout ${ms} ms`;
-    if (ids.state[id] === StreamState.REQUEST) {
-      const tag = ids.tags[id]!;
-      ids.orphan(id);
-      if (this.metrics !== null) this.metrics.c[C_TIMEOUTS]++;
-      this.listener.onFailure(tag, FailureKind.TIMEOUT, message);
-    } else {
-      const c = this.controls.get(id);
-      this.controls.delete(id);
-      ids.orphan(id);
-      if (c !== undefined) c.reject(new OperationTimedOutError(message, this.address));
-    }
-    if (this.drainWaiter !== null && ids.inFlight === 0) this.drainWaiter();
   }
 
   /** OPTIONS as a keep-alive (cassandra-driver's heartbeat); no answer in time closes the connection. */
@@ -672,26 +546,7 @@ export class Connection implements EnvelopeSink {
     if (socket !== null && !socket.destroyed) socket.destroy(error ?? undefined);
 
     const message = `Connection to ${this.address} closed${error !== null ? `: ${error.message}` : ''}`;
-    const ids = this.ids;
-    const hw = ids.highWater;
-    const rejectWith = error ?? new DriverError(message);
-    for (let id = 0; id < hw; id++) {
-      const s = ids.state[id];
-      if (s === StreamState.FREE) continue;
-      if (s === StreamState.REQUEST) {
-        const tag = ids.tags[id]!;
-        ids.release(id);
-        if (this.metrics !== null) this.metrics.c[C_CONNECTION_LOST]++;
-        this.listener.onFailure(tag, FailureKind.CONNECTION_LOST, message);
-      } else if (s === StreamState.CONTROL) {
-        const c = this.controls.get(id);
-        this.controls.delete(id);
-        ids.release(id);
-        if (c !== undefined) c.reject(rejectWith);
-      } else {
-        ids.release(id);
-      }
-    }
+    this.pending.failAll(message, error ?? new DriverError(message));
     if (this.drainWaiter !== null) this.drainWaiter();
     if (this.opened && !this.closeReported) {
       this.closeReported = true;
@@ -705,17 +560,7 @@ export class Connection implements EnvelopeSink {
    * and its index can be given to another thread at once. Cold: one scan of the stream table.
    */
   retagRequests(lo: number, hi: number, to: number): number {
-    const ids = this.ids;
-    const hw = ids.highWater;
-    let n = 0;
-    for (let id = 0; id < hw; id++) {
-      const tag = ids.tags[id]!;
-      if (ids.state[id] === StreamState.REQUEST && tag >= lo && tag < hi) {
-        ids.tags[id] = to + (tag - lo);
-        n++;
-      }
-    }
-    return n;
+    return this.pending.retag(lo, hi, to);
   }
 }
 

@@ -1,6 +1,6 @@
 // Public surface of the connection module (one CQL connection owned by a shard worker).
 export { Connection, DRIVER_NAME, DRIVER_VERSION } from './connection';
-export { defaultConnectionOptions, resolveConnectionOptions } from './options';
+export { defaultConnectionOptions, resolveConnectionOptions, OutgoingRequest, IncomingAnswer } from './options';
 export type { ConnectionOptions, ConnectionListener, ConnectionState, ControlResponse } from './options';
 export { PlainTextAuthenticator } from './authenticator';
 export type { Authenticator } from './authenticator';

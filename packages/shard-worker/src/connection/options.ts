@@ -92,10 +92,42 @@ export function resolveConnectionOptions(opts: ConnectionOptions): ConnectionOpt
   return out;
 }
 
+const EMPTY_BODY = new Uint8Array(0);
+
+/**
+ * One request as `Connection.send` takes it (and the writer appends it): a descriptor its caller owns and
+ * refills for every send, so the request path allocates nothing. `body[start, end)` is copied into the write
+ * buffer before `send` returns; the caller may then reuse both the descriptor and the body's memory.
+ */
+export class OutgoingRequest {
+  /** The caller's name for the request; the listener's onResponse / onFailure get it back. */
+  tag = 0;
+  opcode = 0;
+  /** Envelope flags (tracing, custom payload, warnings, beta). */
+  flags = 0;
+  body: Uint8Array = EMPTY_BODY;
+  start = 0;
+  end = 0;
+  /** 0: no timeout; otherwise `onFailure(tag, TIMEOUT)` after this long without an answer. */
+  timeoutMs = 0;
+}
+
+/**
+ * An answer as the listener gets it: one object per connection, refilled for every answer. `body[start, end)`
+ * (and the object itself) are valid only during the call: the body is a view of the socket chunk.
+ */
+export class IncomingAnswer {
+  opcode = 0;
+  flags = 0;
+  body: Buffer = Buffer.alloc(0);
+  start = 0;
+  end = 0;
+}
+
 /** Implemented once by the worker engine; no closures per request. */
 export interface ConnectionListener {
-  /** An answer for `tag`. `body[start, end)` is valid only during the call (a view of the socket chunk). */
-  onResponse(tag: number, opcode: number, flags: number, body: Buffer, start: number, end: number): void;
+  /** An answer for `tag`; `answer` and its body are valid only during the call (IncomingAnswer). */
+  onResponse(tag: number, answer: IncomingAnswer): void;
   /** `tag` will get no answer: `kind` is a FailureKind (TIMEOUT, CONNECTION_LOST). */
   onFailure(tag: number, kind: number, message: string): void;
   /** A server event (stream -1; only after a REGISTER). */

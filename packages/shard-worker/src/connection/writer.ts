@@ -6,6 +6,7 @@ const C_BYTES_SENT = layout.C_BYTES_SENT;
 const C_FRAMES_WRITTEN = layout.C_FRAMES_WRITTEN;
 const C_SOCKET_WRITES = layout.C_SOCKET_WRITES;
 import { ByteWriter, HEADER_SIZE, frameFlags, writeHeader, type Compressor, type V5FrameEncoder } from '@shardcql/core';
+import type { OutgoingRequest } from './options';
 
 /** A write buffer grown past this by a large frame is given back after its write (see flush). */
 const SHRINK_ABOVE = 4 * 1024 * 1024;
@@ -117,12 +118,17 @@ export class FrameWriter {
   }
 
   /**
-   * Appends one envelope: header, then the body copied from `body[start, end)` (a view of the caller's
-   * buffer, e.g. a ring record). Compresses the body when a v4 compressor is set.
+   * Appends one envelope on `stream`: header, then the body copied from `r.body[r.start, r.end)` (a view of the
+   * caller's buffer, e.g. a ring record). Compresses the body when a v4 compressor is set and `compress`.
    */
-  append(flags: number, stream: number, opcode: number, body: Uint8Array, start: number, end: number, compress: boolean): void {
+  append(stream: number, r: OutgoingRequest, compress: boolean): void {
     const w = this.pending;
     const at = w.pos;
+    const body = r.body;
+    const start = r.start;
+    const end = r.end;
+    const flags = r.flags;
+    const opcode = r.opcode;
     const len = end - start;
     if (compress && this.compressor !== null && len > 0) {
       // Spec v4 section 5: the compressed body replaces the body; flag 0x01 tells the server.

@@ -1,4 +1,4 @@
-module github.com/shardcql/shardcql/bench/stub
+module github.com/shardcql/shardcql/test/simulator
 
 go 1.26
 

@@ -1,14 +1,16 @@
-// Builds the Go CQL stub (bench/stub) into bench/.bin/cql-stub when missing or older than its
-// sources, and starts it, optionally pinned to one CPU with taskset. Run directly
-// (`npm run stub -- -addr 127.0.0.1:9042`) it builds and starts a stub in the foreground.
+// Builds the Go CQL stub and ScyllaDB simulator (the Go sources beside this file) into
+// test/simulator/.bin/cql-stub (git-ignored) when missing or older than its sources, and starts it,
+// optionally pinned to one CPU with taskset. Used by the unit tests, the chaos tests and the benchmark.
+// Run directly (`npm run stub -- -addr 127.0.0.1:9042`) it builds and starts a stub in the foreground.
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export const BENCH_DIR = resolve(__dirname, '..');
-export const STUB_SRC = join(BENCH_DIR, 'stub');
-export const STUB_BIN = join(BENCH_DIR, '.bin', 'cql-stub');
+/** The simulator's Go module (this folder). */
+export const STUB_SRC = resolve(__dirname);
+/** The built binary; git-ignored. */
+export const STUB_BIN = join(STUB_SRC, '.bin', 'cql-stub');
 
 /** Builds the stub if the binary is missing or older than any of its Go sources; returns its path. */
 export function ensureStubBuilt(force = false): string {
