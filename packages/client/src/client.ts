@@ -23,7 +23,7 @@ import { localDcPreflight } from './policies/local-dc';
 import { ClientState } from './client-state';
 import { Metadata } from './metadata';
 import type { RequestTracker } from './tracker/request-tracker';
-import { delay, fromCallback, optionalCallback, toCallback, type Callback, type EmptyCallback, type SomeCallback, type ValueCallback } from './promise-utils';
+import { fromCallback, optionalCallback, toCallback, type Callback, type EmptyCallback, type SomeCallback, type ValueCallback } from './promise-utils';
 import { preparedBatch, simpleBatch, type BatchQuery } from './request/batch';
 import type { ClientContext } from './request/context';
 import { RequestEncoder, codecOptionsOf } from './request/encoder';
@@ -367,28 +367,13 @@ export class Client extends EventEmitter implements ClientContext {
 
   /**
    * @internal After a schema change, waits until every up node reports the same schema_version (bounded by
-   * protocolOptions.maxSchemaAgreementWaitSeconds), as cassandra-driver's `_waitForSchemaAgreement`.
+   * protocolOptions.maxSchemaAgreementWaitSeconds), as cassandra-driver's `_waitForSchemaAgreement`: the
+   * engine's one check (through the control connection), every 200 ms. Never rejects.
    */
-  async waitForSchemaAgreement(): Promise<boolean> {
-    const hosts = this.hosts.values().filter((h) => h.isUp());
-    if (hosts.length <= 1) return true;
-    const deadline = Date.now() + this.options.protocolOptions.maxSchemaAgreementWaitSeconds * 1000;
-    while (Date.now() < deadline) {
-      try {
-        const versions = new Set<string>();
-        for (const h of hosts) {
-          const rows = await this.querySystem('SELECT schema_version FROM system.local', h.index);
-          const v = rows[0] ? (rows[0] as unknown as Record<string, unknown>)['schema_version'] : null;
-          versions.add(String(v));
-        }
-        if (versions.size === 1) return true;
-      } catch (err) {
-        this.log('warning', 'There was an error while waiting for the schema agreement between nodes', err);
-        return false;
-      }
-      await delay(200);
-    }
-    return false;
+  waitForSchemaAgreement(): Promise<boolean> {
+    const engine = this.engine;
+    if (engine === null) return Promise.resolve(false);
+    return engine.waitForSchemaAgreement(this.options.protocolOptions.maxSchemaAgreementWaitSeconds * 1000);
   }
 
   /**
