@@ -26,15 +26,12 @@ import {
   type ConnectionOptions,
   type WorkerConnectionOptions,
 } from '@shardcql/shard-worker';
-import * as shardWorker from '@shardcql/shard-worker';
+// The metrics layout's defining module, not a package index: plain properties, no getter per read.
+import { C_SHARD, C_STATE, C_WORKER } from '@shardcql/core/ring/metrics-layout';
 import { ResponseFrame } from './engine';
 import { RequestSlots, type Settle } from './request-slots';
 import { failureError, markNotSent } from './ring-requester';
 
-// Read once: through the package index every access would be a getter call (CommonJS re-exports).
-const C_STATE = shardWorker.C_STATE;
-const C_SHARD = shardWorker.C_SHARD;
-const C_WORKER = shardWorker.C_WORKER;
 const OPCODE_RESULT = 0x08;
 /** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
 const VOID_BODY = Buffer.from([0, 0, 0, 1]);
