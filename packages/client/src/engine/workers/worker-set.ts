@@ -3,11 +3,12 @@
  * to them (open and close connections, REGISTER or USE on connections). The request path does not come here:
  * it goes through the rings (ring-requester.ts).
  */
-import { Doorbell, DriverError } from '@shardcql/core';
+import { ByteWriter, Doorbell, DriverError, consistencies, decodeError, defaultCodecOptions, encodeQuery, newQueryParameters, opcodes } from '@shardcql/core';
 import type { ConnectResult, ConnectionSpec, FromWorker, RequesterRings, ToWorker } from '@shardcql/shard-worker';
 import type { CqlEvent } from '@shardcql/core';
 import { createWorkerRings, type RequesterDescriptor, type WorkerRings } from '../ring-requester';
 import type { EngineState } from '../engine-state';
+import { reviveError } from '../revive-error';
 import { AuthRelay } from './auth-relay';
 import { ConnectionOptions } from './connection-options';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
@@ -83,6 +84,30 @@ export class WorkerSet implements WorkerHandleEvents {
     return m.answers;
   }
 
+  /** USE on every connection of every worker, and the keyspace for the ones they open later. */
+  async useKeyspace(keyspace: string, version: number): Promise<void> {
+    const p = newQueryParameters();
+    p.consistency = consistencies.one;
+    const w = new ByteWriter(256);
+    encodeQuery(w, version, `USE "${keyspace.replace(/"/g, '""')}"`, p, defaultCodecOptions());
+    const body = w.toBuffer();
+    const answers = await Promise.all(
+      this.list.map(async (wk) => {
+        wk.post({ type: 'set-keyspace', keyspace });
+        return this.requestAll(wk, opcodes.query, body, null);
+      }),
+    );
+    for (const list of answers) {
+      for (const a of list) {
+        if (a.error !== null) throw reviveError(a.error);
+        if (a.opcode === opcodes.error && a.body !== null) {
+          const b = Buffer.from(a.body);
+          throw decodeError(b, 0, b.length, version);
+        }
+      }
+    }
+  }
+
   onMessage(worker: WorkerHandle, m: FromWorker): void {
     const e = this.e;
     switch (m.type) {
@@ -118,7 +143,8 @@ export class WorkerSet implements WorkerHandleEvents {
     this.gens[worker.index] = gen + 1;
     e.handles.post({ type: 'worker-down', worker: worker.index, gen, message: err.message });
     e.log('error', `${err.message}; ${failed} request(s) failed; restarting it`);
-    for (let c = 0; c < e.connWorker.length; c++) if (e.connWorker[c] === worker.index && e.connUp[c] === true) e.setConnUp(c, false);
+    const table = e.connTable;
+    for (let c = 0; c < table.connCapacity; c++) if (table.workerOf(c) === worker.index && table.isUp(c)) e.setConnUp(c, false);
     void this.restart(worker.index);
   }
 
@@ -139,7 +165,12 @@ export class WorkerSet implements WorkerHandleEvents {
     try {
       await w.started;
       // Connections of removed hosts stay gone.
-      const specs = e.connSpecs.filter((_s, c) => e.connWorker[c] === index && (e.connHost[c] ?? -1) >= 0);
+      const table = e.connTable;
+      const specs: ConnectionSpec[] = [];
+      for (let c = 0; c < table.connCapacity; c++) {
+        const spec = table.specOf(c);
+        if (spec !== undefined && table.workerOf(c) === index && table.hostOf(c) >= 0) specs.push(spec);
+      }
       const results = await this.openConnections(index, specs);
       for (const r of results) e.setConnUp(r.conn, r.ok);
       e.log('info', `shard worker ${index} restarted with ${results.filter((r) => r.ok).length}/${results.length} connection(s)`);
