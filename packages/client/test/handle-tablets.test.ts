@@ -1,5 +1,5 @@
 // ScyllaDB tablets through a client handle (createHandle / fromHandle): the handle learns tablets from the
-// `tablets-routing-v1` payloads of its own answers (its own TabletMap, remote-engine.ts) and routes by them, so
+// `tablets-routing-v1` payloads of its own answers (its own TabletMap, handle-engine.ts) and routes by them, so
 // a second pass over the same keys has zero misrouted EXECUTEs by the simulator's count. Also: a request pinned
 // to a host (speculative executions, retries) for a token of a known tablet goes to that host's tablet shard.
 // Against the Go simulator (test/simulator -nodes 3 -shards 4 -tablets route_htablets). Needs Go, not Cassandra.

@@ -6,14 +6,14 @@
  *
  * Two implementations share this contract: the sharded engine (sharded-engine.ts: the thread that created
  * the client; shard worker threads own the connections, requests go through ring queues, or the direct lane
- * at low concurrency) and a handle thread's engine (remote-engine.ts: another thread given a handle of that
+ * at low concurrency) and a handle thread's engine (handle-engine.ts: another thread given a handle of that
  * client; its own rings to the same shard workers, no connection of its own). The client's unit tests use
  * fakes (test/helpers/fake-engine.ts).
  */
 import type { EventEmitter } from 'node:events';
 import type { CqlEvent } from '@shardcql/core';
 import type { ShardMetrics } from '../metrics/shard-metrics';
-import type { EngineHandle } from './remote-engine';
+import type { EngineHandle } from './handle-engine';
 import type { EngineRequest } from './request';
 
 /** One answer. `body` is owned by the caller (copied out of the ring or the socket buffer). */
@@ -125,7 +125,7 @@ export interface Engine extends EventEmitter {
   queryPlan(req: EngineRequest): number[];
   /** Changes whenever host indexes change meaning (a host was removed): a queryPlan taken before is stale. */
   readonly hostsEpoch: number;
-  /** A handle up to `threads` other threads may use at once (client.createHandle; remote-engine.ts). */
+  /** A handle up to `threads` other threads may use at once (client.createHandle; handle-engine.ts). */
   createHandle?(threads?: number): Promise<EngineHandle>;
   /** Per (host, shard) counters read from shared memory. */
   getShardMetrics?(): ShardMetrics[];

@@ -11,7 +11,7 @@
  *   host first) takes over, registers and refreshes.
  * - shards/: ScyllaDB, one connection per shard, re-placement and refills.
  * - workers/: the shard worker threads (start, restart, stop, messages) and the auth relay.
- * - handles/: the owner's side of client handles (remote-engine.ts is the handle's side).
+ * - handles/: the owner's side of client handles (handle-engine.ts is the handle's side).
  * - here: the connections' state (which routing reads), the request path, USE, the direct lane's source,
  *   shutdown.
  */
@@ -31,7 +31,7 @@ import { Router } from './routing/router';
 import { ConnectionTable } from './routing/connection-table';
 import { RingRequester } from './ring-requester';
 import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
-import type { EngineHandle } from './remote-engine';
+import type { EngineHandle } from './handle-engine';
 import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
 import { RoutingTable, REFRESH_KEYSPACES, REFRESH_TOPOLOGY, type LwtMark } from './topology';
 import type { EngineState, LogLevel } from './engine-state';
@@ -216,7 +216,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
 
   /** A connection opened or closed: host state (hostUp / hostDown), routing marks, control failover. */
   setConnUp(conn: number, up: boolean): void {
-    // Handles route by the same table (remote-engine.ts): they see this at once.
+    // Handles route by the same table (handle-engine.ts): they see this at once.
     const h = this.connTable.setUp(conn, up);
     if (h < 0) return;
     const hs = this.hostStates[h]!;
@@ -407,7 +407,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   // ---- handles, metrics, tests ------------------------------------------------------------------
 
   /**
-   * A handle up to `threads` other threads may use at once (see remote-engine.ts): each thread makes its own
+   * A handle up to `threads` other threads may use at once (see handle-engine.ts): each thread makes its own
    * rings when it takes the handle and gives them back when its client shuts down or the thread ends, so
    * handles cost nothing until used and can be made without bound. The routing snapshot is taken now; a
    * request the snapshot sends to a connection that has since closed is moved by the worker to another

@@ -1,5 +1,5 @@
 /**
- * The owner's side of client handles (remote-engine.ts is the handle's side): making a handle (hosts, plans, and
+ * The owner's side of client handles (handle-engine.ts is the handle's side): making a handle (hosts, plans, and
  * the connection table, which handles read live), the handles' channel (routing changes are posted on it), the
  * requesters handle threads claim and release, the probe that finds threads that ended without a word, and
  * closing.
@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ArgumentError, DriverError } from '@shardcql/core';
 import { DROPPED_REQUESTER, type RequesterRings } from '@shardcql/shard-worker';
 import { createWorkerRings, type WorkerRings } from '../ring-requester';
-import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type HandleRouting, type UnrefChannel } from '../remote-engine';
+import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type HandleRouting, type UnrefChannel } from '../handle-engine';
 import { LivenessProber, LivenessWaiter } from '../liveness';
 import type { EngineState } from '../engine-state';
 import type { ReplicaPlans } from '@shardcql/core';
@@ -18,7 +18,7 @@ import type { RoutingTable } from '../topology';
 /** Handle threads get smaller rings than the owner: there may be many of them. */
 export const HANDLE_RING_BYTES = 256 * 1024;
 
-/** A handle thread's requester, as the owner knows it (remote-engine.ts, 'claim'). */
+/** A handle thread's requester, as the owner knows it (handle-engine.ts, 'claim'). */
 interface HandleRequester {
   index: number;
   responseBell: SharedArrayBuffer;
@@ -33,7 +33,7 @@ interface HandleRequester {
 type ClaimMessage = Extract<HandleMessage, { type: 'claim' }>;
 
 export class HandleOwner {
-  /** The handles' channel (remote-engine.ts); opened by the first create. */
+  /** The handles' channel (handle-engine.ts); opened by the first create. */
   private channel: UnrefChannel | null = null;
   private readonly channelName = `shardcql-handles-${process.pid}-${randomBytes(12).toString('hex')}`;
   /** Int32 [0]: 1 once this engine shut down; handles read it before they claim. */
@@ -80,7 +80,7 @@ export class HandleOwner {
   }
 
   /**
-   * What handle threads route by (remote-engine.ts): the host list, the live connection table, and the routing
+   * What handle threads route by (handle-engine.ts): the host list, the live connection table, and the routing
    * table `table` (its ring as tokens, its local marks, every keyspace's replica plans in shared memory).
    * Posted to them again (postRouting) whenever it changes.
    */

@@ -1,6 +1,6 @@
 /**
  * The router: where a request goes. One implementation for the thread that created the client (sharded-engine.ts)
- * and for handle threads (remote-engine.ts), over one routing snapshot: the connection table (shared memory,
+ * and for handle threads (handle-engine.ts), over one routing snapshot: the connection table (shared memory,
  * live), the token ring, the replica plans of every keyspace, the hosts' ScyllaDB sharders and the tablets
  * learned from answers.
  *

@@ -21,7 +21,7 @@
  *
  * Lifecycle (a handle lives and dies with its client). The owner and every thread that uses a handle of it
  * share one BroadcastChannel (EngineHandle.channel; it carries SharedArrayBuffers and needs no transfer list,
- * so the handle stays a plain structured clone). A thread claims a requester when it makes its RemoteEngine:
+ * so the handle stays a plain structured clone). A thread claims a requester when it makes its HandleEngine:
  * it creates its own rings (one set per thread, nothing made in advance), posts 'claim', and may send at once;
  * the rings hold the requests until the owner, which alone gives out requester indexes, has handed them to
  * the shard workers. The owner answers 'claimed' with each worker's generation, then posts 'worker-down' when a
@@ -120,13 +120,13 @@ export type HandleMessage =
 export type UnrefChannel = BroadcastChannel & { unref(): void };
 
 /** This thread's engines that hold a requester: one 'exit' listener releases them all (not one per engine). */
-const claimedHere = new Set<RemoteEngine>();
+const claimedHere = new Set<HandleEngine>();
 let exitHooked = false;
 function releaseAllOnExit(): void {
   for (const e of claimedHere) e.releaseOnExit();
 }
 
-export class RemoteEngine extends EventEmitter implements Engine {
+export class HandleEngine extends EventEmitter implements Engine {
   private readonly requester: RingRequester;
   /** The owner's connection table, read live. */
   private readonly conns: ConnectionTable;
