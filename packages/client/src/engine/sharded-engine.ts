@@ -51,7 +51,8 @@ import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
 import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
 import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type UnrefChannel } from './remote-engine';
 import { LivenessProber, LivenessWaiter } from './liveness';
-import { DROPPED_REQUESTER, createMetricsBuffer, serializeError, type Authenticator } from '@shardcql/shard-worker';
+import { DROPPED_REQUESTER, ReconnectionSchedule, createMetricsBuffer, sampleSchedule, serializeError, type Authenticator, type ReconnectionSchedules } from '@shardcql/shard-worker';
+import { defaultReconnectionPolicy } from '../policies';
 import { DRIVER_NAME, DRIVER_VERSION } from '@shardcql/shard-worker';
 import { AuthSessions, ProviderAuthenticator } from '../auth/engine-authenticator';
 import { checkServerIdentityFor } from '../ssl-options';
@@ -82,10 +83,6 @@ import {
 
 /** Local-port candidates tried per shard on the shard-aware port before falling back to the plain port. */
 const SHARD_PORT_ATTEMPTS = 8;
-
-/** An emptied shard slot (placeShard) gets a replacement connection after this, then doubling delays up to the max. */
-const SHARD_REFILL_FIRST_MS = 500;
-const SHARD_REFILL_MAX_MS = 60_000;
 
 /** Handle threads get smaller rings than the owner: there may be many of them. */
 const HANDLE_RING_BYTES = 256 * 1024;
@@ -199,9 +196,13 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
   private metricsReader: ShardMetricsReader | null = null;
   connected = false;
 
+  /** The user's policies.reconnection (LaneSource): worker connections get a sample of it, the lane and the shard refill use it. */
+  readonly reconnection: ReconnectionSchedules;
+
   constructor(private readonly options: EngineOptions) {
     super();
     this.keyspace = options.keyspace;
+    this.reconnection = options.reconnection ?? defaultReconnectionPolicy();
     // Longer than a connection attempt that was under way when its index was given back (it still counts into
     // the index's metrics slot until it gives up) and the close that follows it.
     this.connIndexes = new ConnIndexPool(Math.max(CONN_INDEX_QUARANTINE_MS, options.connectTimeoutMs + 15_000));
@@ -300,8 +301,6 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       startupOptions: startup,
       remoteAuth: this.authSessions !== null,
       maxRequestsPerConnection: o.maxRequestsPerConnection,
-      reconnectDelayMs: 1000,
-      maxReconnectDelayMs: 60_000,
       metrics: this.metricsReader !== null ? this.metricsReader.buffer : null,
     };
   }
@@ -925,6 +924,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
 
   private async openConnections(worker: number, specs: ConnectionSpec[]): Promise<ConnectResult[]> {
     const options = this.workerOptions();
+    // Each connection's reconnection delays, drawn here: the user's policy cannot be posted (schedule.ts says more).
+    for (const spec of specs) spec.reconnectDelays ??= sampleSchedule(this.reconnection);
     const m = await this.workers[worker]!.call<Extract<FromWorker, { type: 'connected' }>>((id) => ({ type: 'connect', id, connections: specs, options }));
     return m.results;
   }
@@ -1368,8 +1369,8 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
    * A shard slot of hs lost its connection (it reconnected on another shard): requests for that shard fall
    * back to other connections until a replacement is open. Opens one as the initial connect does
    * (connectShards: the shard-aware port when the host has one, else a bounded number of plain-port tries),
-   * after SHARD_REFILL_FIRST_MS (other reconnections of a burst may fill the slot first), then with doubling
-   * delays up to SHARD_REFILL_MAX_MS while a slot stays empty and the host is up. Logs once per episode.
+   * after the reconnection policy's first delay (other reconnections of a burst may fill the slot first), then after
+   * its next ones while a slot stays empty and the host is up. Logs once per episode.
    */
   private scheduleShardRefill(hs: HostState): void {
     if (this.shuttingDown || this.shardRefills.has(hs)) return;
@@ -1377,10 +1378,11 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
     const missing: number[] = [];
     hs.shardConns.forEach((c, s) => c < 0 && missing.push(s));
     this.emit('log', 'info', `host ${hs.address}: shard(s) ${missing.join(', ')} lost their connection (it reconnected on another shard); opening a replacement`);
-    setTimeout(() => void this.refillShards(hs, SHARD_REFILL_FIRST_MS), SHARD_REFILL_FIRST_MS).unref();
+    const schedule = new ReconnectionSchedule(this.reconnection);
+    setTimeout(() => void this.refillShards(hs, schedule), schedule.next()).unref();
   }
 
-  private async refillShards(hs: HostState, delay: number): Promise<void> {
+  private async refillShards(hs: HostState, schedule: ReconnectionSchedule): Promise<void> {
     const sc = hs.shardConns;
     const live = !this.shuttingDown && this.connected && hs.up && hs.sharder !== null && this.hostStates.indexOf(hs) >= 0;
     if (live) {
@@ -1399,8 +1401,7 @@ export class ShardedEngine extends EventEmitter implements Engine, WorkerHandleE
       if (live) this.dropExtraConns(hs);
       return;
     }
-    const next = Math.min(delay * 2, SHARD_REFILL_MAX_MS);
-    setTimeout(() => void this.refillShards(hs, next), next).unref();
+    setTimeout(() => void this.refillShards(hs, schedule), schedule.next()).unref();
   }
 
   /** A connection opened or closed: host state (hostUp / hostDown), routing marks, control failover. */
@@ -1698,10 +1699,6 @@ function newHostState(t: TopologyHost, local: boolean, servername: string | null
     shardAwarePort: 0,
     index: -1,
     lane: null,
-    laneOpening: false,
-    laneRetryAt: 0,
-    laneRetryDelay: 0,
-    laneShard: -1,
     laneSlot: -1,
   };
 }
