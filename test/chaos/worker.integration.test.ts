@@ -16,7 +16,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface EngineInternals {
   crashWorkerForTest(index: number): void;
-  workers: Array<{ thread: { terminate(): Promise<number> }; alive: boolean }>;
+  workers: { list: Array<{ thread: { terminate(): Promise<number> }; alive: boolean }> };
   workerCount: number;
   connUp: boolean[];
   connWorker: number[];
@@ -29,7 +29,7 @@ async function whole(engine: EngineInternals, ms = 20_000): Promise<boolean> {
     // Worker-owned connections only: the direct lane's metrics slot (connWorker -1, direct-lane.ts) is never
     // marked up in connUp.
     const owned = engine.connUp.filter((_u, c) => (engine.connWorker[c] ?? -1) >= 0);
-    if (engine.workers.every((w) => w.alive) && owned.length > 0 && owned.every((u) => u === true)) return true;
+    if (engine.workers.list.every((w) => w.alive) && owned.length > 0 && owned.every((u) => u === true)) return true;
     await sleep(50);
   }
   return false;
@@ -65,7 +65,7 @@ describe('chaos: shard worker faults under load', () => {
 
   const faults = [
     { name: 'worker-throws', fault: 'shard worker 0 throws (uncaught)', act: () => engine.crashWorkerForTest(0) },
-    { name: 'worker-terminated', fault: 'shard worker 0 terminated', act: () => void engine.workers[0]!.thread.terminate() },
+    { name: 'worker-terminated', fault: 'shard worker 0 terminated', act: () => void engine.workers.list[0]!.thread.terminate() },
   ];
 
   for (const f of faults) {

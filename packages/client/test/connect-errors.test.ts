@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { ArgumentError, NoHostAvailableError, OperationTimedOutError, ResponseError } from '@shardcql/core';
 import { Client, auth, policies } from '../src/index';
-import { ShardedEngine } from '../src/engine/sharded-engine';
+import { WorkerSet } from '../src/engine/workers';
 
 const DC = 'datacenter1';
 
@@ -22,7 +22,7 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
     await stub?.stop();
   });
   beforeAll(() => {
-    starts = vi.spyOn(ShardedEngine.prototype as unknown as { startWorker: () => unknown }, 'startWorker');
+    starts = vi.spyOn(WorkerSet.prototype as unknown as { start: () => unknown }, 'start');
   });
   afterEach(() => {
     starts.mockClear();

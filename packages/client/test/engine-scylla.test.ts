@@ -282,7 +282,7 @@ describe('ScyllaDB simulator: taken local ports', () => {
       { contactPoints: ['127.0.0.11'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2 } },
       (o) => {
         engine = new ShardedEngine(o);
-        (engine as unknown as { portPicker: LocalPortPicker }).portPicker = new LocalPortPicker(0);
+        engine.shards.portPicker = new LocalPortPicker(0);
         return engine;
       },
     );
@@ -327,20 +327,20 @@ describe('ScyllaDB simulator: a reconnection that lands on another shard', () =>
     );
     try {
       await client.connect();
-      const e = engine! as unknown as EngineInternals & { connUp: boolean[]; onMessage(w: unknown, m: unknown): void };
+      const e = engine! as unknown as EngineInternals & { connUp: boolean[]; workers: { onMessage(w: unknown, m: unknown): void } };
       const hs = e.hostStates[0]!;
       const sc = hs.shardConns;
       const c1 = sc[1]!;
       const c2 = sc[2]!;
       expect(c1).toBeGreaterThanOrEqual(0);
       // As a worker reports it: connection c1 came back (plain port) on shard 3 while shard 3 has its own.
-      e.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
-      e.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
+      e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
+      e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
       expect(sc[1]).toBe(-1);
       expect(sc[3]).not.toBe(c1);
       // Shard 2's connection is down, then c1 reconnects onto shard 2: it takes the slot.
-      e.onMessage(null, { type: 'connection-state', conn: c2, up: false, error: null, shard: -1 });
-      e.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 2 });
+      e.workers.onMessage(null, { type: 'connection-state', conn: c2, up: false, error: null, shard: -1 });
+      e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 2 });
       expect(sc[2]).toBe(c1);
     } finally {
       await client.shutdown();

@@ -25,21 +25,26 @@ interface Internals {
   connSpecs: ConnectionSpec[];
   table: RoutingTable | null;
   activePlans: unknown;
-  strategies: Map<string, unknown>;
-  localDc: string | null;
-  murmur3: boolean;
-  perHost: number;
-  controlConn: number;
   connected: boolean;
   connIndexes: ConnIndexPool;
   requester: { targetHost: Int32Array };
-  workers: Array<{ post: (m: ToWorker) => void }>;
-  register: (conn: number) => Promise<void>;
-  openConnections: (w: number, specs: ConnectionSpec[]) => Promise<ConnectResult[]>;
-  scheduler: { now: (what: number) => Promise<void>; request: (what: number) => void };
-  mergeHosts: (fresh: TopologyHost[]) => Promise<void>;
+  cluster: {
+    strategies: Map<string, unknown>;
+    localDc: string | null;
+    murmur3: boolean;
+    perHost: number;
+    controlConn: number;
+    register: (conn: number) => Promise<void>;
+    scheduler: { now: (what: number) => Promise<void>; request: (what: number) => void };
+    mergeHosts: (fresh: TopologyHost[]) => Promise<void>;
+  };
+  workers: {
+    list: Array<{ post: (m: ToWorker) => void }>;
+    openConnections: (w: number, specs: ConnectionSpec[]) => Promise<ConnectResult[]>;
+    onMessage: ShardedEngine['workers']['onMessage'];
+  };
+  handles: { connStates: Int32Array[] };
   rebuildTable: () => void;
-  onMessage: ShardedEngine['onMessage'];
   route: ShardedEngine['route'];
   setRoutingKeyspace: ShardedEngine['setRoutingKeyspace'];
 }
@@ -63,16 +68,16 @@ function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: 
   const posts: Array<{ w: number; m: ToWorker }> = [];
   const registered: number[] = [];
   const events: string[] = [];
-  e.workers = [0, 1].map((w) => ({ post: (m: ToWorker) => posts.push({ w, m }) }));
+  e.workers.list = [0, 1].map((w) => ({ post: (m: ToWorker) => posts.push({ w, m }) }));
   e.requester = { targetHost: new Int32Array(0) };
-  e.perHost = 2;
-  e.localDc = 'dc1';
-  e.murmur3 = true;
-  e.register = async (c: number) => {
+  e.cluster.perHost = 2;
+  e.cluster.localDc = 'dc1';
+  e.cluster.murmur3 = true;
+  e.cluster.register = async (c: number) => {
     registered.push(c);
   };
-  e.scheduler.now = async () => undefined;
-  e.openConnections = async (_w, specs) => specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
+  e.cluster.scheduler.now = async () => undefined;
+  e.workers.openConnections = async (_w, specs) => specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
   const hosts = [topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), topo(3, 'dc1', ['6000000000000000000']), topo(4, 'dc2', ['100'])];
   e.hostStates = hosts.map((t, h) => ({ ...t, up: true, conns: h < 3 ? [2 * h, 2 * h + 1] : [], rr: 0, local: h < 3 }));
   for (let c = 0; c < 6; c++) {
@@ -83,9 +88,9 @@ function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: 
   }
   for (let c = 0; c < 6; c++) e.connIndexes.acquire(); // the six above are taken
   e.hostUsable = Uint8Array.from([1, 1, 1, 0]);
-  e.strategies = new Map([['ks', parseReplication({ class: 'SimpleStrategy', replication_factor: '1' })]]);
+  e.cluster.strategies = new Map([['ks', parseReplication({ class: 'SimpleStrategy', replication_factor: '1' })]]);
   e.rebuildTable();
-  e.controlConn = 0;
+  e.cluster.controlConn = 0;
   e.connected = true;
   for (const name of ['hostUp', 'hostDown', 'hostAdd', 'hostRemove']) engine.on(name, (h: EngineHost) => events.push(`${name} ${h.address}`));
   return { engine, e, posts, registered, events };
@@ -106,14 +111,14 @@ describe('the sharded engine: host state and failover (no server)', () => {
     e.setRoutingKeyspace('ks');
     const [hi, lo] = tok(-1n); // owned by 10.0.0.2 (token 0): connections 2 and 3
     expect([2, 3]).toContain(e.route(hi, lo, true, -1));
-    engine.onMessage(null as never, state(2, false));
+    engine.workers.onMessage(null as never, state(2, false));
     expect(events).toEqual([]);
     expect(e.route(hi, lo, true, -1)).toBe(3);
-    engine.onMessage(null as never, state(3, false));
+    engine.workers.onMessage(null as never, state(3, false));
     expect(events).toEqual(['hostDown 10.0.0.2:9042']);
     for (let i = 0; i < 10; i++) expect([0, 1, 4, 5]).toContain(e.route(hi, lo, true, -1));
     expect(e.route(hi, lo, true, 1)).toBe(-1); // pinned to the down host
-    engine.onMessage(null as never, state(3, true));
+    engine.workers.onMessage(null as never, state(3, true));
     expect(events).toEqual(['hostDown 10.0.0.2:9042', 'hostUp 10.0.0.2:9042']);
     expect(e.route(hi, lo, true, -1)).toBe(3);
   });
@@ -122,35 +127,35 @@ describe('the sharded engine: host state and failover (no server)', () => {
     const { engine, e, registered } = fakeEngine();
     const logs: string[] = [];
     engine.on('log', (_l: string, m: string) => logs.push(m));
-    engine.onMessage(null as never, state(0, false));
+    engine.workers.onMessage(null as never, state(0, false));
     await tick();
     expect(registered).toEqual([2]);
-    expect(e.controlConn).toBe(2);
+    expect(e.cluster.controlConn).toBe(2);
     expect(logs.join('\n')).toMatch(/control connection moved to 10\.0\.0\.2:9042/);
   });
 
   it('waits for any connection to open when none is left, then takes it', async () => {
     const { engine, e, registered, events } = fakeEngine();
-    for (let c = 0; c < 6; c++) engine.onMessage(null as never, state(c, false));
+    for (let c = 0; c < 6; c++) engine.workers.onMessage(null as never, state(c, false));
     await tick();
-    expect(e.controlConn).toBe(-1);
+    expect(e.cluster.controlConn).toBe(-1);
     expect(events.filter((x) => x.startsWith('hostDown'))).toHaveLength(3);
     expect(e.route(0, 0, false, -1)).toBe(-1);
-    engine.onMessage(null as never, state(5, true));
+    engine.workers.onMessage(null as never, state(5, true));
     await tick();
     expect(registered).toEqual([2, 5]); // 2 closed while its REGISTER was in flight: not kept
-    expect(e.controlConn).toBe(5);
+    expect(e.cluster.controlConn).toBe(5);
   });
 
   it('follows STATUS_CHANGE for remote hosts and asks for a reconnect for local ones', () => {
     const { engine, e, posts, events } = fakeEngine();
     const requested: number[] = [];
-    e.scheduler.request = (w: number) => requested.push(w);
-    engine.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'DOWN', address: '10.0.0.4', port: 9042 } });
+    e.cluster.scheduler.request = (w: number) => requested.push(w);
+    engine.workers.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'DOWN', address: '10.0.0.4', port: 9042 } });
     expect(events).toEqual(['hostDown 10.0.0.4:9042']);
-    engine.onMessage(null as never, state(4, false));
-    engine.onMessage(null as never, state(5, false));
-    engine.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'UP', address: '10.0.0.3', port: 9042 } });
+    engine.workers.onMessage(null as never, state(4, false));
+    engine.workers.onMessage(null as never, state(5, false));
+    engine.workers.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'UP', address: '10.0.0.3', port: 9042 } });
     expect(posts).toEqual([{ w: 0, m: { type: 'reconnect-now', conns: [4] } }, { w: 1, m: { type: 'reconnect-now', conns: [5] } }]);
     expect(requested).toEqual([1, 1]);
   });
@@ -160,7 +165,7 @@ describe('the sharded engine: host state and failover (no server)', () => {
     const before = e.hostStates.map((h) => h.address);
     // 10.0.0.2 leaves, 10.0.0.5 (dc1) and 10.0.0.6 (dc2) join.
     const fresh = [topo(1, 'dc1', ['-6000000000000000000']), topo(3, 'dc1', ['6000000000000000000']), topo(4, 'dc2', ['100']), topo(5, 'dc1', ['0']), topo(6, 'dc2', ['200'])];
-    await e.mergeHosts(fresh);
+    await e.cluster.mergeHosts(fresh);
     e.rebuildTable();
     expect(before).toHaveLength(4);
     expect(engine.hosts.map((h) => h.address)).toEqual(['10.0.0.1:9042', '10.0.0.3:9042', '10.0.0.4:9042', '10.0.0.5:9042', '10.0.0.6:9042']);
@@ -206,7 +211,7 @@ describe('the sharded engine: host state and failover (no server)', () => {
     engine.on('log', (_l: string, m: string) => logs.push(m));
     e.hostStates[1]!.tokens = ['not-a-token'];
     e.hostStates[2]!.tokens = [];
-    e.strategies = new Map();
+    e.cluster.strategies = new Map();
     e.rebuildTable();
     expect(logs.join('\n')).toMatch(/token not-a-token of host 1: invalid token: skipped/);
     e.setRoutingKeyspace('ks');
@@ -229,11 +234,11 @@ describe('the sharded engine: connection indexes are given back and used again (
     (e.requester as unknown as { hasInFlightTo(c: number): boolean }).hasInFlightTo = (c) => busy.has(c);
     const order: string[] = [];
     f.posts.length = 0;
-    e.workers = [0, 1].map((w) => ({ post: (m: ToWorker) => {
+    e.workers.list = [0, 1].map((w) => ({ post: (m: ToWorker) => {
       f.posts.push({ w, m });
       if (m.type === 'close-connections') order.push(...m.conns.map((c) => `close ${c}`));
     } }));
-    e.openConnections = async (_w, specs) => {
+    e.workers.openConnections = async (_w, specs) => {
       order.push(...specs.map((s) => `open ${s.conn} ${s.host}`));
       return specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
     };
@@ -243,7 +248,7 @@ describe('the sharded engine: connection indexes are given back and used again (
     for (let r = 0; r < rounds; r++) {
       ip = `10.1.${r >> 8}.${r & 255}`;
       const fresh = { ...topo(9, 'dc1', ['6000000000000000000']), address: `${ip}:9042`, ip, hostId: `r${r}` };
-      await e.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
+      await e.cluster.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
       e.rebuildTable();
       // Routing: the token's connection is one of the new host's, and every table agrees on whose it is.
       const c = e.route(hi, lo, true, -1);
@@ -283,14 +288,14 @@ describe('the sharded engine: connection indexes are given back and used again (
     (e.requester as unknown as { hasInFlightTo(c: number): boolean }).hasInFlightTo = () => false;
     // A handle's snapshot: host 10.0.0.3 has connections 4 and 5, both up.
     const states = new Int32Array(6).fill(1);
-    (e as unknown as { handleConnStates: Int32Array[] }).handleConnStates.push(states);
+    e.handles.connStates.push(states);
     const fresh = { ...topo(9, 'dc1', ['6000000000000000000']), address: '10.9.9.9:9042', ip: '10.9.9.9', hostId: 'new' };
-    await e.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
+    await e.cluster.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
     expect(e.hostStates.find((h) => h.ip === '10.9.9.9')!.conns).toEqual([4, 5]); // the new host holds the indexes now
     expect(Array.from(states)).toEqual([1, 1, 1, 1, 0, 0]);
-    engine.onMessage(null as never, state(4, false));
-    engine.onMessage(null as never, state(4, true));
-    engine.onMessage(null as never, state(2, false));
+    engine.workers.onMessage(null as never, state(4, false));
+    engine.workers.onMessage(null as never, state(4, true));
+    engine.workers.onMessage(null as never, state(2, false));
     expect(Array.from(states)).toEqual([1, 1, 0, 1, 0, 0]);
   });
 });

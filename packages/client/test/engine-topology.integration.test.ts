@@ -98,7 +98,7 @@ describe('engine routing against a real Cassandra', () => {
   });
 
   it('moves the control connection when it dies (worker 0 crashed) and still hears SCHEMA_CHANGE', async () => {
-    const control = (): number => (engine as unknown as { controlConn: number }).controlConn;
+    const control = (): number => (engine as unknown as { cluster: { controlConn: number } }).cluster.controlConn;
     expect(control()).toBe(0);
     const logs: string[] = [];
     const onLog = (_l: string, m: string): void => void logs.push(m);
@@ -112,7 +112,7 @@ describe('engine routing against a real Cassandra', () => {
     console.log(`control connection moved from conn 0 to conn ${control()} in ${moved} ms`);
     // Let the failover's own refresh finish, so the new keyspace can only come from an event: wait until the
     // refresh scheduler has nothing due, running or pending (by its state, not a guess of how long that takes).
-    const scheduler = (engine as unknown as { scheduler: { timer: unknown; running: unknown; pending: number } }).scheduler;
+    const scheduler = (engine as unknown as { cluster: { scheduler: { timer: unknown; running: unknown; pending: number } } }).cluster.scheduler;
     const idle = (): boolean => scheduler.timer === null && scheduler.running === null && scheduler.pending === 0;
     for (const end = Date.now() + 30_000; !idle() && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
     expect(idle()).toBe(true);

@@ -30,7 +30,7 @@ describe('parseTopologyRows: bad rows are reported and skipped', () => {
       { peer: '10.0.0.2', rpc_address: '10.0.0.2', data_center: 'dc1', rack: 'r2', tokens: ['1'] },
       { peer: null, rpc_address: null },
     ];
-    const t = parseTopologyRows(local, peers, false, '127.0.0.1', 9042, 9042);
+    const t = parseTopologyRows(local, peers, false, { host: '127.0.0.1', port: 9042 }, 9042);
     expect(t.partitioner).toMatch(/Murmur3/);
     expect(t.hosts.map((h) => h.address)).toEqual(['127.0.0.1:9042', '10.0.0.2:9042', '10.0.0.4:9042', '10.0.0.5:9042']);
     expect(t.hosts[0]!.tokens).toEqual(['-100', '100']);
@@ -48,7 +48,7 @@ describe('parseTopologyRows: bad rows are reported and skipped', () => {
 
   it('uses native_address and native_port from peers_v2; survives a missing local row', () => {
     const peers = [{ peer: '10.0.0.2', native_address: { toString: () => '10.0.0.2' }, native_port: 19042, data_center: 'dc1', rack: 'r1', tokens: ['5'] }];
-    const t = parseTopologyRows(undefined, peers, true, '127.0.0.1', 9042, 9042);
+    const t = parseTopologyRows(undefined, peers, true, { host: '127.0.0.1', port: 9042 }, 9042);
     expect(t.hosts.map((h) => h.address)).toEqual(['127.0.0.1:9042', '10.0.0.2:19042']);
     expect(t.partitioner).toBeNull();
     expect(t.problems.join('\n')).toMatch(/system.local returned no row/);

@@ -12,8 +12,8 @@ interface Internals {
   hostStates: Array<{ address: string; ip: string; shardConns: Int32Array; shardAwarePort: number; conns: number[] }>;
   connSpecs: Array<{ port: number; localPort: number | null }>;
   connUp: boolean[];
-  shardRefills: Set<unknown>;
-  onMessage(w: unknown, m: unknown): void;
+  shards: { refills: Set<unknown> };
+  workers: { onMessage(w: unknown, m: unknown): void };
 }
 
 interface Row {
@@ -93,16 +93,16 @@ describe.each([
     const before = await rows(client);
 
     // As its worker reports it: c1 reconnected on the plain port and landed on shard 3, which has a connection.
-    e.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
-    e.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
+    e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
+    e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
     expect(sc[1]).toBe(-1);
     expect(sc[3]).toBe(c3);
-    // Before the refill starts (500 ms), c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an
+    // Before the refill starts (the reconnection policy's first delay, ~1 s), c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an
     // open extra connection on shard 3 (as reported), takes it at once.
-    e.onMessage(null, { type: 'connection-state', conn: c3, up: false, error: null, shard: -1 });
-    e.onMessage(null, { type: 'connection-state', conn: c3, up: true, error: null, shard: 0 });
+    e.workers.onMessage(null, { type: 'connection-state', conn: c3, up: false, error: null, shard: -1 });
+    e.workers.onMessage(null, { type: 'connection-state', conn: c3, up: true, error: null, shard: 0 });
     expect(sc[3]).toBe(c1);
-    expect(e.shardRefills.size).toBe(1);
+    expect(e.shards.refills.size).toBe(1);
 
     await until('shard 1 has a connection again', () => sc[1]! >= 0 && e.connUp[sc[1]!] === true, 15_000);
     const fresh = sc[1]!;
@@ -112,7 +112,7 @@ describe.each([
       expect(e.connSpecs[fresh]!.port).toBe(hs.shardAwarePort);
       expect(e.connSpecs[fresh]!.localPort! % 4).toBe(1);
     }
-    await until('the refill to finish', () => e.shardRefills.size === 0, 5_000);
+    await until('the refill to finish', () => e.shards.refills.size === 0, 5_000);
     expect(logs.filter((m) => m.includes('lost their connection')).length).toBe(1);
     // Every slot filled: the connection left in no slot (c3) is closed, so the host keeps one per shard
     // (reconnections never grow the pool). The server sees its per-shard counts as before, c3 gone from shard 3
@@ -163,9 +163,9 @@ describe('ScyllaDB simulator, 3 nodes x 4 shards: shard slots refilled again and
       // As its worker would report it: shard 1's connection came back on shard 3 (taken): it becomes an extra
       // connection, shard 1 gets a replacement, then the extra one is closed and its index given back.
       const c = sc[1]!;
-      e.onMessage(null, { type: 'connection-state', conn: c, up: false, error: null, shard: -1 });
-      e.onMessage(null, { type: 'connection-state', conn: c, up: true, error: null, shard: 3 });
-      await until(`round ${round}: shard 1 has a new connection`, () => sc[1]! >= 0 && sc[1] !== c && e.connUp[sc[1]!] === true && e.shardRefills.size === 0, 15_000);
+      e.workers.onMessage(null, { type: 'connection-state', conn: c, up: false, error: null, shard: -1 });
+      e.workers.onMessage(null, { type: 'connection-state', conn: c, up: true, error: null, shard: 3 });
+      await until(`round ${round}: shard 1 has a new connection`, () => sc[1]! >= 0 && sc[1] !== c && e.connUp[sc[1]!] === true && e.shards.refills.size === 0, 15_000);
       expect(hs.conns).not.toContain(c);
       used.add(sc[1]!);
     }

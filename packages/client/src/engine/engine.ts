@@ -103,6 +103,11 @@ export interface Engine extends EventEmitter {
    * same schema_version (after DDL); resolves false if `maxWaitMs` passes first. Never rejects.
    */
   waitForSchemaAgreement(maxWaitMs: number): Promise<boolean>;
+  /**
+   * One schema agreement check, no retry (metadata.checkSchemaAgreement): the same query as
+   * waitForSchemaAgreement's; false when the hosts disagree or the check fails. Never rejects.
+   */
+  checkSchemaAgreement?(): Promise<boolean>;
   // Capabilities only the sharded engine has (a client made from a handle lacks them).
   /** ScyllaDB's LWT bit mask from SUPPORTED (0 when the server has none). */
   readonly lwtMask?: number;

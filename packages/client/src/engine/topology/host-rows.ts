@@ -38,7 +38,7 @@ const MIN_I64 = -(1n << 63n);
 const MAX_I64 = (1n << 63n) - 1n;
 
 /**
- * Parses system.local (one row) and the peers rows. `localIp`/`localPort` are the control connection's
+ * Parses system.local (one row) and the peers rows. `control` is the control connection's
  * endpoint (system.local's own addresses may be 0.0.0.0 or a private interface). `peersV2`: the rows come
  * from system.peers_v2 (`native_address`, `native_port`), else from system.peers (`rpc_address`, the
  * default port). A peer whose rpc/native address is 0.0.0.0 (bound to every interface) is reached at its
@@ -48,8 +48,7 @@ export function parseTopologyRows(
   local: Row | undefined,
   peers: readonly Row[],
   peersV2: boolean,
-  localIp: string,
-  localPort: number,
+  control: { readonly host: string; readonly port: number },
   defaultPort: number,
 ): ParsedTopology {
   const problems: string[] = [];
@@ -57,7 +56,7 @@ export function parseTopologyRows(
   const seen = new Set<string>();
   const l = local ?? {};
   if (local === undefined) problems.push('system.local returned no row; the contacted host is kept without topology data');
-  const first = hostOf(l, localIp, localPort, 'system.local', problems);
+  const first = hostOf(l, control.host, control.port, 'system.local', problems);
   hosts.push(first);
   seen.add(first.address);
   const table = peersV2 ? 'system.peers_v2' : 'system.peers';

@@ -1,19 +1,12 @@
 /**
- * The control connection's logic that needs no sockets: which server events call for which refresh, the
- * debounced refresh scheduler, the topology queries, and the schema agreement check. The engine owns the
- * connection itself (which one it is, REGISTER, failover) and runs the queries.
+ * When the topology is read again: which server events call for which refresh, and the debounced refresh
+ * scheduler (the cluster runs the refreshes, cluster/).
  */
 import type { CqlEvent } from '@shardcql/core';
 
 /** Refresh bits. */
 export const REFRESH_TOPOLOGY = 1;
 export const REFRESH_KEYSPACES = 2;
-
-export const LOCAL_QUERY = "SELECT * FROM system.local WHERE key='local'";
-export const PEERS_V2_QUERY = 'SELECT * FROM system.peers_v2';
-export const PEERS_QUERY = 'SELECT * FROM system.peers';
-export const KEYSPACES_QUERY = 'SELECT keyspace_name, replication FROM system_schema.keyspaces';
-export const LOCAL_SCHEMA_QUERY = "SELECT schema_version FROM system.local WHERE key='local'";
 
 /** Which refresh a server event calls for (native_protocol_v4.spec section 4.2.6): a REFRESH_* mask. */
 export function refreshFor(event: CqlEvent): number {
@@ -90,25 +83,4 @@ export class RefreshScheduler {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
-}
-
-type Row = Readonly<Record<string, unknown>>;
-
-/**
- * Whether every host's schema_version is the same: the local row's and each peer's, ignoring peers the
- * driver considers down (`isUp(address)` false, where address is the peer's native address, else `peer`),
- * as the other drivers do. Peers with a null schema_version (still bootstrapping) are ignored too.
- */
-export function schemaVersionsAgree(local: Row | undefined, peers: readonly Row[], peersV2: boolean, isUp: (ip: string) => boolean): boolean {
-  const versions = new Set<string>();
-  const lv = local?.['schema_version'];
-  if (lv !== null && lv !== undefined) versions.add(String(lv));
-  for (const p of peers) {
-    const v = p['schema_version'];
-    if (v === null || v === undefined) continue;
-    const a = p[peersV2 ? 'native_address' : 'rpc_address'] ?? p['peer'];
-    if (a !== null && a !== undefined && !isUp(String(a))) continue;
-    versions.add(String(v));
-  }
-  return versions.size <= 1;
 }

@@ -1,0 +1,248 @@
+/**
+ * The owner's side of client handles (remote-engine.ts is the handle's side): making a handle (a snapshot of
+ * hosts, connections and plans), the handles' channel, the requesters handle threads claim and release, the
+ * probe that finds threads that ended without a word, the connection states handles route by, and closing.
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { ArgumentError, DriverError } from '@shardcql/core';
+import { DROPPED_REQUESTER, type RequesterRings } from '@shardcql/shard-worker';
+import { createWorkerRings, type WorkerRings } from '../ring-requester';
+import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type UnrefChannel } from '../remote-engine';
+import { LivenessProber, LivenessWaiter } from '../liveness';
+import type { EngineState } from '../engine-state';
+import type { ReplicaPlans } from '@shardcql/core';
+
+/** Handle threads get smaller rings than the owner: there may be many of them. */
+export const HANDLE_RING_BYTES = 256 * 1024;
+
+/** A handle thread's requester, as the owner knows it (remote-engine.ts, 'claim'). */
+interface HandleRequester {
+  index: number;
+  responseBell: SharedArrayBuffer;
+  /** Finds the thread gone when it ended without a word (liveness.ts). */
+  probe: LivenessProber;
+  /** Lets the thread find this owner gone. */
+  waiter: LivenessWaiter;
+  /** The handle's counter of threads using it. */
+  claimed: Int32Array;
+}
+
+type ClaimMessage = Extract<HandleMessage, { type: 'claim' }>;
+
+export class HandleOwner {
+  /**
+   * The connection-state arrays handles read (create), updated by markConn. Shared by every handle;
+   * a new, larger one only when the connections outgrow the last (older handles keep theirs).
+   */
+  connStates: Int32Array[] = [];
+  /**
+   * Per handle connection-state array: the indexes given back since the handle was made. Their new owners are
+   * other connections than the ones in the handle's snapshot, so they stay 0 there (markConn skips them).
+   */
+  private retiredIn = new WeakMap<Int32Array, Set<number>>();
+  /** The handles' channel (remote-engine.ts); opened by the first create. */
+  private channel: UnrefChannel | null = null;
+  private readonly channelName = `shardcql-handles-${process.pid}-${randomBytes(12).toString('hex')}`;
+  /** Int32 [0]: 1 once this engine shut down; handles read it before they claim. */
+  private readonly state = new SharedArrayBuffer(4);
+  /** Live handle requesters by claim token. */
+  private readonly requesters = new Map<string, HandleRequester>();
+  /** Requester indexes given back, reused first. */
+  private readonly freeRequesters: number[] = [];
+  /** Requester 0 is this thread; handle threads get 1, 2, ... (below DROPPED_REQUESTER), reused once released. */
+  private nextRequester = 1;
+  private probeTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly e: EngineState) {}
+
+  /** Handle threads holding a requester now (for tests and diagnostics). */
+  get threadCount(): number {
+    return this.requesters.size;
+  }
+
+  /** Requester indexes ever given to handle threads (released ones are reused first); for tests. */
+  get requesterHighWater(): number {
+    return this.nextRequester - 1;
+  }
+
+  /** A handle up to `threads` other threads may use at once (ShardedEngine.createHandle), routing by `plans`. */
+  create(threads: number, plans: ReplicaPlans | null): EngineHandle {
+    if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError('createHandle: threads must be an integer >= 1');
+    const e = this.e;
+    if (e.shuttingDown) throw new DriverError('The client is shut down');
+    this.openChannel();
+    const hosts = e.hostStates;
+    const ringEntries: Array<[string, number]> = [];
+    if (e.cluster.murmur3) {
+      hosts.forEach((h, i) => {
+        if (h.local) for (const t of h.tokens) ringEntries.push([t, i]);
+      });
+    }
+    return {
+      kind: 'shardcql-engine-handle',
+      protocolVersion: e.version,
+      keyspace: e.keyspace,
+      id: `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`,
+      channel: this.channelName,
+      ownerState: this.state,
+      workerBells: e.workers.bells.slice(),
+      ringBytes: HANDLE_RING_BYTES,
+      threads,
+      claimed: new SharedArrayBuffer(4),
+      hosts: hosts.map((h) => ({ address: h.address, datacenter: h.datacenter, rack: h.rack, hostId: h.hostId, cassandraVersion: h.cassandraVersion, tokens: h.tokens.slice(), up: h.up })),
+      hostConns: hosts.map((h) => h.conns.slice()),
+      connWorker: e.connWorker.slice(),
+      connState: this.connState().buffer as SharedArrayBuffer,
+      ringEntries: ringEntries.length > 0 ? ringEntries : null,
+      plans: plans !== null && plans.size > 0 ? plans.toSharedBuffer() : null,
+      sharding: hosts.map((h) => (h.sharder !== null ? [h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number] : null)),
+      shardConns: hosts.map((h) => Array.from(h.shardConns)),
+    };
+  }
+
+  /**
+   * The connection states handles read: the last array, or a new one (twice as large) when it is too small or
+   * has retired indexes: those stay 0 for the handles made before their index was released, and a handle made
+   * now must see the connection that reuses such an index.
+   */
+  private connState(): Int32Array {
+    const e = this.e;
+    const last = this.connStates[this.connStates.length - 1];
+    if (last !== undefined && last.length >= e.connWorker.length && (this.retiredIn.get(last)?.size ?? 0) === 0) return last;
+    const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(64, 2 * e.connWorker.length)));
+    for (let c = 0; c < e.connWorker.length; c++) states[c] = e.connUp[c] === true ? 1 : 0;
+    this.connStates.push(states);
+    return states;
+  }
+
+  /** Connection c opened or closed: handles route by these marks too (remote-engine.ts), keep theirs live. */
+  markConn(conn: number, up: boolean): void {
+    const all = this.connStates;
+    for (let i = 0; i < all.length; i++) {
+      const states = all[i]!;
+      if (conn < states.length && this.retiredIn.get(states)?.has(conn) !== true) Atomics.store(states, conn, up ? 1 : 0);
+    }
+  }
+
+  /** Connection c is about to be closed by the engine: handles stop sending to it now. */
+  clearConn(conn: number): void {
+    const all = this.connStates;
+    for (let i = 0; i < all.length; i++) if (conn < all[i]!.length) Atomics.store(all[i]!, conn, 0);
+  }
+
+  /** Connection index c is no one's any more: off every handle, for good (its next owner is another connection). */
+  retireConn(c: number): void {
+    for (const states of this.connStates) {
+      if (c >= states.length) continue;
+      Atomics.store(states, c, 0);
+      let retired = this.retiredIn.get(states);
+      if (retired === undefined) this.retiredIn.set(states, (retired = new Set()));
+      retired.add(c);
+    }
+  }
+
+  /** New rings in a restarted worker (doorbell `bell`) for every handle thread: as posted to it, and by claim token. */
+  freshRings(bell: SharedArrayBuffer): { rings: RequesterRings[]; byToken: Record<string, WorkerRings> } {
+    const rings: RequesterRings[] = [];
+    const byToken: Record<string, WorkerRings> = {};
+    for (const [token, hr] of this.requesters) {
+      const r = createWorkerRings(bell, HANDLE_RING_BYTES);
+      byToken[token] = r;
+      rings.push({ requester: hr.index, requests: r.requests, responses: r.responses, responseBell: hr.responseBell });
+    }
+    return { rings, byToken };
+  }
+
+  private openChannel(): void {
+    if (this.channel !== null) return;
+    const ch = new BroadcastChannel(this.channelName) as UnrefChannel;
+    // Handles never keep the owner's process alive; its own requests and connections decide.
+    ch.unref();
+    ch.onmessage = (ev: MessageEvent) => this.onMessage(ev.data as HandleMessage);
+    this.channel = ch;
+  }
+
+  post(m: HandleMessage): void {
+    this.channel?.postMessage(m);
+  }
+
+  private onMessage(m: HandleMessage): void {
+    if (m.type === 'release') {
+      const hr = this.requesters.get(m.token);
+      if (hr !== undefined) this.releaseRequester(m.token, hr);
+      return;
+    }
+    if (m.type !== 'claim' || this.e.shuttingDown || this.requesters.has(m.token)) return;
+    this.onClaim(m);
+  }
+
+  private onClaim(m: ClaimMessage): void {
+    const workers = this.e.workers;
+    if (m.workers.length !== workers.count) {
+      this.post({ type: 'refused', token: m.token, message: `the handle has rings for ${m.workers.length} shard workers, the client has ${workers.count}` });
+      return;
+    }
+    let index = this.takeRequesterIndex();
+    if (index < 0) {
+      this.probe();
+      index = this.takeRequesterIndex();
+    }
+    if (index < 0) {
+      this.post({ type: 'refused', token: m.token, message: `this client already serves ${DROPPED_REQUESTER - 1} handle threads; shut down the clients of threads that no longer need theirs` });
+      return;
+    }
+    const live = new Int32Array(m.live);
+    this.requesters.set(m.token, { index, responseBell: m.responseBell, probe: new LivenessProber(live, THREAD_CELL), waiter: new LivenessWaiter(live, OWNER_CELL), claimed: new Int32Array(m.claimed) });
+    // A worker that died and has not been replaced yet: its restart gives this requester fresh rings.
+    workers.list.forEach((w, i) => w.post({ type: 'add-requester', rings: { requester: index, requests: m.workers[i]!.requests, responses: m.workers[i]!.responses, responseBell: m.responseBell } }));
+    this.post({ type: 'claimed', token: m.token, gens: workers.gens.slice() });
+    if (this.probeTimer === null) {
+      this.probeTimer = setInterval(() => this.probe(), HANDLE_PROBE_MS);
+      this.probeTimer.unref();
+    }
+  }
+
+  private takeRequesterIndex(): number {
+    const free = this.freeRequesters.pop();
+    if (free !== undefined) return free;
+    return this.nextRequester < DROPPED_REQUESTER ? this.nextRequester++ : -1;
+  }
+
+  /** The workers drop the requester's rings and its late answers, so its index can be given out again at once. */
+  private releaseRequester(token: string, hr: HandleRequester): void {
+    this.requesters.delete(token);
+    hr.waiter.stop();
+    this.e.workers.postAll({ type: 'remove-requester', requester: hr.index });
+    this.freeRequesters.push(hr.index);
+    if (this.requesters.size === 0 && this.probeTimer !== null) {
+      clearInterval(this.probeTimer);
+      this.probeTimer = null;
+    }
+  }
+
+  /** Releases the requesters of handle threads that ended without saying so (terminate(), as piscina does). */
+  private probe(): void {
+    for (const [token, hr] of this.requesters) {
+      if (hr.probe.probe()) continue;
+      Atomics.sub(hr.claimed, 0, 1);
+      this.e.log('info', `a thread using a handle of this client ended without shutting its client down; its requester ${hr.index} is released`);
+      this.releaseRequester(token, hr);
+    }
+  }
+
+  /** Handles stop at once: in-flight requests fail, later ones too, threads that claim later see the flag. */
+  close(): void {
+    Atomics.store(new Int32Array(this.state), 0, 1);
+    if (this.probeTimer !== null) clearInterval(this.probeTimer);
+    this.probeTimer = null;
+    for (const hr of this.requesters.values()) hr.waiter.stop();
+    this.requesters.clear();
+    const ch = this.channel;
+    this.channel = null;
+    if (ch === null) return;
+    const m: HandleMessage = { type: 'owner-shutdown' };
+    ch.postMessage(m);
+    ch.close();
+  }
+}
