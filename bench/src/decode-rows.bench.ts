@@ -1,4 +1,4 @@
-// Microbenchmark of the row path on the main thread: what the facade's toResultSet does with a RESULT Rows
+// Microbenchmark of the row path on the main thread: what the client's toResultSet (request/result.ts) does with a RESULT Rows
 // body (as an EXECUTE with Skip_metadata gets it: No_metadata, columns from the prepared statement): the
 // response prelude, decodeResult, the execution info and the ResultSet. No I/O, no workers: it isolates the
 // CPU per response and per row that the `selects` workload spends after the bytes arrive.
@@ -116,7 +116,7 @@ function median(v: readonly number[]): number {
 
 type Decode = (body: Buffer) => number;
 
-/** What client.ts's toResultSet does per Rows response (the same calls, objects and shapes); returns rowLength. */
+/** What request/result.ts's toResultSet does per Rows response (the same calls, objects and shapes); returns rowLength. */
 function pathOf(core: Core, client: Client, c: Case): Decode {
   const columns: ColumnInfo[] = c.columns.map((col) => ({ ksname: 'ks', tablename: 'tab', name: col.name, type: col.type }));
   const known: RowsMetadata = { flags: 0, columns, pagingState: null, newMetadataId: null, pkIndexes: null, columnCount: columns.length };

@@ -10,7 +10,8 @@ import {
   EnvelopeParser,
   FAILURE_HEADER_SIZE,
   RESPONSE_HEADER_SIZE,
-  RecordKind,
+  RING_KIND_FAILURE,
+  RING_KIND_RESPONSE,
   RingConsumer,
   RingProducer,
   RING_CONTROL_BYTES,
@@ -428,7 +429,7 @@ function genSettle(seed: number, i: number): SettleInput {
   const records: SettleInput['records'] = [];
   const n = 1 + rng.int(8);
   for (let r = 0; r < n; r++) {
-    const kind = rng.int(4) === 0 ? rng.int(8) : rng.pick([RecordKind.RESPONSE, RecordKind.FAILURE]);
+    const kind = rng.int(4) === 0 ? rng.int(8) : rng.pick([RING_KIND_RESPONSE, RING_KIND_FAILURE]);
     // idMode 0: the id of a live request; 1: a random id; 2: an id just past the table.
     const idMode = rng.int(3);
     const len = rng.int(5) === 0 ? rng.int(RESPONSE_HEADER_SIZE) : RESPONSE_HEADER_SIZE + rng.int(64);
@@ -496,7 +497,7 @@ async function execSettle(input: SettleInput): Promise<{ typed?: true }> {
     try {
       for (const id of ids) {
         if (!req.slots.has(id)) continue;
-        const off = prod.reserve(RecordKind.FAILURE, FAILURE_HEADER_SIZE);
+        const off = prod.reserve(RING_KIND_FAILURE, FAILURE_HEADER_SIZE);
         prod.u8.fill(0, off, off + FAILURE_HEADER_SIZE);
         prod.u8[off] = id & 0xff;
         prod.u8[off + 1] = (id >>> 8) & 0xff;

@@ -1,44 +1,19 @@
 // policies.reconnection is followed (it used to be validated and ignored): by the direct lane's connections (on
 // this thread, the policy itself) and by a shard worker's (a sample the engine draws, schedule.ts), against a port
 // nothing listens on (one this test owned: a net.Server it closed). No server needed.
-import * as net from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Doorbell } from '@shardcql/core';
-import { sampleSchedule, startShardWorker, type FromWorker, type WorkerConnectionOptions } from '@shardcql/shard-worker';
+import { sampleSchedule, startShardWorker, type FromWorker } from '@shardcql/shard-worker';
 import { policies } from '@shardcql/client';
 import { extend, toEngineOptions } from '../src/client-options';
 import { DirectLane, type LaneHost, type LaneSource } from '../src/engine/direct-lane';
+import { closedPort, gaps, plainOptions } from '../../shard-worker/test/helpers/connections';
 
 const { ConstantReconnectionPolicy, ExponentialReconnectionPolicy, ReconnectionPolicy } = policies.reconnection;
 
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
-function options(): WorkerConnectionOptions {
-  return {
-    maxProtocolVersion: 5,
-    keyspace: null,
-    connectTimeoutMs: 2000,
-    heartbeatIntervalMs: 0,
-    coalescingThreshold: 65536,
-    compression: 'none',
-    credentials: null,
-    tls: null,
-    startupOptions: {},
-  };
-}
 
-function gaps(times: number[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < times.length; i++) out.push(times[i]! - times[i - 1]!);
-  return out;
-}
 
 /** A user's own policy: cassandra-driver's ReconnectionPolicy with a newSchedule of its own. */
 class ListPolicy extends ReconnectionPolicy {
@@ -62,7 +37,7 @@ describe('the direct lane follows policies.reconnection', () => {
     const port = await closedPort();
     const times: number[] = [];
     const source: LaneSource = {
-      laneOptions: options,
+      laneOptions: plainOptions,
       laneSlot: () => -1,
       laneLog: (_level, message) => {
         if (message.includes('not opened')) times.push(performance.now());
@@ -131,7 +106,7 @@ describe('a worker connection follows the sample the engine draws from policies.
     const times: number[] = [];
     const delays = sampleSchedule(new ConstantReconnectionPolicy(200));
     w.on('message', (m: FromWorker) => {
-      if (m.type === 'started') w.postMessage({ type: 'connect', id: 1, connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }], options: options() });
+      if (m.type === 'started') w.postMessage({ type: 'connect', id: 1, connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }], options: plainOptions() });
       else if (m.type === 'connected' || (m.type === 'log' && m.message.startsWith('reconnect to '))) times.push(performance.now());
     });
     await new Promise((r) => setTimeout(r, 1600));

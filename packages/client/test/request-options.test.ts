@@ -61,7 +61,7 @@ function sentTimestamp(body: Buffer): bigint | null {
 
 /** The shared request writer (private: what this file tests is its size). */
 function writerOf(client: Client): ByteWriter {
-  return (client as unknown as { writer: ByteWriter }).writer;
+  return (client as unknown as { encoder: { writer: ByteWriter } }).encoder.writer;
 }
 
 describe('execution option timestamp', () => {

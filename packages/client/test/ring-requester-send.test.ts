@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Doorbell, FailureKind, failureWasNotSent, OperationTimedOutError, RingConsumer, RingProducer, RecordKind, REQUEST_HEADER_SIZE, RESPONSE_HEADER_SIZE, writeAnswerHeader } from '@shardcql/core';
+import { Doorbell, FailureKind, failureWasNotSent, OperationTimedOutError, RingConsumer, RingProducer, RING_KIND_REQUEST, RING_KIND_RESPONSE, REQUEST_HEADER_SIZE, RESPONSE_HEADER_SIZE, writeResponseHeader } from '@shardcql/core';
 import { RingRequester, createWorkerRings, failureError } from '../src/engine/ring-requester';
 
 /** A requester on one worker's rings, and a consumer reading what it sends (no worker thread). */
@@ -12,7 +12,7 @@ function setup(): { requester: RingRequester; consumer: RingConsumer } {
 function readAll(consumer: RingConsumer): Uint8Array[] {
   const out: Uint8Array[] = [];
   while (consumer.next()) {
-    expect(consumer.kind).toBe(RecordKind.REQUEST);
+    expect(consumer.kind).toBe(RING_KIND_REQUEST);
     out.push(consumer.u8.slice(consumer.offset, consumer.offset + consumer.length));
   }
   consumer.release();
@@ -54,8 +54,8 @@ describe('RingRequester: every request settles, even when its worker never answe
   /** Writes a RESPONSE record (VOID result) for `requestId` into the requester's response ring. */
   function answer(rings: ReturnType<typeof createWorkerRings>, requestId: number): void {
     const p = new RingProducer(rings.responses);
-    const off = p.reserve(RecordKind.RESPONSE, RESPONSE_HEADER_SIZE + 4);
-    writeAnswerHeader(p.u8, off, requestId, 0x08, 0, 0xffff);
+    const off = p.reserve(RING_KIND_RESPONSE, RESPONSE_HEADER_SIZE + 4);
+    writeResponseHeader(p.u8, off, requestId, 0x08, 0);
     p.u8.set([0, 0, 0, 1], off + RESPONSE_HEADER_SIZE);
     p.publish();
   }

@@ -5,4 +5,3 @@ export * from './types';
 export * from './frame';
 export * from './routing';
 export * from './ring';
-export * from './rpc';

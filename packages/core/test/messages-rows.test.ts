@@ -1,5 +1,5 @@
 // The row decoder's fast paths (frame/response/result.ts): generated row constructors, the shared metadata of
-// No_metadata pages, and blob copies (types/codec.ts bufferOf). Behaviour must stay that of
+// No_metadata pages, and blob copies (types/decode.ts bufferOf). Behaviour must stay that of
 // cassandra-driver's rows: own enumerable properties in column order, `instanceof Row`, get/keys/values/forEach.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ByteWriter } from '../src/bytes';

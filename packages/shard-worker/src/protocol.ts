@@ -2,7 +2,7 @@
  * Control messages between the engine (any requesting thread's side) and a shard worker, over
  * `postMessage`. Only rare events travel this way (connect, keyspace, prepare-on-all, events, state
  * changes, shutdown); every request and answer goes through the SharedArrayBuffer rings instead
- * (record layouts in @shardcql/core rpc/records.ts).
+ * (record layouts in @shardcql/core ring/records.ts).
  */
 import type { ConnectionOptions as TlsConnectionOptions, PeerCertificate } from 'node:tls';
 import type { CqlEvent } from '@shardcql/core';
@@ -47,7 +47,7 @@ export interface WorkerConnectionOptions {
    */
   remoteAuth?: boolean;
   /**
-   * The engine's per-shard metrics buffer (metrics/layout.ts); the worker writes the slots of the
+   * The engine's per-shard metrics buffer (@shardcql/core ring/metrics-layout.ts); the worker writes the slots of the
    * connections it owns. Absent or null: no counting (`shardcql.metrics: false`).
    */
   metrics?: SharedArrayBuffer | null;

@@ -1,7 +1,6 @@
 // The connection set (src/connection-set/): reconnection delays as the engine draws them from a policy
 // (sampleSchedule), followed by a set's slot and by a real shard worker thread, against a port nothing listens on
 // (one this test owned: a net.Server it closed). No server needed.
-import * as net from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Doorbell } from '@shardcql/core';
@@ -15,40 +14,13 @@ import {
   type ConnectionSlot,
   type FromWorker,
   type ReconnectionSchedules,
-  type WorkerConnectionOptions,
 } from '../src';
+import { closedPort, gaps, plainOptions } from './helpers/connections';
 
-/** A port that refuses connections: listened on, then closed (nothing else of this test takes it). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
-function options(): WorkerConnectionOptions {
-  return {
-    maxProtocolVersion: 5,
-    keyspace: null,
-    connectTimeoutMs: 2000,
-    heartbeatIntervalMs: 0,
-    coalescingThreshold: 65536,
-    compression: 'none',
-    credentials: null,
-    tls: null,
-    startupOptions: {},
-  };
-}
 
 const QUIET: ConnectionListener = { onResponse: () => undefined, onFailure: () => undefined, onEvent: () => undefined, onClose: () => undefined };
 
-/** Gaps between consecutive times (ms). */
-function gaps(times: number[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < times.length; i++) out.push(times[i]! - times[i - 1]!);
-  return out;
-}
 
 /** A custom policy (cassandra-driver's shape: newSchedule() gives an iterator of delays) and how often it was asked. */
 class ListPolicy implements ReconnectionSchedules {
@@ -109,7 +81,7 @@ describe('a connection set reconnecting to a closed port', () => {
       events: { reconnected: () => undefined, reconnectFailed: () => times.push(performance.now()) },
     });
     set = s;
-    s.options = options();
+    s.options = plainOptions();
     const slot = s.add({ conn: 0, host: '127.0.0.1', port, localPort: null }, policy);
     await expect(s.open(slot)).rejects.toThrow();
     times.push(performance.now());
@@ -155,7 +127,7 @@ describe('a connection set reconnecting to a closed port', () => {
     const port = await closedPort();
     const s = new ConnectionSet({ worker: -1, listener: QUIET, timers: false, unref: true, events: null });
     set = s;
-    s.options = options();
+    s.options = plainOptions();
     const slot = s.add({ conn: -1, host: '127.0.0.1', port, localPort: null }, new SampledSchedules([200]));
     await expect(s.open(slot)).rejects.toThrow();
     expect(slot.timer).toBeNull();
@@ -181,7 +153,7 @@ describe('a shard worker reconnecting to a closed port', () => {
     let connected: (() => void) | null = null;
     const done = new Promise<void>((r) => (connected = r));
     w.on('message', (m: FromWorker) => {
-      if (m.type === 'started') w.postMessage({ type: 'connect', id: 1, connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }], options: options() });
+      if (m.type === 'started') w.postMessage({ type: 'connect', id: 1, connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }], options: plainOptions() });
       else if (m.type === 'connected') {
         expect(m.results[0]!.ok).toBe(false);
         times.push(performance.now());

@@ -1,6 +1,6 @@
 /**
  * The requesting thread's table of requests in flight, indexed by the u32 `requestId` that travels in
- * the ring records (packages/core/src/rpc/records.ts). Parallel arrays and a free-list stack instead of a
+ * the ring records (packages/core/src/ring/records.ts). Parallel arrays and a free-list stack instead of a
  * Map of objects: taking and releasing a slot allocates nothing (undici keeps its queue the same way).
  */
 export type Settle = (value: unknown) => void;

@@ -7,7 +7,6 @@
  * one Atomics.store and one wake-up. Answers are drained in batches when this thread's doorbell rings
  * (Atomics.waitAsync: the thread's event loop never blocks).
  */
-import * as core from '@shardcql/core';
 import {
   Doorbell,
   DriverError,
@@ -19,19 +18,15 @@ import {
   RingWriter,
   createRingBuffer,
 } from '@shardcql/core';
-
-// Read once: through the package index every access would be a getter call (CommonJS re-exports).
-const KIND_REQUEST = core.RecordKind.REQUEST;
-const KIND_RESPONSE = core.RecordKind.RESPONSE;
-const KIND_FAILURE = core.RecordKind.FAILURE;
-const REQUEST_HEADER_SIZE = core.REQUEST_HEADER_SIZE;
-const RESPONSE_HEADER_SIZE = core.RESPONSE_HEADER_SIZE;
-const FAILURE_HEADER_SIZE = core.FAILURE_HEADER_SIZE;
-const writeRequestHeader = core.writeRequestHeader;
-const FailureKind = core.FailureKind;
-const failureWasNotSent = core.failureWasNotSent;
+// The ring protocol's defining module (and the frame header's), not the package index: their exports are plain
+// properties, where the index's would be a getter call on every read (core ring/records.ts).
+import {
+  ANSWER_HEADER_SIZE, FailureKind, RECORD_ID_SIZE, REQUEST_HEADER_SIZE, RING_KIND_FAILURE, RING_KIND_REQUEST, RING_KIND_RESPONSE,
+  failureKind, failureWasNotSent, recordRequestId, responseFlags, responseOpcode, writeRequestHeader, writeRequestOp,
+} from '@shardcql/core/ring/records';
 /** The protocol's body limit (256 MiB): a larger request is refused before it is sent. */
-const MAX_BODY_LENGTH = core.MAX_BODY_LENGTH;
+import { MAX_BODY_LENGTH } from '@shardcql/core/frame/header';
+
 const OPCODE_RESULT = 0x08;
 /** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
 const VOID_BODY = Buffer.from([0, 0, 0, 1]);
@@ -193,20 +188,16 @@ export class RingRequester {
     this.timeouts[id] = timeoutMs;
     this.deadlines[id] = timeoutMs === 0 ? 0 : this.tick + Math.ceil((timeoutMs + DEADLINE_GRACE_MS) / TICK_MS) + 1;
     if (this.slots.inFlight === 1) this.keepAlive.ref();
-    const size = REQUEST_HEADER_SIZE + bodyLength;
-    const off = link.writer.reserve(KIND_REQUEST, size);
-    if (off >= 0) {
-      // Published with the burst's doorbell ring (ringWorkers): one Atomics.store per burst, not per request.
-      const p = link.writer.producer;
-      writeRequestHeader(p.u8, off, id, target, opcode, flags, timeoutMs);
-      if (bodyLength <= SMALL_BODY) this.copySmallBody(p.view, off + REQUEST_HEADER_SIZE, body, bodyLength);
-      else copyBody(p.u8, off + REQUEST_HEADER_SIZE, body, bodyLength);
-    } else {
-      // The ring is full or the request larger than a record: a copy waits in the writer, in order.
-      const rec = new Uint8Array(size);
-      writeRequest(rec, 0, id, target, opcode, flags, timeoutMs, body, bodyLength);
-      link.writer.enqueue(KIND_REQUEST, rec);
-    }
+    const w = link.writer;
+    // In the ring when it has room, else a copy that waits in the writer, in order (RingWriter.claim). Published
+    // with the burst's doorbell ring (ringWorkers): one Atomics.store per burst, not per request.
+    const off = w.claim(RING_KIND_REQUEST, REQUEST_HEADER_SIZE + bodyLength);
+    const u8 = w.out;
+    writeRequestHeader(u8, off, id, target);
+    writeRequestOp(u8, off, opcode, flags, timeoutMs);
+    if (bodyLength <= SMALL_BODY && u8 === w.producer.u8) this.copySmallBody(w.producer.view, off + REQUEST_HEADER_SIZE, body, bodyLength);
+    else copyBody(u8, off + REQUEST_HEADER_SIZE, body, bodyLength);
+    w.commit();
     if (!link.needsRing) {
       link.needsRing = true;
       if (!this.ringScheduled) {
@@ -327,47 +318,52 @@ export class RingRequester {
 
   /** Settles the request a record answers; `u8` is the ring's data area, or a message gathered from parts. */
   private settle(link: WorkerLink, u8: Uint8Array, kind: number, off: number, len: number): void {
-    if (len < 4) return; // not even a request id: nothing to settle
-    const id = (u8[off]! | (u8[off + 1]! << 8) | (u8[off + 2]! << 16)) + u8[off + 3]! * 0x1000000;
+    if (len < RECORD_ID_SIZE) return; // not even a request id: nothing to settle
+    const id = recordRequestId(u8, off);
     if (!this.slots.has(id)) {
       // Failed here already (its deadline passed, or its worker crashed): the late answer frees its slot.
       this.slots.reclaim(id);
       return;
     }
-    if ((kind === KIND_RESPONSE && len < RESPONSE_HEADER_SIZE) || (kind === KIND_FAILURE && len < FAILURE_HEADER_SIZE)) {
+    if ((kind === RING_KIND_RESPONSE || kind === RING_KIND_FAILURE) && len < ANSWER_HEADER_SIZE) {
       this.slots.reject(id, new DriverInternalError(`malformed ring record (kind ${kind}, ${len} bytes)`));
       return;
     }
-    if (kind === KIND_RESPONSE) {
-      const bodyLen = len - RESPONSE_HEADER_SIZE;
-      // A VOID result (every write) is the same 4 bytes each time: answer with a shared, read-only frame
-      // per host instead of a copy, the commonest answer costs no allocation beyond the caller's promise.
-      if (bodyLen === 4 && u8[off + 4] === OPCODE_RESULT && u8[off + 5] === 0 && u8[off + 8] === 0 && u8[off + 9] === 0 && u8[off + 10] === 0 && u8[off + 11] === 1) {
-        const t = this.targets[id]!;
-        const host = t < this.targetHost.length ? this.targetHost[t]! : -1;
-        let frame = this.voidFrames[host + 1];
-        if (frame === undefined) {
-          frame = new ResponseFrame(OPCODE_RESULT, 0, VOID_BODY, host);
-          this.voidFrames[host + 1] = frame;
-        }
-        this.slots.resolve(id, frame);
-        return;
-      }
-      let body: Buffer;
-      if (u8 === link.consumer.u8) {
-        body = Buffer.allocUnsafe(bodyLen);
-        link.consumerBuf.copy(body, 0, off + RESPONSE_HEADER_SIZE, off + len);
-      } else {
-        // Gathered from parts into a buffer of its own: the body is a view of it, no second copy.
-        body = (u8 as Buffer).subarray(off + RESPONSE_HEADER_SIZE, off + len);
-      }
-      const target = this.targets[id]!;
-      this.slots.resolve(id, new ResponseFrame(u8[off + 4]!, u8[off + 5]!, body, target < this.targetHost.length ? this.targetHost[target]! : -1));
-    } else if (kind === KIND_FAILURE) {
-      const failure = u8[off + 4]!;
-      const message = textDecoder.decode(u8.subarray(off + FAILURE_HEADER_SIZE, off + len));
-      this.slots.reject(id, failureError(failure, message, this.targetAddress(this.targets[id]!), this.timeouts[id]!, this.maxRequestsPerConnection));
+    if (kind === RING_KIND_RESPONSE) this.settleResponse(link, u8, id, off, len);
+    else if (kind === RING_KIND_FAILURE) {
+      const message = textDecoder.decode(u8.subarray(off + ANSWER_HEADER_SIZE, off + len));
+      this.slots.reject(id, failureError(failureKind(u8, off), message, this.targetAddress(this.targets[id]!), this.timeouts[id]!, this.maxRequestsPerConnection));
     }
+  }
+
+  /** Resolves request `id` with the RESPONSE record at `u8[off, off + len)`. */
+  private settleResponse(link: WorkerLink, u8: Uint8Array, id: number, off: number, len: number): void {
+    const bodyLen = len - ANSWER_HEADER_SIZE;
+    const opcode = responseOpcode(u8, off);
+    const flags = responseFlags(u8, off);
+    const at = off + ANSWER_HEADER_SIZE;
+    const t = this.targets[id]!;
+    const host = t < this.targetHost.length ? this.targetHost[t]! : -1;
+    // A VOID result (every write) is the same 4 bytes each time: answer with a shared, read-only frame
+    // per host instead of a copy, the commonest answer costs no allocation beyond the caller's promise.
+    if (bodyLen === 4 && opcode === OPCODE_RESULT && flags === 0 && u8[at] === 0 && u8[at + 1] === 0 && u8[at + 2] === 0 && u8[at + 3] === 1) {
+      let frame = this.voidFrames[host + 1];
+      if (frame === undefined) {
+        frame = new ResponseFrame(OPCODE_RESULT, 0, VOID_BODY, host);
+        this.voidFrames[host + 1] = frame;
+      }
+      this.slots.resolve(id, frame);
+      return;
+    }
+    let body: Buffer;
+    if (u8 === link.consumer.u8) {
+      body = Buffer.allocUnsafe(bodyLen);
+      link.consumerBuf.copy(body, 0, at, off + len);
+    } else {
+      // Gathered from parts into a buffer of its own: the body is a view of it, no second copy.
+      body = (u8 as Buffer).subarray(at, off + len);
+    }
+    this.slots.resolve(id, new ResponseFrame(opcode, flags, body, host));
   }
 
   /** Whether a request in flight targets connection `target` (a scan: for the rare reuse of an index, conn-indexes.ts). */
@@ -448,11 +444,6 @@ export function markNotSent<E extends Error>(e: E): E {
 
 /** Bodies up to this size go into the ring through copySmallBody. */
 const SMALL_BODY = 512;
-
-function writeRequest(u8: Uint8Array, off: number, id: number, target: number, opcode: number, flags: number, timeoutMs: number, body: Uint8Array, bodyLength: number): void {
-  writeRequestHeader(u8, off, id, target, opcode, flags, timeoutMs);
-  copyBody(u8, off + REQUEST_HEADER_SIZE, body, bodyLength);
-}
 
 function copyBody(u8: Uint8Array, at: number, body: Uint8Array, bodyLength: number): void {
   if (bodyLength === body.length) u8.set(body, at);

@@ -18,15 +18,8 @@
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import {
-  ByteWriter,
   DriverError,
   NoHostAvailableError,
-  opcodes,
-  encodeQuery,
-  decodeError,
-  defaultCodecOptions,
-  newQueryParameters,
-  consistencies,
   type CqlEvent,
   TabletMap,
   type ReplicaPlans,
@@ -543,26 +536,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     this.keyspace = keyspace;
     const laneDone = this.lane !== null ? this.lane.setKeyspace(keyspace) : null;
     if (this.routingKeyspace === null) this.setRoutingKeyspace(null);
-    const p = newQueryParameters();
-    p.consistency = consistencies.one;
-    const w = new ByteWriter(256);
-    encodeQuery(w, this.version, `USE "${keyspace.replace(/"/g, '""')}"`, p, defaultCodecOptions());
-    const body = w.toBuffer();
-    const answers = await Promise.all(
-      this.workers.list.map(async (wk) => {
-        wk.post({ type: 'set-keyspace', keyspace });
-        return this.workers.requestAll(wk, opcodes.query, body, null);
-      }),
-    );
-    for (const list of answers) {
-      for (const a of list) {
-        if (a.error !== null) throw reviveError(a.error);
-        if (a.opcode === opcodes.error && a.body !== null) {
-          const b = Buffer.from(a.body);
-          throw decodeError(b, 0, b.length, this.version);
-        }
-      }
-    }
+    await this.workers.useKeyspace(keyspace, this.version);
     if (laneDone !== null) await laneDone;
   }
 

@@ -3,11 +3,7 @@ import {
   C_LATENCY_SUM_US, C_NO_CONNECTION, C_REQUESTS, C_RESPONSES, C_SERVER_ERRORS, C_SHARD, C_SOCKET_WRITES, C_STATE,
   C_TIMEOUTS, C_WORKER, CONN_F64, H_MAGIC, H_MAX_CONNS, H_MAX_WORKERS, HIST_BUCKETS, METRICS_MAGIC, W_DRAINS,
   W_MAX_BATCH, W_NO_CONNECTION, W_RECORDS, bucketMid, connOffset, workerOffset, CONN_SLOT_BYTES,
-} from '@shardcql/shard-worker';
-
-// Read once: through the package index every access to an imported constant is a getter call.
-const NB = HIST_BUCKETS;
-const CF = CONN_F64;
+} from '@shardcql/core/ring/metrics-layout';
 
 /** One connection's counters: one per (host, shard, worker). Plain data, safe to serialize. */
 export interface ShardMetrics {
@@ -65,7 +61,7 @@ export interface WorkerRingMetrics {
   noConnection: number;
 }
 
-/** Reads a metrics buffer (@shardcql/shard-worker metrics/layout.ts) without any message to the workers. */
+/** Reads a metrics buffer (@shardcql/core ring/metrics-layout.ts, its defining module: plain properties, no getters) without any message to the workers. */
 export class ShardMetricsReader {
   private readonly f64: Float64Array;
   private readonly u32: Uint32Array;
@@ -107,7 +103,7 @@ export class ShardMetricsReader {
     const socketWrites = f[base + C_SOCKET_WRITES]!;
     const framesWritten = f[base + C_FRAMES_WRITTEN]!;
     const latencyCount = f[base + C_LATENCY_COUNT]!;
-    const q = this.quantiles((base + CF) * 2);
+    const q = this.quantiles((base + CONN_F64) * 2);
     const worker = f[base + C_WORKER]!;
     // worker -1: the requesting thread's direct lane (engine/direct-lane.ts), which has no ring section.
     const wb = worker >= 0 && worker < this.maxWorkers ? workerOffset(worker) >>> 3 : -1;
@@ -164,7 +160,7 @@ export class ShardMetricsReader {
     const u = this.u32;
     const q = this.q;
     let total = 0;
-    for (let b = 0; b < NB; b++) total += u[h + b]!;
+    for (let b = 0; b < HIST_BUCKETS; b++) total += u[h + b]!;
     q[0] = q[1] = q[2] = 0;
     if (total === 0) return q;
     const r50 = Math.ceil(0.5 * total);
@@ -172,7 +168,7 @@ export class ShardMetricsReader {
     const r999 = Math.ceil(0.999 * total);
     let seen = 0;
     let k = 0;
-    for (let b = 0; b < NB && k < 3; b++) {
+    for (let b = 0; b < HIST_BUCKETS && k < 3; b++) {
       const n = u[h + b]!;
       if (n === 0) continue;
       seen += n;

@@ -12,6 +12,9 @@
 // A pending Atomics.waitAsync does not keep a Node thread alive: the thread must hold another handle
 // (socket, MessagePort, timer) while it waits.
 export * from './layout';
+// The records that travel on the rings (requests, answers) and the per-shard metrics buffer beside them.
+export * from './records';
+export * from './metrics-layout';
 export { createRingBuffer, RingProducer, RingConsumer } from './ring-queue';
 export { RingWriter } from './ring-writer';
 export { Doorbell } from './doorbell';

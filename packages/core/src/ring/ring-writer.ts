@@ -9,6 +9,13 @@ import { RingProducer } from './ring-queue';
  * be, the caller hands a copy to enqueue(): messages wait here in order and are written as the consumer frees
  * room, a large one as consecutive parts (layout.ts) that the consumer gathers back into one message. While
  * anything waits, reserve() refuses, so messages always reach the consumer in the order they were given.
+ *
+ * Both sides write through claim() and commit(): one code path whether the message goes into the ring or
+ * waits (the copy is the only difference, and it is made here).
+ *
+ *   const off = w.claim(kind, n);     // in w.out: the ring's data area, or a new buffer of n bytes
+ *   ...write n bytes at w.out[off...]
+ *   w.commit();                       // queues the buffer, when it was one; the caller publishes the ring
  */
 export class RingWriter {
   readonly producer: RingProducer;
@@ -24,6 +31,12 @@ export class RingWriter {
   private sent = 0;
   private writing = false;
   private closed = false;
+  /**
+   * Where the message claim() made room for is written: the ring's data area (`producer.u8`), or the copy
+   * commit() queues. Valid from claim() to commit().
+   */
+  out: Uint8Array;
+  private outKind = 0;
 
   /**
    * `bell` is rung after each write of waiting messages (the caller rings it for what it reserves itself);
@@ -34,6 +47,31 @@ export class RingWriter {
     this.partBytes = Math.min(this.producer.maxPayload, Math.max(64, this.producer.capacity >> 2)) & ~7;
     this.bell = bell;
     this.onError = onError;
+    this.out = this.producer.u8;
+  }
+
+  /**
+   * Room for a message of `length` bytes: its offset in `out`. When the ring has room (and nothing waits) that
+   * is the ring itself; otherwise `out` is a new buffer of `length` bytes (offset 0) that commit() queues
+   * behind the waiting messages. Never fails: a message of any size is accepted.
+   */
+  claim(kind: number, length: number): number {
+    const off = this.reserve(kind, length);
+    if (off >= 0) {
+      this.out = this.producer.u8;
+      return off;
+    }
+    this.out = new Uint8Array(length);
+    this.outKind = kind;
+    return 0;
+  }
+
+  /** Ends the message claim() made room for: queues its copy when it has one (the ring's own needs publish()). */
+  commit(): void {
+    const out = this.out;
+    if (out === this.producer.u8) return;
+    this.out = this.producer.u8;
+    this.enqueue(this.outKind, out);
   }
 
   /**

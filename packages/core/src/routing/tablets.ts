@@ -1,5 +1,6 @@
 import { CodecError } from '../errors';
-import { readValue, type CodecOptions } from '../types/codec';
+import type { CodecOptions } from '../types/codec';
+import { readValue } from '../types/decode';
 import { dataTypes, type DataType } from '../types/data-type';
 import { Tuple } from '../types/tuple';
 import { Uuid } from '../types/uuid';

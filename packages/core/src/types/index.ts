@@ -25,5 +25,8 @@ export {
   getVectorInfo,
 } from './type-name';
 export { guessDataType } from './guess';
-export { writeValue, readValue, defaultCodecOptions, fixedValueLength, type CodecOptions } from './codec';
+export { defaultCodecOptions, type CodecOptions } from './codec';
+export { writeValue } from './encode';
+export { readValue } from './decode';
+export { fixedValueLength } from './vector-layout';
 export { readTypeSpec, writeTypeSpec } from './type-spec';

@@ -8,16 +8,12 @@
 import type { PeerCertificate } from 'node:tls';
 import { Connection, type Authenticator, type ConnectionListener, type ConnectionOptions } from '../connection';
 import type { ConnectionMetrics, WorkerMetrics } from '../metrics/connection-metrics';
-import * as layout from '../metrics/layout';
+// The metrics layout's defining module, not a package index: plain properties, no getter per read.
+import { C_SHARD, C_STATE, C_WORKER } from '@shardcql/core/ring/metrics-layout';
 import type { ConnectionSpec, WorkerConnectionOptions } from '../protocol';
 import { ReconnectionSchedule, type ReconnectionSchedules } from './schedule';
 
-// Read once: module exports compiled to CommonJS may be getters.
-const C_SHARD = layout.C_SHARD;
-const C_STATE = layout.C_STATE;
-const C_WORKER = layout.C_WORKER;
-
-/** Slot states in the metrics buffer (layout.ts C_STATE). */
+/** Slot states in the metrics buffer (core ring/metrics-layout.ts C_STATE). */
 export const SLOT_UP = 1;
 export const SLOT_DOWN = 2;
 export const SLOT_CLOSED = 3;

@@ -33,12 +33,8 @@ import { InFlight, type PendingControl } from './in-flight';
 import { MAX_STREAM_IDS, StreamState, type StreamIdTable } from './stream-ids';
 import { FrameWriter } from './writer';
 import type { ConnectionMetrics } from '../metrics/connection-metrics';
-import * as layout from '../metrics/layout';
-// Read once: module exports compiled to CommonJS may be getters, too slow for the per-request path.
-const C_BYTES_RECEIVED = layout.C_BYTES_RECEIVED;
-const C_REQUESTS = layout.C_REQUESTS;
-const C_RESPONSES = layout.C_RESPONSES;
-const C_SERVER_ERRORS = layout.C_SERVER_ERRORS;
+// The layout's defining module, not a package index: plain properties, no getter per read.
+import { C_BYTES_RECEIVED, C_REQUESTS, C_RESPONSES, C_SERVER_ERRORS } from '@shardcql/core/ring/metrics-layout';
 
 export { DRIVER_NAME, DRIVER_VERSION } from './handshake';
 

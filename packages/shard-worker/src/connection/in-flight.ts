@@ -7,10 +7,8 @@ import { FailureKind, OperationTimedOutError } from '@shardcql/core';
 import type { ConnectionListener, ControlResponse } from './options';
 import { StreamIdTable, StreamState } from './stream-ids';
 import type { ConnectionMetrics } from '../metrics/connection-metrics';
-import * as layout from '../metrics/layout';
-// Read once: module exports compiled to CommonJS may be getters.
-const C_CONNECTION_LOST = layout.C_CONNECTION_LOST;
-const C_TIMEOUTS = layout.C_TIMEOUTS;
+// The layout's defining module, not a package index: plain properties, no getter per read.
+import { C_CONNECTION_LOST, C_TIMEOUTS } from '@shardcql/core/ring/metrics-layout';
 
 export interface PendingControl {
   resolve(r: ControlResponse): void;

@@ -1,10 +1,7 @@
 import type { Socket } from 'node:net';
 import type { ConnectionMetrics } from '../metrics/connection-metrics';
-import * as layout from '../metrics/layout';
-// Read once: module exports compiled to CommonJS may be getters, too slow for the per-request path.
-const C_BYTES_SENT = layout.C_BYTES_SENT;
-const C_FRAMES_WRITTEN = layout.C_FRAMES_WRITTEN;
-const C_SOCKET_WRITES = layout.C_SOCKET_WRITES;
+// The layout's defining module, not a package index: plain properties, no getter per read.
+import { C_BYTES_SENT, C_FRAMES_WRITTEN, C_SOCKET_WRITES } from '@shardcql/core/ring/metrics-layout';
 import { ByteWriter, HEADER_SIZE, frameFlags, writeHeader, type Compressor, type V5FrameEncoder } from '@shardcql/core';
 import type { OutgoingRequest } from './options';
 

@@ -1,16 +1,11 @@
-import { CONN_F64, H_MAX_CONNS, H_MAX_WORKERS, HEADER_F64, HIST_BUCKETS, METRICS_MAGIC, H_MAGIC, WORKER_F64, connOffset, workerOffset } from './layout';
-import * as layout from './layout';
-
-// Read once: module exports compiled to CommonJS may be getters, too slow for the per-answer path.
-const C_LATENCY_COUNT = layout.C_LATENCY_COUNT;
-const C_LATENCY_SUM_US = layout.C_LATENCY_SUM_US;
-const C_LATENCY_MAX_US = layout.C_LATENCY_MAX_US;
-const SUB_BITS = layout.HIST_SUB_BITS;
-const MAX_SHIFT = layout.HIST_MAX_SHIFT;
-const LAST = layout.HIST_BUCKETS - 1;
+// The layout's defining module, not the package index: its exports are plain properties (see core ring/records.ts).
+import {
+  C_LATENCY_COUNT, C_LATENCY_MAX_US, C_LATENCY_SUM_US, CONN_F64, H_MAX_CONNS, H_MAX_WORKERS, HEADER_F64, HIST_BUCKETS,
+  HIST_MAX_SHIFT, HIST_SUB_BITS, METRICS_MAGIC, H_MAGIC, WORKER_F64, connOffset, workerOffset,
+} from '@shardcql/core/ring/metrics-layout';
 
 /**
- * The writer's view of one connection slot (layout.ts). Only the owning worker writes it; fields are
+ * The writer's view of one connection slot (core ring/metrics-layout.ts). Only the owning worker writes it; fields are
  * plain typed-array stores, no Atomics (monotonic counters read approximately).
  */
 export class ConnectionMetrics {
@@ -26,13 +21,13 @@ export class ConnectionMetrics {
 
   /** One latency sample in milliseconds (performance.now() difference). */
   recordLatencyMs(ms: number): void {
-    // Whole microseconds; the bucket as layout.bucketOf computes it, inlined here (hot path).
+    // Whole microseconds; the bucket as bucketOf computes it, inlined here (hot path).
     const us = ms <= 0 ? 0 : ms >= 2_000_000 ? 0x7fffffff : (ms * 1000) | 0;
     let b: number;
-    if (us < 2 << SUB_BITS) b = us;
+    if (us < 2 << HIST_SUB_BITS) b = us;
     else {
-      const shift = 31 - Math.clz32(us) - SUB_BITS;
-      b = shift > MAX_SHIFT ? LAST : (shift << SUB_BITS) + (us >>> shift);
+      const shift = 31 - Math.clz32(us) - HIST_SUB_BITS;
+      b = shift > HIST_MAX_SHIFT ? HIST_BUCKETS - 1 : (shift << HIST_SUB_BITS) + (us >>> shift);
     }
     this.hist[b]++;
     const c = this.c;

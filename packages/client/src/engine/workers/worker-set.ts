@@ -3,11 +3,12 @@
  * to them (open and close connections, REGISTER or USE on connections). The request path does not come here:
  * it goes through the rings (ring-requester.ts).
  */
-import { Doorbell, DriverError } from '@shardcql/core';
+import { ByteWriter, Doorbell, DriverError, consistencies, decodeError, defaultCodecOptions, encodeQuery, newQueryParameters, opcodes } from '@shardcql/core';
 import { sampleSchedule, type ConnectResult, type ConnectionSpec, type FromWorker, type RequesterRings, type ToWorker } from '@shardcql/shard-worker';
 import type { CqlEvent } from '@shardcql/core';
 import { createWorkerRings, type RequesterDescriptor, type WorkerRings } from '../ring-requester';
 import type { EngineState } from '../engine-state';
+import { reviveError } from '../revive-error';
 import { AuthRelay } from './auth-relay';
 import { ConnectionOptions } from './connection-options';
 import { WorkerHandle, type WorkerHandleEvents } from './worker-handle';
@@ -83,6 +84,30 @@ export class WorkerSet implements WorkerHandleEvents {
   async requestAll(worker: WorkerHandle, opcode: number, body: Uint8Array, conns: number[] | null): Promise<RequestAllAnswer[]> {
     const m = await worker.call<Extract<FromWorker, { type: 'request-all-done' }>>((id) => ({ type: 'request-all', id, opcode, body, conns }));
     return m.answers;
+  }
+
+  /** USE on every connection of every worker, and the keyspace for the ones they open later. */
+  async useKeyspace(keyspace: string, version: number): Promise<void> {
+    const p = newQueryParameters();
+    p.consistency = consistencies.one;
+    const w = new ByteWriter(256);
+    encodeQuery(w, version, `USE "${keyspace.replace(/"/g, '""')}"`, p, defaultCodecOptions());
+    const body = w.toBuffer();
+    const answers = await Promise.all(
+      this.list.map(async (wk) => {
+        wk.post({ type: 'set-keyspace', keyspace });
+        return this.requestAll(wk, opcodes.query, body, null);
+      }),
+    );
+    for (const list of answers) {
+      for (const a of list) {
+        if (a.error !== null) throw reviveError(a.error);
+        if (a.opcode === opcodes.error && a.body !== null) {
+          const b = Buffer.from(a.body);
+          throw decodeError(b, 0, b.length, version);
+        }
+      }
+    }
   }
 
   onMessage(worker: WorkerHandle, m: FromWorker): void {

@@ -2,7 +2,8 @@ import { inspect } from 'node:util';
 import type Long = require('long');
 import type { ByteWriter } from '../../bytes';
 import { ArgumentError } from '../../errors';
-import { dataTypes, guessDataType, unset, writeValue } from '../../types';
+import { dataTypes, guessDataType, unset } from '../../types';
+import { writeValue } from '../../types/encode';
 import type { CodecOptions, DataType } from '../../types';
 
 /**

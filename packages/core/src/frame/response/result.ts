@@ -3,7 +3,7 @@ import { CodecError } from '../../errors';
 import { readTypeSpec, Row } from '../../types';
 import { skipString, skipTypeSpec } from '../../types/type-spec';
 import type { CodecOptions, ColumnInfo } from '../../types';
-import { decodeValue } from '../../types/codec';
+import { decodeValue } from '../../types/decode';
 import { setOwn } from './prelude';
 
 // Bound once: a call through the barrel's re-export is a property getter per call in CommonJS output

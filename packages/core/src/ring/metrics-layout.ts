@@ -1,9 +1,11 @@
 /**
- * Layout of the per-shard metrics SharedArrayBuffer: one buffer per engine, written by the shard
- * workers (each writes only the slots of the connections it owns, plus its own worker section) and read
- * by any thread without a message. Counters only grow, so a reader needs no Atomics: a read may see a
- * counter a few increments old, never a torn one (Float64 stores of aligned slots are single writes on
- * the platforms Node supports; the readers only want approximate, monotonic values).
+ * Layout of the per-shard metrics SharedArrayBuffer, shared memory between threads like the rings (layout.ts)
+ * and so beside them: one buffer per engine, written by the shard workers (each writes only the slots of the
+ * connections it owns, plus its own worker section: @shardcql/shard-worker metrics/connection-metrics.ts) and
+ * read by any thread without a message (@shardcql/client metrics/shard-metrics.ts). Counters only grow, so a
+ * reader needs no Atomics: a read may see a counter a few increments old, never a torn one (Float64 stores of
+ * aligned slots are single writes on the platforms Node supports; the readers only want approximate,
+ * monotonic values). Hot code imports it as `@shardcql/core/ring/metrics-layout` (see records.ts).
  *
  *   byte 0
  *   +--------------------------------------------------------------+
@@ -21,7 +23,7 @@
  * A connection (one per (host, shard, worker); Cassandra has one shard per host, shard 0) keeps its
  * slot across reconnections: the slot is indexed by the engine's connection index, which the engine
  * reuses only after the connection is closed and a quarantine passed, zeroing the slot first
- * (client engine/conn-indexes.ts). Connections with an index >= MAX_CONNS are not counted.
+ * (@shardcql/client engine/conn-indexes.ts). Connections with an index >= MAX_CONNS are not counted.
  *
  * Latency histogram: log-linear (HdrHistogram-like) with 64 sub-buckets per power of two, i.e. a
  * relative error under 1/64 (~1.6 %, about two significant digits), from 1 us to 2^27 us (134 s); larger
