@@ -1,6 +1,6 @@
 // Quick engine-only throughput probe (no facade): PREPARE the bench INSERT, then EXECUTE at a fixed concurrency.
 import { ByteWriter, Long, consistencies, decodeResult, defaultCodecOptions, encodeExecute, encodePrepare, newQueryParameters, opcodes, dataTypes } from '@shardcql/core';
-import { ShardedEngine } from '@shardcql/client/engine';
+import { EngineRequest, ShardedEngine } from '@shardcql/client/engine';
 
 const host = process.argv[2] ?? '127.0.0.1';
 const port = Number(process.argv[3] ?? 9042);
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const w = new ByteWriter(256);
   encodePrepare(w, e.protocolVersion, 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)', null);
   let body = w.toBuffer();
-  const pr = await e.send(opcodes.prepare, 0, body, body.length, 5000, 0, 0, false, -1);
+  const pr = await e.send(EngineRequest.of(opcodes.prepare, body, body.length, 5000));
   const prepared = decodeResult(pr.body, 0, pr.body.length, e.protocolVersion, defaultCodecOptions(), null);
   if (prepared.kind !== 4) throw new Error('not prepared: opcode ' + pr.opcode);
   const p = newQueryParameters();
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       vals[0] = k; vals[1] = 2 * k; vals[2] = 3 * k;
       w.reset();
       encodeExecute(w, e.protocolVersion, prepared.kind === 4 ? prepared.id : Buffer.alloc(0), prepared.kind === 4 ? prepared.resultMetadataId : null, p, codec);
-      const r = await e.send(opcodes.execute, 0, w.buf, w.pos, 12000, 0, 0, false, -1);
+      const r = await e.send(EngineRequest.of(opcodes.execute, w.buf, w.pos, 12000));
       if (r.opcode !== opcodes.result) throw new Error('error ' + r.opcode);
       done++;
     }

@@ -12,6 +12,7 @@
  * queryPlan gets unpinned sends (its own round robin).
  */
 import type { Engine, ResponseFrame } from './engine/engine';
+import type { EngineRequest } from './engine/request';
 import type { ClientMetrics } from './metrics/client-metrics';
 import type { SpeculativePlan } from './policies/speculative-execution';
 
@@ -22,14 +23,19 @@ export class SpeculativeRun {
   constructor(private readonly plan: SpeculativePlan, private readonly metrics: ClientMetrics) {}
 
   /**
-   * Sends `body` (owned by this call: it is sent again later) and the speculative executions the plan
-   * asks for. Resolves with the first answer; rejects only when every execution started has failed (the
-   * request loop then applies the retry policy, and the next attempt speculates again if the plan allows).
+   * Sends `req` (its body owned by this call: it is sent again later; the caller leaves `req` alone until
+   * this settles) and the speculative executions the plan asks for, each pinned through `req.hostIndex`.
+   * Resolves with the first answer; rejects only when every execution started has failed (the request loop
+   * then applies the retry policy, and the next attempt speculates again if the plan allows).
    */
-  send(engine: Engine, opcode: number, flags: number, body: Buffer, timeoutMs: number, tokenHi: number, tokenLo: number,
-    hasToken: boolean, lwt: boolean): Promise<ResponseFrame> {
+  send(engine: Engine, req: EngineRequest): Promise<ResponseFrame> {
     const delay = this.plan.nextExecution();
-    if (delay < 0) return engine.send(opcode, flags, body, body.length, timeoutMs, tokenHi, tokenLo, hasToken, -1, lwt);
+    req.hostIndex = -1;
+    if (delay < 0) return engine.send(req);
+    const tokenHi = req.tokenHi;
+    const tokenLo = req.tokenLo;
+    const hasToken = req.hasToken;
+    const lwt = req.lwt;
     // Computed only here, once per attempt: the default path (no speculation) never builds a plan.
     // An empty plan (host marks lagging behind connections) or one made stale by a topology change (host
     // indexes renumbered) falls back to unpinned sends: the engine's own pick, as without a plan.
@@ -48,8 +54,8 @@ export class SpeculativeRun {
       };
       const launch = (): void => {
         pending++;
-        const host = hosts !== null && engine.hostsEpoch === epoch && next < hosts.length ? hosts[next++]! : -1;
-        engine.send(opcode, flags, body, body.length, timeoutMs, tokenHi, tokenLo, hasToken, host, lwt).then(
+        req.hostIndex = hosts !== null && engine.hostsEpoch === epoch && next < hosts.length ? hosts[next++]! : -1;
+        engine.send(req).then(
           (frame) => {
             pending--;
             if (done) return;

@@ -17,6 +17,7 @@ import {
 } from '@shardcql/core';
 import { Client } from '../src/client';
 import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase } from './helpers/fake-engine';
 import type { ResultSet } from '../src/result-set';
 import { concurrent } from '../src/index';
@@ -46,8 +47,8 @@ class FakeEngine extends FakeEngineBase {
   constructor(readonly options: EngineOptions, private readonly script: Script) {
     super();
   }
-  async send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
-    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
+  async send(r: EngineRequest): Promise<ResponseFrame> {
+    const { opcode, flags, body, bodyLength, tokenHi, tokenLo, hasToken, hostIndex } = r;
     if (this.isShutdown) throw new NoHostAvailableError({}, 'engine is shut down');
     const req: Sent = { opcode, flags, body: Buffer.from(body.subarray(0, bodyLength)), hasToken, tokenHi, tokenLo, hostIndex };
     this.sent.push(req);

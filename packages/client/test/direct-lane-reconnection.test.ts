@@ -8,6 +8,7 @@ import { sampleSchedule, startShardWorker, type FromWorker } from '@shardcql/sha
 import { policies } from '@shardcql/client';
 import { extend, toEngineOptions } from '../src/client-options';
 import { DirectLane, type LaneHost, type LaneSource } from '../src/engine/direct-lane';
+import { EngineRequest } from '../src/engine/request';
 import { closedPort, gaps, plainOptions } from '../../shard-worker/test/helpers/connections';
 
 const { ConstantReconnectionPolicy, ExponentialReconnectionPolicy, ReconnectionPolicy } = policies.reconnection;
@@ -48,11 +49,12 @@ describe('the direct lane follows policies.reconnection', () => {
     const l = new DirectLane(1, source, null);
     lane = l;
     const host: LaneHost = { address: `127.0.0.1:${port}`, ip: '127.0.0.1', port, servername: null, index: 0, lane: null, laneSlot: -1 };
-    const body = new Uint8Array(4);
+    const req = new EngineRequest();
+    req.setMessage(7, 0, new Uint8Array(4), 4, 1000);
     const end = performance.now() + ms;
     while (performance.now() < end) {
       // Never sent (the connection is not open): each call may start an open, when one is due.
-      expect(l.trySend(host, -1, 7, 0, body, body.length, 1000)).toBeNull();
+      expect(l.trySend(host, -1, req)).toBeNull();
       await new Promise((r) => setTimeout(r, 5));
     }
     return times;

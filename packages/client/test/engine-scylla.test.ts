@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { ShardedEngine } from '../src/engine';
 import { parseSharding, LocalPortPicker, isLocalPortTaken } from '../src/engine/topology';
+import type { ConnectionTable } from '../src/engine/routing/connection-table';
 import { startStub, type StubProcess } from '../../../test/simulator/stub';
 
 interface MisroutedRow {
@@ -21,13 +22,16 @@ interface MisroutedRow {
 
 interface HostInternals {
   address: string;
-  shardConns: Int32Array;
   sharder: { nrShards: number } | null;
 }
 interface EngineInternals {
   hostStates: HostInternals[];
-  connSpecs: Array<{ port: number; localPort: number | null }>;
-  connWorker: number[];
+  connTable: ConnectionTable;
+}
+
+/** The shard slots of host h (routing/connection-table.ts). */
+function shardConns(e: EngineInternals, h: number): number[] {
+  return e.connTable.shardConnsOf(h);
 }
 
 const N_KEYS = 100_000;
@@ -135,12 +139,12 @@ describe.each([
     expect(e.hostStates.map((h) => h.address).sort()).toEqual([11, 12, 13].map((i) => `127.0.0.${i}:${stub.port}`));
     for (const [h, hs] of e.hostStates.entries()) {
       expect(hs.sharder?.nrShards).toBe(4);
-      expect(Array.from(hs.shardConns).every((c) => c >= 0)).toBe(true);
-      for (const [s, c] of Array.from(hs.shardConns).entries()) {
-        const spec = e.connSpecs[c]!;
+      expect(shardConns(e, h).every((c) => c >= 0)).toBe(true);
+      for (const [s, c] of shardConns(e, h).entries()) {
+        const spec = e.connTable.specOf(c)!;
         if (aware && spec.localPort !== null) {
           expect(spec.localPort % 4).toBe(s);
-          expect(e.connWorker[c]).toBe((h + s) % 2);
+          expect(e.connTable.workerOf(c)).toBe((h + s) % 2);
         }
         if (!aware) expect(spec.port).toBe(stub.port);
       }
@@ -200,7 +204,7 @@ describe.each([
     engine.setRoutingKeyspace('scylla_rf3');
     try {
       const ring = engine.routingTable!.ring!;
-      const hostOf = (c: number): number => e.hostStates.findIndex((h) => Array.from(h.shardConns).includes(c));
+      const hostOf = (c: number): number => e.hostStates.findIndex((_h, i) => shardConns(e, i).includes(c));
       let nonPrimary = 0;
       for (let i = 0; i < 10_000; i++) {
         const hi = (Math.random() * 0x100000000) | 0;
@@ -210,7 +214,7 @@ describe.each([
         const h = hostOf(c);
         expect(h).toBe(owner);
         const hs = e.hostStates[h]!;
-        expect(Array.from(hs.shardConns).indexOf(c)).toBe((hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi, lo));
+        expect(shardConns(e, h).indexOf(c)).toBe((hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi, lo));
         if (hostOf(engine.route(hi, lo, true, -1)) !== owner) nonPrimary++;
       }
       // Without the LWT flag, RF 3 spreads over the three replicas: about 2/3 not the primary.
@@ -233,8 +237,9 @@ describe.each([
     // Every pick is the connection of the token's shard on the chosen host.
     for (let i = 0; i < 1024; i++) {
       const c = engine.route(hi[i]!, lo[i]!, true, -1);
-      const hs = e.hostStates.find((h) => Array.from(h.shardConns).includes(c))!;
-      expect(Array.from(hs.shardConns).indexOf(c)).toBe((hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi[i]!, lo[i]!));
+      const h = e.hostStates.findIndex((_x, i) => shardConns(e, i).includes(c));
+      const hs = e.hostStates[h]!;
+      expect(shardConns(e, h).indexOf(c)).toBe((hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi[i]!, lo[i]!));
     }
     let sink = 0;
     for (let i = 0; i < 200_000; i++) sink += engine.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
@@ -292,10 +297,10 @@ describe('ScyllaDB simulator: taken local ports', () => {
       const e = engine! as unknown as EngineInternals;
       const blocked = new Set(blockers.map((b) => (b.address() as { port: number }).port));
       let viaAware = 0;
-      for (const hs of e.hostStates) {
-        for (const [s, c] of Array.from(hs.shardConns).entries()) {
+      for (let h = 0; h < e.hostStates.length; h++) {
+        for (const [s, c] of shardConns(e, h).entries()) {
           expect(c).toBeGreaterThanOrEqual(0);
-          const lp = e.connSpecs[c]!.localPort;
+          const lp = e.connTable.specOf(c)!.localPort;
           if (lp === null) continue;
           viaAware++;
           expect(lp % 4).toBe(s);
@@ -327,21 +332,21 @@ describe('ScyllaDB simulator: a reconnection that lands on another shard', () =>
     );
     try {
       await client.connect();
-      const e = engine! as unknown as EngineInternals & { connUp: boolean[]; workers: { onMessage(w: unknown, m: unknown): void } };
-      const hs = e.hostStates[0]!;
-      const sc = hs.shardConns;
-      const c1 = sc[1]!;
-      const c2 = sc[2]!;
+      const e = engine! as unknown as EngineInternals & { workers: { onMessage(w: unknown, m: unknown): void } };
+      // Host 0's shard slots, read live.
+      const sc = (s: number): number => e.connTable.shardConnOf(0, s);
+      const c1 = sc(1);
+      const c2 = sc(2);
       expect(c1).toBeGreaterThanOrEqual(0);
       // As a worker reports it: connection c1 came back (plain port) on shard 3 while shard 3 has its own.
       e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
       e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
-      expect(sc[1]).toBe(-1);
-      expect(sc[3]).not.toBe(c1);
+      expect(sc(1)).toBe(-1);
+      expect(sc(3)).not.toBe(c1);
       // Shard 2's connection is down, then c1 reconnects onto shard 2: it takes the slot.
       e.workers.onMessage(null, { type: 'connection-state', conn: c2, up: false, error: null, shard: -1 });
       e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 2 });
-      expect(sc[2]).toBe(c1);
+      expect(sc(2)).toBe(c1);
     } finally {
       await client.shutdown();
       await stub.stop();

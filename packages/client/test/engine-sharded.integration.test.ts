@@ -11,6 +11,7 @@ import {
   opcodes,
 } from '@shardcql/core';
 import { ShardedEngine, type EngineOptions } from '../src/engine';
+import { EngineRequest } from '../src/engine/request';
 
 const CONTACT = process.env['SHARDCQL_CONTACT'] ?? '127.0.0.1';
 
@@ -67,7 +68,7 @@ describe('the sharded engine against a real Cassandra', () => {
 
   it('answers a query through the rings and a worker', async () => {
     const body = queryBody(engine, "SELECT release_version FROM system.local WHERE key='local'");
-    const res = await engine.send(opcodes.query, 0, body, body.length, 5000, 0, 0, false, -1);
+    const res = await engine.send(EngineRequest.of(opcodes.query, body, body.length, 5000));
     expect(res.opcode).toBe(opcodes.result);
     const r = decodeResult(res.body, 0, res.body.length, engine.protocolVersion, defaultCodecOptions(), null);
     expect(r.kind).toBe(2);
@@ -78,7 +79,7 @@ describe('the sharded engine against a real Cassandra', () => {
   it('carries 20,000 concurrent requests and settles every one', async () => {
     const body = queryBody(engine, "SELECT key FROM system.local WHERE key='local'");
     const all: Array<Promise<unknown>> = [];
-    for (let i = 0; i < 20_000; i++) all.push(engine.send(opcodes.query, 0, body, body.length, 20_000, 0, 0, false, -1));
+    for (let i = 0; i < 20_000; i++) all.push(engine.send(EngineRequest.of(opcodes.query, body, body.length, 20_000)));
     const res = (await Promise.all(all)) as Array<{ opcode: number; body: Buffer }>;
     // Every one is answered. Cassandra 5 sheds requests that waited past native_transport_timeout (12 s) in its
     // queue ("Query timed out before it could start": Overloaded): on a busy machine 20,000 at once can, so such
@@ -94,33 +95,33 @@ describe('the sharded engine against a real Cassandra', () => {
 
   it('returns server errors as ERROR frames', async () => {
     const body = queryBody(engine, 'SELEC nonsense');
-    const res = await engine.send(opcodes.query, 0, body, body.length, 5000, 0, 0, false, -1);
+    const res = await engine.send(EngineRequest.of(opcodes.query, body, body.length, 5000));
     expect(res.opcode).toBe(opcodes.error);
   });
 
   it('fails a request that outlives its timeout with OperationTimedOutError', async () => {
     // A 1 ms budget for a query that scans a system table cannot be met.
     const body = queryBody(engine, 'SELECT * FROM system_schema.columns');
-    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => engine.send(opcodes.query, 0, body, body.length, 1, 0, 0, false, -1)));
+    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => engine.send(EngineRequest.of(opcodes.query, body, body.length, 1))));
     const timedOut = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof OperationTimedOutError);
     expect(timedOut.length).toBeGreaterThan(0);
     // The engine is still healthy afterwards.
     const ok = queryBody(engine, "SELECT key FROM system.local WHERE key='local'");
-    expect((await engine.send(opcodes.query, 0, ok, ok.length, 5000, 0, 0, false, -1)).opcode).toBe(opcodes.result);
+    expect((await engine.send(EngineRequest.of(opcodes.query, ok, ok.length, 5000))).opcode).toBe(opcodes.result);
   });
 
   it('fails the requests of a crashed worker with a typed error and recovers', async () => {
     const body = queryBody(engine, "SELECT key FROM system.local WHERE key='local'");
     engine.crashWorkerForTest(0);
     engine.crashWorkerForTest(1);
-    const during = await Promise.allSettled(Array.from({ length: 200 }, () => engine.send(opcodes.query, 0, body, body.length, 5000, 0, 0, false, -1)));
+    const during = await Promise.allSettled(Array.from({ length: 200 }, () => engine.send(EngineRequest.of(opcodes.query, body, body.length, 5000))));
     for (const o of during) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(DriverError);
     // Later requests succeed once the workers are back.
     const deadline = Date.now() + 30_000;
     let ok = false;
     while (!ok && Date.now() < deadline) {
       try {
-        ok = (await engine.send(opcodes.query, 0, body, body.length, 5000, 0, 0, false, -1)).opcode === opcodes.result;
+        ok = (await engine.send(EngineRequest.of(opcodes.query, body, body.length, 5000))).opcode === opcodes.result;
       } catch {
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -132,11 +133,11 @@ describe('the sharded engine against a real Cassandra', () => {
     const e2 = new ShardedEngine(options({ workers: 1 }));
     await e2.connect();
     const body = queryBody(e2, "SELECT key FROM system.local WHERE key='local'");
-    const pending = Array.from({ length: 1000 }, () => e2.send(opcodes.query, 0, body, body.length, 10_000, 0, 0, false, -1));
+    const pending = Array.from({ length: 1000 }, () => e2.send(EngineRequest.of(opcodes.query, body, body.length, 10_000)));
     await e2.shutdown();
     const outcomes = await Promise.allSettled(pending);
     expect(outcomes.length).toBe(1000);
-    await expect(e2.send(opcodes.query, 0, body, body.length, 1000, 0, 0, false, -1)).rejects.toBeInstanceOf(DriverError);
+    await expect(e2.send(EngineRequest.of(opcodes.query, body, body.length, 1000))).rejects.toBeInstanceOf(DriverError);
   });
 
   it('falls back to protocol v4 when asked', async () => {
@@ -144,7 +145,7 @@ describe('the sharded engine against a real Cassandra', () => {
     await e4.connect();
     expect(e4.protocolVersion).toBe(4);
     const body = queryBody(e4, "SELECT key FROM system.local WHERE key='local'");
-    expect((await e4.send(opcodes.query, 0, body, body.length, 5000, 0, 0, false, -1)).opcode).toBe(opcodes.result);
+    expect((await e4.send(EngineRequest.of(opcodes.query, body, body.length, 5000))).opcode).toBe(opcodes.result);
     await e4.shutdown();
   });
 });

@@ -12,6 +12,7 @@ import { ByteWriter, consistencies, defaultCodecOptions, encodeQuery, murmur3Tok
 import { ShardedEngine, type EngineHost, type EngineOptions } from '../src/engine';
 import { hostOf } from '../../../scripts/db.mjs';
 import { kill, restart, sleep, until } from './helpers/nodes';
+import { EngineRequest } from '../src/engine/request';
 
 const enabled = process.env['SHARDCQL_TEST_NODES'] === '3';
 const KS_S = 'shardcql_topo3_simple';
@@ -34,9 +35,16 @@ function body(engine: ShardedEngine, cql: string): Buffer {
   return w.toBuffer();
 }
 
+/** A QUERY of `b` with token (hi, lo). */
+function tokenQuery(b: Buffer, hi: number, lo: number): EngineRequest {
+  const req = EngineRequest.of(opcodes.query, b, b.length, 5000);
+  req.setToken(true, hi, lo);
+  return req;
+}
+
 async function ddl(engine: ShardedEngine, cql: string): Promise<void> {
   const b = body(engine, cql);
-  const res = await engine.send(opcodes.query, 0, b, b.length, 30_000, 0, 0, false, -1);
+  const res = await engine.send(EngineRequest.of(opcodes.query, b, b.length, 30_000));
   expect(res.opcode).toBe(opcodes.result);
   expect(await engine.waitForSchemaAgreement(30_000)).toBe(true);
 }
@@ -106,7 +114,7 @@ describe.skipIf(!enabled)('engine topology against three Cassandra nodes', () =>
         let failed = false;
         for (let attempt = 0; attempt < 4; attempt++) {
           try {
-            const res = await engine.send(opcodes.query, 0, b, b.length, 5000, hi, lo, true, -1);
+            const res = await engine.send(tokenQuery(b, hi, lo));
             if (res.hostIndex === target) stats.toTarget++;
             if (res.opcode !== opcodes.result) throw new Error(`server error opcode ${res.opcode}`);
             stats.ok++;

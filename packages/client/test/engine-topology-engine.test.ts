@@ -7,22 +7,19 @@ import type { ConnectionSpec, ConnectResult, ToWorker } from '@shardcql/shard-wo
 import { ShardedEngine, type EngineHost, type EngineOptions } from '../src/engine';
 import { RoutingTable, type TopologyHost } from '../src/engine/topology';
 import { ConnIndexPool } from '../src/engine/conn-indexes';
+import { ConnectionTable } from '../src/engine/routing/connection-table';
 
 interface HostStateLike extends EngineHost {
   ip: string;
   port: number;
-  conns: number[];
   rr: number;
   local: boolean;
+  index: number;
 }
 
 interface Internals {
   hostStates: HostStateLike[];
-  hostUsable: Uint8Array;
-  connWorker: number[];
-  connHost: number[];
-  connUp: boolean[];
-  connSpecs: ConnectionSpec[];
+  connTable: ConnectionTable;
   table: RoutingTable | null;
   activePlans: unknown;
   connected: boolean;
@@ -43,7 +40,6 @@ interface Internals {
     openConnections: (w: number, specs: ConnectionSpec[]) => Promise<ConnectResult[]>;
     onMessage: ShardedEngine['workers']['onMessage'];
   };
-  handles: { connStates: Int32Array[] };
   rebuildTable: () => void;
   route: ShardedEngine['route'];
   setRoutingKeyspace: ShardedEngine['setRoutingKeyspace'];
@@ -79,15 +75,14 @@ function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: 
   e.cluster.scheduler.now = async () => undefined;
   e.workers.openConnections = async (_w, specs) => specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
   const hosts = [topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), topo(3, 'dc1', ['6000000000000000000']), topo(4, 'dc2', ['100'])];
-  e.hostStates = hosts.map((t, h) => ({ ...t, up: true, conns: h < 3 ? [2 * h, 2 * h + 1] : [], rr: 0, local: h < 3 }));
+  e.hostStates = hosts.map((t, h) => ({ ...t, up: true, rr: 0, local: h < 3, index: h }));
+  e.connTable.setHostCount(4);
   for (let c = 0; c < 6; c++) {
-    e.connWorker[c] = c % 2;
-    e.connHost[c] = c >> 1;
-    e.connUp[c] = true;
-    e.connSpecs[c] = { conn: c, host: hosts[c >> 1]!.ip, port: 9042, localPort: null };
+    e.connTable.add(c, c % 2, c >> 1, { conn: c, host: hosts[c >> 1]!.ip, port: 9042, localPort: null });
+    e.connTable.setUp(c, true);
   }
   for (let c = 0; c < 6; c++) e.connIndexes.acquire(); // the six above are taken
-  e.hostUsable = Uint8Array.from([1, 1, 1, 0]);
+  expect(Array.from(e.connTable.usableMarks)).toEqual([1, 1, 1, 0]);
   e.cluster.strategies = new Map([['ks', parseReplication({ class: 'SimpleStrategy', replication_factor: '1' })]]);
   e.rebuildTable();
   e.cluster.controlConn = 0;
@@ -171,9 +166,9 @@ describe('the sharded engine: host state and failover (no server)', () => {
     expect(engine.hosts.map((h) => h.address)).toEqual(['10.0.0.1:9042', '10.0.0.3:9042', '10.0.0.4:9042', '10.0.0.5:9042', '10.0.0.6:9042']);
     expect(events).toEqual(['hostRemove 10.0.0.2:9042', 'hostAdd 10.0.0.5:9042', 'hostUp 10.0.0.5:9042', 'hostAdd 10.0.0.6:9042', 'hostUp 10.0.0.6:9042']);
     expect(posts).toEqual([{ w: 0, m: { type: 'close-connections', conns: [2] } }, { w: 1, m: { type: 'close-connections', conns: [3] } }]);
-    expect(e.connHost.slice(0, 8)).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
-    expect(Array.from(e.requester.targetHost)).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
-    expect(e.hostStates[4]!.conns).toEqual([]); // remote: no connections
+    expect(Array.from(e.connTable.host.subarray(0, 8))).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
+    expect(Array.from(e.requester.targetHost.subarray(0, 8))).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
+    expect(e.connTable.connsOf(4)).toEqual([]); // remote: no connections
     e.setRoutingKeyspace('ks');
     const [hi, lo] = tok(-1n); // now owned by 10.0.0.5 (index 3): connections 6, 7
     expect([6, 7]).toContain(e.route(hi, lo, true, -1));
@@ -252,12 +247,12 @@ describe('the sharded engine: connection indexes are given back and used again (
       e.rebuildTable();
       // Routing: the token's connection is one of the new host's, and every table agrees on whose it is.
       const c = e.route(hi, lo, true, -1);
-      expect(e.connSpecs[c]!.host).toBe(ip);
+      expect(e.connTable.specOf(c)!.host).toBe(ip);
       for (let h = 0; h < e.hostStates.length; h++) {
-        for (const k of e.hostStates[h]!.conns) {
-          expect(e.connHost[k]).toBe(h);
+        for (const k of e.connTable.connsOf(h)) {
+          expect(e.connTable.hostOf(k)).toBe(h);
           expect(e.requester.targetHost[k]).toBe(h);
-          expect(e.connSpecs[k]!.host).toBe(e.hostStates[h]!.ip);
+          expect(e.connTable.specOf(k)!.host).toBe(e.hostStates[h]!.ip);
         }
       }
     }
@@ -267,7 +262,7 @@ describe('the sharded engine: connection indexes are given back and used again (
   it('1000 host replacements: the indexes stay bounded, requests still reach the right host', async () => {
     const { e, order } = await replaceHost3(1000);
     expect(e.connIndexes.highWater).toBeLessThanOrEqual(8);
-    expect(Math.max(...e.hostStates.flatMap((h) => h.conns))).toBeLessThan(8);
+    expect(Math.max(...e.hostStates.flatMap((_h, i) => e.connTable.connsOf(i)))).toBeLessThan(8);
     // A worker is told to close an index before the index is opened for another host.
     const firstClose = order.indexOf('close 4');
     expect(firstClose).toBeGreaterThanOrEqual(0);
@@ -276,26 +271,32 @@ describe('the sharded engine: connection indexes are given back and used again (
 
   it('an index a request in flight still targets is not used again', async () => {
     const { e } = await replaceHost3(20, new Set([4]));
-    expect(e.hostStates.flatMap((h) => h.conns)).not.toContain(4);
+    expect(e.hostStates.flatMap((_h, i) => e.connTable.connsOf(i))).not.toContain(4);
     expect(e.connIndexes.highWater).toBeLessThanOrEqual(9);
   });
 
-  it('a handle made before an index was given back never sees the index\'s new connection as its old one', async () => {
+  it('a handle made before an index was given back sees the index\'s new connection as the new host\'s, not its old one', async () => {
     const f = fakeEngine();
     const { engine, e } = f;
     e.connIndexes = new ConnIndexPool(0);
     for (let c = 0; c < 6; c++) e.connIndexes.acquire();
     (e.requester as unknown as { hasInFlightTo(c: number): boolean }).hasInFlightTo = () => false;
-    // A handle's snapshot: host 10.0.0.3 has connections 4 and 5, both up.
-    const states = new Int32Array(6).fill(1);
-    e.handles.connStates.push(states);
+    // A handle's view of the table, made now: host 10.0.0.3 (index 2) has connections 4 and 5, both up.
+    const handle = new ConnectionTable(e.connTable.share());
+    expect(handle.connsOf(2)).toEqual([4, 5]);
+    expect(e.hostStates[2]!.ip).toBe('10.0.0.3');
     const fresh = { ...topo(9, 'dc1', ['6000000000000000000']), address: '10.9.9.9:9042', ip: '10.9.9.9', hostId: 'new' };
     await e.cluster.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
-    expect(e.hostStates.find((h) => h.ip === '10.9.9.9')!.conns).toEqual([4, 5]); // the new host holds the indexes now
-    expect(Array.from(states)).toEqual([1, 1, 1, 1, 0, 0]);
+    const h = e.hostStates.findIndex((x) => x.ip === '10.9.9.9');
+    expect(e.connTable.connsOf(h)).toEqual([4, 5]); // the new host holds the indexes now
+    // The handle reads the owner's table itself: the indexes are the new host's there too, never 10.0.0.3's.
+    expect(e.hostStates.some((x) => x.ip === '10.0.0.3')).toBe(false);
+    expect(handle.connsOf(h)).toEqual([4, 5]);
+    expect([handle.hostOf(4), handle.hostOf(5)]).toEqual([h, h]);
     engine.workers.onMessage(null as never, state(4, false));
+    expect(handle.isUp(4)).toBe(false);
     engine.workers.onMessage(null as never, state(4, true));
     engine.workers.onMessage(null as never, state(2, false));
-    expect(Array.from(states)).toEqual([1, 1, 0, 1, 0, 0]);
+    expect([0, 1, 2, 3, 4, 5].map((c) => handle.isUp(c))).toEqual([true, true, false, true, true, true]);
   });
 });

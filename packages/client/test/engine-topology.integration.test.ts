@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteWriter, consistencies, defaultCodecOptions, encodeQuery, murmur3TokenHiLo, newQueryParameters, opcodes } from '@shardcql/core';
 import { ShardedEngine, type EngineOptions } from '../src/engine';
+import { EngineRequest } from '../src/engine/request';
 
 const CONTACT = process.env['SHARDCQL_CONTACT'] ?? '127.0.0.1';
 const KS = `shardcql_topo_${process.pid}`;
@@ -24,7 +25,7 @@ async function query(engine: ShardedEngine, cql: string): Promise<void> {
   const p = newQueryParameters();
   p.consistency = consistencies.one;
   encodeQuery(w, engine.protocolVersion, cql, p, defaultCodecOptions());
-  const res = await engine.send(opcodes.query, 0, w.buf, w.pos, 120_000, 0, 0, false, -1);
+  const res = await engine.send(EngineRequest.of(opcodes.query, w.buf, w.pos, 120_000));
   expect(res.opcode).toBe(opcodes.result);
 }
 
@@ -89,7 +90,7 @@ describe('engine routing against a real Cassandra', () => {
       const mine = engineReplicas(engine, KS, key, out);
       if (JSON.stringify(theirs) === JSON.stringify(mine)) agree++;
       const c = engine.route(out[0]!, out[1]!, true, -1);
-      if (c >= 0 && mine.includes(engine.hosts[(engine as unknown as { connHost: number[] }).connHost[c]!]!.address)) routedToReplica++;
+      if (c >= 0 && mine.includes(engine.hosts[engine.connTable.hostOf(c)]!.address)) routedToReplica++;
     }
     engine.setRoutingKeyspace(null);
     console.log(`routing: ${agree}/10000 replica lists equal to cassandra-driver getReplicas; ${routedToReplica}/10000 routed to a replica`);

@@ -90,7 +90,7 @@ describe('ScyllaDB simulator with tablets (3 nodes x 4 shards, RF 3): client han
     await insertAll(owner, keys); // the owner learns the tablets too
     const e = engine as unknown as {
       activeTablets: { indexOf(hi: number, lo: number): number; hosts: Int32Array[]; shards: Int32Array[] } | null;
-      hostStates: Array<{ shardConns: Int32Array }>;
+      connTable: { shardConnOf(h: number, s: number): number };
     };
     expect(e.activeTablets).not.toBeNull();
     let checked = 0;
@@ -101,7 +101,7 @@ describe('ScyllaDB simulator with tablets (3 nodes x 4 shards, RF 3): client han
       if (i < 0) continue;
       for (let r = 0; r < tt.hosts[i]!.length; r++) {
         const h = tt.hosts[i]![r]!;
-        expect(engine.route(hi, lo, true, h)).toBe(e.hostStates[h]!.shardConns[tt.shards[i]![r]!]);
+        expect(engine.route(hi, lo, true, h)).toBe(e.connTable.shardConnOf(h, tt.shards[i]![r]!));
         checked++;
       }
     }

@@ -10,6 +10,7 @@ import { Client } from '../src/client';
 import { Encoder } from '../src/encoder';
 import { Host } from '../src/host';
 import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase } from './helpers/fake-engine';
 import { TimestampGenerator } from '../src/policies/timestamp-generation';
 
@@ -30,8 +31,8 @@ class RecordingEngine extends FakeEngineBase {
   constructor(readonly options: EngineOptions) {
     super();
   }
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
-    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<ResponseFrame> {
+    const { body, bodyLength, timeoutMs, hostIndex } = req;
     // Copies before returning, as the real engines do (the client reuses its writer right after).
     this.sent.push({ body: Buffer.from(body.subarray(0, bodyLength)), timeoutMs, hostIndex });
     return Promise.resolve(new ResponseFrame(opcodes.result, 0, voidBody(), hostIndex >= 0 ? hostIndex : 0));

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Doorbell, FailureKind, failureWasNotSent, OperationTimedOutError, RingConsumer, RingProducer, RING_KIND_REQUEST, RING_KIND_RESPONSE, REQUEST_HEADER_SIZE, RESPONSE_HEADER_SIZE, writeResponseHeader } from '@shardcql/core';
 import { RingRequester, createWorkerRings, failureError } from '../src/engine/ring-requester';
+import { EngineRequest } from '../src/engine/request';
+
+/** A request of `body[0, bodyLength)` (engine/request.ts). */
+function message(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number): EngineRequest {
+  const req = new EngineRequest();
+  req.setMessage(opcode, flags, body, bodyLength, timeoutMs);
+  return req;
+}
 
 /** A requester on one worker's rings, and a consumer reading what it sends (no worker thread). */
 function setup(): { requester: RingRequester; consumer: RingConsumer } {
@@ -32,7 +40,7 @@ describe('RingRequester.send', () => {
     const odd = new Uint8Array(big.buffer, big.byteOffset + 5, 700);
     for (const n of [0, 2, 9, 70, 700]) sources.push([odd, n]);
     for (const n of [6, 600]) sources.push([big.subarray(0, n), n]);
-    for (const [body, n] of sources) pending.push(requester.send(0, 1, 0x0a, 0, body, n, 1000).catch(() => undefined));
+    for (const [body, n] of sources) pending.push(requester.send(0, 1, message(0x0a, 0, body, n, 1000)).catch(() => undefined));
     // Published at the end of the synchronous burst (a microtask), not by send itself.
     expect(readAll(consumer)).toHaveLength(0);
     await Promise.resolve();
@@ -63,7 +71,7 @@ describe('RingRequester: every request settles, even when its worker never answe
   it('fails a request with OperationTimedOutError about a second after its timeout, by its own clock', async () => {
     const { requester } = setup();
     const t0 = Date.now();
-    const err = await requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 300).then(
+    const err = await requester.send(0, 1, message(0x0a, 0, new Uint8Array(4), 4, 300)).then(
       () => null,
       (e: unknown) => e,
     );
@@ -80,12 +88,12 @@ describe('RingRequester: every request settles, even when its worker never answe
     const rings = createWorkerRings(Doorbell.createBuffer(), 1 << 16);
     const requester = new RingRequester({ requester: 0, responseBell: Doorbell.createBuffer(), workers: [rings] }, 2);
     const consumer = new RingConsumer(rings.requests);
-    await expect(requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 100)).rejects.toBeInstanceOf(OperationTimedOutError);
+    await expect(requester.send(0, 1, message(0x0a, 0, new Uint8Array(4), 4, 100))).rejects.toBeInstanceOf(OperationTimedOutError);
     const [first] = readAll(consumer);
     const firstId = first![0]!;
     // Capacity 2, one id orphaned: the next request takes the other id, a third finds none free.
-    const second = requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 0);
-    await expect(requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 0)).rejects.toThrow(/busy|in use|requests/i);
+    const second = requester.send(0, 1, message(0x0a, 0, new Uint8Array(4), 4, 0));
+    await expect(requester.send(0, 1, message(0x0a, 0, new Uint8Array(4), 4, 0))).rejects.toThrow(/busy|in use|requests/i);
     await Promise.resolve();
     const [rec] = readAll(consumer);
     expect(rec![0]).not.toBe(firstId);
@@ -99,7 +107,7 @@ describe('RingRequester: every request settles, even when its worker never answe
     requester.drain();
     await expect(second).resolves.toBeDefined();
     // The orphaned id is free again: both ids can be taken.
-    const more = [0, 1].map(() => requester.send(0, 1, 0x0a, 0, new Uint8Array(4), 4, 0));
+    const more = [0, 1].map(() => requester.send(0, 1, message(0x0a, 0, new Uint8Array(4), 4, 0)));
     await Promise.resolve();
     expect(readAll(consumer).map((r) => r[0]).sort()).toEqual([0, 1]);
     requester.close(new Error('done'));

@@ -7,11 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client, types } from '@shardcql/client';
 import { ShardedEngine } from '../src/engine';
 import { startStub, type StubProcess } from '../../../test/simulator/stub';
+import type { ConnectionTable } from '../src/engine/routing/connection-table';
 
 interface Internals {
-  hostStates: Array<{ address: string; ip: string; shardConns: Int32Array; shardAwarePort: number; conns: number[] }>;
-  connSpecs: Array<{ port: number; localPort: number | null }>;
-  connUp: boolean[];
+  hostStates: Array<{ address: string; ip: string; shardAwarePort: number }>;
+  connTable: ConnectionTable;
   shards: { refills: Set<unknown> };
   workers: { onMessage(w: unknown, m: unknown): void };
 }
@@ -85,40 +85,42 @@ describe.each([
     const e = engine! as unknown as Internals;
     const hs = e.hostStates[1]!;
     expect(hs.shardAwarePort > 0).toBe(aware);
-    const sc = hs.shardConns;
-    const c1 = sc[1]!;
-    const c3 = sc[3]!;
-    expect(Array.from(sc).every((c) => c >= 0 && e.connUp[c] === true)).toBe(true);
+    // Host 1's shard slots and connections, read live (routing/connection-table.ts).
+    const sc = (s: number): number => e.connTable.shardConnOf(1, s);
+    const hostConns = (): number[] => e.connTable.connsOf(1);
+    const c1 = sc(1);
+    const c3 = sc(3);
+    expect(e.connTable.shardConnsOf(1).every((c) => c >= 0 && e.connTable.isUp(c))).toBe(true);
     const connsOf = (rs: Row[], shard: number): number => rs.find((r) => r.node === hs.ip && r.shard === shard)!.connections;
     const before = await rows(client);
 
     // As its worker reports it: c1 reconnected on the plain port and landed on shard 3, which has a connection.
     e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: false, error: null, shard: -1 });
     e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
-    expect(sc[1]).toBe(-1);
-    expect(sc[3]).toBe(c3);
+    expect(sc(1)).toBe(-1);
+    expect(sc(3)).toBe(c3);
     // Before the refill starts (the reconnection policy's first delay, ~1 s), c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an
     // open extra connection on shard 3 (as reported), takes it at once.
     e.workers.onMessage(null, { type: 'connection-state', conn: c3, up: false, error: null, shard: -1 });
     e.workers.onMessage(null, { type: 'connection-state', conn: c3, up: true, error: null, shard: 0 });
-    expect(sc[3]).toBe(c1);
+    expect(sc(3)).toBe(c1);
     expect(e.shards.refills.size).toBe(1);
 
-    await until('shard 1 has a connection again', () => sc[1]! >= 0 && e.connUp[sc[1]!] === true, 15_000);
-    const fresh = sc[1]!;
+    await until('shard 1 has a connection again', () => sc(1) >= 0 && e.connTable.isUp(sc(1)), 15_000);
+    const fresh = sc(1);
     expect(fresh).not.toBe(c1);
-    expect(hs.conns).toContain(fresh);
+    expect(hostConns()).toContain(fresh);
     if (aware) {
-      expect(e.connSpecs[fresh]!.port).toBe(hs.shardAwarePort);
-      expect(e.connSpecs[fresh]!.localPort! % 4).toBe(1);
+      expect(e.connTable.specOf(fresh)!.port).toBe(hs.shardAwarePort);
+      expect(e.connTable.specOf(fresh)!.localPort! % 4).toBe(1);
     }
     await until('the refill to finish', () => e.shards.refills.size === 0, 5_000);
     expect(logs.filter((m) => m.includes('lost their connection')).length).toBe(1);
     // Every slot filled: the connection left in no slot (c3) is closed, so the host keeps one per shard
     // (reconnections never grow the pool). The server sees its per-shard counts as before, c3 gone from shard 3
     // and c1 still on shard 1 (the simulator never moved it), plus the replacement on shard 1.
-    expect(hs.conns).not.toContain(c3);
-    expect([...hs.conns].sort((a, b) => a - b)).toEqual(Array.from(sc).sort((a, b) => a - b));
+    expect(hostConns()).not.toContain(c3);
+    expect([...hostConns()].sort((a, b) => a - b)).toEqual(e.connTable.shardConnsOf(1).sort((a, b) => a - b));
     let after = await rows(client);
     const t0 = Date.now();
     while (connsOf(after, 3) !== connsOf(before, 3) - 1 && Date.now() - t0 < 10_000) {
@@ -156,23 +158,25 @@ describe('ScyllaDB simulator, 3 nodes x 4 shards: shard slots refilled again and
     // Without the quarantine (60 s), so that the test sees reuse; the in-flight check still applies.
     e.connIndexes.quarantineMs = 0;
     const hs = e.hostStates[1]!;
-    const sc = hs.shardConns;
+    // Host 1's shard slots and connections, read live (routing/connection-table.ts).
+    const sc = (s: number): number => e.connTable.shardConnOf(1, s);
+    const hostConns = (): number[] => e.connTable.connsOf(1);
     const start = e.connIndexes.highWater;
     const used = new Set<number>();
     for (let round = 0; round < 8; round++) {
       // As its worker would report it: shard 1's connection came back on shard 3 (taken): it becomes an extra
       // connection, shard 1 gets a replacement, then the extra one is closed and its index given back.
-      const c = sc[1]!;
+      const c = sc(1);
       e.workers.onMessage(null, { type: 'connection-state', conn: c, up: false, error: null, shard: -1 });
       e.workers.onMessage(null, { type: 'connection-state', conn: c, up: true, error: null, shard: 3 });
-      await until(`round ${round}: shard 1 has a new connection`, () => sc[1]! >= 0 && sc[1] !== c && e.connUp[sc[1]!] === true && e.shards.refills.size === 0, 15_000);
-      expect(hs.conns).not.toContain(c);
-      used.add(sc[1]!);
+      await until(`round ${round}: shard 1 has a new connection`, () => sc(1) >= 0 && sc(1) !== c && e.connTable.isUp(sc(1)) && e.shards.refills.size === 0, 15_000);
+      expect(hostConns()).not.toContain(c);
+      used.add(sc(1));
     }
     // One index more than at connect (the replacement opens before the extra one closes), then the two alternate.
     expect(e.connIndexes.highWater).toBeLessThanOrEqual(start + 1);
     expect(used.size).toBeLessThanOrEqual(2);
-    expect([...hs.conns].sort((a, b) => a - b)).toEqual(Array.from(sc).sort((a, b) => a - b));
+    expect([...hostConns()].sort((a, b) => a - b)).toEqual(e.connTable.shardConnsOf(1).sort((a, b) => a - b));
     // The reused indexes reach the right (node, shard) through the workers: no request on a wrong node or shard.
     await client.execute('TRUNCATE simulator.misrouted');
     expect(await insertRandom(client, 4000)).toBe(0);

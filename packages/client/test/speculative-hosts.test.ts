@@ -8,6 +8,7 @@ import { ByteWriter, ReplicaPlans, TokenRing, opcodes } from '@shardcql/core';
 import { Client, types } from '@shardcql/client';
 import { ResponseFrame, ShardedEngine, type EngineOptions } from '../src/engine';
 import { FakeEngineBase, fakeHosts } from './helpers/fake-engine';
+import { EngineRequest } from '../src/engine/request';
 import { appendQueryPlan } from '../src/engine/query-plan';
 import { SpeculativeRun } from '../src/speculative-send';
 import { ClientMetrics } from '../src/metrics/client-metrics';
@@ -16,6 +17,14 @@ import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals, type MisroutedTotals } from './helpers/simulator';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A QUERY of 4 bytes with token 0, not an LWT. */
+function tokenRequest(): EngineRequest {
+  const req = new EngineRequest();
+  req.setMessage(opcodes.query, 0, Buffer.alloc(4), 4, 1000);
+  req.setToken(true, 0, 0);
+  return req;
+}
 
 describe('query plan (engine/query-plan.ts)', () => {
   // 4 hosts, one token each: host i owns (token(i-1), token(i)]; RF 2: replicas of a range are its owner and the next.
@@ -61,7 +70,8 @@ class PlanEngine extends FakeEngineBase {
   queryPlan(): number[] {
     return this.plan.slice();
   }
-  send(_o: number, _f: number, _b: Uint8Array, _l: number, _t: number, _hi: number, _lo: number, _has: boolean, hostIndex: number): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<ResponseFrame> {
+    const hostIndex = req.hostIndex;
     this.sent.push(hostIndex);
     this.emit('sent', hostIndex);
     const h = hostIndex < 0 ? 0 : hostIndex;
@@ -82,7 +92,7 @@ describe('SpeculativeRun pins each execution to the next host of the plan', () =
       }
     })();
     const run = new SpeculativeRun(new ConstantSpeculativeExecutionPolicy(10, 5).newPlan(), metrics);
-    const frame = await run.send(engine, opcodes.query, 0, Buffer.alloc(4), 1000, 0, 0, true, false);
+    const frame = await run.send(engine, tokenRequest());
     expect(engine.sent).toEqual([2, 0, 3]);
     expect(run.executions).toBe(2);
     // The third speculative execution found no host left; cassandra-driver counts it all the same.
@@ -93,7 +103,7 @@ describe('SpeculativeRun pins each execution to the next host of the plan', () =
   it('takes the first answer, from whichever host of the plan gives it', async () => {
     const engine = new PlanEngine([5, 1500, 1500], [1, 2, 0]);
     const run = new SpeculativeRun(new ConstantSpeculativeExecutionPolicy(20, 2).newPlan(), new ClientMetrics());
-    const frame = await run.send(engine, opcodes.query, 0, Buffer.alloc(4), 1000, 0, 0, true, false);
+    const frame = await run.send(engine, tokenRequest());
     expect(engine.sent).toEqual([1, 2, 0]);
     expect(frame.hostIndex).toBe(0);
     expect(run.executions).toBe(2);
@@ -104,7 +114,7 @@ describe('SpeculativeRun without a usable plan', () => {
   it('an empty plan (host marks lagging) still speculates, unpinned, as before plans existed', async () => {
     const engine = new PlanEngine([1500, 1500, 1500], []);
     const run = new SpeculativeRun(new ConstantSpeculativeExecutionPolicy(10, 2).newPlan(), new ClientMetrics());
-    await run.send(engine, opcodes.query, 0, Buffer.alloc(4), 1000, 0, 0, true, false);
+    await run.send(engine, tokenRequest());
     expect(engine.sent).toEqual([-1, -1, -1]);
     expect(run.executions).toBe(2);
   });
@@ -114,7 +124,7 @@ describe('SpeculativeRun without a usable plan', () => {
     // The host list changes right after the first execution is sent: "2" and "1" may now be other hosts.
     engine.once('sent', () => engine.hostsEpoch++);
     const run = new SpeculativeRun(new ConstantSpeculativeExecutionPolicy(10, 2).newPlan(), new ClientMetrics());
-    await run.send(engine, opcodes.query, 0, Buffer.alloc(4), 1000, 0, 0, true, false);
+    await run.send(engine, tokenRequest());
     expect(engine.sent).toEqual([3, -1, -1]);
   });
 });
@@ -128,15 +138,15 @@ class SlowHostEngine extends ShardedEngine {
   constructor(o: EngineOptions) {
     super(o);
   }
-  override send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number,
-    hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
+  override send(req: EngineRequest): Promise<ResponseFrame> {
+    const { opcode, body, bodyLength, hostIndex } = req;
     if (opcode === opcodes.execute) {
       const key = Buffer.from(body.subarray(0, bodyLength)).toString('hex');
       let list = this.byBody.get(key);
       if (list === undefined) this.byBody.set(key, (list = []));
       list.push(hostIndex);
     }
-    const p = super.send(opcode, flags, body, bodyLength, timeoutMs, tokenHi, tokenLo, hasToken, hostIndex, lwt);
+    const p = super.send(req);
     if (this.slowHosts.size === 0) return p;
     return p.then(async (f) => {
       if (this.slowHosts.has(f.hostIndex)) await sleep(this.slowMs);

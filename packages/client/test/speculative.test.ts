@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ByteWriter, DriverError, opcodes } from '@shardcql/core';
 import { Client } from '../src/client';
 import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase, fakeHosts } from './helpers/fake-engine';
 import { ConstantSpeculativeExecutionPolicy, NoSpeculativeExecutionPolicy } from '../src/policies/speculative-execution';
 import { ClientMetrics } from '../src/metrics/client-metrics';
@@ -25,8 +26,8 @@ class SlowHostsEngine extends FakeEngineBase {
     super();
     this.hosts = fakeHosts(script.length);
   }
-  send(_opcode: number, _flags: number, body: Uint8Array, bodyLength: number, _timeoutMs: number,
-    _tokenHi: number, _tokenLo: number, _hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<ResponseFrame> {
+    const { body, bodyLength, hostIndex } = req;
     const host = hostIndex >= 0 ? hostIndex : this.next++ % this.hosts.length;
     Buffer.from(body.subarray(0, bodyLength)); // the engine copies the body before returning
     this.sent.push(host);

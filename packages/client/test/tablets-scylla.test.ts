@@ -130,7 +130,7 @@ describe('ScyllaDB simulator with tablets, 3 nodes x 4 shards, RF 3', () => {
     expect(c.executes).toBe(4000n);
     expect(c.wrong).toBe(0n);
     // LWT order: engine.route with primaryFirst picks the first replica of the tablet.
-    const e = engine as unknown as { hostStates: Array<{ hostId: string | null; shardConns: Int32Array }>; activeTablets: unknown };
+    const e = engine as unknown as { hostStates: Array<{ hostId: string | null }>; connTable: { shardConnsOf(h: number): number[] }; activeTablets: unknown };
     expect(e.activeTablets).not.toBeNull();
     const out = new Int32Array(2);
     for (let i = 0; i < 200; i++) {
@@ -139,12 +139,12 @@ describe('ScyllaDB simulator with tablets, 3 nodes x 4 shards, RF 3', () => {
       out[0] = Number(t >> 32n) | 0;
       out[1] = Number(t & 0xffffffffn) | 0;
       const conn = engine.route(out[0], out[1], true, -1, true);
-      const h = e.hostStates.findIndex((hs) => Array.from(hs.shardConns).includes(conn));
+      const h = e.hostStates.findIndex((_hs, i) => e.connTable.shardConnsOf(i).includes(conn));
       const tablets = (engine as unknown as { activeTablets: { indexOf(a: number, b: number): number; hosts: Int32Array[]; shards: Int32Array[] } }).activeTablets;
       const ti = tablets.indexOf(out[0], out[1]);
       expect(ti).toBeGreaterThanOrEqual(0);
       expect(h).toBe(tablets.hosts[ti]![0]);
-      expect(Array.from(e.hostStates[h]!.shardConns).indexOf(conn)).toBe(tablets.shards[ti]![0]);
+      expect(e.connTable.shardConnsOf(h).indexOf(conn)).toBe(tablets.shards[ti]![0]);
     }
   }, 120_000);
 

@@ -6,13 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, ByteWriter, opcodes } from '@shardcql/core';
 import { tracker, ExecutionOptions, Client } from '../src/index';
 import { ResponseFrame } from '../src/engine/engine';
+import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase } from './helpers/fake-engine';
 
 /** Answers VOID; a query containing UNAVAILABLE fails with Unavailable on the first host it reaches. */
 class FakeEngine extends FakeEngineBase {
   lengths: number[] = [];
   private failed = false;
-  async send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, th: number, tl: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame> {
+  async send(req: EngineRequest): Promise<ResponseFrame> {
+    const { body, bodyLength, hostIndex } = req;
     this.lengths.push(bodyLength);
     const text = Buffer.from(body.subarray(0, bodyLength)).toString('latin1');
     const host = hostIndex >= 0 ? hostIndex : 0;

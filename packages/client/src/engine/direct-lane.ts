@@ -29,6 +29,7 @@ import {
   type WorkerConnectionOptions,
 } from '@shardcql/shard-worker';
 import { ResponseFrame } from './engine';
+import type { EngineRequest } from './request';
 import { RequestSlots, type Settle } from './request-slots';
 import { failureError, markNotSent } from './ring-requester';
 
@@ -118,7 +119,7 @@ export class DirectLane implements ConnectionListener {
    * lane is full or the connection is not open yet (then it starts opening it, in the background).
    * `shard` >= 0: only a lane connection serving that shard will do (ScyllaDB shard awareness).
    */
-  trySend(host: LaneHost, shard: number, opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<ResponseFrame> | null {
+  trySend(host: LaneHost, shard: number, req: EngineRequest): Promise<ResponseFrame> | null {
     const slot = host.lane;
     const conn = slot !== null ? slot.conn : null;
     if (conn === null) {
@@ -129,15 +130,16 @@ export class DirectLane implements ConnectionListener {
     if (shard >= 0 && slot!.shard !== shard) return null;
     const promise = new Promise<ResponseFrame>(this.capture as (res: (v: ResponseFrame) => void, rej: (e: unknown) => void) => void);
     const tag = this.slots.acquire(this.captured!, this.capturedReject!, 0);
+    const timeoutMs = req.timeoutMs;
     this.tagHost[tag] = host;
     this.tagTimeout[tag] = timeoutMs;
     if (this.slots.inFlight === 1) this.keepAlive.ref();
     const out = this.out;
     out.tag = tag;
-    out.opcode = opcode;
-    out.flags = flags;
-    out.body = body;
-    out.end = bodyLength;
+    out.opcode = req.opcode;
+    out.flags = req.flags;
+    out.body = req.body;
+    out.end = req.bodyLength;
     out.timeoutMs = timeoutMs;
     const sent = conn.send(out);
     out.body = NO_BODY;

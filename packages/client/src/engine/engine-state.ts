@@ -3,7 +3,7 @@
  * the requester, the session facts and the parts themselves. ShardedEngine (sharded-engine.ts) holds it and
  * passes itself to each part as this interface.
  */
-import type { ConnectionSpec } from '@shardcql/shard-worker';
+import type { ConnectionTable } from './routing/connection-table';
 import type { LwtMark } from './topology';
 import type { EngineOptions } from './engine';
 import type { HostState } from './host-state';
@@ -28,15 +28,12 @@ export interface EngineState {
   version: number;
   keyspace: string | null;
   hostStates: HostState[];
-  /** 1 when host i has at least one open connection: what routing reads. */
-  hostUsable: Uint8Array;
-  connWorker: number[];
-  /** Host index of each connection; -1 once its host was removed. */
-  connHost: number[];
-  connUp: boolean[];
-  connSpecs: ConnectionSpec[];
-  /** ScyllaDB: the shard a connection reported when it (re)connected (placeShard); lets an extra one take a freed slot. */
-  connShard: number[];
+  /**
+   * Every connection and every host's connections (routing/connection-table.ts): add() a connection index to a
+   * host (with its worker and spec), setUp() through setConnUp, remove() when dropped, renumberHosts() after
+   * the host list was compacted, initShards() / setShardConn() for ScyllaDB shard slots. Shared with handles.
+   */
+  readonly connTable: ConnectionTable;
   /** Changes when host indexes change meaning (a host removed). */
   hostsEpoch: number;
   requester: RingRequester | null;
@@ -61,7 +58,7 @@ export interface EngineState {
   releaseConnIndex(c: number): void;
   setConnUp(conn: number, up: boolean): void;
   addressOfConn(conn: number): string;
-  /** The requester's connection -> host map, after connections were added or moved. */
+  /** Points the requester's connection -> host map at the table (after the table grew; cheap, no copy). */
   syncTargets(): void;
   /** A new routing table from the hosts and the cluster's replication data. */
   rebuildTable(): void;

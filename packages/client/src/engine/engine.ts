@@ -1,16 +1,20 @@
 /**
  * The contract between the `Client` facade and the machinery that moves requests to the servers.
  * The facade encodes message bodies and decodes answers; the engine only carries bytes, picks the
- * connection (token -> host -> worker) and reports failures as typed errors.
+ * connection (token -> host -> connection -> shard worker) and reports failures as typed errors. What to send
+ * and how to route it travel together in one EngineRequest (request.ts).
  *
- * Two implementations share this contract: the sharded engine (worker threads, ring queues; the
- * product) and the inline engine (the same connection code on the calling thread; used with
- * `workers: 0`, and as the reference in tests).
+ * Two implementations share this contract: the sharded engine (sharded-engine.ts: the thread that created
+ * the client; shard worker threads own the connections, requests go through ring queues, or the direct lane
+ * at low concurrency) and a handle thread's engine (remote-engine.ts: another thread given a handle of that
+ * client; its own rings to the same shard workers, no connection of its own). The client's unit tests use
+ * fakes (test/helpers/fake-engine.ts).
  */
 import type { EventEmitter } from 'node:events';
 import type { CqlEvent } from '@shardcql/core';
 import type { ShardMetrics } from '../metrics/shard-metrics';
 import type { EngineHandle } from './remote-engine';
+import type { EngineRequest } from './request';
 
 /** One answer. `body` is owned by the caller (copied out of the ring or the socket buffer). */
 export class ResponseFrame {
@@ -87,13 +91,13 @@ export interface Engine extends EventEmitter {
   readonly protocolVersion: number;
   readonly hosts: readonly EngineHost[];
   /**
-   * Sends one request. `body[0, bodyLength)` is copied before `send` returns, so the caller may reuse it.
-   * `hostIndex` >= 0 pins the request to a host (cassandra-driver's `options.host`); -1 lets the engine
-   * pick (token-aware when `hasToken`). Rejects with OperationTimedOutError, NoHostAvailableError,
+   * Sends one request (request.ts). `req.body[0, req.bodyLength)` is copied and every field read before
+   * `send` returns, so the caller may reuse the buffer and the object. `req.hostIndex` >= 0 pins the request
+   * to a host (cassandra-driver's `options.host`); -1 lets the engine pick (token-aware when `req.hasToken`,
+   * primary replica first when `req.lwt`). Rejects with OperationTimedOutError, NoHostAvailableError,
    * BusyConnectionError or DriverError; never leaves the promise pending.
    */
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
-    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt?: boolean): Promise<ResponseFrame>;
+  send(req: EngineRequest): Promise<ResponseFrame>;
   /** Sends the same request on one connection of every up host (PREPARE on all hosts). */
   sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>>;
   /** `USE ks` on every connection, present and future. */

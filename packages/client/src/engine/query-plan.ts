@@ -19,7 +19,7 @@ import type { ReplicaPlans, TokenRing } from '@shardcql/core';
  *   3. any other usable host.
  */
 export function appendQueryPlan(out: number[], plans: ReplicaPlans | null, ring: TokenRing | null, isLocal: Uint8Array | null,
-  tokenHi: number, tokenLo: number, hasToken: boolean, usable: Uint8Array, replicaStart: number, hostStart: number): number[] {
+  tokenHi: number, tokenLo: number, hasToken: boolean, usable: ArrayLike<number>, replicaStart: number, hostStart: number): number[] {
   if (hasToken) {
     if (plans !== null && plans.size > 0) {
       const r = plans.rangeIndexOf(tokenHi, tokenLo);
@@ -42,6 +42,6 @@ export function appendQueryPlan(out: number[], plans: ReplicaPlans | null, ring:
   return out;
 }
 
-function add(out: number[], h: number, usable: Uint8Array): void {
+function add(out: number[], h: number, usable: ArrayLike<number>): void {
   if (h >= 0 && usable[h] === 1 && !out.includes(h)) out.push(h);
 }

@@ -3,10 +3,12 @@
  * was given a handle. It owns no connection and no shard worker; it has its own ring pair to every
  * shard worker of the owning client, and routes as the owner does: the replica plans of the session keyspace
  * (local replicas first, round robin among them, primary first for LWT), then the connection of the shard
- * owning the token (ScyllaDB). The plans and the host list are the owner's at the time the handle was made;
- * connection states are live (the owner updates them in shared memory). A request sent to a connection that
- * has closed since is moved by its worker to another connection of the same host, or fails with
- * NoHostAvailableError.
+ * owning the token (ScyllaDB). The connection table (routing/connection-table.ts: every connection's worker,
+ * host and state, every host's connections and shard slots) is the owner's own, in shared memory, read live;
+ * the host list, ring and plans are posted by the owner ('routing' on the handle channel) whenever its
+ * routing table changes, and whenever the connection table moves to a larger buffer. A request sent to a
+ * connection that has closed since is moved by its worker to another connection of the same host, or fails
+ * with NoHostAvailableError.
  *
  * ScyllaDB tablets: each handle keeps its own TabletMap, fed by the `tablets-routing-v1` payloads of its own
  * answers (the owner's connections already asked for them at STARTUP), and routes by it as the owner does.
@@ -42,8 +44,10 @@ import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { Doorbell, DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TabletMap, TokenRing, type TableTablets } from '@shardcql/core';
 import type { Engine, EngineHost, ResponseFrame } from './engine';
+import { EngineRequest } from './request';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { LIVENESS_CELL, LivenessProber, LivenessWaiter } from './liveness';
+import { ConnectionTable, type SharedConnectionTable } from './routing/connection-table';
 
 /** The claim's `live` buffer: the thread's cell (the owner probes it), then the owner's (the thread probes it). */
 export const THREAD_CELL = 0;
@@ -70,21 +74,21 @@ export interface EngineHandle {
   threads: number;
   /** Int32 counter of the threads using the handle now. */
   claimed: SharedArrayBuffer;
+  /** The owner's routing state when the handle was made; later ones come as 'routing' messages. */
+  routing: HandleRouting;
+}
+
+/** What a handle thread routes by; structured-clonable. */
+export interface HandleRouting {
   hosts: EngineHost[];
-  /** Per host, its connection indexes. */
-  hostConns: number[][];
-  /** Per connection, the shard worker that owns it. */
-  connWorker: number[];
-  /** Per connection: 1 if open, 0 if down (Int32Array over this buffer; the owner keeps it current). */
-  connState: SharedArrayBuffer;
+  /** The owner's connection table (live: the owner writes it in place). */
+  connections: SharedConnectionTable;
   /** [token, host index] pairs of the local datacenter, or null when routing is not token-aware. */
   ringEntries: Array<[string, number]> | null;
   /** The owner's replica plans (ReplicaPlans.toSharedBuffer) for its session keyspace, or null. */
   plans: SharedArrayBuffer | null;
   /** Per host: ScyllaDB sharding [nrShards, ignoreMsb], or null. */
   sharding: Array<[number, number] | null>;
-  /** Per host: the connection of each shard (-1: none). */
-  shardConns: number[][];
 }
 
 export function isEngineHandle(v: unknown): v is EngineHandle {
@@ -103,6 +107,8 @@ export type HandleMessage =
   | { type: 'worker-down'; worker: number; gen: number; message: string }
   /** Generation `gen` of worker `worker` serves these rings, by claim token. */
   | { type: 'worker-up'; worker: number; gen: number; rings: Record<string, WorkerRings> }
+  /** The owner's routing state changed (hosts, ring, plans, or the connection table's buffer). */
+  | { type: 'routing'; routing: HandleRouting }
   | { type: 'owner-shutdown' };
 
 /** Node's BroadcastChannel has unref() (since v15.4); @types/node leaves it out. */
@@ -117,13 +123,15 @@ function releaseAllOnExit(): void {
 
 export class RemoteEngine extends EventEmitter implements Engine {
   private readonly requester: RingRequester;
-  private readonly connState: Int32Array;
-  private readonly ring: TokenRing | null;
-  private readonly rr: Int32Array;
+  /** The owner's connection table, read live. */
+  private readonly conns: ConnectionTable;
+  private hostList: EngineHost[] = [];
+  private ring: TokenRing | null = null;
+  private rr: Int32Array = new Int32Array(0);
   private rrHost = 0;
   private rrReplica = 0;
-  private readonly plans: ReplicaPlans | null;
-  private readonly sharders: Array<Sharder | null>;
+  private plans: ReplicaPlans | null = null;
+  private sharders: Array<Sharder | null> = [];
   private closed = false;
   readonly connected = true;
   /** This thread's claim on the owner (random: nothing to guess). */
@@ -148,7 +156,7 @@ export class RemoteEngine extends EventEmitter implements Engine {
   private tabletKs: string | null = null;
   private tabletTable: string | null = null;
   private tabletRr = 0;
-  /** Host id (lower case) -> index in the handle's host list (a snapshot: it never changes). */
+  /** Host id (lower case) -> index in the handle's host list (as of the last 'routing'). */
   private readonly hostIds = new Map<string, number>();
   private readonly hostIndexOf = (hostId: string): number => this.hostIds.get(hostId.toLowerCase()) ?? -1;
 
@@ -193,22 +201,28 @@ export class RemoteEngine extends EventEmitter implements Engine {
         }
       }
     }
-    this.connState = new Int32Array(handle.connState);
-    this.ring = handle.ringEntries !== null && handle.ringEntries.length > 0 ? new TokenRing(handle.ringEntries) : null;
-    this.rr = new Int32Array(handle.hosts.length);
-    this.plans = handle.plans !== null ? ReplicaPlans.fromSharedBuffer(handle.plans) : null;
-    this.sharders = handle.sharding.map((x) => (x !== null ? new Sharder(x[0], x[1]) : null));
-    const addresses = handle.connWorker.map((_w, c) => {
-      const h = handle.hostConns.findIndex((cs) => cs.includes(c));
-      return h >= 0 ? handle.hosts[h]!.address : 'unknown host';
-    });
-    this.requester.targetAddress = (t) => addresses[t] ?? 'unknown host';
-    const connHost = new Int32Array(handle.connWorker.length).fill(-1);
-    handle.hostConns.forEach((cs, h) => cs.forEach((c) => (connHost[c] = h)));
-    this.requester.targetHost = connHost;
-    handle.hosts.forEach((h, i) => {
+    this.conns = new ConnectionTable(handle.routing.connections);
+    this.requester.targetAddress = (t) => this.hostList[this.conns.hostOf(t)]?.address ?? 'unknown host';
+    this.applyRouting(handle.routing);
+  }
+
+  /** Routes by the owner's routing state from now on (the handle's own, then each 'routing' message). */
+  private applyRouting(r: HandleRouting): void {
+    this.conns.attach(r.connections);
+    // Answers map to hosts through the live table.
+    this.requester.targetHost = this.conns.host;
+    this.hostList = r.hosts;
+    this.ring = r.ringEntries !== null && r.ringEntries.length > 0 ? new TokenRing(r.ringEntries) : null;
+    if (this.rr.length !== r.hosts.length) this.rr = new Int32Array(r.hosts.length);
+    this.plans = r.plans !== null ? ReplicaPlans.fromSharedBuffer(r.plans) : null;
+    this.sharders = r.sharding.map((x) => (x !== null ? new Sharder(x[0], x[1]) : null));
+    this.hostIds.clear();
+    r.hosts.forEach((h, i) => {
       if (h.hostId !== null) this.hostIds.set(h.hostId.toLowerCase(), i);
     });
+    // Host indexes may have changed meaning (a host left): the learned tablets follow their host ids.
+    this.tablets.remapHosts(this.hostIndexOf);
+    this.setRoutingTable(this.tabletKs, this.tabletTable);
   }
 
   get protocolVersion(): number {
@@ -216,7 +230,7 @@ export class RemoteEngine extends EventEmitter implements Engine {
   }
 
   get hosts(): readonly EngineHost[] {
-    return this.handle.hosts;
+    return this.hostList;
   }
 
   get inFlight(): number {
@@ -232,16 +246,20 @@ export class RemoteEngine extends EventEmitter implements Engine {
     return new NoHostAvailableError({}, `All host(s) tried for query failed: ${this.gone ?? 'the client handle is closed'}`);
   }
 
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<ResponseFrame> {
     if (this.gone !== null) return Promise.reject(this.goneError());
-    const hosts = this.handle.hosts;
+    const hosts = this.hostList;
+    const tokenHi = req.tokenHi;
+    const tokenLo = req.tokenLo;
+    const hasToken = req.hasToken;
+    const hostIndex = req.hostIndex;
     if (hasToken && this.activeTablets !== null) {
       // ScyllaDB tablets: a replica (host, shard) of the token's known tablet; otherwise as below.
-      const c = this.tabletConn(tokenHi, tokenLo, lwt, hostIndex);
-      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+      const c = this.tabletConn(tokenHi, tokenLo, req.lwt, hostIndex);
+      if (c >= 0) return this.requester.send(this.conns.workerOf(c), c, req);
     }
     let h = hostIndex;
-    if (h < 0 && hasToken) h = this.replicaOf(tokenHi, tokenLo, lwt);
+    if (h < 0 && hasToken) h = this.replicaOf(tokenHi, tokenLo, req.lwt);
     if (h < 0) {
       h = this.rrHost;
       this.rrHost = (h + 1) % hosts.length;
@@ -249,7 +267,7 @@ export class RemoteEngine extends EventEmitter implements Engine {
     for (let k = 0; k < hosts.length; k++) {
       const hi = (h + k) % hosts.length;
       const c = this.connOf(hi, hasToken, tokenHi, tokenLo);
-      if (c >= 0) return this.requester.send(this.handle.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+      if (c >= 0) return this.requester.send(this.conns.workerOf(c), c, req);
       if (hostIndex >= 0) break;
     }
     const inner: Record<string, Error> = {};
@@ -295,12 +313,8 @@ export class RemoteEngine extends EventEmitter implements Engine {
     for (let k = 0; k < n; k++, r = r + 1 === n ? 0 : r + 1) {
       const h = hosts[r]!;
       if (h < 0 || (pinned >= 0 && h !== pinned)) continue;
-      const sc = this.handle.shardConns[h];
-      const s = shards[r]!;
-      if (sc !== undefined && s < sc.length) {
-        const c = sc[s]!;
-        if (c >= 0 && Atomics.load(this.connState, c) === 1) return c;
-      }
+      const c0 = this.conns.shardConnOf(h, shards[r]!);
+      if (c0 >= 0 && this.conns.isUp(c0)) return c0;
       const c = this.connOf(h, false, 0, 0);
       if (c >= 0) return c;
     }
@@ -338,24 +352,21 @@ export class RemoteEngine extends EventEmitter implements Engine {
   }
 
   private hostOpen(h: number): boolean {
-    const conns = this.handle.hostConns[h];
-    if (conns === undefined) return false;
-    for (let j = 0; j < conns.length; j++) if (Atomics.load(this.connState, conns[j]!) === 1) return true;
-    return false;
+    return this.conns.openConnOf(h, 0) >= 0;
   }
 
   /** ScyllaDB: the connection of the token's shard when open; otherwise any open connection of h (round robin). */
   private connOf(h: number, hasToken: boolean, hi: number, lo: number): number {
     const sharder = this.sharders[h];
     if (hasToken && sharder !== null && sharder !== undefined) {
-      const c = this.handle.shardConns[h]![sharder.shardOf(hi, lo)]!;
-      if (c >= 0 && Atomics.load(this.connState, c) === 1) return c;
+      const c = this.conns.shardConnOf(h, sharder.shardOf(hi, lo));
+      if (c >= 0 && this.conns.isUp(c)) return c;
     }
-    const conns = this.handle.hostConns[h]!;
-    const n = conns.length;
+    const conns = this.conns;
+    const n = conns.connCountOf(h);
     for (let j = 0; j < n; j++) {
-      const c = conns[(this.rr[h]! + j) % n]!;
-      if (Atomics.load(this.connState, c) === 1) {
+      const c = conns.connOf(h, (this.rr[h]! + j) % n);
+      if (conns.isUp(c)) {
         this.rr[h] = (this.rr[h]! + j + 1) % n;
         return c;
       }
@@ -365,8 +376,11 @@ export class RemoteEngine extends EventEmitter implements Engine {
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
     const out: Array<Promise<ResponseFrame | Error>> = [];
-    for (let h = 0; h < this.handle.hosts.length; h++) {
-      out.push(this.send(opcode, 0, body, bodyLength, timeoutMs, 0, 0, false, h).catch((e: Error) => e));
+    // One request for every host: send() reads it before it returns.
+    const req = EngineRequest.of(opcode, body, bodyLength, timeoutMs);
+    for (let h = 0; h < this.hostList.length; h++) {
+      req.hostIndex = h;
+      out.push(this.send(req).catch((e: Error) => e));
     }
     return Promise.all(out);
   }
@@ -423,6 +437,9 @@ export class RemoteEngine extends EventEmitter implements Engine {
         this.gens[m.worker] = m.gen;
         return;
       }
+      case 'routing':
+        if (this.gone === null) this.applyRouting(m.routing);
+        return;
       case 'owner-shutdown':
         this.ownerGone('was shut down');
         return;

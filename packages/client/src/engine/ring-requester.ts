@@ -32,6 +32,7 @@ const OPCODE_RESULT = 0x08;
 const VOID_BODY = Buffer.from([0, 0, 0, 1]);
 import { RequestSlots, type Settle } from './request-slots';
 import { ResponseFrame } from './engine';
+import type { EngineRequest } from './request';
 
 /** Ring sizes: big enough for thousands of small requests in flight, small enough to stay in cache. */
 export const DEFAULT_RING_BYTES = 1 << 20;
@@ -148,9 +149,15 @@ export class RingRequester {
   }
 
   /**
-   * Sends `body[0, bodyLength)` to `target` on `worker`. The body is copied before this returns.
+   * Sends `req.body[0, req.bodyLength)` (opcode, flags, timeout: request.ts) to connection `target` on `worker`.
+   * The body is copied, and every field read, before this returns.
    */
-  send(worker: number, target: number, opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<ResponseFrame> {
+  send(worker: number, target: number, req: EngineRequest): Promise<ResponseFrame> {
+    const opcode = req.opcode;
+    const flags = req.flags;
+    const body = req.body;
+    const bodyLength = req.bodyLength;
+    const timeoutMs = req.timeoutMs;
     const promise = new Promise<ResponseFrame>(this.capture as (res: (v: ResponseFrame) => void, rej: (e: unknown) => void) => void);
     const resolve = this.captured!;
     const reject = this.capturedReject!;

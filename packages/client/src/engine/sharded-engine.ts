@@ -25,11 +25,13 @@ import {
   type ReplicaPlans,
   type TableTablets,
 } from '@shardcql/core';
-import type { ConnectionSpec, WorkerConnectionOptions, Authenticator, ReconnectionSchedules } from '@shardcql/shard-worker';
+import type { WorkerConnectionOptions, Authenticator, ReconnectionSchedules } from '@shardcql/shard-worker';
 import { defaultReconnectionPolicy } from '../policies';
 import { createMetricsBuffer } from '@shardcql/shard-worker';
 import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
+import { EngineRequest } from './request';
+import { ConnectionTable } from './routing/connection-table';
 import { appendQueryPlan } from './query-plan';
 import { RingRequester } from './ring-requester';
 import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
@@ -55,15 +57,11 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   lane: DirectLane | null = null;
   requester: RingRequester | null = null;
   hostStates: HostState[] = [];
-  /** 1 when host i has at least one open connection: what routing reads. */
-  hostUsable: Uint8Array = new Uint8Array(0);
-  connWorker: number[] = [];
-  /** Host index of each connection; -1 once its host was removed. */
-  connHost: number[] = [];
-  connUp: boolean[] = [];
-  connSpecs: ConnectionSpec[] = [];
-  /** ScyllaDB: the shard a connection reported when it (re)connected (placeShard); lets an extra one take a freed slot. */
-  connShard: number[] = [];
+  /**
+   * Every connection (worker, host, up, reported shard, spec) and every host's connections, usable mark and
+   * ScyllaDB shard slots, in shared memory that handle threads read live (routing/connection-table.ts).
+   */
+  readonly connTable = new ConnectionTable();
   /** Connection indexes: given back when a connection is dropped, used again after a quarantine (conn-indexes.ts). */
   private connIndexes: ConnIndexPool;
   private table: RoutingTable | null = null;
@@ -95,6 +93,11 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     this.connIndexes = new ConnIndexPool(Math.max(CONN_INDEX_QUARANTINE_MS, options.connectTimeoutMs + 15_000));
     this.workers = new WorkerSet(this);
     this.handles = new HandleOwner(this);
+    // The table moved to a larger buffer: answers map to hosts through the new one, handles attach it.
+    this.connTable.onGrow = () => {
+      this.syncTargets();
+      this.handles.postRouting(this.activePlans);
+    };
     this.cluster = new Cluster(this);
     this.shards = new ShardPlacer(this);
   }
@@ -172,6 +175,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     const descriptor = await this.workers.startAll(n);
     this.requester = new RingRequester(descriptor);
     this.requester.targetAddress = (t) => this.addressOfConn(t);
+    this.requester.targetHost = this.connTable.host;
     this.requester.maxRequestsPerConnection = this.options.maxRequestsPerConnection;
     this.cluster.perHost = Math.max(1, this.options.connectionsPerHost > 0 ? this.options.connectionsPerHost : n);
     if (this.options.metrics !== false && this.metricsReader === null) {
@@ -191,6 +195,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     const c = this.cluster;
     this.table = RoutingTable.build(this.hostStates, c.strategies, c.localDc, c.murmur3, (m) => this.emit('log', 'warning', m));
     this.activePlans = this.table.plansFor(this.routingKeyspace ?? this.keyspace);
+    this.handles.postRouting(this.activePlans);
   }
 
   /**
@@ -221,13 +226,11 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
 
   /** A connection opened or closed: host state (hostUp / hostDown), routing marks, control failover. */
   setConnUp(conn: number, up: boolean): void {
-    this.connUp[conn] = up;
-    this.handles.markConn(conn, up);
-    const h = this.connHost[conn];
-    if (h === undefined || h < 0) return;
+    // Handles route by the same table (remote-engine.ts): they see this at once.
+    const h = this.connTable.setUp(conn, up);
+    if (h < 0) return;
     const hs = this.hostStates[h]!;
-    const open = hs.conns.some((c) => this.connUp[c] === true);
-    this.hostUsable[h] = open ? 1 : 0;
+    const open = this.connTable.isUsable(h);
     if (open !== hs.up) {
       hs.up = open;
       if (this.connected && !this.shuttingDown) this.emit(open ? 'hostUp' : 'hostDown', hs);
@@ -239,6 +242,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   /** A new connect (after a failed one) starts over: the first connection gets index 0 (what follows relies on it). */
   resetConnIndexes(): number {
     this.connIndexes.reset();
+    this.connTable.reset();
     return this.takeConnIndex();
   }
 
@@ -249,26 +253,27 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   takeConnIndex(): number {
     const requester = this.requester;
     const c = this.connIndexes.acquire(requester !== null ? (i) => requester.hasInFlightTo(i) : undefined);
-    this.connUp[c] = false;
-    this.connShard[c] = -1;
-    this.connHost[c] = -1;
+    this.connTable.remove(c);
     this.metricsReader?.clearSlot(c);
     return c;
   }
 
-  /** Connection index c is no one's any more (its connection was told to close): off every handle, then back to the pool. */
+  /**
+   * Connection index c is no one's any more (its connection was told to close; the table's cells say so, and
+   * handles read the same table): back to the pool.
+   */
   releaseConnIndex(c: number): void {
-    this.handles.retireConn(c);
     this.connIndexes.release(c);
   }
 
   addressOfConn(conn: number): string {
-    const s = this.connSpecs[conn];
+    const s = this.connTable.specOf(conn);
     return s === undefined ? 'unknown host' : `${s.host}:${s.port}`;
   }
 
+  /** Answers map to their host through the table's host cells (live; a new array only when the table grew). */
   syncTargets(): void {
-    if (this.requester !== null) this.requester.targetHost = Int32Array.from(this.connHost);
+    if (this.requester !== null) this.requester.targetHost = this.connTable.host;
   }
 
   // ---- the request path -----------------------------------------------------------------------
@@ -281,27 +286,28 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     return this.lwtMark === null ? 0 : this.lwtMark.mask;
   }
 
-  /** `lwt`: route to the replicas in ring order, primary first, never round robin (LWT, Paxos). */
-  send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): Promise<ResponseFrame> {
+  /** `req.lwt`: route to the replicas in ring order, primary first, never round robin (LWT, Paxos). */
+  send(req: EngineRequest): Promise<ResponseFrame> {
     const requester = this.requester;
     if (requester === null || !this.connected) {
       return Promise.reject(new DriverError(this.shuttingDown ? 'The client is shut down' : 'The client is not connected'));
     }
-    const c = this.route(tokenHi, tokenLo, hasToken, hostIndex, lwt);
+    const c = this.route(req.tokenHi, req.tokenLo, req.hasToken, req.hostIndex, req.lwt);
     if (c >= 0) {
       // Nothing in flight through the rings, and the last answers came one at a time (not a pause between
       // batches): this request would wait for two thread wake-ups, the lane does not.
       const lane = this.lane;
       if (lane !== null && requester.inFlight === 0 && requester.lastBatch <= 1 && lane.inFlight < lane.maxInFlight) {
-        const hs = this.hostStates[this.connHost[c]!]!;
+        const h = this.connTable.hostOf(c);
+        const hs = this.hostStates[h]!;
         // ScyllaDB: the lane connection must serve the shard of the connection routing chose (token or tablet).
-        const shard = this.sharded && hs.sharder !== null ? hs.shardConns.indexOf(c) : -1;
+        const shard = this.sharded && hs.sharder !== null ? this.connTable.shardSlotOf(h, c) : -1;
         if (shard >= 0 || !this.sharded || hs.sharder === null) {
-          const p = lane.trySend(hs, shard, opcode, flags, body, bodyLength, timeoutMs);
+          const p = lane.trySend(hs, shard, req);
           if (p !== null) return p;
         }
       }
-      return requester.send(this.connWorker[c]!, c, opcode, flags, body, bodyLength, timeoutMs);
+      return requester.send(this.connTable.workerOf(c), c, req);
     }
     const inner: Record<string, Error> = {};
     for (const hs of this.hostStates) inner[hs.address] = new DriverError('no open connection');
@@ -324,7 +330,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     }
     const table = this.table;
     if (table !== null) {
-      const h = table.select(this.activePlans, tokenHi, tokenLo, hasToken, this.hostUsable, primaryFirst);
+      const h = table.select(this.activePlans, tokenHi, tokenLo, hasToken, this.connTable.usableMarks, primaryFirst);
       if (h >= 0) {
         const c = this.connOfHostToken(h, tokenHi, tokenLo, hasToken);
         if (c >= 0) return c;
@@ -355,7 +361,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     if (hasToken && this.activeTablets !== null) this.appendTabletHosts(out, tokenHi, tokenLo, start);
     const table = this.table;
     return appendQueryPlan(out, this.activePlans, table !== null ? table.ring : null, table !== null ? table.isLocal : null,
-      tokenHi, tokenLo, hasToken, this.hostUsable, start, this.planRr);
+      tokenHi, tokenLo, hasToken, this.connTable.usableMarks, start, this.planRr);
   }
 
   // ---- ScyllaDB tablets (scylladb docs/dev/protocol-extensions.md, "Tablets routing v1") ---------
@@ -438,12 +444,10 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     }
     for (let k = 0; k < n; k++, r = r + 1 === n ? 0 : r + 1) {
       const h = hosts[r]!;
-      if (h < 0 || this.hostUsable[h] !== 1) continue;
-      const hs = this.hostStates[h]!;
-      const s = shards[r]!;
-      if (this.sharded && s < hs.shardConns.length) {
-        const c = hs.shardConns[s]!;
-        if (c >= 0 && this.connUp[c] === true) return c;
+      if (h < 0 || !this.connTable.isUsable(h)) continue;
+      if (this.sharded) {
+        const c = this.connTable.shardConnOf(h, shards[r]!);
+        if (c >= 0 && this.connTable.isUp(c)) return c;
       }
       const c = this.connOfHost(h);
       if (c >= 0) return c;
@@ -461,7 +465,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     const n = hosts.length;
     for (let k = 0; k < n; k++) {
       const h = hosts[(start + k) % n]!;
-      if (h >= 0 && this.hostUsable[h] === 1 && !out.includes(h)) out.push(h);
+      if (h >= 0 && this.connTable.isUsable(h) && !out.includes(h)) out.push(h);
     }
   }
 
@@ -479,9 +483,8 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
         const hosts = tt.hosts[i]!;
         for (let r = 0; r < hosts.length; r++) {
           if (hosts[r] !== h) continue;
-          const s = tt.shards[i]![r]!;
-          const c = s < hs.shardConns.length ? hs.shardConns[s]! : -1;
-          if (c >= 0 && this.connUp[c] === true) return c;
+          const c = this.connTable.shardConnOf(h, tt.shards[i]![r]!);
+          if (c >= 0 && this.connTable.isUp(c)) return c;
           break;
         }
       }
@@ -497,8 +500,8 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     if (hasToken && this.sharded) {
       const hs = this.hostStates[h];
       if (hs !== undefined && hs.sharder !== null) {
-        const c = hs.shardConns[hs.sharder.shardOf(tokenHi, tokenLo)]!;
-        if (c >= 0 && this.connUp[c] === true) return c;
+        const c = this.connTable.shardConnOf(h, hs.sharder.shardOf(tokenHi, tokenLo));
+        if (c >= 0 && this.connTable.isUp(c)) return c;
       }
     }
     return this.connOfHost(h);
@@ -508,11 +511,11 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   private connOfHost(h: number): number {
     const hs = this.hostStates[h];
     if (hs === undefined) return -1;
-    const conns = hs.conns;
-    const n = conns.length;
+    const table = this.connTable;
+    const n = table.connCountOf(h);
     for (let j = 0; j < n; j++) {
-      const c = conns[(hs.rr + j) % n]!;
-      if (this.connUp[c] === true) {
+      const c = table.connOf(h, (hs.rr + j) % n);
+      if (table.isUp(c)) {
         hs.rr = (hs.rr + j + 1) % n;
         return c;
       }
@@ -522,11 +525,12 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
     const out: Array<Promise<ResponseFrame | Error>> = [];
+    // One request for every host: send() copies it before it returns.
+    const req = EngineRequest.of(opcode, body, bodyLength, timeoutMs);
     for (let h = 0; h < this.hostStates.length; h++) {
-      const hs = this.hostStates[h]!;
-      const c = hs.conns.find((x) => this.connUp[x]);
-      if (c === undefined) continue;
-      out.push(this.requester!.send(this.connWorker[c]!, c, opcode, 0, body, bodyLength, timeoutMs).catch((e: Error) => e));
+      const c = this.connTable.openConnOf(h, 0);
+      if (c < 0) continue;
+      out.push(this.requester!.send(this.connTable.workerOf(c), c, req).catch((e: Error) => e));
     }
     return Promise.all(out);
   }
@@ -561,10 +565,8 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
       this.emit('log', 'warning', `direct lane to ${hs.address} is not counted in the metrics: ${(e as Error).message}`);
       return -1;
     }
-    this.connSpecs[c] = { conn: c, host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
-    this.connWorker[c] = -1;
-    this.connHost[c] = hs.index;
-    this.connUp[c] = false;
+    // Worker -1, in no host list: only the metrics (getShardMetrics) and the answers' host mapping read it.
+    this.connTable.add(c, -1, hs.index, { conn: c, host: hs.ip, port: hs.port, localPort: null, servername: hs.servername }, false);
     return c;
   }
 
@@ -594,9 +596,10 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     const out: ShardMetrics[] = [];
     const r = this.metricsReader;
     if (r === null) return out;
-    for (let c = 0; c < this.connSpecs.length; c++) {
-      const h = this.connHost[c] ?? -1;
-      if (h < 0) continue;
+    const table = this.connTable;
+    for (let c = 0; c < table.connCapacity; c++) {
+      const h = table.hostOf(c);
+      if (h < 0 || table.specOf(c) === undefined) continue;
       const m = r.read(c, this.hostStates[h]!.address);
       if (m !== null) out.push(m);
     }

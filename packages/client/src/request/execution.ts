@@ -142,12 +142,14 @@ export class RequestExecutor implements Pager {
     const w = enc.writer;
     const kind = req.kind;
     const opcode = kind === RequestKind.Batch ? OP_BATCH : kind === RequestKind.Execute ? OP_EXECUTE : OP_QUERY;
-    const lwt = req.info !== null && this.isLwt(engine, req.info);
     const spec = req.spec;
-    const pending = spec !== null && req.hostIndex < 0
-      ? spec.send(engine, opcode, req.flags, Buffer.from(w.buf.subarray(0, w.pos)), req.timeout, req.tokenHi, req.tokenLo,
-        req.hasToken, lwt)
-      : engine.send(opcode, req.flags, w.buf, w.pos, req.timeout, req.tokenHi, req.tokenLo, req.hasToken, req.hostIndex, lwt);
+    // ---- the send (engine/request.ts): the request is what the engine sends; speculative executions send
+    // the body again later, so they own a copy of it.
+    const speculate = spec !== null && req.hostIndex < 0;
+    req.setMessage(opcode, req.flags, speculate ? Buffer.from(w.buf.subarray(0, w.pos)) : w.buf, w.pos, req.timeout);
+    req.lwt = req.info !== null && this.isLwt(engine, req.info);
+    const pending = speculate ? spec.send(engine, req) : engine.send(req);
+    // ---- end of the send
     // The engine copied the body before send returned: give back what an unusually large request grew.
     if (enc.holdsLargeBuffer()) enc.releaseLargeBuffers();
     return pending;

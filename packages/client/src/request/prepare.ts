@@ -11,6 +11,7 @@ import type { RequestEncoder } from './encoder';
 import type { Params } from './params';
 import type { Request } from './request';
 import type { ResultDecoder } from './result';
+import { EngineRequest } from '../engine/request';
 
 /* Hot-path bindings resolved once (see encoder.ts). */
 const OP_PREPARE: number = opcodes.prepare;
@@ -104,7 +105,7 @@ export class PrepareHandler {
     const enc = this.encoder;
     enc.encodePrepare(info);
     const w = enc.writer;
-    const pending = engine.send(OP_PREPARE, 0, w.buf, w.pos, this.ctx.options.socketOptions.readTimeout, 0, 0, false, hostIndex);
+    const pending = engine.send(EngineRequest.of(OP_PREPARE, w.buf, w.pos, this.ctx.options.socketOptions.readTimeout, hostIndex));
     enc.releaseIfLarge();
     const frame = await pending;
     if (frame.opcode === OP_ERROR) {

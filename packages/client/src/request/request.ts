@@ -3,13 +3,16 @@
  * (and per page), it carries what the request sends (statement, values, options), what was resolved for it
  * once (consistency, timestamp, timeout, fixed host), and its state across tries (hosts tried, retries,
  * re-prepare, speculative executions). The execution loop, the encoder and the result decoding all read it,
- * so none of them takes the request's pieces as a list of parameters.
+ * so none of them takes the request's pieces as a list of parameters. It is also what the engine sends and
+ * routes (it extends EngineRequest, engine/request.ts: opcode, body, token, pinned host, keyspace and table,
+ * the query plan's cursor): one object per execute from the client's call to the engine's send.
  */
 import type { BatchEntry, DataType, QueryParameters } from '@shardcql/core';
 import type { DefaultExecutionOptions } from '../execution-options';
 import type { HrTime } from '../metrics/client-metrics';
 import type { PreparedInfo } from '../prepared-cache';
 import type { SpeculativeRun } from '../speculative-send';
+import { EngineRequest } from '../engine/request';
 
 /** What a request sends: one code path for QUERY, EXECUTE and BATCH. */
 export const enum RequestKind {
@@ -18,7 +21,7 @@ export const enum RequestKind {
   Batch = 2,
 }
 
-export class Request {
+export class Request extends EngineRequest {
   readonly kind: RequestKind;
   /** The CQL text ('' for a batch). */
   readonly query: string;
@@ -48,14 +51,8 @@ export class Request {
   started: HrTime | null = null;
   spec: SpeculativeRun | null = null;
 
-  // The current try.
-  /** The host this try is pinned to, else -1 (the engine picks). */
-  hostIndex = -1;
-  /** Frame flags of the encoded body (tracing, custom payload). */
-  flags = 0;
-  hasToken = false;
-  tokenHi = 0;
-  tokenLo = 0;
+  // The current try: hostIndex (pinned host, else -1), flags (frame flags of the encoded body: tracing, custom
+  // payload), hasToken / tokenHi / tokenLo are EngineRequest's.
   /** The request's frame length (tracker), read before the shared writer moves on. */
   requestLength = 0;
 
@@ -66,6 +63,7 @@ export class Request {
   reprepared = false;
 
   constructor(kind: RequestKind, query: string, eo: DefaultExecutionOptions) {
+    super();
     this.kind = kind;
     this.query = query;
     this.eo = eo;

@@ -2,6 +2,7 @@
 // schema always in agreement. Each test's engine extends it with its own send (and what else it observes).
 import { EventEmitter } from 'node:events';
 import type { Engine, EngineHost, ResponseFrame } from '../../src/engine/engine';
+import type { EngineRequest } from '../../src/engine/request';
 
 /** `n` up hosts 10.0.0.1.. in dc1. */
 export function fakeHosts(n: number, cassandraVersion: string | null = '5.0.2'): EngineHost[] {
@@ -17,8 +18,7 @@ export abstract class FakeEngineBase extends EventEmitter implements Engine {
   async connect(): Promise<void> {
     this.connected = true;
   }
-  abstract send(opcode: number, flags: number, body: Uint8Array, bodyLength: number, timeoutMs: number,
-    tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number): Promise<ResponseFrame>;
+  abstract send(req: EngineRequest): Promise<ResponseFrame>;
   async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> {
     return [];
   }

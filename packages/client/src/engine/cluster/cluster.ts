@@ -45,6 +45,7 @@ import {
 } from '../topology';
 import { findContactPoints, type ContactPoints } from './contact-points';
 import { HostMerge } from './host-merge';
+import { EngineRequest } from '../request';
 
 const CONTROL_TIMEOUT_MS = 12_000;
 /** Events come in bursts (NEW_NODE then UP; one SCHEMA_CHANGE per DDL per node): one refresh per window. */
@@ -76,7 +77,7 @@ export class Cluster {
 
   /** The control connection's host index (-1 while there is none). */
   get controlHostIndex(): number {
-    return this.controlConn < 0 ? -1 : this.e.connHost[this.controlConn] ?? -1;
+    return this.controlConn < 0 ? -1 : this.e.connTable.hostOf(this.controlConn);
   }
 
   /** Resolves and probes the contact points (contact-points.ts). */
@@ -98,20 +99,16 @@ export class Cluster {
       datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true, spec.servername ?? null)];
     const hs = e.hostStates[0]!;
     hs.index = 0;
-    e.hostUsable = new Uint8Array(1);
-    e.connWorker[0] = 0;
-    e.connSpecs[0] = spec;
-    e.connHost[0] = 0;
-    e.connUp[0] = true;
-    hs.conns.push(0);
+    e.connTable.setHostCount(1);
+    e.connTable.add(0, 0, 0, spec);
+    e.connTable.setUp(0, true);
     hs.up = true;
-    e.hostUsable[0] = 1;
     this.controlConn = 0;
     const supported = first.result.supported;
     const sharding = parseSharding(supported);
     if (sharding !== null) {
       e.sharded = true;
-      applySharding(hs, sharding, 0);
+      applySharding(e.connTable, 0, hs, sharding, 0);
     }
     e.lwtMark = parseLwtMark(supported);
     // ScyllaDB tablets: ask for tablets-routing-v1 payloads when the server offers them (protocol-extensions.md).
@@ -146,7 +143,7 @@ export class Cluster {
     const w = new ByteWriter(128);
     encodeRegister(w, ['TOPOLOGY_CHANGE', 'STATUS_CHANGE', 'SCHEMA_CHANGE']);
     const body = w.toBuffer();
-    const answers = await e.workers.requestAll(e.workers.list[e.connWorker[conn]!]!, opcodes.register, body, [conn]);
+    const answers = await e.workers.requestAll(e.workers.list[e.connTable.workerOf(conn)]!, opcodes.register, body, [conn]);
     const a = answers[0];
     if (a === undefined || a.error !== null) throw reviveError(a?.error ?? null);
     if (a.opcode === opcodes.error && a.body !== null) {
@@ -189,7 +186,7 @@ export class Cluster {
     } else {
       peers = await this.queryRows(conn, PEERS_QUERY);
     }
-    const spec = this.e.connSpecs[conn]!;
+    const spec = this.e.connTable.specOf(conn)!;
     const parsed = parseTopologyRows(local[0], peers, this.peersV2, spec, this.e.options.port);
     for (const p of parsed.problems) this.e.log('warning', p);
     if (this.localDc === null) this.chooseLocalDc(parsed, `${spec.host}:${spec.port}`);
@@ -243,9 +240,9 @@ export class Cluster {
   private askReconnect(hs: HostState): void {
     const e = this.e;
     const byWorker = new Map<number, number[]>();
-    for (const c of hs.conns) {
-      if (e.connUp[c] === true) continue;
-      const w = e.connWorker[c]!;
+    for (const c of e.connTable.connsOf(e.hostStates.indexOf(hs))) {
+      if (e.connTable.isUp(c)) continue;
+      const w = e.connTable.workerOf(c);
       let list = byWorker.get(w);
       if (list === undefined) byWorker.set(w, (list = []));
       list.push(c);
@@ -277,12 +274,11 @@ export class Cluster {
           await this.register(c);
         } catch (err) {
           e.log('warning', `control connection candidate ${e.addressOfConn(c)} failed: ${(err as Error).message}`);
-          e.connUp[c] = false;
-          failedHost = e.connHost[c] ?? -1;
+          failedHost = e.connTable.setUp(c, false);
           continue;
         }
         // It may have closed while REGISTER was in flight (its 'down' found no control to fail over).
-        if (e.connUp[c] !== true) continue;
+        if (!e.connTable.isUp(c)) continue;
         this.controlConn = c;
         e.log('info', `control connection moved to ${e.addressOfConn(c)}`);
         // Events were missed while there was no control connection: read everything again.
@@ -296,10 +292,11 @@ export class Cluster {
   private pickControlCandidate(avoidHost: number): number {
     const e = this.e;
     let fallback = -1;
+    const table = e.connTable;
     for (let h = 0; h < e.hostStates.length; h++) {
-      const hs = e.hostStates[h]!;
-      for (const c of hs.conns) {
-        if (e.connUp[c] !== true) continue;
+      for (let j = 0; j < table.connCountOf(h); j++) {
+        const c = table.connOf(h, j);
+        if (!table.isUp(c)) continue;
         if (h !== avoidHost) return c;
         if (fallback < 0) fallback = c;
       }
@@ -315,7 +312,7 @@ export class Cluster {
     const w = new ByteWriter(256);
     encodeQuery(w, e.version, cql, p, defaultCodecOptions());
     const body = w.toBuffer();
-    const res = await e.requester!.send(e.connWorker[conn]!, conn, opcodes.query, 0, body, body.length, CONTROL_TIMEOUT_MS);
+    const res = await e.requester!.send(e.connTable.workerOf(conn), conn, EngineRequest.of(opcodes.query, body, body.length, CONTROL_TIMEOUT_MS));
     if (res.opcode === opcodes.error) throw decodeError(res.body, 0, res.body.length, e.version);
     const r = decodeResult(res.body, 0, res.body.length, e.version, defaultCodecOptions(), null);
     if (r.kind !== 2) return [];

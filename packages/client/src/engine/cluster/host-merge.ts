@@ -31,12 +31,14 @@ export class HostMerge {
     const kept = m.kept;
     // Never remove the control connection's own host (it just answered); a missing local row is parsed
     // with the control connection's address, so this only guards against surprises.
+    // Old host index -> new one (-1: removed), for the connection table.
+    const newIndex = e.hostStates.map((hs) => kept.indexOf(hs));
     e.hostStates = kept;
-    e.hostUsable = new Uint8Array(kept.length);
     // Host indexes of the hosts after a removed one shift: plans held across this (speculative runs) are stale.
     if (m.removed.length > 0) e.hostsEpoch++;
-    const closeByWorker = this.detach(m.removed);
-    this.reindex(kept);
+    const closeByWorker = this.detach(m.removed, newIndex);
+    e.connTable.renumberHosts(newIndex, kept.length);
+    for (let h = 0; h < kept.length; h++) kept[h]!.index = h;
     for (const [w, conns] of closeByWorker) {
       e.workers.closeConns(w, conns);
       for (const c of conns) e.releaseConnIndex(c);
@@ -83,42 +85,33 @@ export class HostMerge {
     return { kept, removed, added };
   }
 
-  /** The removed hosts' connections leave them (closed by worker, returned) and their lanes close. */
-  private detach(removed: readonly HostState[]): Map<number, number[]> {
+  /**
+   * The removed hosts' connections leave the table (to be closed by their workers and returned) and their
+   * lanes close. `newIndex`: old host index -> new one, -1 for the removed hosts.
+   */
+  private detach(removed: readonly HostState[], newIndex: readonly number[]): Map<number, number[]> {
     const e = this.e;
+    const table = e.connTable;
     const closeByWorker = new Map<number, number[]>();
-    for (const hs of removed) {
-      for (const c of hs.conns) {
-        e.connHost[c] = -1;
-        e.connUp[c] = false;
-        const w = e.connWorker[c]!;
+    for (let o = 0; o < newIndex.length; o++) {
+      if (newIndex[o]! >= 0) continue;
+      for (const c of table.connsOf(o)) {
+        const w = table.workerOf(c);
+        table.remove(c);
         let list = closeByWorker.get(w);
         if (list === undefined) closeByWorker.set(w, (list = []));
         list.push(c);
       }
-      hs.conns = [];
-      hs.up = false;
     }
+    for (const hs of removed) hs.up = false;
     for (const hs of removed) {
       e.lane?.dropHost(hs);
       if (hs.laneSlot >= 0) {
-        e.connHost[hs.laneSlot] = -1;
+        table.remove(hs.laneSlot);
         e.releaseConnIndex(hs.laneSlot);
       }
     }
     return closeByWorker;
-  }
-
-  /** Host indexes after the list changed: each host's, its connections' and its usable mark. */
-  private reindex(kept: readonly HostState[]): void {
-    const e = this.e;
-    for (let h = 0; h < kept.length; h++) {
-      const hs = kept[h]!;
-      hs.index = h;
-      if (hs.laneSlot >= 0) e.connHost[hs.laneSlot] = h;
-      for (const c of hs.conns) e.connHost[c] = h;
-      e.hostUsable[h] = hs.conns.some((c) => e.connUp[c] === true) ? 1 : 0;
-    }
   }
 
   /**
@@ -136,7 +129,7 @@ export class HostMerge {
       if (!hs.local) continue;
       if (e.sharded) {
         // ScyllaDB: one connection per shard (connectShards), instead of perHost plain ones.
-        if (hs.sharder === null || hs.shardConns.includes(-1)) shardHosts.push(hs);
+        if (hs.sharder === null || e.connTable.missingShard(h) >= 0) shardHosts.push(hs);
         continue;
       }
       opened += this.planConns(hs, h, byWorker);
@@ -158,15 +151,11 @@ export class HostMerge {
   private planConns(hs: HostState, h: number, byWorker: ConnectionSpec[][]): number {
     const e = this.e;
     let opened = 0;
-    for (let c = hs.conns.length; c < this.perHost; c++) {
+    for (let c = e.connTable.connCountOf(h); c < this.perHost; c++) {
       opened++;
       const w = (h + c) % e.workers.count;
       const spec: ConnectionSpec = { conn: e.takeConnIndex(), host: hs.ip, port: hs.port, localPort: null, servername: hs.servername };
-      e.connWorker[spec.conn] = w;
-      e.connHost[spec.conn] = h;
-      e.connUp[spec.conn] = false;
-      e.connSpecs[spec.conn] = spec;
-      hs.conns.push(spec.conn);
+      e.connTable.add(spec.conn, w, h, spec);
       byWorker[w]!.push(spec);
     }
     return opened;
@@ -180,9 +169,7 @@ export class HostMerge {
     for (const list of results) {
       for (const r of list) {
         if (!r.ok) e.log('warning', `connection ${r.conn} to ${e.addressOfConn(r.conn)} failed: ${r.error?.message}`);
-        e.connUp[r.conn] = r.ok;
-        const h = e.connHost[r.conn]!;
-        if (r.ok && h >= 0) e.hostUsable[h] = 1;
+        e.connTable.setUp(r.conn, r.ok);
       }
     }
   }
@@ -192,7 +179,7 @@ export class HostMerge {
     const e = this.e;
     for (const hs of m.kept) {
       if (!hs.local || m.added.includes(hs)) continue;
-      const open = hs.conns.some((c) => e.connUp[c] === true);
+      const open = e.connTable.hasOpenConn(hs.index);
       if (open !== hs.up) {
         hs.up = open;
         if (e.connected) e.emit(open ? 'hostUp' : 'hostDown', hs);
@@ -206,8 +193,8 @@ export class HostMerge {
     for (const hs of added) {
       const h = e.hostStates.indexOf(hs);
       if (h < 0) continue;
-      const open = hs.conns.some((c) => e.connUp[c] === true);
-      e.hostUsable[h] = open ? 1 : 0;
+      const open = e.connTable.hasOpenConn(h);
+      e.connTable.refreshUsable(h);
       // Remote hosts have no connections: their state follows STATUS_CHANGE events.
       hs.up = hs.local ? open : true;
       if (e.connected) {

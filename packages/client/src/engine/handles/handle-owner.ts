@@ -1,14 +1,15 @@
 /**
- * The owner's side of client handles (remote-engine.ts is the handle's side): making a handle (a snapshot of
- * hosts, connections and plans), the handles' channel, the requesters handle threads claim and release, the
- * probe that finds threads that ended without a word, the connection states handles route by, and closing.
+ * The owner's side of client handles (remote-engine.ts is the handle's side): making a handle (hosts, plans, and
+ * the connection table, which handles read live), the handles' channel (routing changes are posted on it), the
+ * requesters handle threads claim and release, the probe that finds threads that ended without a word, and
+ * closing.
  */
 import { BroadcastChannel } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { ArgumentError, DriverError } from '@shardcql/core';
 import { DROPPED_REQUESTER, type RequesterRings } from '@shardcql/shard-worker';
 import { createWorkerRings, type WorkerRings } from '../ring-requester';
-import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type UnrefChannel } from '../remote-engine';
+import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type HandleRouting, type UnrefChannel } from '../remote-engine';
 import { LivenessProber, LivenessWaiter } from '../liveness';
 import type { EngineState } from '../engine-state';
 import type { ReplicaPlans } from '@shardcql/core';
@@ -31,16 +32,6 @@ interface HandleRequester {
 type ClaimMessage = Extract<HandleMessage, { type: 'claim' }>;
 
 export class HandleOwner {
-  /**
-   * The connection-state arrays handles read (create), updated by markConn. Shared by every handle;
-   * a new, larger one only when the connections outgrow the last (older handles keep theirs).
-   */
-  connStates: Int32Array[] = [];
-  /**
-   * Per handle connection-state array: the indexes given back since the handle was made. Their new owners are
-   * other connections than the ones in the handle's snapshot, so they stay 0 there (markConn skips them).
-   */
-  private retiredIn = new WeakMap<Int32Array, Set<number>>();
   /** The handles' channel (remote-engine.ts); opened by the first create. */
   private channel: UnrefChannel | null = null;
   private readonly channelName = `shardcql-handles-${process.pid}-${randomBytes(12).toString('hex')}`;
@@ -72,13 +63,6 @@ export class HandleOwner {
     const e = this.e;
     if (e.shuttingDown) throw new DriverError('The client is shut down');
     this.openChannel();
-    const hosts = e.hostStates;
-    const ringEntries: Array<[string, number]> = [];
-    if (e.cluster.murmur3) {
-      hosts.forEach((h, i) => {
-        if (h.local) for (const t of h.tokens) ringEntries.push([t, i]);
-      });
-    }
     return {
       kind: 'shardcql-engine-handle',
       protocolVersion: e.version,
@@ -90,56 +74,39 @@ export class HandleOwner {
       ringBytes: HANDLE_RING_BYTES,
       threads,
       claimed: new SharedArrayBuffer(4),
-      hosts: hosts.map((h) => ({ address: h.address, datacenter: h.datacenter, rack: h.rack, hostId: h.hostId, cassandraVersion: h.cassandraVersion, tokens: h.tokens.slice(), up: h.up })),
-      hostConns: hosts.map((h) => h.conns.slice()),
-      connWorker: e.connWorker.slice(),
-      connState: this.connState().buffer as SharedArrayBuffer,
-      ringEntries: ringEntries.length > 0 ? ringEntries : null,
-      plans: plans !== null && plans.size > 0 ? plans.toSharedBuffer() : null,
-      sharding: hosts.map((h) => (h.sharder !== null ? [h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number] : null)),
-      shardConns: hosts.map((h) => Array.from(h.shardConns)),
+      routing: this.routing(plans),
     };
   }
 
   /**
-   * The connection states handles read: the last array, or a new one (twice as large) when it is too small or
-   * has retired indexes: those stay 0 for the handles made before their index was released, and a handle made
-   * now must see the connection that reuses such an index.
+   * What handle threads route by (remote-engine.ts): the host list, the live connection table, the ring and
+   * the replica plans `plans`. Posted to them again (postRouting) whenever it changes.
    */
-  private connState(): Int32Array {
+  private routing(plans: ReplicaPlans | null): HandleRouting {
     const e = this.e;
-    const last = this.connStates[this.connStates.length - 1];
-    if (last !== undefined && last.length >= e.connWorker.length && (this.retiredIn.get(last)?.size ?? 0) === 0) return last;
-    const states = new Int32Array(new SharedArrayBuffer(4 * Math.max(64, 2 * e.connWorker.length)));
-    for (let c = 0; c < e.connWorker.length; c++) states[c] = e.connUp[c] === true ? 1 : 0;
-    this.connStates.push(states);
-    return states;
-  }
-
-  /** Connection c opened or closed: handles route by these marks too (remote-engine.ts), keep theirs live. */
-  markConn(conn: number, up: boolean): void {
-    const all = this.connStates;
-    for (let i = 0; i < all.length; i++) {
-      const states = all[i]!;
-      if (conn < states.length && this.retiredIn.get(states)?.has(conn) !== true) Atomics.store(states, conn, up ? 1 : 0);
+    const hosts = e.hostStates;
+    const ringEntries: Array<[string, number]> = [];
+    if (e.cluster.murmur3) {
+      hosts.forEach((h, i) => {
+        if (h.local) for (const t of h.tokens) ringEntries.push([t, i]);
+      });
     }
+    return {
+      hosts: hosts.map((h) => ({ address: h.address, datacenter: h.datacenter, rack: h.rack, hostId: h.hostId, cassandraVersion: h.cassandraVersion, tokens: h.tokens.slice(), up: h.up })),
+      connections: e.connTable.share(),
+      ringEntries: ringEntries.length > 0 ? ringEntries : null,
+      plans: plans !== null && plans.size > 0 ? plans.toSharedBuffer() : null,
+      sharding: hosts.map((h) => (h.sharder !== null ? [h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number] : null)),
+    };
   }
 
-  /** Connection c is about to be closed by the engine: handles stop sending to it now. */
-  clearConn(conn: number): void {
-    const all = this.connStates;
-    for (let i = 0; i < all.length; i++) if (conn < all[i]!.length) Atomics.store(all[i]!, conn, 0);
-  }
-
-  /** Connection index c is no one's any more: off every handle, for good (its next owner is another connection). */
-  retireConn(c: number): void {
-    for (const states of this.connStates) {
-      if (c >= states.length) continue;
-      Atomics.store(states, c, 0);
-      let retired = this.retiredIn.get(states);
-      if (retired === undefined) this.retiredIn.set(states, (retired = new Set()));
-      retired.add(c);
-    }
+  /**
+   * The routing state changed (a new routing table, the connection table moved to a larger buffer): handle
+   * threads get it ('routing'). Nothing while no handle was made.
+   */
+  postRouting(plans: ReplicaPlans | null): void {
+    if (this.channel === null || this.e.shuttingDown) return;
+    this.post({ type: 'routing', routing: this.routing(plans) });
   }
 
   /** New rings in a restarted worker (doorbell `bell`) for every handle thread: as posted to it, and by claim token. */

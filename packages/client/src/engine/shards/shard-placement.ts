@@ -50,13 +50,13 @@ export class ShardPlacer {
         this.e.log('info', `host ${hs.address} announces no sharding: one connection`);
         return opened;
       }
-      applySharding(hs, info, r.conn);
+      applySharding(this.e.connTable, this.e.hostStates.indexOf(hs), hs, info, r.conn);
     }
     const n = hs.sharder!.nrShards;
     const run: ShardRun = { hs, nrShards: n, opened, awareUsable: hs.shardAwarePort > 0, quiet };
-    if (run.awareUsable) await Promise.all(Array.from({ length: n }, (_v, s) => (hs.shardConns[s]! < 0 ? this.viaAwarePort(run, s) : Promise.resolve())));
+    if (run.awareUsable) await Promise.all(Array.from({ length: n }, (_v, s) => (this.slot(hs, s) < 0 ? this.viaAwarePort(run, s) : Promise.resolve())));
     await this.viaPlainPort(run);
-    const have = hs.shardConns.reduce((a, c) => a + (c >= 0 ? 1 : 0), 0);
+    const have = this.slots(hs).reduce((a, c) => a + (c >= 0 ? 1 : 0), 0);
     if (have < n && !quiet) this.e.log('warning', `host ${hs.address}: ${have}/${n} shards connected`);
     return run.opened;
   }
@@ -64,7 +64,7 @@ export class ShardPlacer {
   /** Shard s through the shard-aware port, from local ports that map to it; the first hard failure ends the port's use. */
   private async viaAwarePort(run: ShardRun, s: number): Promise<void> {
     const hs = run.hs;
-    for (let attempt = 0; attempt < SHARD_PORT_ATTEMPTS && run.awareUsable && hs.shardConns[s]! < 0; attempt++) {
+    for (let attempt = 0; attempt < SHARD_PORT_ATTEMPTS && run.awareUsable && this.slot(hs, s) < 0; attempt++) {
       const local = this.portPicker.next(s, run.nrShards);
       if (local < 0) return;
       const r = await this.openHostConn(hs, this.shardWorker(hs, s), hs.shardAwarePort, local);
@@ -86,7 +86,7 @@ export class ShardPlacer {
   private async viaPlainPort(run: ShardRun): Promise<void> {
     const hs = run.hs;
     for (let attempt = 0; attempt < 2 * run.nrShards; attempt++) {
-      const missing = hs.shardConns.indexOf(-1);
+      const missing = this.e.connTable.missingShard(this.e.hostStates.indexOf(hs));
       if (missing < 0) break;
       const r = await this.openHostConn(hs, this.shardWorker(hs, missing), hs.port, null);
       if (r === null) break;
@@ -103,11 +103,28 @@ export class ShardPlacer {
   private placeShardConn(hs: HostState, r: ConnectResult): void {
     const info = parseSharding(r.supported);
     const s = info === null ? -1 : info.shard;
-    if (s >= 0 && s < hs.shardConns.length && hs.shardConns[s]! < 0) {
-      hs.shardConns[s] = r.conn;
+    const h = this.e.hostStates.indexOf(hs);
+    const table = this.e.connTable;
+    if (s >= 0 && s < table.shardCountOf(h) && table.shardConnOf(h, s) < 0) {
+      table.setShardConn(h, s, r.conn);
       return;
     }
     this.dropConns([r.conn]);
+  }
+
+  /** The connection in shard slot s of host hs (-1: none, or hs left). */
+  private slot(hs: HostState, s: number): number {
+    return this.e.connTable.shardConnOf(this.e.hostStates.indexOf(hs), s);
+  }
+
+  /** The shard slots of host hs (empty when it left). */
+  private slots(hs: HostState): number[] {
+    return this.e.connTable.shardConnsOf(this.e.hostStates.indexOf(hs));
+  }
+
+  /** Some shard slot of host hs is empty. */
+  private missing(hs: HostState): boolean {
+    return this.e.connTable.missingShard(this.e.hostStates.indexOf(hs)) >= 0;
   }
 
   private shardWorker(hs: HostState, shard: number): number {
@@ -124,16 +141,11 @@ export class ShardPlacer {
     const h = e.hostStates.indexOf(hs);
     if (h < 0 || e.shuttingDown) return null;
     const spec: ConnectionSpec = { conn: e.takeConnIndex(), host: hs.ip, port, localPort, servername: hs.servername };
-    e.connWorker[spec.conn] = worker;
-    e.connHost[spec.conn] = h;
-    e.connUp[spec.conn] = false;
-    e.connSpecs[spec.conn] = spec;
-    hs.conns.push(spec.conn);
+    e.connTable.add(spec.conn, worker, h, spec);
     const results = await e.workers.openConnections(worker, [spec]).catch(() => [] as ConnectResult[]);
     const r = results[0] ?? { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: { name: 'DriverError', message: 'worker did not answer', code: null, fields: {} } };
-    e.connUp[r.conn] = r.ok;
-    const hNow = e.connHost[r.conn]!;
-    if (r.ok && hNow >= 0) e.hostUsable[hNow] = 1;
+    // Dropped meanwhile (its host left): the connection's cells are no one's any more.
+    if (e.connTable.hostOf(r.conn) >= 0) e.connTable.setUp(r.conn, r.ok);
     return r;
   }
 
@@ -141,12 +153,9 @@ export class ShardPlacer {
   private dropConns(conns: number[]): void {
     const e = this.e;
     for (const c of conns) {
-      const h = e.connHost[c]!;
-      const hs = h >= 0 ? e.hostStates[h] : undefined;
-      if (hs !== undefined) hs.conns = hs.conns.filter((x) => x !== c);
-      e.connHost[c] = -1;
-      e.connUp[c] = false;
-      e.workers.closeConns(e.connWorker[c]!, [c]);
+      const w = e.connTable.workerOf(c);
+      e.connTable.remove(c);
+      e.workers.closeConns(w, [c]);
       e.releaseConnIndex(c);
     }
   }
@@ -157,22 +166,23 @@ export class ShardPlacer {
    * is freed and it takes the new one if that is free; otherwise it stays an extra connection of the host.
    */
   placeShard(conn: number, shard: number): void {
-    const e = this.e;
-    const h = e.connHost[conn];
-    if (h === undefined || h < 0) return;
-    e.connShard[conn] = shard;
-    const hs = e.hostStates[h]!;
-    const sc = hs.shardConns;
-    if (hs.sharder === null || shard >= sc.length || sc[shard] === conn) return;
+    const table = this.e.connTable;
+    const h = table.hostOf(conn);
+    if (h < 0) return;
+    table.setReportedShard(conn, shard);
+    const hs = this.e.hostStates[h]!;
+    const n = table.shardCountOf(h);
+    if (hs.sharder === null || shard >= n || table.shardConnOf(h, shard) === conn) return;
     let freed = -1;
-    for (let s = 0; s < sc.length; s++) {
-      if (sc[s] === conn) {
-        sc[s] = -1;
+    for (let s = 0; s < n; s++) {
+      if (table.shardConnOf(h, s) === conn) {
+        table.setShardConn(h, s, -1);
         freed = s;
       }
     }
-    if (sc[shard] === -1 || e.connUp[sc[shard]!] !== true) sc[shard] = conn;
-    else e.log('info', `connection ${conn} to ${hs.address} reconnected on shard ${shard}, which has a connection: kept as an extra one`);
+    const holder = table.shardConnOf(h, shard);
+    if (holder === -1 || !table.isUp(holder)) table.setShardConn(h, shard, conn);
+    else this.e.log('info', `connection ${conn} to ${hs.address} reconnected on shard ${shard}, which has a connection: kept as an extra one`);
     if (freed >= 0 && !this.adoptExtraConn(hs, freed)) this.scheduleShardRefill(hs);
     else this.dropExtraConns(hs);
   }
@@ -183,22 +193,24 @@ export class ShardPlacer {
    * leave the host one connection more, for good. The control connection is left alone (it moves on its own).
    */
   private dropExtraConns(hs: HostState): void {
-    const sc = hs.shardConns;
-    if (hs.sharder === null || sc.includes(-1)) return;
+    const h = this.e.hostStates.indexOf(hs);
+    if (hs.sharder === null || h < 0 || this.missing(hs)) return;
+    const sc = this.slots(hs);
     const control = this.e.cluster.controlConn;
-    const extra = hs.conns.filter((c) => sc.indexOf(c) < 0 && c !== control);
+    const extra = this.e.connTable.connsOf(h).filter((c) => sc.indexOf(c) < 0 && c !== control);
     if (extra.length === 0) return;
-    for (const c of extra) this.e.handles.clearConn(c);
+    // Handles read the same table: dropConns takes them off it at once.
     this.dropConns(extra);
   }
 
   /** An open extra connection of hs (in no shard slot) serving `shard` takes the empty slot; false when none. */
   private adoptExtraConn(hs: HostState, shard: number): boolean {
-    const e = this.e;
-    const sc = hs.shardConns;
-    for (const c of hs.conns) {
-      if (e.connShard[c] === shard && e.connUp[c] === true && sc.indexOf(c) < 0) {
-        sc[shard] = c;
+    const table = this.e.connTable;
+    const h = this.e.hostStates.indexOf(hs);
+    if (h < 0) return false;
+    for (const c of table.connsOf(h)) {
+      if (table.reportedShard(c) === shard && table.isUp(c) && table.shardSlotOf(h, c) < 0) {
+        table.setShardConn(h, shard, c);
         return true;
       }
     }
@@ -216,7 +228,7 @@ export class ShardPlacer {
     if (this.e.shuttingDown || this.refills.has(hs)) return;
     this.refills.add(hs);
     const missing: number[] = [];
-    hs.shardConns.forEach((c, s) => c < 0 && missing.push(s));
+    this.slots(hs).forEach((c, s) => c < 0 && missing.push(s));
     this.e.log('info', `host ${hs.address}: shard(s) ${missing.join(', ')} lost their connection (it reconnected on another shard); opening a replacement`);
     const schedule = new ReconnectionSchedule(this.e.reconnection);
     setTimeout(() => void this.refillShards(hs, schedule), schedule.next()).unref();
@@ -224,20 +236,20 @@ export class ShardPlacer {
 
   private async refillShards(hs: HostState, schedule: ReconnectionSchedule): Promise<void> {
     const e = this.e;
-    const sc = hs.shardConns;
     const live = !e.shuttingDown && e.connected && hs.up && hs.sharder !== null && e.hostStates.indexOf(hs) >= 0;
     if (live) {
-      for (let s = 0; s < sc.length; s++) if (sc[s]! < 0) this.adoptExtraConn(hs, s);
-      if (sc.includes(-1)) {
+      const sc = this.slots(hs);
+      for (let s = 0; s < sc.length; s++) if (this.slot(hs, s) < 0) this.adoptExtraConn(hs, s);
+      if (this.missing(hs)) {
         try {
-          if (await this.connectShards(hs, true) > 0) e.syncTargets();
+          await this.connectShards(hs, true);
         } catch {
           // A failed attempt is retried below.
         }
       }
     }
     // A host that went down re-places its shards as its connections come back (placeShard).
-    if (!live || !sc.includes(-1) || e.shuttingDown || !hs.up) {
+    if (!live || !this.missing(hs) || e.shuttingDown || !hs.up) {
       this.refills.delete(hs);
       if (live) this.dropExtraConns(hs);
       return;

@@ -107,7 +107,7 @@ export class RoutingTable {
    * The host to send to: see the order in the module comment. `usable[h]` is 1 when host h has an open
    * connection. Returns -1 when no host is usable.
    */
-  select(plans: ReplicaPlans | null, hi: number, lo: number, hasToken: boolean, usable: Uint8Array, primaryFirst: boolean): number {
+  select(plans: ReplicaPlans | null, hi: number, lo: number, hasToken: boolean, usable: ArrayLike<number>, primaryFirst: boolean): number {
     if (hasToken) {
       if (plans !== null && plans.size > 0) {
         const r = plans.rangeIndexOf(hi, lo);

@@ -145,7 +145,8 @@ export class WorkerSet implements WorkerHandleEvents {
     this.gens[worker.index] = gen + 1;
     e.handles.post({ type: 'worker-down', worker: worker.index, gen, message: err.message });
     e.log('error', `${err.message}; ${failed} request(s) failed; restarting it`);
-    for (let c = 0; c < e.connWorker.length; c++) if (e.connWorker[c] === worker.index && e.connUp[c] === true) e.setConnUp(c, false);
+    const table = e.connTable;
+    for (let c = 0; c < table.connCapacity; c++) if (table.workerOf(c) === worker.index && table.isUp(c)) e.setConnUp(c, false);
     void this.restart(worker.index);
   }
 
@@ -166,7 +167,12 @@ export class WorkerSet implements WorkerHandleEvents {
     try {
       await w.started;
       // Connections of removed hosts stay gone.
-      const specs = e.connSpecs.filter((_s, c) => e.connWorker[c] === index && (e.connHost[c] ?? -1) >= 0);
+      const table = e.connTable;
+      const specs: ConnectionSpec[] = [];
+      for (let c = 0; c < table.connCapacity; c++) {
+        const spec = table.specOf(c);
+        if (spec !== undefined && table.workerOf(c) === index && table.hostOf(c) >= 0) specs.push(spec);
+      }
       const results = await this.openConnections(index, specs);
       for (const r of results) e.setConnUp(r.conn, r.ok);
       e.log('info', `shard worker ${index} restarted with ${results.filter((r) => r.ok).length}/${results.length} connection(s)`);
