@@ -10,7 +10,7 @@
  * thread's answer ring; the rings are published and the requesters' doorbells rung once per burst of socket
  * reads (a microtask after the reads of one I/O turn).
  */
-import { Doorbell, RingConsumer, RingWriter } from '@shardcql/core';
+import { Doorbell, RingConsumer, RingWriter, type RecordSink } from '@shardcql/core';
 // The protocol's and the metrics layout's defining modules, not the package index: their exports are plain
 // properties, where the index's would be a getter call on every read (core ring/records.ts).
 import {
@@ -58,7 +58,7 @@ class Requester {
   }
 }
 
-export class RingDispatcher {
+export class RingDispatcher implements RecordSink<Requester> {
   private readonly bell: Doorbell;
   private readonly requesters: Array<Requester | null> = [];
   /** The descriptor each request is handed to its connection in (Connection.send), refilled per request. */
@@ -163,16 +163,7 @@ export class RingDispatcher {
     const requesters = this.requesters;
     for (let i = 0; i < requesters.length; i++) {
       const r = requesters[i];
-      if (r === undefined || r === null) continue;
-      const ring = r.requests;
-      let got = 0;
-      while (ring.next()) {
-        got++;
-        if (ring.kind === RING_KIND_REQUEST) this.dispatch(r, ring.data, ring.offset, ring.length);
-      }
-      // Also when nothing whole came: the parts of a split request read so far must be freed for the rest.
-      ring.release();
-      n += got;
+      if (r !== undefined && r !== null) n += r.requests.drainTo(this, r);
     }
     if (n === 0) return 0;
     const wm = this.metrics;
@@ -186,6 +177,11 @@ export class RingDispatcher {
     // flush() is a no-op on a connection with nothing queued; a worker owns a handful of connections.
     this.targets.flushAll();
     return n;
+  }
+
+  /** A record from `r`'s request ring (RingConsumer.drainTo). */
+  onRecord(r: Requester, u8: Uint8Array, kind: number, off: number, len: number): void {
+    if (kind === RING_KIND_REQUEST) this.dispatch(r, u8, off, len);
   }
 
   /** One REQUEST record, `u8[off, off + len)`, to its connection (or failed back to its requester). */

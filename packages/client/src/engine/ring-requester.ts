@@ -17,6 +17,7 @@ import {
   RingConsumer,
   RingWriter,
   createRingBuffer,
+  type RecordSink,
 } from '@shardcql/core';
 // The ring protocol's defining module (and the frame header's), not the package index: their exports are plain
 // properties, where the index's would be a getter call on every read (core ring/records.ts).
@@ -86,7 +87,7 @@ const DEADLINE_GRACE_MS = 1000;
 
 const textDecoder = new TextDecoder();
 
-export class RingRequester {
+export class RingRequester implements RecordSink<WorkerLink> {
   readonly slots: RequestSlots;
   private readonly links: WorkerLink[] = [];
   private readonly bell: Doorbell;
@@ -298,23 +299,14 @@ export class RingRequester {
     const links = this.links;
     for (let w = 0; w < links.length; w++) {
       const link = links[w]!;
-      const c = link.consumer;
-      let got = 0;
       // A corrupt ring (only a bug or a dying worker can make one) fails that worker's requests, typed,
       // and never stops the other workers' answers from being settled.
       try {
-        while (c.next()) {
-          got++;
-          this.settle(link, c.data, c.kind, c.offset, c.length);
-        }
+        n += link.consumer.drainTo(this, link);
       } catch (e) {
         const err = e instanceof Error ? e : new DriverInternalError(String(e));
         this.failWorker(w, new DriverInternalError(`answers from shard worker ${w} are unreadable: ${err.message}`));
-        continue;
       }
-      // Also when nothing whole came: the parts of a split message read so far must be freed for the rest.
-      c.release();
-      n += got;
     }
     if (n > 0) {
       this.lastBatch = n;
@@ -323,8 +315,11 @@ export class RingRequester {
     return n;
   }
 
-  /** Settles the request a record answers; `u8` is the ring's data area, or a message gathered from parts. */
-  private settle(link: WorkerLink, u8: Uint8Array, kind: number, off: number, len: number): void {
+  /**
+   * Settles the request a record answers (RingConsumer.drainTo); `u8` is the ring's data area, or a message
+   * gathered from parts.
+   */
+  onRecord(link: WorkerLink, u8: Uint8Array, kind: number, off: number, len: number): void {
     if (len < RECORD_ID_SIZE) return; // not even a request id: nothing to settle
     const id = recordRequestId(u8, off);
     if (!this.slots.has(id)) {

@@ -15,7 +15,7 @@ export * from './layout';
 // The records that travel on the rings (requests, answers) and the per-shard metrics buffer beside them.
 export * from './records';
 export * from './metrics-layout';
-export { createRingBuffer, RingProducer, RingConsumer } from './ring-queue';
+export { createRingBuffer, RingProducer, RingConsumer, type RecordSink } from './ring-queue';
 export { RingWriter } from './ring-writer';
 export { Doorbell } from './doorbell';
 export type { WaitAsyncResult } from './atomics-wait';

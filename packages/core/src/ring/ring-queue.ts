@@ -214,6 +214,14 @@ export class RingProducer {
 }
 
 /**
+ * What RingConsumer.drainTo hands each record to: the shard worker's dispatcher, the requester's settle. One
+ * implementation per thread, so the call stays monomorphic. `source` is the caller's name for the ring.
+ */
+export interface RecordSink<S> {
+  onRecord(source: S, data: Uint8Array, kind: number, offset: number, length: number): void;
+}
+
+/**
  * The single consumer of a ring. next() walks published records (skipping PADs) without touching shared
  * state except one Atomics.load of TAIL when its cached copy is exhausted; release() frees everything
  * next() has returned so far, the current record included, with one Atomics.store.
@@ -336,6 +344,22 @@ export class RingConsumer {
     this.offset = 0;
     this.length = g.length;
     return true;
+  }
+
+  /**
+   * The drain loop of both sides: hands every published record to `sink` (its payload is valid only during the
+   * call, as after next()), then releases them all. Returns how many records it read. A corrupt ring throws
+   * from next(), and nothing is released then.
+   */
+  drainTo<S>(sink: RecordSink<S>, source: S): number {
+    let got = 0;
+    while (this.next()) {
+      got++;
+      sink.onRecord(source, this.data, this.kind, this.offset, this.length);
+    }
+    // Also when nothing whole came: the parts of a split message read so far must be freed for the rest.
+    this.release();
+    return got;
   }
 
   /** True when a record is published and not yet consumed (one Atomics.load); for the doorbell re-check. */

@@ -12,10 +12,11 @@ import {
   decodeError,
   decodeEvent,
   nextVersionToTry,
-  opcodes,
   type Compressor,
   type EnvelopeParser,
 } from '@shardcql/core';
+// From its defining module: the package index's re-export would be a getter call on every read (per answer here).
+import { opcodes } from '@shardcql/core/frame/opcodes';
 import { handshake, type HandshakeChannel } from './handshake';
 import {
   IncomingAnswer,
@@ -44,8 +45,6 @@ const PROTOCOL_ERROR = 0x000a;
 const RESULT_SET_KEYSPACE = 3;
 const CONSISTENCY_ONE = 1;
 const EMPTY = new Uint8Array(0);
-/** Read once: through the package index every access is a getter call (CommonJS re-exports). */
-const OP_ERROR = opcodes.error;
 
 /**
  * One CQL connection owned by a shard worker (or by the requesting thread's direct lane): the stream-id table,
@@ -317,7 +316,7 @@ export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
           const m = this.metrics;
           if (m !== null) {
             m.c[C_RESPONSES]++;
-            if (p.opcode === OP_ERROR) m.c[C_SERVER_ERRORS]++;
+            if (p.opcode === opcodes.error) m.c[C_SERVER_ERRORS]++;
             m.recordLatencyMs(this.readAt - this.sentAt![stream]!);
           }
           // The stream id is free already: a listener that throws must still settle the request, and must not

@@ -2,7 +2,10 @@ import type { Socket } from 'node:net';
 import type { ConnectionMetrics } from '../metrics/connection-metrics';
 // The layout's defining module, not a package index: plain properties, no getter per read.
 import { C_BYTES_SENT, C_FRAMES_WRITTEN, C_SOCKET_WRITES } from '@shardcql/core/ring/metrics-layout';
-import { ByteWriter, HEADER_SIZE, frameFlags, writeHeader, type Compressor, type V5FrameEncoder } from '@shardcql/core';
+import { ByteWriter, type Compressor, type V5FrameEncoder } from '@shardcql/core';
+// Per frame: from their defining modules, where the package index's re-exports would be a getter call per read.
+import { HEADER_SIZE, writeHeader } from '@shardcql/core/frame/header';
+import { frameFlags } from '@shardcql/core/frame/opcodes';
 import type { OutgoingRequest } from './options';
 
 /** A write buffer grown past this by a large frame is given back after its write (see flush). */
