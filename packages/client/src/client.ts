@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { ArgumentError, NotSupportedError, NoHostAvailableError, type Row } from '@shardcql/core';
 import { createEngine } from './engine';
-import { RemoteEngine, isEngineHandle, type EngineHandle } from './engine/remote-engine';
+import { HandleEngine, isEngineHandle, type EngineHandle } from './engine/handle-engine';
 import type { Engine, EngineHost, EngineOptions } from './engine/engine';
 import type { ShardMetrics } from './metrics/shard-metrics';
 import { ClientMetrics, DefaultMetrics } from './metrics/client-metrics';
@@ -231,7 +231,7 @@ export class Client extends EventEmitter implements ClientContext {
    * closed since is moved by the worker to another connection of that host; new hosts need a new handle.
    * `threads`: how many threads may use it at once. A thread's rings are made when it calls fromHandle and
    * given back when that client shuts down or the thread ends; this client's shutdown fails the handle
-   * threads' requests at once (engine/remote-engine.ts).
+   * threads' requests at once (engine/handle-engine.ts).
    */
   async createHandle(options: { threads?: number } = {}): Promise<ClientHandle> {
     await this._connect();
@@ -270,7 +270,7 @@ export class Client extends EventEmitter implements ClientContext {
     }
     const known = handleClients.get(handle.engine.id);
     if (known !== undefined && !known.isShuttingDown) return known;
-    const engine = new RemoteEngine(handle.engine);
+    const engine = new HandleEngine(handle.engine);
     const client = new Client({ ...(handle.options as ClientOptions), isMetadataSyncEnabled: false }, () => engine);
     const id = handle.engine.id;
     handleClients.set(id, client);

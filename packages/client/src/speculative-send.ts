@@ -5,11 +5,11 @@
  * ignored when they come. Only the client's request loop uses this, and only when the policy is not
  * NoSpeculativeExecutionPolicy: the default path never reaches this module.
  *
- * Each execution goes to the next host of one query plan (`engine.queryPlan`: the token's replicas, local
- * datacenter first, then the other up hosts), pinned through `engine.send`'s host index, so two executions of
- * one request never share a host; when the plan has no host left, no further execution starts (as in
- * cassandra-driver, where every execution takes the next host of the same plan iterator). An engine without
- * queryPlan gets unpinned sends (its own round robin).
+ * Each execution goes to the next host of the request's query plan (`engine.queryPlan(req)`: the token's
+ * replicas, local datacenter first, then the other up hosts; kept in the request, whose retries walk it on),
+ * pinned through `req.hostIndex`, so two executions of one request never share a host; when the plan has no
+ * host left, no further execution starts (as in cassandra-driver, where every execution takes the next host of
+ * the same plan iterator).
  */
 import type { Engine, ResponseFrame } from './engine/engine';
 import type { EngineRequest } from './engine/request';
@@ -32,17 +32,13 @@ export class SpeculativeRun {
     const delay = this.plan.nextExecution();
     req.hostIndex = -1;
     if (delay < 0) return engine.send(req);
-    const tokenHi = req.tokenHi;
-    const tokenLo = req.tokenLo;
-    const hasToken = req.hasToken;
-    const lwt = req.lwt;
-    // Computed only here, once per attempt: the default path (no speculation) never builds a plan.
-    // An empty plan (host marks lagging behind connections) or one made stale by a topology change (host
-    // indexes renumbered) falls back to unpinned sends: the engine's own pick, as without a plan.
+    // The request's plan (computed on its first use, here or by a retry; the default path never builds one),
+    // walked through req.planNext, which its retries continue. An empty plan (host marks lagging behind
+    // connections) or one made stale by a topology change (host indexes renumbered) falls back to unpinned
+    // sends: the engine's own pick, as without a plan.
     const epoch = engine.hostsEpoch;
-    const planned = engine.queryPlan !== undefined ? engine.queryPlan(tokenHi, tokenLo, hasToken, lwt) : null;
-    const hosts = planned !== null && planned.length > 0 ? planned : null;
-    let next = 0;
+    const planned = engine.queryPlan(req);
+    const hosts = planned.length > 0 ? planned : null;
     return new Promise<ResponseFrame>((resolve, reject) => {
       let pending = 0;
       let done = false;
@@ -54,7 +50,7 @@ export class SpeculativeRun {
       };
       const launch = (): void => {
         pending++;
-        req.hostIndex = hosts !== null && engine.hostsEpoch === epoch && next < hosts.length ? hosts[next++]! : -1;
+        req.hostIndex = hosts !== null && engine.hostsEpoch === epoch && req.planNext < hosts.length ? hosts[req.planNext++]! : -1;
         engine.send(req).then(
           (frame) => {
             pending--;
@@ -77,7 +73,7 @@ export class SpeculativeRun {
           // cassandra-driver counts the speculative execution before it looks for a host (request-handler.js).
           this.metrics.onSpeculativeExecution();
           // Every host of the plan has an execution: no further one (cassandra-driver stops there too).
-          if (hosts !== null && engine.hostsEpoch === epoch && next >= hosts.length) return;
+          if (hosts !== null && engine.hostsEpoch === epoch && req.planNext >= hosts.length) return;
           this.executions++;
           launch();
           const after = this.plan.nextExecution();

@@ -9,6 +9,7 @@ import { ShardedEngine } from '../src/engine';
 import { parseSharding, LocalPortPicker, isLocalPortTaken } from '../src/engine/topology';
 import type { ConnectionTable } from '../src/engine/routing/connection-table';
 import { startStub, type StubProcess } from '../../../test/simulator/stub';
+import { route, routeBy } from './helpers/route';
 
 interface MisroutedRow {
   node: string;
@@ -176,16 +177,17 @@ describe.each([
     await client.execute('CREATE TABLE IF NOT EXISTS scylla_rf3.t (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)');
     // The simulator pushes no SCHEMA_CHANGE events: routing by an unknown keyspace asks for a refresh.
     const engine = (client as unknown as { engine: ShardedEngine }).engine;
-    engine.setRoutingKeyspace('scylla_rf3');
+    routeBy(engine, 'scylla_rf3');
+    route(engine, 0, 0, true, -1);
     for (const end = Date.now() + 20_000; engine.routingTable?.plansFor('scylla_rf3') == null && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     expect(engine.routingTable?.plansFor('scylla_rf3')).not.toBeNull();
-    // The facade does not call setRoutingKeyspace itself (yet): route by scylla_rf3's plans here.
+    // The inserts name scylla_rf3 themselves (the prepared statement's bind metadata: their RoutingInfo).
     await client.execute('TRUNCATE simulator.misrouted');
     let failed: number;
     try {
       failed = await insertRandom(client, N_KEYS, 'scylla_rf3.t');
     } finally {
-      engine.setRoutingKeyspace(null);
+      routeBy(engine, null);
     }
     const rows = await misrouted(client);
     const notPrimary = rows.reduce((a, r) => a + r.not_primary, 0n);
@@ -201,7 +203,7 @@ describe.each([
     const engine = (client as unknown as { engine: ShardedEngine }).engine;
     const e = engine as unknown as EngineInternals;
     expect(engine.lwtMask).toBe(0x80000000);
-    engine.setRoutingKeyspace('scylla_rf3');
+    routeBy(engine, 'scylla_rf3');
     try {
       const ring = engine.routingTable!.ring!;
       const hostOf = (c: number): number => e.hostStates.findIndex((_h, i) => shardConns(e, i).includes(c));
@@ -210,17 +212,17 @@ describe.each([
         const hi = (Math.random() * 0x100000000) | 0;
         const lo = (Math.random() * 0x100000000) | 0;
         const owner = ring.ownerIndexOf(hi, lo);
-        const c = engine.route(hi, lo, true, -1, true);
+        const c = route(engine, hi, lo, true, -1, true);
         const h = hostOf(c);
         expect(h).toBe(owner);
         const hs = e.hostStates[h]!;
         expect(shardConns(e, h).indexOf(c)).toBe((hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi, lo));
-        if (hostOf(engine.route(hi, lo, true, -1)) !== owner) nonPrimary++;
+        if (hostOf(route(engine, hi, lo, true, -1)) !== owner) nonPrimary++;
       }
       // Without the LWT flag, RF 3 spreads over the three replicas: about 2/3 not the primary.
       expect(nonPrimary).toBeGreaterThan(5000);
     } finally {
-      engine.setRoutingKeyspace(null);
+      routeBy(engine, null);
     }
   });
 
@@ -236,15 +238,15 @@ describe.each([
     }
     // Every pick is the connection of the token's shard on the chosen host.
     for (let i = 0; i < 1024; i++) {
-      const c = engine.route(hi[i]!, lo[i]!, true, -1);
+      const c = route(engine, hi[i]!, lo[i]!, true, -1);
       const h = e.hostStates.findIndex((_x, i) => shardConns(e, i).includes(c));
       const hs = e.hostStates[h]!;
       expect(shardConns(e, h).indexOf(c)).toBe((hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi[i]!, lo[i]!));
     }
     let sink = 0;
-    for (let i = 0; i < 200_000; i++) sink += engine.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    for (let i = 0; i < 200_000; i++) sink += route(engine, hi[i & 1023]!, lo[i & 1023]!, true, -1);
     const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 1_000_000; i++) sink += engine.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    for (let i = 0; i < 1_000_000; i++) sink += route(engine, hi[i & 1023]!, lo[i & 1023]!, true, -1);
     const delta = process.memoryUsage().heapUsed - before;
     console.log(`sharded engine.route: 1e6 picks, heapUsed delta ${delta} bytes`);
     expect(sink).toBeGreaterThan(0);

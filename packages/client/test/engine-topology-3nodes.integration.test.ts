@@ -35,10 +35,11 @@ function body(engine: ShardedEngine, cql: string): Buffer {
   return w.toBuffer();
 }
 
-/** A QUERY of `b` with token (hi, lo). */
+/** A QUERY of `b` with token (hi, lo), routed by the replica plans of KS_S. */
 function tokenQuery(b: Buffer, hi: number, lo: number): EngineRequest {
   const req = EngineRequest.of(opcodes.query, b, b.length, 5000);
   req.setToken(true, hi, lo);
+  req.keyspace = KS_S;
   return req;
 }
 
@@ -130,7 +131,6 @@ describe.skipIf(!enabled)('engine topology against three Cassandra nodes', () =>
         if (failed) stats.lost++;
       }
     };
-    engine.setRoutingKeyspace(KS_S);
     const load = Array.from({ length: 64 }, (_, i) => worker(i));
     await sleep(2000);
     const killed = kill(3);
@@ -147,7 +147,6 @@ describe.skipIf(!enabled)('engine topology against three Cassandra nodes', () =>
     const backMs = await until('traffic back to the restarted node', () => stats.toTarget > before, 60_000).catch(() => -1);
     stop = true;
     await Promise.all(load);
-    engine.setRoutingKeyspace(null);
     console.log(`node kill: hostDown after ${downMs} ms, hostUp ${upMs} ms after restart, traffic back ${backMs} ms later; ${JSON.stringify(stats)}`);
     expect(stats.lost).toBe(0);
     expect(stats.toTarget).toBeGreaterThan(before); // traffic came back

@@ -8,6 +8,7 @@ import { ShardedEngine, type EngineHost, type EngineOptions } from '../src/engin
 import { RoutingTable, type TopologyHost } from '../src/engine/topology';
 import { ConnIndexPool } from '../src/engine/conn-indexes';
 import { ConnectionTable } from '../src/engine/routing/connection-table';
+import { route, routeBy } from './helpers/route';
 
 interface HostStateLike extends EngineHost {
   ip: string;
@@ -42,7 +43,6 @@ interface Internals {
   };
   rebuildTable: () => void;
   route: ShardedEngine['route'];
-  setRoutingKeyspace: ShardedEngine['setRoutingKeyspace'];
 }
 
 const options: EngineOptions = {
@@ -103,19 +103,19 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 describe('the sharded engine: host state and failover (no server)', () => {
   it('routes a token to its replica, and around it when its host goes down', () => {
     const { engine, e, events } = fakeEngine();
-    e.setRoutingKeyspace('ks');
+    routeBy(e, 'ks');
     const [hi, lo] = tok(-1n); // owned by 10.0.0.2 (token 0): connections 2 and 3
-    expect([2, 3]).toContain(e.route(hi, lo, true, -1));
+    expect([2, 3]).toContain(route(e, hi, lo, true, -1));
     engine.workers.onMessage(null as never, state(2, false));
     expect(events).toEqual([]);
-    expect(e.route(hi, lo, true, -1)).toBe(3);
+    expect(route(e, hi, lo, true, -1)).toBe(3);
     engine.workers.onMessage(null as never, state(3, false));
     expect(events).toEqual(['hostDown 10.0.0.2:9042']);
-    for (let i = 0; i < 10; i++) expect([0, 1, 4, 5]).toContain(e.route(hi, lo, true, -1));
-    expect(e.route(hi, lo, true, 1)).toBe(-1); // pinned to the down host
+    for (let i = 0; i < 10; i++) expect([0, 1, 4, 5]).toContain(route(e, hi, lo, true, -1));
+    expect(route(e, hi, lo, true, 1)).toBe(-1); // pinned to the down host
     engine.workers.onMessage(null as never, state(3, true));
     expect(events).toEqual(['hostDown 10.0.0.2:9042', 'hostUp 10.0.0.2:9042']);
-    expect(e.route(hi, lo, true, -1)).toBe(3);
+    expect(route(e, hi, lo, true, -1)).toBe(3);
   });
 
   it('moves the control connection to another host when its connection dies', async () => {
@@ -135,7 +135,7 @@ describe('the sharded engine: host state and failover (no server)', () => {
     await tick();
     expect(e.cluster.controlConn).toBe(-1);
     expect(events.filter((x) => x.startsWith('hostDown'))).toHaveLength(3);
-    expect(e.route(0, 0, false, -1)).toBe(-1);
+    expect(route(e, 0, 0, false, -1)).toBe(-1);
     engine.workers.onMessage(null as never, state(5, true));
     await tick();
     expect(registered).toEqual([2, 5]); // 2 closed while its REGISTER was in flight: not kept
@@ -169,19 +169,19 @@ describe('the sharded engine: host state and failover (no server)', () => {
     expect(Array.from(e.connTable.host.subarray(0, 8))).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
     expect(Array.from(e.requester.targetHost.subarray(0, 8))).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
     expect(e.connTable.connsOf(4)).toEqual([]); // remote: no connections
-    e.setRoutingKeyspace('ks');
+    routeBy(e, 'ks');
     const [hi, lo] = tok(-1n); // now owned by 10.0.0.5 (index 3): connections 6, 7
-    expect([6, 7]).toContain(e.route(hi, lo, true, -1));
+    expect([6, 7]).toContain(route(e, hi, lo, true, -1));
   });
 
   it('engine.route() allocates nothing over 1e6 token-aware picks', async () => {
     const { e } = fakeEngine();
-    e.setRoutingKeyspace('ks');
+    routeBy(e, 'ks');
     const hi = new Int32Array(1024);
     const lo = new Int32Array(1024);
     for (let i = 0; i < 1024; i++) [hi[i], lo[i]] = tok(BigInt(i) * 18_014_398_509_481_951n - 9_000_000_000_000_000_000n);
     let sink = 0;
-    for (let i = 0; i < 200_000; i++) sink += e.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    for (let i = 0; i < 200_000; i++) sink += route(e, hi[i & 1023]!, lo[i & 1023]!, true, -1);
     const { PerformanceObserver } = await import('node:perf_hooks');
     let gcs = 0;
     const obs = new PerformanceObserver((list) => (gcs += list.getEntries().length));
@@ -189,7 +189,7 @@ describe('the sharded engine: host state and failover (no server)', () => {
     await new Promise((r) => setTimeout(r, 20));
     gcs = 0;
     const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 1_000_000; i++) sink += e.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    for (let i = 0; i < 1_000_000; i++) sink += route(e, hi[i & 1023]!, lo[i & 1023]!, true, -1);
     const delta = process.memoryUsage().heapUsed - before;
     await new Promise((r) => setTimeout(r, 20));
     obs.disconnect();
@@ -209,9 +209,9 @@ describe('the sharded engine: host state and failover (no server)', () => {
     e.cluster.strategies = new Map();
     e.rebuildTable();
     expect(logs.join('\n')).toMatch(/token not-a-token of host 1: invalid token: skipped/);
-    e.setRoutingKeyspace('ks');
+    routeBy(e, 'ks');
     const [hi, lo] = tok(-1n);
-    expect(e.route(hi, lo, true, -1)).toBeGreaterThanOrEqual(0);
+    expect(route(e, hi, lo, true, -1)).toBeGreaterThanOrEqual(0);
     const spy = vi.fn();
     engine.on('hostDown', spy);
     expect(spy).not.toHaveBeenCalled();
@@ -237,7 +237,7 @@ describe('the sharded engine: connection indexes are given back and used again (
       order.push(...specs.map((s) => `open ${s.conn} ${s.host}`));
       return specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
     };
-    e.setRoutingKeyspace('ks');
+    routeBy(e, 'ks');
     const [hi, lo] = tok(5_000_000_000_000_000_000n); // owned by the host with token 6e18
     let ip = '10.0.0.3';
     for (let r = 0; r < rounds; r++) {
@@ -246,7 +246,7 @@ describe('the sharded engine: connection indexes are given back and used again (
       await e.cluster.mergeHosts([topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), fresh, topo(4, 'dc2', ['100'])]);
       e.rebuildTable();
       // Routing: the token's connection is one of the new host's, and every table agrees on whose it is.
-      const c = e.route(hi, lo, true, -1);
+      const c = route(e, hi, lo, true, -1);
       expect(e.connTable.specOf(c)!.host).toBe(ip);
       for (let h = 0; h < e.hostStates.length; h++) {
         for (const k of e.connTable.connsOf(h)) {

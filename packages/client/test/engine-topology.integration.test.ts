@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteWriter, consistencies, defaultCodecOptions, encodeQuery, murmur3TokenHiLo, newQueryParameters, opcodes } from '@shardcql/core';
 import { ShardedEngine, type EngineOptions } from '../src/engine';
 import { EngineRequest } from '../src/engine/request';
+import { route, routeBy } from './helpers/route';
 
 const CONTACT = process.env['SHARDCQL_CONTACT'] ?? '127.0.0.1';
 const KS = `shardcql_topo_${process.pid}`;
@@ -82,17 +83,17 @@ describe('engine routing against a real Cassandra', () => {
     const out = new Int32Array(2);
     let agree = 0;
     let routedToReplica = 0;
-    engine.setRoutingKeyspace(KS);
+    routeBy(engine, KS);
     for (let i = 0; i < 10_000; i++) {
       const key = Buffer.alloc(4);
       key.writeInt32BE(i * 7919 - 5_000_000);
       const theirs = client.getReplicas(KS, key).map((h) => h.address);
       const mine = engineReplicas(engine, KS, key, out);
       if (JSON.stringify(theirs) === JSON.stringify(mine)) agree++;
-      const c = engine.route(out[0]!, out[1]!, true, -1);
+      const c = route(engine, out[0]!, out[1]!, true, -1);
       if (c >= 0 && mine.includes(engine.hosts[engine.connTable.hostOf(c)]!.address)) routedToReplica++;
     }
-    engine.setRoutingKeyspace(null);
+    routeBy(engine, null);
     console.log(`routing: ${agree}/10000 replica lists equal to cassandra-driver getReplicas; ${routedToReplica}/10000 routed to a replica`);
     expect(agree).toBe(10_000);
     expect(routedToReplica).toBe(10_000);

@@ -1,5 +1,5 @@
 // ScyllaDB tablets through a client handle (createHandle / fromHandle): the handle learns tablets from the
-// `tablets-routing-v1` payloads of its own answers (its own TabletMap, remote-engine.ts) and routes by them, so
+// `tablets-routing-v1` payloads of its own answers (its own TabletMap, handle-engine.ts) and routes by them, so
 // a second pass over the same keys has zero misrouted EXECUTEs by the simulator's count. Also: a request pinned
 // to a host (speculative executions, retries) for a token of a known tablet goes to that host's tablet shard.
 // Against the Go simulator (test/simulator -nodes 3 -shards 4 -tablets route_htablets). Needs Go, not Cassandra.
@@ -9,6 +9,7 @@ import { murmur3Token } from '@shardcql/core';
 import { ShardedEngine } from '../src/engine';
 import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals } from './helpers/simulator';
+import { route, routeBy } from './helpers/route';
 
 const KS = 'route_htablets';
 const INSERT = `INSERT INTO ${KS}.t (pk, v1, v2) VALUES (?, ?, ?)`;
@@ -81,27 +82,26 @@ describe('ScyllaDB simulator with tablets (3 nodes x 4 shards, RF 3): client han
     expect(t2.wrongShard - t1.wrongShard).toBe(0);
     expect(again).toBe(0);
     // The owner routed none of these requests and learned nothing from them: the handle's map is its own.
-    const ownerTablets = (engine as unknown as { tablets: { table(k: string, t: string): unknown } }).tablets;
-    expect(ownerTablets.table(KS, 't')).toBeNull();
+    expect(engine.router.tablets.table(KS, 't')).toBeNull();
   }, 120_000);
 
   it('a request pinned to a replica host goes to that host\'s shard of the tablet', async () => {
     const keys = randomKeys(2000);
     await insertAll(owner, keys); // the owner learns the tablets too
-    const e = engine as unknown as {
-      activeTablets: { indexOf(hi: number, lo: number): number; hosts: Int32Array[]; shards: Int32Array[] } | null;
-      connTable: { shardConnOf(h: number, s: number): number };
-    };
-    expect(e.activeTablets).not.toBeNull();
+    const e = engine as unknown as { connTable: { shardConnOf(h: number, s: number): number } };
+    // The requests route by the tablets of the statement's table (their RoutingInfo, as the client's carry).
+    routeBy(engine, KS, 't');
+    const tablets = engine.router.tablets.table(KS, 't');
+    expect(tablets).not.toBeNull();
     let checked = 0;
     for (const pk of keys.slice(0, 300)) {
       const [hi, lo] = tokenHiLo(pk);
-      const tt = e.activeTablets!;
+      const tt = tablets!;
       const i = tt.indexOf(hi, lo);
       if (i < 0) continue;
       for (let r = 0; r < tt.hosts[i]!.length; r++) {
         const h = tt.hosts[i]![r]!;
-        expect(engine.route(hi, lo, true, h)).toBe(e.connTable.shardConnOf(h, tt.shards[i]![r]!));
+        expect(route(engine, hi, lo, true, h)).toBe(e.connTable.shardConnOf(h, tt.shards[i]![r]!));
         checked++;
       }
     }

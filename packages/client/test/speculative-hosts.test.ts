@@ -61,13 +61,13 @@ describe('query plan (engine/query-plan.ts)', () => {
 class PlanEngine extends FakeEngineBase {
   override connected = true;
   sent: number[] = [];
-  hostsEpoch = 0;
+  override hostsEpoch = 0;
   constructor(private readonly delays: number[], private readonly plan: number[]) {
     super();
     this.hosts = fakeHosts(delays.length, null);
   }
   override async connect(): Promise<void> {}
-  queryPlan(): number[] {
+  override queryPlan(): number[] {
     return this.plan.slice();
   }
   send(req: EngineRequest): Promise<ResponseFrame> {

@@ -9,6 +9,7 @@ import { decodeTabletPayload, murmur3Token, tokenFromHiLo } from '@shardcql/core
 import { ShardedEngine } from '../src/engine';
 import { startStub, type StubProcess } from '../../../test/simulator/stub';
 import { misroutedTotals } from './helpers/simulator';
+import { route, routeBy } from './helpers/route';
 
 const KS = 'route_tablets';
 const INSERT = `INSERT INTO ${KS}.t (pk, v1, v2) VALUES (?, ?, ?)`;
@@ -130,17 +131,19 @@ describe('ScyllaDB simulator with tablets, 3 nodes x 4 shards, RF 3', () => {
     expect(c.executes).toBe(4000n);
     expect(c.wrong).toBe(0n);
     // LWT order: engine.route with primaryFirst picks the first replica of the tablet.
-    const e = engine as unknown as { hostStates: Array<{ hostId: string | null }>; connTable: { shardConnsOf(h: number): number[] }; activeTablets: unknown };
-    expect(e.activeTablets).not.toBeNull();
+    const e = engine as unknown as { hostStates: Array<{ hostId: string | null }>; connTable: { shardConnsOf(h: number): number[] } };
+    // The requests route by the tablets of the statement's table (their RoutingInfo, as the client's carry).
+    routeBy(engine, KS, 't');
+    expect(engine.router.tablets.table(KS, 't')).not.toBeNull();
     const out = new Int32Array(2);
     for (let i = 0; i < 200; i++) {
       const pk = randomPk();
       const t = BigInt.asUintN(64, tokenOf(pk));
       out[0] = Number(t >> 32n) | 0;
       out[1] = Number(t & 0xffffffffn) | 0;
-      const conn = engine.route(out[0], out[1], true, -1, true);
+      const conn = route(engine, out[0], out[1], true, -1, true);
       const h = e.hostStates.findIndex((_hs, i) => e.connTable.shardConnsOf(i).includes(conn));
-      const tablets = (engine as unknown as { activeTablets: { indexOf(a: number, b: number): number; hosts: Int32Array[]; shards: Int32Array[] } }).activeTablets;
+      const tablets = engine.router.tablets.table(KS, 't')!;
       const ti = tablets.indexOf(out[0], out[1]);
       expect(ti).toBeGreaterThanOrEqual(0);
       expect(h).toBe(tablets.hosts[ti]![0]);
@@ -156,10 +159,11 @@ describe('ScyllaDB simulator with tablets, 3 nodes x 4 shards, RF 3', () => {
       hi[i] = Number(t >> 32n) | 0;
       lo[i] = Number(t & 0xffffffffn) | 0;
     }
+    routeBy(engine, KS, 't');
     let sink = 0;
-    for (let i = 0; i < 200_000; i++) sink += engine.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    for (let i = 0; i < 200_000; i++) sink += route(engine, hi[i & 1023]!, lo[i & 1023]!, true, -1);
     const before = process.memoryUsage().heapUsed;
-    for (let i = 0; i < 1_000_000; i++) sink += engine.route(hi[i & 1023]!, lo[i & 1023]!, true, -1);
+    for (let i = 0; i < 1_000_000; i++) sink += route(engine, hi[i & 1023]!, lo[i & 1023]!, true, -1);
     const delta = process.memoryUsage().heapUsed - before;
     console.log(`tablet engine.route: 1e6 picks, heapUsed delta ${delta} bytes`);
     expect(sink).toBeGreaterThan(0);
@@ -179,11 +183,14 @@ describe('ScyllaDB simulator with tablets, 3 nodes x 4 shards, RF 3', () => {
   });
 
   it('a dropped table loses its tablets', async () => {
-    const tablets = (): unknown => (engine as unknown as { tablets: { table(k: string, t: string): unknown } }).tablets.table(KS, 't');
+    const tablets = (): unknown => engine.router.tablets.table(KS, 't');
     expect(tablets()).not.toBeNull();
     // The simulator pushes no events: deliver the SCHEMA_CHANGE as the worker would.
     engine.emit('event', { type: 'SCHEMA_CHANGE', change: 'DROPPED', target: 'TABLE', keyspace: KS, name: 't', argTypes: null });
     expect(tablets()).toBeNull();
-    expect((engine as unknown as { activeTablets: unknown }).activeTablets).toBeNull();
+    // A request of that table routes by no tablets any more (the router's tablets of the table it last saw).
+    routeBy(engine, KS, 't');
+    route(engine, 0, 0, true, -1);
+    expect((engine.router as unknown as { cachedTablets: unknown }).cachedTablets).toBeNull();
   });
 });

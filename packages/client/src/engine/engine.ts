@@ -6,14 +6,14 @@
  *
  * Two implementations share this contract: the sharded engine (sharded-engine.ts: the thread that created
  * the client; shard worker threads own the connections, requests go through ring queues, or the direct lane
- * at low concurrency) and a handle thread's engine (remote-engine.ts: another thread given a handle of that
+ * at low concurrency) and a handle thread's engine (handle-engine.ts: another thread given a handle of that
  * client; its own rings to the same shard workers, no connection of its own). The client's unit tests use
  * fakes (test/helpers/fake-engine.ts).
  */
 import type { EventEmitter } from 'node:events';
 import type { CqlEvent } from '@shardcql/core';
 import type { ShardMetrics } from '../metrics/shard-metrics';
-import type { EngineHandle } from './remote-engine';
+import type { EngineHandle } from './handle-engine';
 import type { EngineRequest } from './request';
 
 /** One answer. `body` is owned by the caller (copied out of the ring or the socket buffer). */
@@ -107,32 +107,25 @@ export interface Engine extends EventEmitter {
    * waitForSchemaAgreement's; false when the hosts disagree or the check fails. Never rejects.
    */
   checkSchemaAgreement?(): Promise<boolean>;
-  // Capabilities only the sharded engine has (a client made from a handle lacks them).
   /** ScyllaDB's LWT bit mask from SUPPORTED (0 when the server has none). */
   readonly lwtMask?: number;
-  /** Token-aware routing uses this keyspace's replica plans (null: the session keyspace). */
-  setRoutingKeyspace?(keyspace: string | null): void;
-  /**
-   * ScyllaDB tablets: requests with a token are routed by this table's known tablets first (null: no
-   * table, vnode plans only). Called, like setRoutingKeyspace, when the statements' table changes.
-   */
-  setRoutingTable?(keyspace: string | null, table: string | null): void;
   /**
    * ScyllaDB tablets: a RESULT carried the `tablets-routing-v1` custom payload (the request reached a node
    * or shard that is not a replica of its tablet); `payloadValue` is that entry's value. A bad payload is
-   * logged and ignored.
+   * logged and ignored. The answer-side hook of routing: requests name their table in their RoutingInfo.
    */
   noteTablet?(keyspace: string, table: string, payloadValue: Buffer): void;
   /**
-   * The query plan of a request as host indexes, for speculative executions (each execution is pinned to the
-   * next host of it, as cassandra-driver's plan iterator does): the token's replicas (its tablet's when known;
-   * local datacenter first, round robin among them unless `lwt`), then the other hosts with an open
-   * connection. A new small array per call: only the speculative path calls it.
+   * The query plan of `req` as host indexes (routing/router.ts): the token's replicas (its tablet's when known;
+   * local datacenter first, round robin among them unless `req.lwt`), then the other hosts with an open
+   * connection. Computed on the first call into the request (`req.plan`) and returned again after: every retry
+   * and speculative execution of one request takes the next host of it (`req.planNext`), as cassandra-driver's
+   * plan iterator does.
    */
-  queryPlan?(tokenHi: number, tokenLo: number, hasToken: boolean, lwt: boolean): number[];
+  queryPlan(req: EngineRequest): number[];
   /** Changes whenever host indexes change meaning (a host was removed): a queryPlan taken before is stale. */
-  readonly hostsEpoch?: number;
-  /** A handle up to `threads` other threads may use at once (client.createHandle; remote-engine.ts). */
+  readonly hostsEpoch: number;
+  /** A handle up to `threads` other threads may use at once (client.createHandle; handle-engine.ts). */
   createHandle?(threads?: number): Promise<EngineHandle>;
   /** Per (host, shard) counters read from shared memory. */
   getShardMetrics?(): ShardMetrics[];

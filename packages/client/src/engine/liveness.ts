@@ -1,5 +1,5 @@
 /**
- * Whether another thread of this process is still alive, through shared memory only (remote-engine.ts: a
+ * Whether another thread of this process is still alive, through shared memory only (handle-engine.ts: a
  * handle thread and its owner probe each other this way; a MessagePort would tell, but a handle is a plain
  * structured clone and cannot carry one).
  *

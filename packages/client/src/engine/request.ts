@@ -1,7 +1,8 @@
 /**
- * The request object of the send path: what to send (opcode, flags, body, timeout) and how to route it (its
- * RoutingInfo). The facade makes one per execute and hands the same object to every `Engine.send` of that
- * execute (first try, retries, speculative executions); the engine reads it synchronously: `body[0,
+ * The request object of the send path: what to send (opcode, flags, body, timeout), how to route it (its
+ * RoutingInfo) and where its query plan is (the router's cursor). The facade makes one per execute and hands
+ * the same object to every `Engine.send` of that execute (first try, retries, speculative executions), so all
+ * of them walk one plan; the engine reads it synchronously: `body[0,
  * bodyLength)` is copied before `send` returns, so the caller may reuse the buffer (and change the fields)
  * afterwards. One class, every field set in the constructor in one order: one hidden class on the hot path.
  */
@@ -40,6 +41,15 @@ export class EngineRequest implements RoutingInfo {
   lwt: boolean;
   hostIndex: number;
   idempotent: boolean;
+  /**
+   * The request's query plan (routing/router.ts queryPlan): host indexes, computed on first use (a retry, a
+   * speculative execution) and shared by every later one; null until then. Only the router writes it.
+   */
+  plan: number[] | null;
+  /** The next position of `plan` to try (retries and speculative executions advance it). */
+  planNext: number;
+  /** The router's epoch `plan` was computed in (host indexes renumbered since: stale). */
+  planEpoch: number;
 
   constructor() {
     this.opcode = 0;
@@ -55,6 +65,9 @@ export class EngineRequest implements RoutingInfo {
     this.lwt = false;
     this.hostIndex = -1;
     this.idempotent = false;
+    this.plan = null;
+    this.planNext = 0;
+    this.planEpoch = -1;
   }
 
   /** A request of `body[0, bodyLength)` without a token, to `hostIndex` (-1: any host). */

@@ -11,7 +11,7 @@
  *   host first) takes over, registers and refreshes.
  * - shards/: ScyllaDB, one connection per shard, re-placement and refills.
  * - workers/: the shard worker threads (start, restart, stop, messages) and the auth relay.
- * - handles/: the owner's side of client handles (remote-engine.ts is the handle's side).
+ * - handles/: the owner's side of client handles (handle-engine.ts is the handle's side).
  * - here: the connections' state (which routing reads), the request path, USE, the direct lane's source,
  *   shutdown.
  */
@@ -21,20 +21,17 @@ import {
   DriverError,
   NoHostAvailableError,
   type CqlEvent,
-  TabletMap,
-  type ReplicaPlans,
-  type TableTablets,
 } from '@shardcql/core';
 import type { WorkerConnectionOptions, Authenticator } from '@shardcql/shard-worker';
 import { createMetricsBuffer } from '@shardcql/shard-worker';
 import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
 import { EngineRequest } from './request';
+import { Router } from './routing/router';
 import { ConnectionTable } from './routing/connection-table';
-import { appendQueryPlan } from './query-plan';
 import { RingRequester } from './ring-requester';
 import { CONN_INDEX_QUARANTINE_MS, ConnIndexPool } from './conn-indexes';
-import type { EngineHandle } from './remote-engine';
+import type { EngineHandle } from './handle-engine';
 import { ShardMetricsReader, type ShardMetrics } from '../metrics/shard-metrics';
 import { RoutingTable, REFRESH_KEYSPACES, REFRESH_TOPOLOGY, type LwtMark } from './topology';
 import type { EngineState, LogLevel } from './engine-state';
@@ -64,9 +61,8 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   /** Connection indexes: given back when a connection is dropped, used again after a quarantine (conn-indexes.ts). */
   private connIndexes: ConnIndexPool;
   private table: RoutingTable | null = null;
-  /** The plans requests with a token are routed by: those of routingKeyspace ?? keyspace. */
-  private activePlans: ReplicaPlans | null = null;
-  private routingKeyspace: string | null = null;
+  /** Where requests go (routing/router.ts): over the connection table, this routing table's ring and plans. */
+  readonly router: Router;
   /** The control connection's host announced ScyllaDB sharding: hosts get one connection per shard. */
   sharded = false;
   /** ScyllaDB's LWT mark from the first connection's SUPPORTED; echoed in later STARTUPs. */
@@ -88,10 +84,13 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     this.connIndexes = new ConnIndexPool(Math.max(CONN_INDEX_QUARANTINE_MS, options.connectTimeoutMs + 15_000));
     this.workers = new WorkerSet(this);
     this.handles = new HandleOwner(this);
+    this.router = new Router(this.connTable);
+    this.router.setDefaultKeyspace(this.keyspace);
+    this.router.onMissingPlans = (ks) => this.onMissingPlans(ks);
     // The table moved to a larger buffer: answers map to hosts through the new one, handles attach it.
     this.connTable.onGrow = () => {
       this.syncTargets();
-      this.handles.postRouting(this.activePlans);
+      this.handles.postRouting(this.table);
     };
     this.cluster = new Cluster(this);
     this.shards = new ShardPlacer(this);
@@ -188,20 +187,16 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
 
   rebuildTable(): void {
     const c = this.cluster;
-    this.table = RoutingTable.build(this.hostStates, c.strategies, c.localDc, c.murmur3, (m) => this.emit('log', 'warning', m));
-    this.activePlans = this.table.plansFor(this.routingKeyspace ?? this.keyspace);
-    this.handles.postRouting(this.activePlans);
+    const table = RoutingTable.build(this.hostStates, c.strategies, c.localDc, c.murmur3, (m) => this.emit('log', 'warning', m));
+    this.table = table;
+    this.router.setHosts(this.hostStates);
+    this.router.setTopology({ ring: table.ring, isLocal: table.isLocal, plans: table.keyspacePlans });
+    this.handles.postRouting(table);
   }
 
-  /**
-   * Routes token-aware requests by this keyspace's replica plans (null: back to the session keyspace).
-   * The facade calls it when the keyspace of the statements changes; one keyspace at a time.
-   */
-  setRoutingKeyspace(keyspace: string | null): void {
-    this.routingKeyspace = keyspace;
-    this.activePlans = this.table === null ? null : this.table.plansFor(keyspace ?? this.keyspace);
-    const ks = keyspace ?? this.keyspace;
-    if (ks !== null && this.connected && !this.cluster.strategies.has(ks)) this.cluster.scheduler.request(REFRESH_KEYSPACES);
+  /** A request named a keyspace without replica plans: read the replication again when it is not known at all. */
+  private onMissingPlans(keyspace: string): void {
+    if (this.connected && !this.cluster.strategies.has(keyspace)) this.cluster.scheduler.request(REFRESH_KEYSPACES);
   }
 
   /**
@@ -221,7 +216,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
 
   /** A connection opened or closed: host state (hostUp / hostDown), routing marks, control failover. */
   setConnUp(conn: number, up: boolean): void {
-    // Handles route by the same table (remote-engine.ts): they see this at once.
+    // Handles route by the same table (handle-engine.ts): they see this at once.
     const h = this.connTable.setUp(conn, up);
     if (h < 0) return;
     const hs = this.hostStates[h]!;
@@ -287,7 +282,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     if (requester === null || !this.connected) {
       return Promise.reject(new DriverError(this.shuttingDown ? 'The client is shut down' : 'The client is not connected'));
     }
-    const c = this.route(req.tokenHi, req.tokenLo, req.hasToken, req.hostIndex, req.lwt);
+    const c = this.router.route(req);
     if (c >= 0) {
       // Nothing in flight through the rings, and the last answers came one at a time (not a pause between
       // batches): this request would wait for two thread wake-ups, the lane does not.
@@ -309,214 +304,53 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     return Promise.reject(new NoHostAvailableError(inner));
   }
 
+  /** The connection a request goes to (-1: none open): the router's pick (routing/router.ts). No allocation. */
+  route(req: EngineRequest): number {
+    return this.router.route(req);
+  }
+
+  /** Changes when host indexes change meaning (a host removed): a query plan taken before is stale. */
+  get hostsEpoch(): number {
+    return this.router.epoch;
+  }
+
+  set hostsEpoch(epoch: number) {
+    this.router.epoch = epoch;
+  }
+
   /**
-   * The connection a request goes to (-1: none open). `hostIndex` >= 0 pins the host; otherwise the
-   * routing table picks (topology/routing-table.ts). One binary search, no allocation.
+   * The request's query plan (routing/router.ts): computed on first use into the request, then shared by its
+   * retries and speculative executions.
    */
-  route(tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, primaryFirst = false): number {
-    if (hostIndex >= 0) {
-      return hasToken && this.activeTablets !== null ? this.tabletConnOfHost(hostIndex, tokenHi, tokenLo) : this.connOfHostToken(hostIndex, tokenHi, tokenLo, hasToken);
-    }
-    // ScyllaDB tablets: the statement's table has known tablets (tablets-routing-v1). A token outside
-    // them goes by the vnode plans below; the answer then brings its tablet.
-    if (hasToken && this.activeTablets !== null) {
-      const c = this.tabletConn(tokenHi, tokenLo, primaryFirst);
-      if (c >= 0) return c;
-    }
-    const table = this.table;
-    if (table !== null) {
-      const h = table.select(this.activePlans, tokenHi, tokenLo, hasToken, this.connTable.usableMarks, primaryFirst);
-      if (h >= 0) {
-        const c = this.connOfHostToken(h, tokenHi, tokenLo, hasToken);
-        if (c >= 0) return c;
-      }
-    }
-    // Only when the usable marks lag behind a connection change: any open connection.
-    const hosts = this.hostStates;
-    for (let h = 0; h < hosts.length; h++) {
-      const c = this.connOfHost(h);
-      if (c >= 0) return c;
-    }
-    return -1;
-  }
-
-  /** Rotation of the speculative path's query plans (queryPlan). */
-  private planRr = 0;
-  /** Changes when host indexes change meaning (a host removed): a queryPlan taken before is stale. */
-  hostsEpoch = 0;
-
-  /**
-   * The query plan for speculative executions (query-plan.ts): the token's tablet replicas when known, then
-   * its replica plan, then the other usable hosts; hosts without an open connection are left out.
-   */
-  queryPlan(tokenHi: number, tokenLo: number, hasToken: boolean, lwt: boolean): number[] {
-    const out: number[] = [];
-    this.planRr = (this.planRr + 1) & 0x3fffffff;
-    const start = lwt ? 0 : this.planRr;
-    if (hasToken && this.activeTablets !== null) this.appendTabletHosts(out, tokenHi, tokenLo, start);
-    const table = this.table;
-    return appendQueryPlan(out, this.activePlans, table !== null ? table.ring : null, table !== null ? table.isLocal : null,
-      tokenHi, tokenLo, hasToken, this.connTable.usableMarks, start, this.planRr);
-  }
-
-  // ---- ScyllaDB tablets (scylladb docs/dev/protocol-extensions.md, "Tablets routing v1") ---------
-
-  /** Tablets learned from tablets-routing-v1 payloads, by (keyspace, table). */
-  private tablets = new TabletMap();
-  /** The tablets of the table of the statements being routed (setRoutingTable); null: none known. */
-  private activeTablets: TableTablets | null = null;
-  private tabletKs: string | null = null;
-  private tabletTable: string | null = null;
-  /** The host list the tablets' host indexes were resolved against; another one means remap. */
-  private tabletHostList: readonly HostState[] | null = null;
-  private tabletHostIds = new Map<string, number>();
-  private readonly tabletHostIndexOf = (hostId: string): number => this.tabletHostIds.get(hostId) ?? -1;
-  private tabletRr = 0;
-  private tabletEvents = false;
-
-  /** Routes requests with a token by this table's tablets first (null: vnode plans only). */
-  setRoutingTable(keyspace: string | null, table: string | null): void {
-    this.tabletKs = keyspace;
-    this.tabletTable = table;
-    this.activeTablets = keyspace === null || table === null ? null : this.tablets.table(keyspace, table);
+  queryPlan(req: EngineRequest): number[] {
+    return this.router.queryPlan(req);
   }
 
   /**
-   * A RESULT carried `tablets-routing-v1`: remember the tablet (it replaces every known tablet it
-   * overlaps). Replica host ids become host indexes here, so routing compares no strings.
+   * ScyllaDB tablets: a RESULT carried `tablets-routing-v1`: remember the tablet (it replaces every known tablet
+   * it overlaps). A bad payload is logged and ignored.
    */
   noteTablet(keyspace: string, table: string, payloadValue: Buffer): void {
-    if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
     try {
-      this.tablets.addPayload(keyspace, table, payloadValue, this.tabletHostIndexOf);
+      this.router.noteTablet(keyspace, table, payloadValue);
     } catch (e) {
       this.emit('log', 'warning', `ignored a bad tablets-routing-v1 payload for ${keyspace}.${table}: ${(e as Error).message}`);
       return;
     }
-    if (!this.tabletEvents) {
-      // A dropped or altered table or keyspace loses its tablets (the server sends fresh ones on demand).
-      this.tabletEvents = true;
-      this.on('event', (ev: CqlEvent) => {
-        if (ev.type !== 'SCHEMA_CHANGE' || ev.change === 'CREATED') return;
-        if (ev.target === 'KEYSPACE') this.tablets.removeKeyspace(ev.keyspace);
-        else if (ev.target === 'TABLE' && ev.name !== null) this.tablets.removeTable(ev.keyspace, ev.name);
-        else return;
-        this.setRoutingTable(this.tabletKs, this.tabletTable);
-      });
-    }
-    if (keyspace === this.tabletKs && table === this.tabletTable) this.setRoutingTable(keyspace, table);
+    if (this.tabletEvents) return;
+    // A dropped or altered table or keyspace loses its tablets (the server sends fresh ones on demand).
+    this.tabletEvents = true;
+    this.on('event', (ev: CqlEvent) => {
+      if (ev.type !== 'SCHEMA_CHANGE' || ev.change === 'CREATED') return;
+      const tablets = this.router.tablets;
+      if (ev.target === 'KEYSPACE') tablets.removeKeyspace(ev.keyspace);
+      else if (ev.target === 'TABLE' && ev.name !== null) tablets.removeTable(ev.keyspace, ev.name);
+      else return;
+      this.router.tabletsChanged();
+    });
   }
 
-  /** Host ids -> current host indexes, after the host list changed (a host that left maps to -1). */
-  private remapTabletHosts(): void {
-    const hosts = this.hostStates;
-    this.tabletHostIds.clear();
-    for (let h = 0; h < hosts.length; h++) {
-      const id = hosts[h]!.hostId;
-      if (id !== null) this.tabletHostIds.set(id.toLowerCase(), h);
-    }
-    this.tabletHostList = hosts;
-    this.tablets.remapHosts(this.tabletHostIndexOf);
-  }
-
-  /**
-   * The connection of a replica (host, shard) of the token's tablet in activeTablets; -1 when no tablet
-   * holds the token or none of its replicas is open. LWTs take the replicas in the server's order; other
-   * requests round robin over them. One binary search, no allocation.
-   */
-  private tabletConn(tokenHi: number, tokenLo: number, primaryFirst: boolean): number {
-    if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
-    const tt = this.activeTablets!;
-    const i = tt.indexOf(tokenHi, tokenLo);
-    if (i < 0) return -1;
-    const hosts = tt.hosts[i]!;
-    const shards = tt.shards[i]!;
-    const n = hosts.length;
-    let r = 0;
-    if (!primaryFirst && n > 1) {
-      this.tabletRr = (this.tabletRr + 1) & 0x3fffffff;
-      r = this.tabletRr % n;
-    }
-    for (let k = 0; k < n; k++, r = r + 1 === n ? 0 : r + 1) {
-      const h = hosts[r]!;
-      if (h < 0 || !this.connTable.isUsable(h)) continue;
-      if (this.sharded) {
-        const c = this.connTable.shardConnOf(h, shards[r]!);
-        if (c >= 0 && this.connTable.isUp(c)) return c;
-      }
-      const c = this.connOfHost(h);
-      if (c >= 0) return c;
-    }
-    return -1;
-  }
-
-  /** The usable replica hosts of the token's tablet in activeTablets, from replica `start` (round robin). */
-  private appendTabletHosts(out: number[], tokenHi: number, tokenLo: number, start: number): void {
-    if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
-    const tt = this.activeTablets!;
-    const i = tt.indexOf(tokenHi, tokenLo);
-    if (i < 0) return;
-    const hosts = tt.hosts[i]!;
-    const n = hosts.length;
-    for (let k = 0; k < n; k++) {
-      const h = hosts[(start + k) % n]!;
-      if (h >= 0 && this.connTable.isUsable(h) && !out.includes(h)) out.push(h);
-    }
-  }
-
-  /**
-   * A request pinned to host h (speculative executions, retries) for a token of a known tablet: the connection
-   * of h's shard in that tablet when h is one of its replicas; otherwise as connOfHostToken.
-   */
-  private tabletConnOfHost(h: number, tokenHi: number, tokenLo: number): number {
-    if (this.sharded) {
-      if (this.tabletHostList !== this.hostStates) this.remapTabletHosts();
-      const tt = this.activeTablets!;
-      const i = tt.indexOf(tokenHi, tokenLo);
-      const hs = this.hostStates[h];
-      if (i >= 0 && hs !== undefined) {
-        const hosts = tt.hosts[i]!;
-        for (let r = 0; r < hosts.length; r++) {
-          if (hosts[r] !== h) continue;
-          const c = this.connTable.shardConnOf(h, tt.shards[i]![r]!);
-          if (c >= 0 && this.connTable.isUp(c)) return c;
-          break;
-        }
-      }
-    }
-    return this.connOfHostToken(h, tokenHi, tokenLo, true);
-  }
-
-  /**
-   * ScyllaDB: the connection of the shard owning the token on host h (Sharder.shardOf, no allocation);
-   * otherwise, or when that shard's connection is down, connOfHost.
-   */
-  private connOfHostToken(h: number, tokenHi: number, tokenLo: number, hasToken: boolean): number {
-    if (hasToken && this.sharded) {
-      const hs = this.hostStates[h];
-      if (hs !== undefined && hs.sharder !== null) {
-        const c = this.connTable.shardConnOf(h, hs.sharder.shardOf(tokenHi, tokenLo));
-        if (c >= 0 && this.connTable.isUp(c)) return c;
-      }
-    }
-    return this.connOfHost(h);
-  }
-
-  /** An open connection of host h, round robin over its connections; -1 when none. */
-  private connOfHost(h: number): number {
-    const hs = this.hostStates[h];
-    if (hs === undefined) return -1;
-    const table = this.connTable;
-    const n = table.connCountOf(h);
-    for (let j = 0; j < n; j++) {
-      const c = table.connOf(h, (hs.rr + j) % n);
-      if (table.isUp(c)) {
-        hs.rr = (hs.rr + j + 1) % n;
-        return c;
-      }
-    }
-    return -1;
-  }
+  private tabletEvents = false;
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
     const out: Array<Promise<ResponseFrame | Error>> = [];
@@ -534,7 +368,8 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   async setKeyspace(keyspace: string): Promise<void> {
     this.keyspace = keyspace;
     const laneDone = this.lane !== null ? this.lane.setKeyspace(keyspace) : null;
-    if (this.routingKeyspace === null) this.setRoutingKeyspace(null);
+    this.router.setDefaultKeyspace(keyspace);
+    this.handles.postRouting(this.table);
     await this.workers.useKeyspace(keyspace, this.version);
     if (laneDone !== null) await laneDone;
   }
@@ -572,7 +407,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   // ---- handles, metrics, tests ------------------------------------------------------------------
 
   /**
-   * A handle up to `threads` other threads may use at once (see remote-engine.ts): each thread makes its own
+   * A handle up to `threads` other threads may use at once (see handle-engine.ts): each thread makes its own
    * rings when it takes the handle and gives them back when its client shuts down or the thread ends, so
    * handles cost nothing until used and can be made without bound. The routing snapshot is taken now; a
    * request the snapshot sends to a connection that has since closed is moved by the worker to another
@@ -580,7 +415,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
    */
   async createHandle(threads = 16): Promise<EngineHandle> {
     await this.connect();
-    return this.handles.create(threads, this.activePlans);
+    return this.handles.create(threads, this.table);
   }
 
   /**

@@ -46,10 +46,6 @@ export class RequestExecutor implements Pager {
   private readonly tracking: Tracking | null;
   /** The speculative execution policy is not NoSpeculativeExecutionPolicy: the request loop's one test. */
   private readonly speculative: boolean;
-  private routingKeyspace: string | null = null;
-  /** The table last given to engine.setRoutingTable (ScyllaDB tablets routing). */
-  private routingTableKs: string | null = null;
-  private routingTableName: string | null = null;
 
   constructor(private readonly ctx: ClientContext, private readonly encoder: RequestEncoder, private readonly prepare: PrepareHandler,
     private readonly results: ResultDecoder) {
@@ -130,9 +126,7 @@ export class RequestExecutor implements Pager {
       enc.releaseLargeBuffers();
       throw e;
     }
-    const info = req.info;
-    if (hasToken && info !== null) this.followRoutingKeyspace(engine, info);
-    if (hasToken) this.followRoutingTable(engine, info);
+    if (hasToken) routeByTable(req);
     // Read before the await: the shared writer holds other requests by the time this one settles.
     req.requestLength = enc.writer.pos + 9;
   }
@@ -203,7 +197,7 @@ export class RequestExecutor implements Pager {
     const clientTimeout = err instanceof OperationTimedOutError;
     if (decision.decision === RETRY) {
       this.countRetry(req, decision, err, clientTimeout);
-      const next = decision.useCurrentHost !== false && address !== undefined ? indexOf(this.ctx.hosts, address) : this.nextHost(engine, req.triedHosts ?? {});
+      const next = decision.useCurrentHost !== false && address !== undefined ? indexOf(this.ctx.hosts, address) : this.nextHost(engine, req, req.triedHosts ?? {});
       this.retryOn(req, err, clientTimeout, next);
       return null;
     }
@@ -227,7 +221,7 @@ export class RequestExecutor implements Pager {
     if (decision.decision === RETRY) {
       this.countRetry(req, decision, err, false);
       this.ctx.log('info', 'Retrying request');
-      this.retryOn(req, err, false, decision.useCurrentHost !== false ? hostIndex : this.nextHost(engine, req.triedHosts!));
+      this.retryOn(req, err, false, decision.useCurrentHost !== false ? hostIndex : this.nextHost(engine, req, req.triedHosts!));
       return null;
     }
     return this.finish(req, decision, err, false, address);
@@ -277,7 +271,9 @@ export class RequestExecutor implements Pager {
         // The routing key does not encode either: the plan without a token.
         req.hasToken = false;
       }
-      const plan = engine.queryPlan?.(req.tokenHi, req.tokenLo, req.hasToken, false) ?? [];
+      if (req.hasToken) routeByTable(req);
+      // The request's own plan (routing/router.ts): it fails here, nothing else walks it.
+      const plan = engine.queryPlan(req);
       target = plan.length > 0 ? plan[0]! : engine.hosts.findIndex((h) => h.up);
     }
     if (target >= 0 && err.coordinator === undefined) err.coordinator = addressOf(this.ctx.getEngine(), target);
@@ -286,17 +282,21 @@ export class RequestExecutor implements Pager {
   }
 
   /**
-   * The retry policy asked for the next host of the query plan (cassandra-driver's plan iterator moves on): an
-   * up host of the local datacenter (any datacenter when none is set) not tried yet; -1 when the plan is
-   * exhausted, which cassandra-driver reports as NoHostAvailableError with every tried host's error.
+   * The retry policy asked for the next host of the query plan (cassandra-driver's plan iterator moves on): the
+   * next host of the request's plan (engine.queryPlan(req): the token's replicas, local datacenter first, then
+   * the other hosts; the plan its speculative executions walk too) that is up, in the local datacenter (any when
+   * none is set) and not tried yet; -1 when the plan is exhausted, which cassandra-driver reports as
+   * NoHostAvailableError with every tried host's error.
    */
-  private nextHost(engine: Engine, tried: Record<string, Error | null>): number {
+  private nextHost(engine: Engine, req: Request, tried: Record<string, Error | null>): number {
     const hosts = engine.hosts;
     const o = this.ctx.options;
     const dc = o.localDataCenter ?? o.policies.loadBalancing.localDc ?? null;
-    for (let i = 0; i < hosts.length; i++) {
-      const h = hosts[i]!;
-      if (!h.up || h.address in tried) continue;
+    const plan = engine.queryPlan(req);
+    while (req.planNext < plan.length) {
+      const i = plan[req.planNext++]!;
+      const h = hosts[i];
+      if (h === undefined || !h.up || h.address in tried) continue;
       if (dc !== null && h.datacenter !== null && h.datacenter !== dc) continue;
       return i;
     }
@@ -313,33 +313,19 @@ export class RequestExecutor implements Pager {
     return ((info.bindMetadata.flags >>> 0) & mask) >>> 0 === mask >>> 0;
   }
 
-  /**
-   * Token-aware routing uses the replica plans of one keyspace at a time: that of the statements being
-   * executed (the table's keyspace from the bind metadata), switched only when it changes.
-   */
-  private followRoutingKeyspace(engine: Engine, info: PreparedInfo): void {
-    const cols = info.bindMetadata?.columns;
-    const ks = cols !== null && cols !== undefined && cols.length > 0 ? cols[0]!.ksname : null;
-    if (ks === null || ks === this.routingKeyspace) return;
-    this.routingKeyspace = ks;
-    engine.setRoutingKeyspace?.(ks);
-  }
+}
 
-  /**
-   * ScyllaDB tablets: the engine routes by the tablets of one table at a time, that of the statement
-   * being executed (bind metadata table spec; none for a statement without one), told only on a change.
-   */
-  private followRoutingTable(engine: Engine, info: PreparedInfo | null): void {
-    if (engine.setRoutingTable === undefined) return;
-    const cols = info !== null ? info.bindMetadata?.columns : null;
-    const col = cols !== null && cols !== undefined && cols.length > 0 ? cols[0]! : null;
-    const ks = col !== null ? col.ksname : null;
-    const table = col !== null ? col.tablename : null;
-    if (ks === this.routingTableKs && table === this.routingTableName) return;
-    this.routingTableKs = ks;
-    this.routingTableName = table;
-    engine.setRoutingTable(ks, table);
-  }
+/**
+ * The keyspace and table a request with a token is routed by (its RoutingInfo, engine/request.ts): those of
+ * the prepared statement's first bind column (replica plans of that keyspace; ScyllaDB tablets of that table),
+ * else the query's keyspace option (null: the session keyspace), no table.
+ */
+function routeByTable(req: Request): void {
+  const info = req.info;
+  const cols = info !== null ? info.bindMetadata?.columns : null;
+  const col = cols !== null && cols !== undefined && cols.length > 0 ? cols[0]! : null;
+  req.keyspace = col !== null ? col.ksname : req.eo.getKeyspace() ?? null;
+  req.table = col !== null ? col.tablename : null;
 }
 
 /** The hosts tried and their errors, as NoHostAvailableError.innerErrors (hosts that answered are left out). */

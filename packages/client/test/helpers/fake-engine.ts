@@ -19,6 +19,15 @@ export abstract class FakeEngineBase extends EventEmitter implements Engine {
     this.connected = true;
   }
   abstract send(req: EngineRequest): Promise<ResponseFrame>;
+  hostsEpoch = 0;
+  /** Every host in index order, kept in the request as the engines keep theirs (routing/router.ts). */
+  queryPlan(req: EngineRequest): number[] {
+    if (req.plan === null) {
+      req.plan = this.hosts.map((_h, i) => i);
+      req.planNext = 0;
+    }
+    return req.plan;
+  }
   async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> {
     return [];
   }

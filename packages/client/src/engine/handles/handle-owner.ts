@@ -1,5 +1,5 @@
 /**
- * The owner's side of client handles (remote-engine.ts is the handle's side): making a handle (hosts, plans, and
+ * The owner's side of client handles (handle-engine.ts is the handle's side): making a handle (hosts, plans, and
  * the connection table, which handles read live), the handles' channel (routing changes are posted on it), the
  * requesters handle threads claim and release, the probe that finds threads that ended without a word, and
  * closing.
@@ -9,15 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { ArgumentError, DriverError } from '@shardcql/core';
 import { DROPPED_REQUESTER, type RequesterRings } from '@shardcql/shard-worker';
 import { createWorkerRings, type WorkerRings } from '../ring-requester';
-import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type HandleRouting, type UnrefChannel } from '../remote-engine';
+import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type HandleRouting, type UnrefChannel } from '../handle-engine';
 import { LivenessProber, LivenessWaiter } from '../liveness';
 import type { EngineState } from '../engine-state';
 import type { ReplicaPlans } from '@shardcql/core';
+import type { RoutingTable } from '../topology';
 
 /** Handle threads get smaller rings than the owner: there may be many of them. */
 export const HANDLE_RING_BYTES = 256 * 1024;
 
-/** A handle thread's requester, as the owner knows it (remote-engine.ts, 'claim'). */
+/** A handle thread's requester, as the owner knows it (handle-engine.ts, 'claim'). */
 interface HandleRequester {
   index: number;
   responseBell: SharedArrayBuffer;
@@ -32,7 +33,7 @@ interface HandleRequester {
 type ClaimMessage = Extract<HandleMessage, { type: 'claim' }>;
 
 export class HandleOwner {
-  /** The handles' channel (remote-engine.ts); opened by the first create. */
+  /** The handles' channel (handle-engine.ts); opened by the first create. */
   private channel: UnrefChannel | null = null;
   private readonly channelName = `shardcql-handles-${process.pid}-${randomBytes(12).toString('hex')}`;
   /** Int32 [0]: 1 once this engine shut down; handles read it before they claim. */
@@ -57,8 +58,8 @@ export class HandleOwner {
     return this.nextRequester - 1;
   }
 
-  /** A handle up to `threads` other threads may use at once (ShardedEngine.createHandle), routing by `plans`. */
-  create(threads: number, plans: ReplicaPlans | null): EngineHandle {
+  /** A handle up to `threads` other threads may use at once (ShardedEngine.createHandle), routing by `table`. */
+  create(threads: number, table: RoutingTable | null): EngineHandle {
     if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError('createHandle: threads must be an integer >= 1');
     const e = this.e;
     if (e.shuttingDown) throw new DriverError('The client is shut down');
@@ -74,28 +75,42 @@ export class HandleOwner {
       ringBytes: HANDLE_RING_BYTES,
       threads,
       claimed: new SharedArrayBuffer(4),
-      routing: this.routing(plans),
+      routing: this.routing(table),
     };
   }
 
   /**
-   * What handle threads route by (remote-engine.ts): the host list, the live connection table, the ring and
-   * the replica plans `plans`. Posted to them again (postRouting) whenever it changes.
+   * What handle threads route by (handle-engine.ts): the host list, the live connection table, and the routing
+   * table `table` (its ring as tokens, its local marks, every keyspace's replica plans in shared memory).
+   * Posted to them again (postRouting) whenever it changes.
    */
-  private routing(plans: ReplicaPlans | null): HandleRouting {
+  private routing(table: RoutingTable | null): HandleRouting {
     const e = this.e;
     const hosts = e.hostStates;
     const ringEntries: Array<[string, number]> = [];
-    if (e.cluster.murmur3) {
+    if (table !== null && table.ring !== null) {
       hosts.forEach((h, i) => {
-        if (h.local) for (const t of h.tokens) ringEntries.push([t, i]);
+        for (const t of h.tokens) ringEntries.push([t, i]);
       });
+    }
+    const plans: Array<{ keyspaces: string[]; buffer: SharedArrayBuffer }> = [];
+    if (table !== null) {
+      const byPlans = new Map<ReplicaPlans, string[]>();
+      for (const [ks, p] of table.keyspacePlans) {
+        if (p.size === 0) continue;
+        let list = byPlans.get(p);
+        if (list === undefined) byPlans.set(p, (list = []));
+        list.push(ks);
+      }
+      for (const [p, keyspaces] of byPlans) plans.push({ keyspaces, buffer: p.toSharedBuffer() });
     }
     return {
       hosts: hosts.map((h) => ({ address: h.address, datacenter: h.datacenter, rack: h.rack, hostId: h.hostId, cassandraVersion: h.cassandraVersion, tokens: h.tokens.slice(), up: h.up })),
       connections: e.connTable.share(),
       ringEntries: ringEntries.length > 0 ? ringEntries : null,
-      plans: plans !== null && plans.size > 0 ? plans.toSharedBuffer() : null,
+      isLocal: table !== null ? Array.from(table.isLocal) : hosts.map((h) => (h.local ? 1 : 0)),
+      plans,
+      keyspace: e.keyspace,
       sharding: hosts.map((h) => (h.sharder !== null ? [h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number] : null)),
     };
   }
@@ -104,9 +119,9 @@ export class HandleOwner {
    * The routing state changed (a new routing table, the connection table moved to a larger buffer): handle
    * threads get it ('routing'). Nothing while no handle was made.
    */
-  postRouting(plans: ReplicaPlans | null): void {
+  postRouting(table: RoutingTable | null): void {
     if (this.channel === null || this.e.shuttingDown) return;
-    this.post({ type: 'routing', routing: this.routing(plans) });
+    this.post({ type: 'routing', routing: this.routing(table) });
   }
 
   /** New rings in a restarted worker (doorbell `bell`) for every handle thread: as posted to it, and by claim token. */

@@ -1,16 +1,10 @@
 /**
- * The routing table: everything the request path needs to pick a host, computed once per topology or
- * keyspace change and then only read (the engine swaps the whole object).
+ * The routing table: the token ring, the local-datacenter marks and every keyspace's replica plans, computed
+ * once per topology or keyspace change and then only read (the engine swaps the whole object). The router
+ * (routing/router.ts) picks hosts by it.
  *
  * Per keyspace, a ReplicaPlans (core) gives every token range its replicas in ring order, local datacenter
- * first. Keyspaces with the same replication share one plan set. Selection order for a request with a token:
- *   1. the range's local-DC replicas, round robin among them (cassandra-driver's TokenAwarePolicy also
- *      spreads over equal replicas; `primaryFirst` keeps ring order, for LWT);
- *   2. the range's replicas in other datacenters (they only count when they have open connections: the
- *      engine connects to the local datacenter only);
- *   3. the local-DC hosts, round robin; 4. any host with an open connection.
- * Without a plan (no keyspace, LocalStrategy, unknown replication class), step 1 is the ring owner of the
- * token when it is in the local datacenter. One binary search, no allocation.
+ * first. Keyspaces with the same replication share one plan set.
  */
 import { ReplicaPlans, TokenRing, type HostLocation, type ReplicationStrategy, type TokenEntry } from '@shardcql/core';
 
@@ -27,16 +21,12 @@ export class RoutingTable {
   readonly ring: TokenRing | null;
   /** 1 for hosts in the local datacenter. */
   readonly isLocal: Uint8Array;
-  private readonly localHosts: Int32Array;
   private readonly plans = new Map<string, ReplicaPlans>();
-  private rrReplica = 0;
-  private rrHost = 0;
 
-  private constructor(hostCount: number, ring: TokenRing | null, isLocal: Uint8Array, localHosts: Int32Array) {
+  private constructor(hostCount: number, ring: TokenRing | null, isLocal: Uint8Array) {
     this.hostCount = hostCount;
     this.ring = ring;
     this.isLocal = isLocal;
-    this.localHosts = localHosts;
   }
 
   /**
@@ -53,13 +43,7 @@ export class RoutingTable {
   ): RoutingTable {
     const n = hosts.length;
     const isLocal = new Uint8Array(n);
-    const local: number[] = [];
-    for (let i = 0; i < n; i++) {
-      if (localDc === null || hosts[i]!.datacenter === localDc) {
-        isLocal[i] = 1;
-        local.push(i);
-      }
-    }
+    for (let i = 0; i < n; i++) if (localDc === null || hosts[i]!.datacenter === localDc) isLocal[i] = 1;
     let ring: TokenRing | null = null;
     if (murmur3) {
       const entries: TokenEntry[] = [];
@@ -71,7 +55,7 @@ export class RoutingTable {
         log(`token ring not built: ${(e as Error).message}`);
       }
     }
-    const table = new RoutingTable(n, ring, isLocal, Int32Array.from(local));
+    const table = new RoutingTable(n, ring, isLocal);
     if (ring === null) return table;
     const locations: HostLocation[] = hosts.map((h) => ({ datacenter: h.datacenter ?? '', rack: h.rack ?? '' }));
     const shared = new Map<string, ReplicaPlans>();
@@ -98,56 +82,14 @@ export class RoutingTable {
     return keyspace === null ? null : this.plans.get(keyspace) ?? null;
   }
 
+  /** Every keyspace's plans (keyspaces with equal replication share one object). */
+  get keyspacePlans(): ReadonlyMap<string, ReplicaPlans> {
+    return this.plans;
+  }
+
   /** Number of distinct plan sets (keyspaces with equal replication share one). */
   get distinctPlans(): number {
     return new Set(this.plans.values()).size;
-  }
-
-  /**
-   * The host to send to: see the order in the module comment. `usable[h]` is 1 when host h has an open
-   * connection. Returns -1 when no host is usable.
-   */
-  select(plans: ReplicaPlans | null, hi: number, lo: number, hasToken: boolean, usable: ArrayLike<number>, primaryFirst: boolean): number {
-    if (hasToken) {
-      if (plans !== null && plans.size > 0) {
-        const r = plans.rangeIndexOf(hi, lo);
-        const offsets = plans.offsets;
-        const replicas = plans.replicas;
-        const off = offsets[r]!;
-        const end = offsets[r + 1]!;
-        const local = plans.localCounts[r]!;
-        if (local > 0) {
-          let start = 0;
-          if (!primaryFirst) {
-            start = this.rrReplica % local;
-            this.rrReplica = (this.rrReplica + 1) & 0x3fffffff;
-          }
-          for (let k = 0; k < local; k++) {
-            const h = replicas[off + ((start + k) % local)]!;
-            if (usable[h] === 1) return h;
-          }
-        }
-        for (let i = off + local; i < end; i++) {
-          const h = replicas[i]!;
-          if (usable[h] === 1) return h;
-        }
-      } else if (this.ring !== null) {
-        const h = this.ring.ownerIndexOf(hi, lo);
-        if (h >= 0 && usable[h] === 1 && this.isLocal[h] === 1) return h;
-      }
-    }
-    const lh = this.localHosts;
-    const m = lh.length;
-    if (m > 0) {
-      const start = this.rrHost % m;
-      this.rrHost = (this.rrHost + 1) & 0x3fffffff;
-      for (let k = 0; k < m; k++) {
-        const h = lh[(start + k) % m]!;
-        if (usable[h] === 1) return h;
-      }
-    }
-    for (let h = 0; h < this.hostCount; h++) if (usable[h] === 1) return h;
-    return -1;
   }
 }
 

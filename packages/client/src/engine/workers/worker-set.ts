@@ -17,7 +17,7 @@ export type RequestAllAnswer = Extract<FromWorker, { type: 'request-all-done' }>
 
 export class WorkerSet implements WorkerHandleEvents {
   list: WorkerHandle[] = [];
-  /** Restarts so far, per worker: a handle's rings are served by one generation (remote-engine.ts). */
+  /** Restarts so far, per worker: a handle's rings are served by one generation (handle-engine.ts). */
   gens: number[] = [];
   /** Each worker's doorbell; kept across restarts (handles reach the new worker through it). */
   bells: SharedArrayBuffer[] = [];
@@ -138,7 +138,7 @@ export class WorkerSet implements WorkerHandleEvents {
     if (e.shuttingDown) return;
     const err = new DriverError(`shard worker ${worker.index} stopped: ${error.message}`);
     const failed = e.requester?.failWorker(worker.index, err) ?? 0;
-    // Handle threads fail what they sent it, too (remote-engine.ts); restart gives them new rings.
+    // Handle threads fail what they sent it, too (handle-engine.ts); restart gives them new rings.
     const gen = this.gens[worker.index] ?? 0;
     this.gens[worker.index] = gen + 1;
     e.handles.post({ type: 'worker-down', worker: worker.index, gen, message: err.message });

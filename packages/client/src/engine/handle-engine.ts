@@ -10,18 +10,18 @@
  * connection that has closed since is moved by its worker to another connection of the same host, or fails
  * with NoHostAvailableError.
  *
- * ScyllaDB tablets: each handle keeps its own TabletMap, fed by the `tablets-routing-v1` payloads of its own
- * answers (the owner's connections already asked for them at STARTUP), and routes by it as the owner does.
- * Why not share the owner's: a handle and its owner share only ring buffers and a few SharedArrayBuffers,
- * there is no message channel between them (a handle is a structured clone, made once), and publishing a
- * changing tablet table through shared memory would need a lock or a seqlock on the request path. A handle
- * learns the tablets of the keys it uses: one misrouted request per tablet per thread, as a new client pays.
- * Handles get no server events: a dropped or moved tablet is replaced by the payload of the next request
- * that misses (the map drops every tablet the new one overlaps).
+ * ScyllaDB tablets: each handle thread's Router keeps its own TabletMap, fed by the `tablets-routing-v1`
+ * payloads of its own answers (the owner's connections already asked for them at STARTUP), and routes by it as
+ * the owner does. Why not share the owner's: publishing a changing tablet table through shared memory would
+ * need a lock or a seqlock on the request path, and posting every learned tablet to every thread would cost
+ * each of them a message per misrouted request of any thread. A handle learns the tablets of the keys it uses:
+ * one misrouted request per tablet per thread, as a new client pays. Handles get no server events: a dropped
+ * or moved tablet is replaced by the payload of the next request that misses (the map drops every tablet the
+ * new one overlaps).
  *
  * Lifecycle (a handle lives and dies with its client). The owner and every thread that uses a handle of it
  * share one BroadcastChannel (EngineHandle.channel; it carries SharedArrayBuffers and needs no transfer list,
- * so the handle stays a plain structured clone). A thread claims a requester when it makes its RemoteEngine:
+ * so the handle stays a plain structured clone). A thread claims a requester when it makes its HandleEngine:
  * it creates its own rings (one set per thread, nothing made in advance), posts 'claim', and may send at once;
  * the rings hold the requests until the owner, which alone gives out requester indexes, has handed them to
  * the shard workers. The owner answers 'claimed' with each worker's generation, then posts 'worker-down' when a
@@ -42,12 +42,13 @@
 import { EventEmitter } from 'node:events';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import { Doorbell, DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TabletMap, TokenRing, type TableTablets } from '@shardcql/core';
+import { Doorbell, DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TokenRing } from '@shardcql/core';
 import type { Engine, EngineHost, ResponseFrame } from './engine';
 import { EngineRequest } from './request';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { LIVENESS_CELL, LivenessProber, LivenessWaiter } from './liveness';
 import { ConnectionTable, type SharedConnectionTable } from './routing/connection-table';
+import { Router, type RouterHost } from './routing/router';
 
 /** The claim's `live` buffer: the thread's cell (the owner probes it), then the owner's (the thread probes it). */
 export const THREAD_CELL = 0;
@@ -78,15 +79,19 @@ export interface EngineHandle {
   routing: HandleRouting;
 }
 
-/** What a handle thread routes by; structured-clonable. */
+/** What a handle thread routes by (routing/router.ts, as its owner does); structured-clonable. */
 export interface HandleRouting {
   hosts: EngineHost[];
   /** The owner's connection table (live: the owner writes it in place). */
   connections: SharedConnectionTable;
-  /** [token, host index] pairs of the local datacenter, or null when routing is not token-aware. */
+  /** [token, host index] pairs of every host, or null when routing is not token-aware (no Murmur3 ring). */
   ringEntries: Array<[string, number]> | null;
-  /** The owner's replica plans (ReplicaPlans.toSharedBuffer) for its session keyspace, or null. */
-  plans: SharedArrayBuffer | null;
+  /** Per host: 1 in the local datacenter. */
+  isLocal: number[];
+  /** Every distinct replica plan set (ReplicaPlans.toSharedBuffer) with the keyspaces that use it. */
+  plans: Array<{ keyspaces: string[]; buffer: SharedArrayBuffer }>;
+  /** The owner's session keyspace (requests that name none route by its plans). */
+  keyspace: string | null;
   /** Per host: ScyllaDB sharding [nrShards, ignoreMsb], or null. */
   sharding: Array<[number, number] | null>;
 }
@@ -115,23 +120,19 @@ export type HandleMessage =
 export type UnrefChannel = BroadcastChannel & { unref(): void };
 
 /** This thread's engines that hold a requester: one 'exit' listener releases them all (not one per engine). */
-const claimedHere = new Set<RemoteEngine>();
+const claimedHere = new Set<HandleEngine>();
 let exitHooked = false;
 function releaseAllOnExit(): void {
   for (const e of claimedHere) e.releaseOnExit();
 }
 
-export class RemoteEngine extends EventEmitter implements Engine {
+export class HandleEngine extends EventEmitter implements Engine {
   private readonly requester: RingRequester;
   /** The owner's connection table, read live. */
   private readonly conns: ConnectionTable;
+  /** The same router as the owner's, over the owner's table (and this thread's own tablets). */
+  private readonly router: Router;
   private hostList: EngineHost[] = [];
-  private ring: TokenRing | null = null;
-  private rr: Int32Array = new Int32Array(0);
-  private rrHost = 0;
-  private rrReplica = 0;
-  private plans: ReplicaPlans | null = null;
-  private sharders: Array<Sharder | null> = [];
   private closed = false;
   readonly connected = true;
   /** This thread's claim on the owner (random: nothing to guess). */
@@ -149,17 +150,8 @@ export class RemoteEngine extends EventEmitter implements Engine {
   /** Probes the owner while requests are in flight (from 'claimed' on). */
   private ownerProbe: LivenessProber | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
-  /** Tablets learned from this handle's answers (tablets-routing-v1), by (keyspace, table). */
-  private readonly tablets = new TabletMap();
-  /** The tablets of the table being routed (setRoutingTable); null: vnode plans only. */
-  private activeTablets: TableTablets | null = null;
-  private tabletKs: string | null = null;
-  private tabletTable: string | null = null;
-  private tabletRr = 0;
-  /** Host id (lower case) -> index in the handle's host list (as of the last 'routing'). */
-  private readonly hostIds = new Map<string, number>();
-  private readonly hostIndexOf = (hostId: string): number => this.hostIds.get(hostId.toLowerCase()) ?? -1;
-
+  /** The handle's hosts as the router reads them (sharder, host id). */
+  private routerHosts: RouterHost[] = [];
   constructor(private readonly handle: EngineHandle) {
     super();
     this.token = randomBytes(12).toString('hex');
@@ -202,27 +194,35 @@ export class RemoteEngine extends EventEmitter implements Engine {
       }
     }
     this.conns = new ConnectionTable(handle.routing.connections);
+    this.router = new Router(this.conns);
     this.requester.targetAddress = (t) => this.hostList[this.conns.hostOf(t)]?.address ?? 'unknown host';
     this.applyRouting(handle.routing);
   }
 
-  /** Routes by the owner's routing state from now on (the handle's own, then each 'routing' message). */
+  /**
+   * Routes by the owner's routing state from now on (the handle's own, then each 'routing' message): the same
+   * Router as the owner's over the same connection table, ring and plans; only the tablets are this thread's.
+   */
   private applyRouting(r: HandleRouting): void {
     this.conns.attach(r.connections);
     // Answers map to hosts through the live table.
     this.requester.targetHost = this.conns.host;
     this.hostList = r.hosts;
-    this.ring = r.ringEntries !== null && r.ringEntries.length > 0 ? new TokenRing(r.ringEntries) : null;
-    if (this.rr.length !== r.hosts.length) this.rr = new Int32Array(r.hosts.length);
-    this.plans = r.plans !== null ? ReplicaPlans.fromSharedBuffer(r.plans) : null;
-    this.sharders = r.sharding.map((x) => (x !== null ? new Sharder(x[0], x[1]) : null));
-    this.hostIds.clear();
-    r.hosts.forEach((h, i) => {
-      if (h.hostId !== null) this.hostIds.set(h.hostId.toLowerCase(), i);
+    const ring = r.ringEntries !== null && r.ringEntries.length > 0 ? TokenRing.lenient(r.ringEntries, () => undefined) : null;
+    const plans = new Map<string, ReplicaPlans>();
+    for (const p of r.plans) {
+      const rp = ReplicaPlans.fromSharedBuffer(p.buffer);
+      for (const ks of p.keyspaces) plans.set(ks, rp);
+    }
+    this.routerHosts = r.hosts.map((h, i) => {
+      const x = r.sharding[i];
+      return { sharder: x !== null && x !== undefined ? new Sharder(x[0], x[1]) : null, hostId: h.hostId };
     });
-    // Host indexes may have changed meaning (a host left): the learned tablets follow their host ids.
-    this.tablets.remapHosts(this.hostIndexOf);
-    this.setRoutingTable(this.tabletKs, this.tabletTable);
+    this.router.setHosts(this.routerHosts);
+    this.router.setDefaultKeyspace(r.keyspace);
+    this.router.setTopology({ ring: ring !== null && ring.size > 0 ? ring : null, isLocal: Uint8Array.from(r.isLocal), plans });
+    // Host indexes may have changed meaning (a host left): plans taken before are stale.
+    this.router.epoch++;
   }
 
   get protocolVersion(): number {
@@ -248,130 +248,30 @@ export class RemoteEngine extends EventEmitter implements Engine {
 
   send(req: EngineRequest): Promise<ResponseFrame> {
     if (this.gone !== null) return Promise.reject(this.goneError());
-    const hosts = this.hostList;
-    const tokenHi = req.tokenHi;
-    const tokenLo = req.tokenLo;
-    const hasToken = req.hasToken;
-    const hostIndex = req.hostIndex;
-    if (hasToken && this.activeTablets !== null) {
-      // ScyllaDB tablets: a replica (host, shard) of the token's known tablet; otherwise as below.
-      const c = this.tabletConn(tokenHi, tokenLo, req.lwt, hostIndex);
-      if (c >= 0) return this.requester.send(this.conns.workerOf(c), c, req);
-    }
-    let h = hostIndex;
-    if (h < 0 && hasToken) h = this.replicaOf(tokenHi, tokenLo, req.lwt);
-    if (h < 0) {
-      h = this.rrHost;
-      this.rrHost = (h + 1) % hosts.length;
-    }
-    for (let k = 0; k < hosts.length; k++) {
-      const hi = (h + k) % hosts.length;
-      const c = this.connOf(hi, hasToken, tokenHi, tokenLo);
-      if (c >= 0) return this.requester.send(this.conns.workerOf(c), c, req);
-      if (hostIndex >= 0) break;
-    }
+    const c = this.router.route(req);
+    if (c >= 0) return this.requester.send(this.conns.workerOf(c), c, req);
     const inner: Record<string, Error> = {};
-    for (const hs of hosts) inner[hs.address] = new DriverError('no open connection');
+    for (const hs of this.hostList) inner[hs.address] = new DriverError('no open connection');
     return Promise.reject(new NoHostAvailableError(inner));
   }
 
-  /** Routes requests with a token by this table's tablets first (null: vnode plans only). */
-  setRoutingTable(keyspace: string | null, table: string | null): void {
-    this.tabletKs = keyspace;
-    this.tabletTable = table;
-    this.activeTablets = keyspace === null || table === null ? null : this.tablets.table(keyspace, table);
+  /** The request's query plan (routing/router.ts), shared by its retries and speculative executions. */
+  queryPlan(req: EngineRequest): number[] {
+    return this.router.queryPlan(req);
+  }
+
+  /** Changes whenever the owner's host indexes may have changed meaning (a new 'routing'). */
+  get hostsEpoch(): number {
+    return this.router.epoch;
   }
 
   /** A RESULT of this handle carried `tablets-routing-v1`: remember the tablet (a bad payload is logged, ignored). */
   noteTablet(keyspace: string, table: string, payloadValue: Buffer): void {
     try {
-      this.tablets.addPayload(keyspace, table, payloadValue, this.hostIndexOf);
+      this.router.noteTablet(keyspace, table, payloadValue);
     } catch (e) {
       this.emit('log', 'warning', `ignored a bad tablets-routing-v1 payload for ${keyspace}.${table}: ${(e as Error).message}`);
-      return;
     }
-    if (keyspace === this.tabletKs && table === this.tabletTable) this.setRoutingTable(keyspace, table);
-  }
-
-  /**
-   * The connection of a replica (host, shard) of the token's tablet: round robin over the replicas (their
-   * order for LWT), or replica `pinned` only when >= 0; -1 when no known tablet holds the token or no replica
-   * connection is open. No allocation.
-   */
-  private tabletConn(hi: number, lo: number, primaryFirst: boolean, pinned: number): number {
-    const tt = this.activeTablets!;
-    const i = tt.indexOf(hi, lo);
-    if (i < 0) return -1;
-    const hosts = tt.hosts[i]!;
-    const shards = tt.shards[i]!;
-    const n = hosts.length;
-    let r = 0;
-    if (!primaryFirst && pinned < 0 && n > 1) {
-      this.tabletRr = (this.tabletRr + 1) & 0x3fffffff;
-      r = this.tabletRr % n;
-    }
-    for (let k = 0; k < n; k++, r = r + 1 === n ? 0 : r + 1) {
-      const h = hosts[r]!;
-      if (h < 0 || (pinned >= 0 && h !== pinned)) continue;
-      const c0 = this.conns.shardConnOf(h, shards[r]!);
-      if (c0 >= 0 && this.conns.isUp(c0)) return c0;
-      const c = this.connOf(h, false, 0, 0);
-      if (c >= 0) return c;
-    }
-    return -1;
-  }
-
-  /** The replica for a token: local replicas in round robin (primary first for LWT), then remote ones; -1: none open. */
-  private replicaOf(hi: number, lo: number, primaryFirst: boolean): number {
-    const plans = this.plans;
-    if (plans === null || plans.size === 0) {
-      if (this.ring === null) return -1;
-      const h = this.ring.ownerIndexOf(hi, lo);
-      return h >= 0 && this.hostOpen(h) ? h : -1;
-    }
-    const r = plans.rangeIndexOf(hi, lo);
-    const off = plans.offsets[r]!;
-    const end = plans.offsets[r + 1]!;
-    const local = plans.localCounts[r]!;
-    if (local > 0) {
-      let start = 0;
-      if (!primaryFirst) {
-        start = this.rrReplica % local;
-        this.rrReplica = (this.rrReplica + 1) & 0x3fffffff;
-      }
-      for (let k = 0; k < local; k++) {
-        const h = plans.replicas[off + ((start + k) % local)]!;
-        if (this.hostOpen(h)) return h;
-      }
-    }
-    for (let i = off + local; i < end; i++) {
-      const h = plans.replicas[i]!;
-      if (this.hostOpen(h)) return h;
-    }
-    return -1;
-  }
-
-  private hostOpen(h: number): boolean {
-    return this.conns.openConnOf(h, 0) >= 0;
-  }
-
-  /** ScyllaDB: the connection of the token's shard when open; otherwise any open connection of h (round robin). */
-  private connOf(h: number, hasToken: boolean, hi: number, lo: number): number {
-    const sharder = this.sharders[h];
-    if (hasToken && sharder !== null && sharder !== undefined) {
-      const c = this.conns.shardConnOf(h, sharder.shardOf(hi, lo));
-      if (c >= 0 && this.conns.isUp(c)) return c;
-    }
-    const conns = this.conns;
-    const n = conns.connCountOf(h);
-    for (let j = 0; j < n; j++) {
-      const c = conns.connOf(h, (this.rr[h]! + j) % n);
-      if (conns.isUp(c)) {
-        this.rr[h] = (this.rr[h]! + j + 1) % n;
-        return c;
-      }
-    }
-    return -1;
   }
 
   async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
