@@ -20,7 +20,8 @@ import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
 import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase } from './helpers/fake-engine';
 import type { ResultSet } from '../src/result-set';
-import { concurrent } from '../src/index';
+import { concurrent, tracker } from '../src/index';
+import { ClientMetrics } from '../src/metrics/client-metrics';
 import { markNotSent } from '../src/engine/ring-requester';
 import { BusyServerRetryPolicy } from './helpers/busy-server';
 
@@ -701,6 +702,89 @@ describe('Client with a fake engine', () => {
   it('rejects unknown execution profiles with ArgumentError', async () => {
     const { client } = newClient(() => voidBody());
     await expect(client.execute('SELECT 1', [], { executionProfile: 'nope' })).rejects.toThrow(ArgumentError);
+    await client.shutdown();
+  });
+});
+
+describe('querySystem: an ordinary request with system options', () => {
+  /** Counts every ClientMetrics hook the client calls (timed: a clock read per request when consumed). */
+  class CountingMetrics extends ClientMetrics {
+    calls: string[] = [];
+    override onResponse(): void { this.calls.push('onResponse'); }
+    override onSuccessfulResponse(): void { this.calls.push('onSuccessfulResponse'); }
+    override onUnavailableError(): void { this.calls.push('onUnavailableError'); }
+    override onUnavailableRetry(): void { this.calls.push('onUnavailableRetry'); }
+    override onOtherError(): void { this.calls.push('onOtherError'); }
+  }
+  class CountingTracker extends tracker.RequestTracker {
+    calls = 0;
+    override onSuccess(): void { this.calls++; }
+    override onError(): void { this.calls++; }
+  }
+  const unavailable = (): { error: Buffer } => errorBody(0x1000, 'Cannot achieve consistency', (w) => { w.u16(1); w.i32(1); w.i32(0); });
+
+  it('sends QUERY at ONE without timestamp or paging, pinned to the host asked for, and returns the rows', async () => {
+    const metrics = new CountingMetrics();
+    const track = new CountingTracker();
+    const { client, engine } = newClient((req) => {
+      if (parseQuery(req.body).query.startsWith('SELECT schema_version')) return rowsBody([['schema_version', TEXT]], [['v1']]);
+      return voidBody();
+    }, { metrics, requestTracker: track });
+    await client.connect();
+    const rows = await client.querySystem('SELECT schema_version FROM system.local', 1);
+    expect(rows.map((r) => r['schema_version'])).toEqual(['v1']);
+    const sent = engine().sent.at(-1)!;
+    expect(sent.opcode).toBe(opcodes.query);
+    expect(sent.hostIndex).toBe(1);
+    expect(sent.flags).toBe(0);
+    const p = parseQuery(sent.body);
+    expect(p.consistency).toBe(1);
+    expect(p.flags & 0x20).toBe(0);
+    expect(p.flags & 0x04).toBe(0);
+    expect(track.calls).toBe(0);
+    expect(metrics.calls).toEqual([]);
+    // The same statement as an application's execute: tracked and timed.
+    await client.execute('SELECT schema_version FROM system.local');
+    expect(track.calls).toBe(1);
+    expect(metrics.calls).toEqual(['onResponse', 'onSuccessfulResponse']);
+    await client.shutdown();
+  });
+
+  it('is not retried: a server error reaches the caller as the server sent it, uncounted', async () => {
+    const metrics = new CountingMetrics();
+    const track = new CountingTracker();
+    const { client, engine } = newClient(() => unavailable(), { metrics, requestTracker: track });
+    await client.connect();
+    const before = engine().sent.length;
+    const err = await client.querySystem('SELECT peer FROM system.peers').catch((e: unknown) => e) as ResponseError & { query?: string };
+    expect(err).toBeInstanceOf(ResponseError);
+    expect(err.code).toBe(0x1000);
+    expect(err.query).toBeUndefined();
+    expect(err.coordinator).toBeUndefined();
+    expect(engine().sent.length - before).toBe(1);
+    expect(track.calls).toBe(0);
+    expect(metrics.calls).toEqual([]);
+    // An application's execute of it: the default retry policy retries Unavailable once, on the next host.
+    const err2 = await client.execute('SELECT peer FROM system.peers').catch((e: unknown) => e) as ResponseError & { query?: string };
+    expect(err2.query).toBe('SELECT peer FROM system.peers');
+    expect(engine().sent.length - before).toBe(3);
+    expect(metrics.calls).toContain('onUnavailableRetry');
+    await client.shutdown();
+  });
+
+  it('is not resent when the engine reports it was never sent', async () => {
+    let system = 0;
+    const { client, engine } = newClient((req) => {
+      if (parseQuery(req.body).query === 'SELECT * FROM system.local') {
+        system++;
+        return markNotSent(new NoHostAvailableError({ '10.0.0.1:9042': new Error('connection gone') }));
+      }
+      return voidBody();
+    });
+    await client.connect();
+    await expect(client.querySystem('SELECT * FROM system.local')).rejects.toBeInstanceOf(NoHostAvailableError);
+    expect(system).toBe(1);
+    expect(engine().sent.length).toBeGreaterThan(0);
     await client.shutdown();
   });
 });

@@ -98,7 +98,7 @@ export class RequestExecutor implements Pager {
     }
     req.hostIndex = req.fixedIndex;
     req.consistency = eo.getConsistency() ?? LOCAL_ONE;
-    req.timeout = eo.getReadTimeout() ?? 12000;
+    req.timeoutMs = eo.getReadTimeout() ?? 12000;
     req.timestamp = eo.getOrGenerateTimestamp();
     if (req.internal) return;
     const metrics = this.ctx.metrics;
@@ -140,7 +140,7 @@ export class RequestExecutor implements Pager {
     // ---- the send (engine/request.ts): the request is what the engine sends; speculative executions send
     // the body again later, so they own a copy of it.
     const speculate = spec !== null && req.hostIndex < 0;
-    req.setMessage(opcode, req.flags, speculate ? Buffer.from(w.buf.subarray(0, w.pos)) : w.buf, w.pos, req.timeout);
+    req.setMessage(opcode, req.flags, speculate ? Buffer.from(w.buf.subarray(0, w.pos)) : w.buf, w.pos, req.timeoutMs);
     req.lwt = req.info !== null && this.isLwt(engine, req.info);
     const pending = speculate ? spec.send(engine, req) : engine.send(req);
     // ---- end of the send

@@ -41,10 +41,9 @@ export class Request extends EngineRequest {
    */
   internal = false;
 
-  // Resolved once per execute (RequestExecutor.begin).
+  // Resolved once per execute (RequestExecutor.begin); the timeout is EngineRequest's timeoutMs.
   consistency = 0;
   timestamp: QueryParameters['timestamp'] = null;
-  timeout = 0;
   /** The execution option `host` as a host index, else -1. */
   fixedIndex = -1;
   /** When the request started, when someone consumes latencies (metrics, tracker); else null. */
