@@ -387,5 +387,6 @@ export function toEngineOptions(o: ResolvedClientOptions): EngineOptions {
     applicationName: o.applicationName ?? null,
     applicationVersion: o.applicationVersion ?? null,
     clientId: o.id ? o.id.toString() : null,
+    reconnection: o.policies.reconnection,
   };
 }

@@ -4,22 +4,10 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ByteWriter, EnvelopeParser, opcodes, writeHeader, type CqlEvent } from '@shardcql/core';
-import { Connection, ConnectionMetrics, OutgoingRequest, createMetricsBuffer, defaultConnectionOptions, type ConnectionListener, type IncomingAnswer } from '@shardcql/shard-worker';
+import { Connection, ConnectionMetrics, createMetricsBuffer, defaultConnectionOptions, type ConnectionListener, type IncomingAnswer } from '@shardcql/shard-worker';
+import { req } from '../../shard-worker/test/helpers/connections';
 import { ShardMetricsReader } from '../src/metrics/shard-metrics';
 
-/** Connection.send's descriptor, filled from positional arguments (one shared instance: send copies it). */
-const sendDescriptor = new OutgoingRequest();
-function req(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): OutgoingRequest {
-  const r = sendDescriptor;
-  r.tag = tag;
-  r.opcode = opcode;
-  r.flags = flags;
-  r.body = body;
-  r.start = start;
-  r.end = end;
-  r.timeoutMs = timeoutMs;
-  return r;
-}
 
 function envelope(stream: number, opcode: number, body: Uint8Array): Buffer {
   const b = Buffer.alloc(9 + body.length);

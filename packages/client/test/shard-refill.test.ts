@@ -99,7 +99,7 @@ describe.each([
     e.workers.onMessage(null, { type: 'connection-state', conn: c1, up: true, error: null, shard: 3 });
     expect(sc(1)).toBe(-1);
     expect(sc(3)).toBe(c3);
-    // Before the refill starts (500 ms), c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an
+    // Before the refill starts (the reconnection policy's first delay, ~1 s), c3 reconnects on shard 0 (taken): shard 3's slot is freed and c1, an
     // open extra connection on shard 3 (as reported), takes it at once.
     e.workers.onMessage(null, { type: 'connection-state', conn: c3, up: false, error: null, shard: -1 });
     e.workers.onMessage(null, { type: 'connection-state', conn: c3, up: true, error: null, shard: 0 });

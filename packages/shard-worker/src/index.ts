@@ -4,3 +4,4 @@ export { startShardWorker } from './worker-script';
 export { TAG_SPLIT, MAX_REQUESTERS, DROPPED_REQUESTER } from './tag';
 export * from './connection';
 export * from './metrics';
+export * from './connection-set';

@@ -15,6 +15,12 @@ export interface ConnectionSpec {
   localPort: number | null;
   /** The host name the host was given by (a contact point), for TLS verification and SNI; absent: none. */
   servername?: string | null;
+  /**
+   * The delays (ms) between this connection's reconnection attempts, drawn by the engine from the user's
+   * policies.reconnection (connection-set/schedule.ts, sampleSchedule: the policy cannot be posted); the last one
+   * repeats. Absent: cassandra-driver's default schedule, 1 s doubling to 10 min.
+   */
+  reconnectDelays?: number[];
 }
 
 export interface WorkerConnectionOptions {
@@ -33,11 +39,8 @@ export interface WorkerConnectionOptions {
    */
   remoteServerIdentity?: boolean;
   startupOptions: Record<string, string>;
-  /** First reconnection delay; doubles up to maxReconnectDelayMs. */
-  reconnectDelayMs: number;
   /** Stream ids per connection (pooling.maxRequestsPerConnection); beyond it a request fails BUSY (not sent). */
   maxRequestsPerConnection?: number;
-  maxReconnectDelayMs: number;
   /**
    * A custom AuthProvider lives on the engine's thread (it is an object with code, not clonable): SASL
    * steps are asked from there with 'auth' messages (connection/remote-authenticator.ts). Handshakes only.

@@ -8,11 +8,13 @@ import * as core from '@shardcql/core';
 import type { PeerCertificate } from 'node:tls';
 import type { CqlEvent } from '@shardcql/core';
 import { TARGET_ANY } from '@shardcql/core/ring/records';
-import { C_NO_CONNECTION, C_SHARD, C_STATE, C_WORKER } from '@shardcql/core/ring/metrics-layout';
-import { Connection, RemoteAuthenticator, type AuthChannel, type ConnectionListener, type ConnectionOptions, type IncomingAnswer } from './connection';
+import { C_NO_CONNECTION } from '@shardcql/core/ring/metrics-layout';
+import { RemoteAuthenticator, type AuthChannel, type Connection, type ConnectionListener, type IncomingAnswer } from './connection';
+import { ConnectionSet, SampledSchedules, shardOf, type ConnectionSetEvents, type ConnectionSlot } from './connection-set';
 import {
   type SerializedError,
   serializeError,
+  type ConnectResult,
   type ConnectionSpec,
   type ControlAnswer,
   type FromWorker,
@@ -21,40 +23,26 @@ import {
   type WorkerInit,
 } from './protocol';
 import { RingDispatcher, type DispatchTargets } from './dispatcher';
-import { WorkerMetrics, type ConnectionMetrics } from './metrics/connection-metrics';
-
-/** Metrics slot states (core ring/metrics-layout.ts C_STATE). */
-const SLOT_UP = 1;
-const SLOT_DOWN = 2;
-const SLOT_CLOSED = 3;
+import { WorkerMetrics } from './metrics/connection-metrics';
 
 /** Control requests (USE, PREPARE on all hosts, REGISTER) never wait longer than this. */
 const CONTROL_REQUEST_TIMEOUT_MS = 12_000;
 
-class ConnectionSlot {
-  conn: Connection | null = null;
-  up = false;
-  reconnectDelay = 0;
-  timer: NodeJS.Timeout | null = null;
-  closing = false;
-  /** Kept across reconnections: the (host, shard) series continues. */
-  metrics: ConnectionMetrics | null = null;
-  constructor(readonly spec: ConnectionSpec) {}
-}
-
-class ShardWorker implements ConnectionListener, DispatchTargets {
+class ShardWorker implements ConnectionListener, DispatchTargets, ConnectionSetEvents {
   private readonly rings: RingDispatcher;
-  /** Connection slots by engine-wide connection index. */
-  private readonly slots = new Map<number, ConnectionSlot>();
-  private readonly slotList: ConnectionSlot[] = [];
+  /** This worker's connections, by engine-wide connection index (connection-set/). */
+  private readonly slots: ConnectionSet;
+  /** slots.list: every slot, for the drain's flush and pick. */
+  private readonly slotList: ConnectionSlot[];
   private rr = 0;
-  private options: WorkerConnectionOptions | null = null;
-  private keyspace: string | null = null;
-  private stopping = false;
   private metrics: WorkerMetrics | null = null;
 
   constructor(private readonly init: WorkerInit, private readonly port: NonNullable<typeof parentPort>) {
     this.rings = new RingDispatcher(init.requestBell, this);
+    this.slots = new ConnectionSet({ worker: init.workerIndex, listener: this, timers: true, unref: false, events: this });
+    this.slotList = this.slots.list;
+    this.slots.serverIdentity = this.askServerIdentity;
+    this.slots.authenticator = (address) => new RemoteAuthenticator(this.authChannel, address);
     for (const r of init.requesters) this.rings.addRequester(r);
   }
 
@@ -125,18 +113,6 @@ class ShardWorker implements ConnectionListener, DispatchTargets {
     this.post({ type: 'log', level: 'error', message });
   }
 
-  /** Marks a slot up (with the shard the server says it serves) or down in the metrics buffer. */
-  private markSlot(s: ConnectionSlot, state: number): void {
-    const m = s.metrics;
-    if (m === null) return;
-    m.c[C_STATE] = state;
-    m.c[C_WORKER] = this.init.workerIndex;
-    if (state === SLOT_UP && s.conn !== null) {
-      // ScyllaDB names the connection's shard in SUPPORTED (protocol-extensions.md); Cassandra: shard 0.
-      m.c[C_SHARD] = shardOf(s.conn);
-    }
-  }
-
   pick(target: number): Connection | null {
     if (target !== TARGET_ANY) {
       const s = this.slots.get(target);
@@ -177,15 +153,21 @@ class ShardWorker implements ConnectionListener, DispatchTargets {
   }
 
   onClose(conn: Connection, error: Error | null): void {
-    for (const s of this.slotList) {
-      if (s.conn === conn) {
-        s.up = false;
-        s.conn = null;
-        this.markSlot(s, SLOT_DOWN);
-        this.post({ type: 'connection-state', conn: s.spec.conn, up: false, error: error === null ? null : serializeError(error), shard: -1 });
-        if (!this.stopping && !s.closing) this.scheduleReconnect(s);
-      }
-    }
+    const s = this.slots.slotOf(conn);
+    if (s === null) return;
+    // Marked down; a reconnection is scheduled by the policy's schedule (unless closing or stopping).
+    this.slots.lost(s);
+    this.post({ type: 'connection-state', conn: s.spec.conn, up: false, error: error === null ? null : serializeError(error), shard: -1 });
+  }
+
+  // ---- reconnections (ConnectionSetEvents) -------------------------------------------------------
+
+  reconnected(s: ConnectionSlot, conn: Connection): void {
+    this.post({ type: 'connection-state', conn: s.spec.conn, up: true, error: null, shard: shardOf(conn) });
+  }
+
+  reconnectFailed(s: ConnectionSlot, e: Error): void {
+    this.post({ type: 'log', level: 'warning', message: `reconnect to ${s.spec.host}:${s.spec.port} failed: ${e.message}` });
   }
 
   // ---- control ----------------------------------------------------------------------------------
@@ -206,34 +188,19 @@ class ShardWorker implements ConnectionListener, DispatchTargets {
         void this.requestAll(m.id, m.opcode, m.body, m.conns);
         return;
       case 'set-keyspace':
-        this.keyspace = m.keyspace;
+        this.slots.keyspace = m.keyspace;
         return;
       case 'close-connections':
         for (const c of m.conns) {
           const slot = this.slots.get(c);
-          if (slot === undefined) continue;
-          slot.closing = true;
-          if (slot.timer !== null) clearTimeout(slot.timer);
-          slot.timer = null;
-          slot.up = false;
-          this.markSlot(slot, SLOT_CLOSED);
-          const conn = slot.conn;
-          slot.conn = null;
-          this.slots.delete(c);
-          const i = this.slotList.indexOf(slot);
-          if (i >= 0) this.slotList.splice(i, 1);
-          if (conn !== null) void conn.close();
+          if (slot !== undefined) void this.slots.close(slot);
         }
         return;
       case 'reconnect-now':
         for (const c of m.conns) {
+          // Now, and the schedule starts over: the server just said the host is up.
           const slot = this.slots.get(c);
-          if (slot === undefined || slot.up || slot.closing) continue;
-          if (slot.timer !== null) clearTimeout(slot.timer);
-          slot.timer = null;
-          // Back to the shortest delay: the server just said the host is up.
-          slot.reconnectDelay = 0;
-          this.scheduleReconnect(slot, 0);
+          if (slot !== undefined) this.slots.reconnectNow(slot);
         }
         return;
       case 'shutdown':
@@ -263,98 +230,28 @@ class ShardWorker implements ConnectionListener, DispatchTargets {
     }
   }
 
-  private connectionOptions(spec: ConnectionSpec): ConnectionOptions {
-    const o = this.options!;
-    const slot = this.slots.get(spec.conn);
-    return {
-      host: spec.host,
-      port: spec.port,
-      maxProtocolVersion: o.maxProtocolVersion,
-      compression: o.compression,
-      connectTimeoutMs: o.connectTimeoutMs,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      tls: o.tls,
-      servername: spec.servername ?? null,
-      serverIdentity: o.remoteServerIdentity === true ? this.askServerIdentity : null,
-      credentials: o.credentials,
-      keyspace: this.keyspace,
-      startupOptions: o.startupOptions,
-      coalescingThreshold: o.coalescingThreshold,
-      localPort: spec.localPort,
-      metrics: slot !== undefined ? slot.metrics : null,
-      tcpNoDelay: true,
-      keepAlive: true,
-      maxRequestsPerConnection: o.maxRequestsPerConnection,
-      authenticator: o.remoteAuth === true ? new RemoteAuthenticator(this.authChannel, `${spec.host}:${spec.port}`) : null,
-    };
-  }
-
   private async connectAll(id: number, specs: ConnectionSpec[], options: WorkerConnectionOptions): Promise<void> {
-    this.options = options;
-    if (this.keyspace === null) this.keyspace = options.keyspace;
+    const set = this.slots;
+    set.options = options;
+    if (set.keyspace === null) set.keyspace = options.keyspace;
     const sab = options.metrics ?? null;
     if (sab !== null && (this.metrics === null || this.metrics.sab !== sab)) this.metrics = new WorkerMetrics(sab, this.init.workerIndex);
+    set.metrics = this.metrics;
     this.rings.metrics = this.metrics;
     const results = await Promise.all(
-      specs.map(async (spec) => {
-        let slot = this.slots.get(spec.conn);
-        if (slot === undefined) {
-          slot = new ConnectionSlot(spec);
-          if (this.metrics !== null) slot.metrics = this.metrics.connection(spec.conn);
-          this.slots.set(spec.conn, slot);
-          this.slotList.push(slot);
-        }
+      specs.map(async (spec): Promise<ConnectResult> => {
+        // The engine drew this connection's reconnection delays from the user's policy (schedule.ts says why).
+        const slot = set.get(spec.conn) ?? set.add(spec, new SampledSchedules(spec.reconnectDelays));
         try {
-          const conn = await Connection.open(this.connectionOptions(spec), this);
-          if (slot.closing) {
-            // Closed ('close-connections') while it opened: its index may soon be another connection's.
-            void conn.close();
-            return { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: serializeError(new Error(`connection ${spec.conn} was closed while it opened`)) };
-          }
-          slot.conn = conn;
-          slot.up = true;
-          slot.reconnectDelay = 0;
-          this.markSlot(slot, SLOT_UP);
+          const conn = await set.open(slot);
           return { conn: spec.conn, ok: true, protocolVersion: conn.protocolVersion, supported: conn.supported, error: null };
         } catch (e) {
-          if (!this.stopping && !slot.closing) this.scheduleReconnect(slot);
+          // Unless the slot was closed meanwhile, the set reconnects by the schedule.
           return { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: serializeError(e) };
         }
       }),
     );
     this.post({ type: 'connected', id, results });
-  }
-
-  private scheduleReconnect(s: ConnectionSlot, delayMs = -1): void {
-    if (s.timer !== null || this.options === null) return;
-    const o = this.options;
-    s.reconnectDelay = delayMs >= 0 ? delayMs : s.reconnectDelay === 0 ? o.reconnectDelayMs : Math.min(s.reconnectDelay * 2, o.maxReconnectDelayMs);
-    s.timer = setTimeout(() => {
-      s.timer = null;
-      if (this.stopping) return;
-      Connection.open(this.connectionOptions(s.spec), this).then(
-        (conn) => {
-          if (this.stopping) {
-            void conn.close();
-            return;
-          }
-          if (s.closing) {
-            void conn.close();
-            return;
-          }
-          s.conn = conn;
-          s.up = true;
-          s.reconnectDelay = 0;
-          this.markSlot(s, SLOT_UP);
-          this.post({ type: 'connection-state', conn: s.spec.conn, up: true, error: null, shard: shardOf(conn) });
-        },
-        (e: unknown) => {
-          this.post({ type: 'log', level: 'warning', message: `reconnect to ${s.spec.host}:${s.spec.port} failed: ${(e as Error).message}` });
-          if (!s.closing) this.scheduleReconnect(s);
-        },
-      );
-    }, s.reconnectDelay);
-    s.timer.unref();
   }
 
   private async requestAll(id: number, opcode: number, body: Uint8Array, conns: number[] | null): Promise<void> {
@@ -377,16 +274,11 @@ class ShardWorker implements ConnectionListener, DispatchTargets {
   }
 
   private async shutdown(id: number, graceMs: number): Promise<void> {
-    this.stopping = true;
     // Requests already in the rings still go out; later ones fail with SHUTTING_DOWN.
     this.rings.stop();
-    for (const s of this.slotList) {
-      s.closing = true;
-      if (s.timer !== null) clearTimeout(s.timer);
-    }
-    const closes = this.slotList.map((s) => (s.conn !== null ? s.conn.close() : Promise.resolve()));
+    const closes = this.slots.closeAll();
     let timer: NodeJS.Timeout | null = null;
-    await Promise.race([Promise.all(closes), new Promise<void>((res) => (timer = setTimeout(res, graceMs)))]);
+    await Promise.race([closes, new Promise<void>((res) => (timer = setTimeout(res, graceMs)))]);
     if (timer !== null) clearTimeout(timer);
     this.rings.finish();
     this.post({ type: 'shutdown-done', id });
@@ -395,12 +287,6 @@ class ShardWorker implements ConnectionListener, DispatchTargets {
 
 if (parentPort !== null && workerData !== null && typeof workerData === 'object' && 'requestBell' in (workerData as object)) {
   new ShardWorker(workerData as WorkerInit, parentPort).start();
-}
-
-/** The shard a connection serves: ScyllaDB names it in SUPPORTED (protocol-extensions.md); Cassandra: 0. */
-function shardOf(conn: Connection): number {
-  const shard = Number(conn.supported['SCYLLA_SHARD']?.[0] ?? 0);
-  return Number.isFinite(shard) ? shard : 0;
 }
 
 /** The user's checkServerIdentity verdict (an Error), with its message and code, as node's own check refuses. */

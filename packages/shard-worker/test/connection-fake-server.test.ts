@@ -19,21 +19,9 @@ import {
   writeHeader,
   type CqlEvent,
 } from '@shardcql/core';
-import { Connection, OutgoingRequest, defaultConnectionOptions, type ConnectionListener, type ConnectionOptions, type IncomingAnswer } from '../src/connection';
+import { Connection, defaultConnectionOptions, type ConnectionListener, type ConnectionOptions, type IncomingAnswer } from '../src/connection';
+import { req } from './helpers/connections';
 
-/** Connection.send's descriptor, filled from positional arguments (one shared instance: send copies it). */
-const sendDescriptor = new OutgoingRequest();
-function req(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): OutgoingRequest {
-  const r = sendDescriptor;
-  r.tag = tag;
-  r.opcode = opcode;
-  r.flags = flags;
-  r.body = body;
-  r.start = start;
-  r.end = end;
-  r.timeoutMs = timeoutMs;
-  return r;
-}
 
 const HOST = '127.0.0.2';
 

@@ -3,27 +3,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ByteWriter, FailureKind, ResponseError, opcodes, type CqlEvent } from '@shardcql/core';
 import {
   Connection,
-  OutgoingRequest,
   defaultConnectionOptions,
   encodeSimpleQuery,
   type ConnectionListener,
   type ConnectionOptions,
   type IncomingAnswer,
 } from '../src/connection';
+import { req } from './helpers/connections';
 
-/** Connection.send's descriptor, filled from positional arguments (one shared instance: send copies it). */
-const sendDescriptor = new OutgoingRequest();
-function req(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): OutgoingRequest {
-  const r = sendDescriptor;
-  r.tag = tag;
-  r.opcode = opcode;
-  r.flags = flags;
-  r.body = body;
-  r.start = start;
-  r.end = end;
-  r.timeoutMs = timeoutMs;
-  return r;
-}
 
 // Against the real Cassandra 5.0 that the test runner starts on 127.0.0.1:9042 (scripts/db.mjs).
 const HOST = process.env.SHARDCQL_TEST_HOST ?? '127.0.0.1';

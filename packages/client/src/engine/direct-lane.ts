@@ -9,25 +9,25 @@
  * stays idle and the main thread's CPU per request is what the rings cost.
  *
  * The lane carries the same bytes as a worker connection (the same Connection class: handshake, keyspace,
- * coalescing writer, timeouts, heartbeats) and answers with the same ResponseFrame and the same typed errors,
- * so the client cannot tell which way a request went. It counts into the per-shard metrics buffer as one more
- * connection of its host (worker -1). Its connections open lazily, the first time a request could use them,
- * and never keep the process alive while idle.
+ * coalescing writer, timeouts, heartbeats; the same ConnectionSet: options, metrics slot, shard, reconnection
+ * schedule) and answers with the same ResponseFrame and the same typed errors, so the client cannot tell which
+ * way a request went. It counts into the per-shard metrics buffer as one more connection of its host (worker -1).
+ * Its connections open lazily, the first time a request could use them, again after a failure or a loss only once
+ * the user's reconnection policy's delay has passed, and never keep the process alive while idle.
  */
 import { DriverError, NoHostAvailableError, type CqlEvent } from '@shardcql/core';
 import {
-  Connection,
-  WorkerMetrics,
+  ConnectionSet,
   OutgoingRequest,
+  WorkerMetrics,
+  type Connection,
   type ConnectionListener,
+  type ConnectionSlot,
   type IncomingAnswer,
-  type ConnectionMetrics,
   type Authenticator,
-  type ConnectionOptions,
+  type ReconnectionSchedules,
   type WorkerConnectionOptions,
 } from '@shardcql/shard-worker';
-// The metrics layout's defining module, not a package index: plain properties, no getter per read.
-import { C_SHARD, C_STATE, C_WORKER } from '@shardcql/core/ring/metrics-layout';
 import { ResponseFrame } from './engine';
 import type { EngineRequest } from './request';
 import { RequestSlots, type Settle } from './request-slots';
@@ -40,8 +40,6 @@ const VOID_BODY = Buffer.from([0, 0, 0, 1]);
 const NO_BODY = new Uint8Array(0);
 /** The lane's worker number in the metrics buffer: no worker section (WorkerMetrics keeps a private one). */
 const LANE_WORKER = -1;
-const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 30_000;
 
 /** What the lane keeps per host; the engine's host state carries these fields, so they follow host re-indexing. */
 export interface LaneHost {
@@ -52,13 +50,11 @@ export interface LaneHost {
   servername: string | null;
   /** The host's index in the engine's host list (ResponseFrame.hostIndex); the engine keeps it current. */
   index: number;
-  lane: Connection | null;
-  laneOpening: boolean;
-  /** performance.now() before which no new lane connection is tried (after a failure). */
-  laneRetryAt: number;
-  laneRetryDelay: number;
-  /** ScyllaDB: the shard the lane connection landed on (-1: none yet); Cassandra: 0. */
-  laneShard: number;
+  /**
+   * The host's lane connection slot (null: none yet): its connection (`conn`, when `up`), the shard it landed on,
+   * and when the next attempt is due (ConnectionSet).
+   */
+  lane: ConnectionSlot | null;
   /** The engine-wide connection index whose metrics slot the lane connection counts into (-1: not given yet). */
   laneSlot: number;
 }
@@ -69,6 +65,8 @@ export interface LaneSource {
   laneOptions(): WorkerConnectionOptions;
   /** A connection index for `host`'s lane metrics slot (allocated once per host). */
   laneSlot(host: LaneHost): number;
+  /** The user's policies.reconnection: a lane connection that failed or was lost is tried again after its delays. */
+  readonly reconnection: ReconnectionSchedules;
   laneLog(level: 'info' | 'warning', message: string): void;
   /** The authenticator of a custom AuthProvider for a lane connection to `address` (null: credentials or none). */
   laneAuthenticator(address: string): Authenticator | null;
@@ -78,14 +76,14 @@ export class DirectLane implements ConnectionListener {
   private readonly slots: RequestSlots;
   private readonly tagHost: Array<LaneHost | null> = [];
   private readonly tagTimeout: Float64Array;
-  private readonly metrics: WorkerMetrics | null;
   private readonly voidFrames: ResponseFrame[] = [];
   /** The descriptor each request is handed to its connection in (Connection.send), refilled per request. */
   private readonly out = new OutgoingRequest();
   /** Ref'd only while requests are in flight: an idle lane never keeps the process alive. */
   private readonly keepAlive: NodeJS.Timeout;
   private readonly open = new Set<LaneHost>();
-  private keyspace: string | null = null;
+  /** One slot per host (LaneHost.lane): opened on this thread, reopened when due, never on a timer. */
+  private readonly set: ConnectionSet;
   private closed = false;
   private captured: Settle | null = null;
   private capturedReject: Settle | null = null;
@@ -99,7 +97,9 @@ export class DirectLane implements ConnectionListener {
     this.slots = new RequestSlots(maxInFlight);
     for (let i = 0; i < maxInFlight; i++) this.tagHost.push(null);
     this.tagTimeout = new Float64Array(maxInFlight);
-    this.metrics = metricsBuffer !== null ? new WorkerMetrics(metricsBuffer, 1 << 30) : null;
+    this.set = new ConnectionSet({ worker: LANE_WORKER, listener: this, timers: false, unref: true, events: null });
+    this.set.metrics = metricsBuffer !== null ? new WorkerMetrics(metricsBuffer, 1 << 30) : null;
+    this.set.authenticator = (address) => this.source.laneAuthenticator(address);
     this.capture = this.capture.bind(this);
     this.keepAlive = setInterval(noop, 1 << 30);
     this.keepAlive.unref();
@@ -120,13 +120,14 @@ export class DirectLane implements ConnectionListener {
    * `shard` >= 0: only a lane connection serving that shard will do (ScyllaDB shard awareness).
    */
   trySend(host: LaneHost, shard: number, req: EngineRequest): Promise<ResponseFrame> | null {
-    const conn = host.lane;
+    const slot = host.lane;
+    const conn = slot !== null ? slot.conn : null;
     if (conn === null) {
-      if (!host.laneOpening && !this.closed && performance.now() >= host.laneRetryAt) this.openLane(host);
+      if (!this.closed && (slot === null || this.set.due(slot, performance.now()))) this.openLane(host);
       return null;
     }
     if (this.slots.inFlight >= this.maxInFlight || conn.state !== 'ready' || conn.availableStreams === 0) return null;
-    if (shard >= 0 && host.laneShard !== shard) return null;
+    if (shard >= 0 && slot!.shard !== shard) return null;
     const promise = new Promise<ResponseFrame>(this.capture as (res: (v: ResponseFrame) => void, rej: (e: unknown) => void) => void);
     const tag = this.slots.acquire(this.captured!, this.capturedReject!, 0);
     const timeoutMs = req.timeoutMs;
@@ -192,100 +193,41 @@ export class DirectLane implements ConnectionListener {
   }
 
   onClose(conn: Connection, error: Error | null): void {
+    const slot = this.set.slotOf(conn);
+    if (slot === null) return;
+    // Marked down; reopened once the policy's first delay has passed (and a request could use it).
+    this.set.lost(slot);
+    let address = slot.address;
     for (const host of this.open) {
-      if (host.lane !== conn) continue;
+      if (host.lane !== slot) continue;
       this.open.delete(host);
-      host.lane = null;
-      host.laneShard = -1;
-      this.markSlot(host, 2);
-      if (error !== null && !this.closed) {
-        this.retryLater(host);
-        this.source.laneLog('info', `direct lane to ${host.address} closed (${error.message}); the rings carry its requests`);
-      }
-      return;
+      address = host.address;
+      break;
     }
+    if (error !== null && !this.closed) this.source.laneLog('info', `direct lane to ${address} closed (${error.message}); the rings carry its requests`);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------------
 
   private openLane(host: LaneHost): void {
-    host.laneOpening = true;
-    const o = this.source.laneOptions();
-    const slot = host.laneSlot >= 0 ? host.laneSlot : (host.laneSlot = this.source.laneSlot(host));
-    const metrics: ConnectionMetrics | null = this.metrics !== null ? this.metrics.connection(slot) : null;
-    const keyspace = this.keyspace ?? o.keyspace;
-    const options: ConnectionOptions = {
-      host: host.ip,
-      port: host.port,
-      maxProtocolVersion: o.maxProtocolVersion,
-      compression: o.compression,
-      connectTimeoutMs: o.connectTimeoutMs,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      tls: o.tls,
-      servername: host.servername,
-      credentials: o.credentials,
-      keyspace,
-      startupOptions: o.startupOptions,
-      coalescingThreshold: o.coalescingThreshold,
-      localPort: null,
-      metrics,
-      tcpNoDelay: true,
-      keepAlive: true,
-      authenticator: o.remoteAuth === true ? this.source.laneAuthenticator(host.address) : null,
-    };
+    let slot = host.lane;
+    if (slot === null) {
+      const conn = host.laneSlot >= 0 ? host.laneSlot : (host.laneSlot = this.source.laneSlot(host));
+      slot = host.lane = this.set.add({ conn, host: host.ip, port: host.port, localPort: null, servername: host.servername }, this.source.reconnection);
+    }
+    // The engine's options at this moment (keyspace included); the user's sslOptions as given (functions too).
+    this.set.options = this.source.laneOptions();
+    const opening = slot;
     // Cold path (once per connection): closures are fine here.
-    Connection.open(options, this).then(
-      (conn) => this.opened(host, conn, keyspace),
+    this.set.open(opening).then(
+      () => {
+        // Lost again already (onClose before this callback): nothing to add.
+        if (opening.conn !== null) this.open.add(host);
+      },
       (e: unknown) => {
-        host.laneOpening = false;
-        this.retryLater(host);
-        this.source.laneLog('info', `direct lane to ${host.address} not opened (${(e as Error).message}); the rings carry its requests`);
+        if (!opening.closing && !this.closed) this.source.laneLog('info', `direct lane to ${host.address} not opened (${(e as Error).message}); the rings carry its requests`);
       },
     );
-  }
-
-  private opened(host: LaneHost, conn: Connection, keyspace: string | null): void {
-    if (this.closed || host.laneRetryAt === Infinity) {
-      host.laneOpening = false;
-      void conn.close();
-      return;
-    }
-    conn.unref();
-    const now = this.keyspace ?? keyspace;
-    if (now !== keyspace && now !== null) {
-      // The session keyspace changed while this connection was opening.
-      conn.useKeyspace(now).then(
-        () => this.opened(host, conn, now),
-        () => {
-          host.laneOpening = false;
-          this.retryLater(host);
-          void conn.close();
-        },
-      );
-      return;
-    }
-    host.laneOpening = false;
-    host.laneRetryDelay = 0;
-    // ScyllaDB names the connection's shard in SUPPORTED (protocol-extensions.md); Cassandra: shard 0.
-    const shard = Number(conn.supported['SCYLLA_SHARD']?.[0] ?? 0);
-    host.laneShard = Number.isFinite(shard) ? shard : 0;
-    host.lane = conn;
-    this.open.add(host);
-    this.markSlot(host, 1);
-  }
-
-  private retryLater(host: LaneHost): void {
-    host.laneRetryDelay = host.laneRetryDelay === 0 ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, host.laneRetryDelay * 2);
-    host.laneRetryAt = performance.now() + host.laneRetryDelay;
-  }
-
-  private markSlot(host: LaneHost, state: number): void {
-    if (this.metrics === null || host.laneSlot < 0) return;
-    const m = this.metrics.connection(host.laneSlot);
-    if (m === null) return;
-    m.c[C_STATE] = state;
-    m.c[C_WORKER] = LANE_WORKER;
-    if (state === 1) m.c[C_SHARD] = host.laneShard;
   }
 
   private reject(tag: number, e: Error): void {
@@ -296,14 +238,14 @@ export class DirectLane implements ConnectionListener {
 
   /** `USE keyspace` on every open lane connection (new ones open with it). */
   async setKeyspace(keyspace: string): Promise<void> {
-    this.keyspace = keyspace;
+    this.set.keyspace = keyspace;
     const open = [...this.open];
     await Promise.all(
       open.map((host) =>
-        host.lane!.useKeyspace(keyspace).catch((e: unknown) => {
+        host.lane!.conn!.useKeyspace(keyspace).catch((e: unknown) => {
           // A lane connection that cannot switch is dropped: the rings carry its requests.
           this.source.laneLog('warning', `direct lane to ${host.address}: USE failed (${(e as Error).message})`);
-          const c = host.lane;
+          const c = host.lane!.conn;
           if (c !== null) void c.close();
         }),
       ),
@@ -312,17 +254,18 @@ export class DirectLane implements ConnectionListener {
 
   /** The host left the cluster (or is down for good): closes its lane connection. */
   dropHost(host: LaneHost): void {
-    // Never again, and a connection still opening is closed when it opens (opened): its metrics slot is given back.
-    host.laneRetryAt = Infinity;
-    const c = host.lane;
-    if (c !== null) void c.close();
+    // Never again, and a connection still opening is closed when it opens (ConnectionSet.open): its metrics slot is
+    // given back.
+    const slot = host.lane;
+    if (slot === null) return;
+    this.open.delete(host);
+    void this.set.close(slot);
   }
 
   /** Closes every lane connection: in-flight requests finish first (Connection.close drains them). */
   async close(): Promise<void> {
     this.closed = true;
-    const open = [...this.open];
-    await Promise.all(open.map((h) => (h.lane !== null ? h.lane.close() : Promise.resolve())));
+    await this.set.closeAll();
     this.slots.rejectAll(-1, () => new DriverError('The client was shut down before the request completed'));
     clearInterval(this.keepAlive);
   }

@@ -14,11 +14,14 @@ import type { WorkerSet } from './workers';
 import type { HandleOwner } from './handles';
 import type { Cluster } from './cluster';
 import type { ShardPlacer } from './shards';
+import type { ReconnectionSchedules } from '@shardcql/shard-worker';
 
 export type LogLevel = 'error' | 'warning' | 'info' | 'verbose';
 
 export interface EngineState {
   readonly options: EngineOptions;
+  /** The user's policies.reconnection: worker connections get a sample of it, the lane and the shard refill use it. */
+  readonly reconnection: ReconnectionSchedules;
   readonly connected: boolean;
   readonly shuttingDown: boolean;
   /** The negotiated protocol version (0 before the first connection). */

@@ -73,6 +73,11 @@ export interface EngineOptions {
   applicationName: string | null;
   applicationVersion: string | null;
   clientId: string | null;
+  /**
+   * policies.reconnection: the delays between the attempts of a lost or failed connection (worker connections, the
+   * direct lane, the shard refill). Absent: cassandra-driver's default, ExponentialReconnectionPolicy(1000, 10 min).
+   */
+  reconnection?: import('@shardcql/shard-worker').ReconnectionSchedules | null;
 }
 
 /**

@@ -41,10 +41,6 @@ export function newHostState(t: TopologyHost, local: boolean, servername: string
     shardAwarePort: 0,
     index: -1,
     lane: null,
-    laneOpening: false,
-    laneRetryAt: 0,
-    laneRetryDelay: 0,
-    laneShard: -1,
     laneSlot: -1,
   };
 }

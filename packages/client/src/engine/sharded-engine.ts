@@ -22,7 +22,8 @@ import {
   NoHostAvailableError,
   type CqlEvent,
 } from '@shardcql/core';
-import type { WorkerConnectionOptions, Authenticator } from '@shardcql/shard-worker';
+import type { WorkerConnectionOptions, Authenticator, ReconnectionSchedules } from '@shardcql/shard-worker';
+import { defaultReconnectionPolicy } from '../policies';
 import { createMetricsBuffer } from '@shardcql/shard-worker';
 import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
 import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
@@ -76,9 +77,13 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   metricsReader: ShardMetricsReader | null = null;
   connected = false;
 
+  /** The user's policies.reconnection (LaneSource, EngineState); cassandra-driver's default when not given. */
+  readonly reconnection: ReconnectionSchedules;
+
   constructor(readonly options: EngineOptions) {
     super();
     this.keyspace = options.keyspace;
+    this.reconnection = options.reconnection ?? defaultReconnectionPolicy();
     // Longer than a connection attempt that was under way when its index was given back (it still counts into
     // the index's metrics slot until it gives up) and the close that follows it.
     this.connIndexes = new ConnIndexPool(Math.max(CONN_INDEX_QUARANTINE_MS, options.connectTimeoutMs + 15_000));

@@ -1,6 +1,8 @@
 /**
- * Reconnection schedules (cassandra-driver `lib/policies/reconnection.js`). The engine reconnects on its own;
- * these classes keep the API and hand their delays to it.
+ * Reconnection schedules (cassandra-driver `lib/policies/reconnection.js`): `policies.reconnection` gives the delays
+ * between the attempts of every connection that failed or was lost: the shard workers' (a sample of a schedule per
+ * connection, drawn on the client's thread: @shardcql/shard-worker connection-set/schedule.ts says why), the direct
+ * lane's and the engine's shard refill (a new schedule per episode). A host the cluster says is UP starts over.
  */
 export class ReconnectionPolicy {
   newSchedule(): Iterator<number> {
@@ -23,7 +25,11 @@ export class ConstantReconnectionPolicy extends ReconnectionPolicy {
   }
 }
 
-/** Delay doubles from `baseDelay` up to `maxDelay`, with +-15% jitter (as cassandra-driver 4.x). */
+/**
+ * Delay doubles from `baseDelay` up to `maxDelay`, with +-15% jitter (as cassandra-driver 4.x). Unlike
+ * cassandra-driver's, whose 64th delay and all after it are 0 (its index stops at 63 and 0 is yielded there), the
+ * schedule stays at `maxDelay` for good.
+ */
 export class ExponentialReconnectionPolicy extends ReconnectionPolicy {
   readonly startWithNoDelay: boolean;
   // startWithNoDelay without a default value keeps the constructor's arity (3) that of cassandra-driver.
@@ -35,9 +41,7 @@ export class ExponentialReconnectionPolicy extends ReconnectionPolicy {
     if (this.startWithNoDelay) yield 0;
     let index = 0;
     for (;;) {
-      let delay = 0;
-      if (index >= 64) delay = this.maxDelay;
-      else if (index < 64 - 1) delay = Math.min(Math.pow(2, index++) * this.baseDelay, this.maxDelay);
+      const delay = index < 64 - 1 ? Math.min(Math.pow(2, index++) * this.baseDelay, this.maxDelay) : this.maxDelay;
       yield delay < this.maxDelay ? addJitter(delay) : this.maxDelay;
     }
   }

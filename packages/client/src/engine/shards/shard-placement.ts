@@ -3,17 +3,13 @@
  * reconnected onto another shard re-placed (placeShard), connections in no slot closed once every slot is
  * filled, and an emptied slot refilled with backoff (scheduleShardRefill).
  */
-import type { ConnectResult, ConnectionSpec } from '@shardcql/shard-worker';
+import { ReconnectionSchedule, type ConnectResult, type ConnectionSpec } from '@shardcql/shard-worker';
 import type { EngineState } from '../engine-state';
 import { applySharding, type HostState } from '../host-state';
 import { LocalPortPicker, isLocalPortTaken, parseSharding } from '../topology';
 
 /** Local-port candidates tried per shard on the shard-aware port before falling back to the plain port. */
 const SHARD_PORT_ATTEMPTS = 8;
-
-/** An emptied shard slot (placeShard) gets a replacement connection after this, then doubling delays up to the max. */
-const SHARD_REFILL_FIRST_MS = 500;
-const SHARD_REFILL_MAX_MS = 60_000;
 
 /** One connectShards run on one host: how many connections it opened, whether the shard-aware port still serves. */
 interface ShardRun {
@@ -225,8 +221,8 @@ export class ShardPlacer {
    * A shard slot of hs lost its connection (it reconnected on another shard): requests for that shard fall
    * back to other connections until a replacement is open. Opens one as the initial connect does
    * (connectShards: the shard-aware port when the host has one, else a bounded number of plain-port tries),
-   * after SHARD_REFILL_FIRST_MS (other reconnections of a burst may fill the slot first), then with doubling
-   * delays up to SHARD_REFILL_MAX_MS while a slot stays empty and the host is up. Logs once per episode.
+   * after the reconnection policy's first delay (other reconnections of a burst may fill the slot first), then after
+   * its next ones while a slot stays empty and the host is up. Logs once per episode.
    */
   private scheduleShardRefill(hs: HostState): void {
     if (this.e.shuttingDown || this.refills.has(hs)) return;
@@ -234,10 +230,11 @@ export class ShardPlacer {
     const missing: number[] = [];
     this.slots(hs).forEach((c, s) => c < 0 && missing.push(s));
     this.e.log('info', `host ${hs.address}: shard(s) ${missing.join(', ')} lost their connection (it reconnected on another shard); opening a replacement`);
-    setTimeout(() => void this.refillShards(hs, SHARD_REFILL_FIRST_MS), SHARD_REFILL_FIRST_MS).unref();
+    const schedule = new ReconnectionSchedule(this.e.reconnection);
+    setTimeout(() => void this.refillShards(hs, schedule), schedule.next()).unref();
   }
 
-  private async refillShards(hs: HostState, delay: number): Promise<void> {
+  private async refillShards(hs: HostState, schedule: ReconnectionSchedule): Promise<void> {
     const e = this.e;
     const live = !e.shuttingDown && e.connected && hs.up && hs.sharder !== null && e.hostStates.indexOf(hs) >= 0;
     if (live) {
@@ -257,7 +254,6 @@ export class ShardPlacer {
       if (live) this.dropExtraConns(hs);
       return;
     }
-    const next = Math.min(delay * 2, SHARD_REFILL_MAX_MS);
-    setTimeout(() => void this.refillShards(hs, next), next).unref();
+    setTimeout(() => void this.refillShards(hs, schedule), schedule.next()).unref();
   }
 }

@@ -54,8 +54,6 @@ export class ConnectionOptions {
       startupOptions: this.startup(),
       remoteAuth: this.e.workers.auth.remote,
       maxRequestsPerConnection: o.maxRequestsPerConnection,
-      reconnectDelayMs: 1000,
-      maxReconnectDelayMs: 60_000,
       metrics: this.e.metricsReader !== null ? this.e.metricsReader.buffer : null,
     };
   }

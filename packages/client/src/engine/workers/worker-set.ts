@@ -4,7 +4,7 @@
  * it goes through the rings (ring-requester.ts).
  */
 import { ByteWriter, Doorbell, DriverError, consistencies, decodeError, defaultCodecOptions, encodeQuery, newQueryParameters, opcodes } from '@shardcql/core';
-import type { ConnectResult, ConnectionSpec, FromWorker, RequesterRings, ToWorker } from '@shardcql/shard-worker';
+import { sampleSchedule, type ConnectResult, type ConnectionSpec, type FromWorker, type RequesterRings, type ToWorker } from '@shardcql/shard-worker';
 import type { CqlEvent } from '@shardcql/core';
 import { createWorkerRings, type RequesterDescriptor, type WorkerRings } from '../ring-requester';
 import type { EngineState } from '../engine-state';
@@ -74,6 +74,8 @@ export class WorkerSet implements WorkerHandleEvents {
 
   async openConnections(worker: number, specs: ConnectionSpec[]): Promise<ConnectResult[]> {
     const options = this.connOptions.worker();
+    // Each connection's reconnection delays, drawn here: the user's policy cannot be posted (schedule.ts says more).
+    for (const spec of specs) spec.reconnectDelays ??= sampleSchedule(this.e.reconnection);
     const m = await this.list[worker]!.call<Extract<FromWorker, { type: 'connected' }>>((id) => ({ type: 'connect', id, connections: specs, options }));
     return m.results;
   }
