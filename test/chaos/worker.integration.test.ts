@@ -18,18 +18,23 @@ interface EngineInternals {
   crashWorkerForTest(index: number): void;
   workers: { list: Array<{ thread: { terminate(): Promise<number> }; alive: boolean }> };
   workerCount: number;
-  connUp: boolean[];
-  connWorker: number[];
+  connTable: { hostCount: number; connsOf(h: number): number[]; workerOf(c: number): number; isUp(c: number): boolean };
+}
+
+/** The hosts' connections (not the direct lane's metrics slots, worker -1, which are never marked up). */
+function ownedConns(engine: EngineInternals): number[] {
+  const t = engine.connTable;
+  const owned: number[] = [];
+  for (let h = 0; h < t.hostCount; h++) for (const c of t.connsOf(h)) if (t.workerOf(c) >= 0) owned.push(c);
+  return owned;
 }
 
 /** Every worker alive and every connection open: a restart from the previous test is over. */
 async function whole(engine: EngineInternals, ms = 20_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    // Worker-owned connections only: the direct lane's metrics slot (connWorker -1, direct-lane.ts) is never
-    // marked up in connUp.
-    const owned = engine.connUp.filter((_u, c) => (engine.connWorker[c] ?? -1) >= 0);
-    if (engine.workers.list.every((w) => w.alive) && owned.length > 0 && owned.every((u) => u === true)) return true;
+    const owned = ownedConns(engine);
+    if (engine.workers.list.every((w) => w.alive) && owned.length > 0 && owned.every((c) => engine.connTable.isUp(c))) return true;
     await sleep(50);
   }
   return false;
@@ -72,7 +77,7 @@ describe('chaos: shard worker faults under load', () => {
     it(`${f.fault}: only its requests fail, typed; it restarts; no promise lost, no duplicated write`, async () => {
       // The pool: one connection per worker (so worker 0 carries about half of the requests).
       expect(await whole(engine), 'all workers and connections up before the fault').toBe(true);
-      expect(engine.connWorker).toContain(0);
+      expect(ownedConns(engine).map((c) => engine.connTable.workerOf(c))).toContain(0);
       const run = `${f.name}-${Date.now()}`;
       const load = new SteadyLoad(client, { run, concurrency: CONCURRENCY });
       load.start();
