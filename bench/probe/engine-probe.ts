@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   await e.connect();
   const w = new ByteWriter(256);
   encodePrepare(w, e.protocolVersion, 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)', null);
-  let body = w.toBuffer();
+  const body = w.toBuffer();
   const pr = await e.send(EngineRequest.of(opcodes.prepare, body, body.length, 5000));
   const prepared = decodeResult(pr.body, 0, pr.body.length, e.protocolVersion, defaultCodecOptions(), null);
   if (prepared.kind !== 4) throw new Error('not prepared: opcode ' + pr.opcode);

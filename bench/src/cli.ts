@@ -131,7 +131,7 @@ function parseArgs(argv: string[]): Options {
         o.compression = known;
         break;
       }
-      case '-h': case '--help': console.log(USAGE); process.exit(0);
+      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
       default: throw new Error(`unknown option ${a}\n${USAGE}`);
     }
   }

@@ -171,7 +171,7 @@ describe('chaos: back-pressure, a server slower than the callers', () => {
       samples: s.samples,
       at: new Date().toISOString(),
     });
-    // eslint-disable-next-line no-console
+     
     console.log(`[chaos] backpressure: ${notes}`, s.errors, s.samples);
     expect(lost).toBe(0);
     expect(s.ok + s.failed).toBe(REQUESTS);

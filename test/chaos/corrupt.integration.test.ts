@@ -189,7 +189,7 @@ describe('chaos: flipped bytes on a live connection', () => {
         sent: load.sent, succeeded: load.ok, failed: load.failed, errors: load.errors, retried: 0, lost, duplicated: null, ackedMissing: null,
         baselineOpsPerSec: 0, recoveryMs: null, notes: `pool ${POOL} connection(s); wrong answers ${load.wrong}; each corrupted connection closed by the client ${events.join(', ')} ms after the flip`, samples: Object.fromEntries(load.messages.map((m) => [m.split(':')[0], m.replace(/127\.0\.0\.1:\d+/g, 'H').slice(0, 200)])), at: new Date().toISOString(),
       });
-      // eslint-disable-next-line no-console
+       
       console.log('[chaos] v5 flips', { sent: load.sent, ok: load.ok, wrong: load.wrong, errors: load.errors, closeAfterMs: events, connections: proxy.stats.connections }, [...new Set(load.messages.map((m) => m.replace(/127\.0\.0\.1:\d+/g, 'H')))].slice(0, 6));
       expect(lost).toBe(0);
       expect(load.wrong).toBe(0);
@@ -239,7 +239,7 @@ describe('chaos: flipped bytes on a live connection', () => {
           sent: load.sent, succeeded: load.ok, failed: load.failed, errors: load.errors, retried: 0, lost, duplicated: null, ackedMissing: null,
           baselineOpsPerSec: 0, recoveryMs: null, notes: `wrong answers ${load.wrong}; connections closed by the client: ${proxy.stats.closedByClientAfterCorruption}`, samples: Object.fromEntries(load.messages.map((m) => [m.split(':')[0], m.replace(/127\.0\.0\.1:\d+/g, 'H').slice(0, 200)])), at: new Date().toISOString(),
         });
-        // eslint-disable-next-line no-console
+         
         console.log(`[chaos] v4 ${field}`, { sent: load.sent, ok: load.ok, wrong: load.wrong, errors: load.errors, closed: proxy.stats.closedByClientAfterCorruption }, [...new Set(load.messages.map((m) => m.replace(/127\.0\.0\.1:\d+/g, 'H')))].slice(0, 4));
         expect(lost).toBe(0);
         expect(load.wrong).toBe(0);

@@ -224,7 +224,7 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
           samples: stats.samples,
           at: new Date().toISOString(),
         });
-        // eslint-disable-next-line no-console
+         
         console.log(`[chaos] nodes/${f.name}: baseline ${Math.round(baseline)} ops/s, recovery ${recovery} ms; ${notes}`, stats.errors, stats.samples, events);
         expect(stats.lost).toBe(0);
         expect(stats.sent).toBe(stats.succeeded + stats.failed);

@@ -171,7 +171,7 @@ describe(`chaos: Toxiproxy faults under steady load (protocol v${PROTOCOL})`, ()
           samples: stats.samples,
           at: new Date().toISOString(),
         });
-        // eslint-disable-next-line no-console
+         
         console.log(`[chaos] ${f.name}: baseline ${Math.round(baseline)} ops/s, during ${Math.round(duringFault)}, recovery ${recovery} ms`, stats.errors, stats.samples, writes);
         expect(stats.lost).toBe(0);
         expect(writes.duplicated).toBe(0);

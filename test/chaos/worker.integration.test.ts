@@ -54,7 +54,7 @@ describe('chaos: shard worker faults under load', () => {
       shardcql: { workers: 2 },
     } as unknown as ConstructorParameters<typeof Client>[0]);
     client.on('log', (level: string, cls: string, message: string) => {
-      // eslint-disable-next-line no-console
+       
       if (level === 'error' || level === 'warning' || /restarted/.test(message)) console.log(`[chaos] client log ${level} ${cls}: ${message}`);
     });
     await client.connect();
@@ -101,7 +101,7 @@ describe('chaos: shard worker faults under load', () => {
         duplicated: writes.duplicated, ackedMissing: writes.ackedMissing, baselineOpsPerSec: baseline, recoveryMs: recovery,
         notes: 'restarted; its connection reopened', samples: stats.samples, at: new Date().toISOString(),
       });
-      // eslint-disable-next-line no-console
+       
       console.log(`[chaos] ${f.name}: baseline ${Math.round(baseline)} ops/s, recovery ${recovery} ms`, stats.errors, stats.samples, writes);
       expect(stats.lost).toBe(0);
       expect(writes.duplicated).toBe(0);

@@ -26,7 +26,7 @@ export interface EncoderOptions {
 /** A type hint: a type code, a CQL type name, or a `{code, info}` descriptor. */
 export type TypeHint = number | string | DataType;
 
-const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as Function;
+const TYPED_ARRAY = Object.getPrototypeOf(Uint8Array) as abstract new (...args: never[]) => unknown;
 const WRITER_SIZE = 256;
 const MAX_KEPT_WRITER = 1024 * 1024;
 

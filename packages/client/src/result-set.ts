@@ -23,11 +23,13 @@ export interface ExecutionInfo {
 export interface ResultSetInfo {
   queriedHost: string;
   /** Error or null per host address. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (types-corpus)
   triedHosts: { [key: string]: any };
   speculativeExecutions: number;
   achievedConsistency: number;
   traceId: Uuid;
   warnings: string[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (types-corpus)
   customPayload: any;
   isSchemaInAgreement: boolean;
 }

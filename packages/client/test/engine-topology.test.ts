@@ -106,7 +106,7 @@ class Picker {
     this.router.setTopology({ ring: t.ring, isLocal: t.isLocal, plans: t.keyspacePlans });
   }
 
-  // eslint-disable-next-line max-params -- RoutingTable.select's, with the keyspace instead of its plans
+   
   select(keyspace: string | null, hi: number, lo: number, hasToken: boolean, u: Uint8Array, lwt: boolean): number {
     for (let h = 0; h < this.t.hostCount; h++) if (this.conns.isUp(h) !== (u[h] === 1)) this.conns.setUp(h, u[h] === 1);
     const req = this.req;

@@ -15,7 +15,7 @@ import { dataTypes, defaultCodecOptions, writeTypeSpec } from '../src/types';
 import type { DataType } from '../src/types';
 
 const require = createRequire(import.meta.url);
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 const cd: any = require('cassandra-driver');
 const { QueryRequest, ExecuteRequest, BatchRequest }: any = require('cassandra-driver/lib/requests');
 const { FrameReader }: any = require('cassandra-driver/lib/readers');

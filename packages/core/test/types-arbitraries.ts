@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as T from '../src/types';
 
 const require = createRequire(__filename);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export const cd: any = require('cassandra-driver');
 export const ot = cd.types;
 

@@ -18,6 +18,7 @@ import type { ReplicaPlans, TokenRing } from '@shardcql/core';
  *   2. the local-DC hosts (isLocal[h] === 1, every host when `isLocal` is null) from `hostStart`;
  *   3. any other usable host.
  */
+// eslint-disable-next-line max-params -- the retry and speculative path only (a plan is built lazily, never on a first try)
 export function appendQueryPlan(out: number[], plans: ReplicaPlans | null, ring: TokenRing | null, isLocal: Uint8Array | null,
   tokenHi: number, tokenLo: number, hasToken: boolean, usable: ArrayLike<number>, replicaStart: number, hostStart: number): number[] {
   if (hasToken) {

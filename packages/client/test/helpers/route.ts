@@ -16,7 +16,7 @@ export function routeBy(engine: object, keyspace: string | null, table: string |
 }
 
 /** The connection engine.route picks for a request with this token, pinned host (-1: none) and LWT flag. */
-// eslint-disable-next-line max-params -- the request's routing fields, as the tests name them
+ 
 export function route(engine: Routable, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): number {
   const r = routing.get(engine);
   req.setToken(hasToken, tokenHi, tokenLo);
