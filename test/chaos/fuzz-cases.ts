@@ -35,7 +35,7 @@ import {
   type DataType,
   endEnvelope,
 } from '@shardcql/core';
-import { RingRequester, type RequesterDescriptor } from '@shardcql/client/engine';
+import { EngineRequest, RingRequester, type RequesterDescriptor } from '@shardcql/client/engine';
 
 /** xorshift32, seeded from (seed, index) through a 32-bit mix: every case stands alone. */
 export class Rng {
@@ -78,7 +78,7 @@ export function mutate(rng: Rng, src: Buffer): Buffer {
   const b = Buffer.from(src);
   if (roll < 60) {
     const n = 1 + rng.int(4);
-    for (let i = 0; i < n; i++) b[rng.int(b.length)] ^= 1 << rng.int(8);
+    for (let i = 0; i < n; i++) b[rng.int(b.length)]! ^= 1 << rng.int(8);
   } else if (roll < 80 && b.length >= 4) {
     b.writeInt32BE(rng.pick(EXTREMES), rng.int(b.length - 3));
   } else if (b.length >= 2) {
@@ -462,7 +462,7 @@ async function execSettle(input: SettleInput): Promise<{ typed?: true }> {
     const body = Buffer.from([0, 0, 0, 1]);
     for (let r = 0; r < input.requests; r++) {
       outcomes.push(
-        req.send(0, 0, 7, 0, body, body.length, 1000).then(
+        req.send(0, 0, EngineRequest.of(7, body, body.length, 1000)).then(
           (v) => {
             if (v === null || typeof v !== 'object' || !('opcode' in (v as object))) bad ??= new Error('resolved with something that is not a ResponseFrame');
           },

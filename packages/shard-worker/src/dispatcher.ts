@@ -170,8 +170,8 @@ export class RingDispatcher implements RecordSink<Requester> {
     if (wm !== null) {
       // Ring occupancy, sampled once per drain: how many records waited (mean and high-water mark).
       const w = wm.w;
-      w[W_DRAINS]++;
-      w[W_RECORDS] += n;
+      w[W_DRAINS]!++;
+      w[W_RECORDS]! += n;
       if (n > w[W_MAX_BATCH]!) w[W_MAX_BATCH] = n;
     }
     // flush() is a no-op on a connection with nothing queued; a worker owns a handful of connections.
@@ -199,7 +199,7 @@ export class RingDispatcher implements RecordSink<Requester> {
     }
     const conn = this.targets.pick(target);
     if (conn === null) {
-      if (this.metrics !== null && !this.targets.countNoConnection(target)) this.metrics.w[W_NO_CONNECTION]++;
+      if (this.metrics !== null && !this.targets.countNoConnection(target)) this.metrics.w[W_NO_CONNECTION]!++;
       this.fail(tag, FailureKind.NO_CONNECTION, target, `no open connection for target ${target}`);
       return;
     }
@@ -212,7 +212,7 @@ export class RingDispatcher implements RecordSink<Requester> {
     out.end = off + len;
     out.timeoutMs = requestTimeoutMs(u8, off);
     if (!conn.send(out)) {
-      if (conn.metrics !== null) conn.metrics.c[C_BUSY]++;
+      if (conn.metrics !== null) conn.metrics.c[C_BUSY]!++;
       this.fail(tag, FailureKind.BUSY, target, 'all stream ids of the connection are in use');
     }
   }

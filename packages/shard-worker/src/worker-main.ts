@@ -93,7 +93,7 @@ class ShardWorker implements ConnectionListener, DispatchTargets, ConnectionSetE
   countNoConnection(target: number): boolean {
     const s = target !== TARGET_ANY ? this.slots.get(target) : undefined;
     if (s === undefined || s.metrics === null) return false;
-    s.metrics.c[C_NO_CONNECTION]++;
+    s.metrics.c[C_NO_CONNECTION]!++;
     return true;
   }
 

@@ -234,7 +234,7 @@ function parseOptions(t: DataCollection, r: R): void {
   t.caching = JSON.stringify(asObject(r['caching']));
   t.comment = r['comment'] as string;
   const compaction = asObject(r['compaction']);
-  t.compactionClass = compaction['class'] ?? null;
+  t.compactionClass = compaction['class'] ?? null!; // null when absent, as the field's initial value (cassandra-driver declares a string)
   delete compaction['class'];
   t.compactionOptions = compaction;
   t.compression = asObject(r['compression']);

@@ -287,7 +287,7 @@ export class RingConsumer {
         this.tailCache = tail;
       }
       const off = pos & this.mask;
-      const len = this.i32[off >> 2] >>> 0;
+      const len = this.i32[off >> 2]! >>> 0;
       const word = this.i32[(off >> 2) + 1]!;
       const kind = word & 0xffff;
       // Checked before rounding: ringRecordSize works in int32 and a corrupt length >= 2^31 would wrap.

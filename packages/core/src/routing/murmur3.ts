@@ -33,7 +33,7 @@ function fmix64(k: bigint): bigint {
 
 function readU64LE(key: Uint8Array, off: number): bigint {
   let v = 0n;
-  for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(key[off + i]);
+  for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(key[off + i]!);
   return v;
 }
 
@@ -70,14 +70,14 @@ export function murmur3Token(key: Uint8Array): bigint {
   const rem = len & 15;
   let k1 = 0n;
   let k2 = 0n;
-  for (let j = rem - 1; j >= 8; j--) k2 ^= signExtendedByte(key[off + j], 8 * (j - 8));
+  for (let j = rem - 1; j >= 8; j--) k2 ^= signExtendedByte(key[off + j]!, 8 * (j - 8));
   if (rem > 8) {
     k2 = (k2 * C2) & M64;
     k2 = rotl64(k2, 33n);
     k2 = (k2 * C1) & M64;
     h2 ^= k2;
   }
-  for (let j = Math.min(rem, 8) - 1; j >= 0; j--) k1 ^= signExtendedByte(key[off + j], 8 * j);
+  for (let j = Math.min(rem, 8) - 1; j >= 0; j--) k1 ^= signExtendedByte(key[off + j]!, 8 * j);
   if (rem > 0) {
     k1 = (k1 * C1) & M64;
     k1 = rotl64(k1, 31n);
@@ -151,10 +151,10 @@ export function murmur3TokenHiLo(buf: Uint8Array, off: number, len: number, out:
   const end = off + (len & ~15);
   let p = off;
   for (; p < end; p += 16) {
-    k1l = buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24);
-    k1h = buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16) | (buf[p + 7] << 24);
-    k2l = buf[p + 8] | (buf[p + 9] << 8) | (buf[p + 10] << 16) | (buf[p + 11] << 24);
-    k2h = buf[p + 12] | (buf[p + 13] << 8) | (buf[p + 14] << 16) | (buf[p + 15] << 24);
+    k1l = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
+    k1h = buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24);
+    k2l = buf[p + 8]! | (buf[p + 9]! << 8) | (buf[p + 10]! << 16) | (buf[p + 11]! << 24);
+    k2h = buf[p + 12]! | (buf[p + 13]! << 8) | (buf[p + 14]! << 16) | (buf[p + 15]! << 24);
 
     // k1 *= c1; k1 = rotl(k1, 31); k1 *= c2; h1 ^= k1
     t = mulHi(k1h, k1l, C1_HI, C1_LO);
@@ -218,7 +218,7 @@ export function murmur3TokenHiLo(buf: Uint8Array, off: number, len: number, out:
     k2h = 0;
     k2l = 0;
     for (let j = rem - 1; j >= 0; j--) {
-      u = (buf[p + j] << 24) >> 24; // sign-extended int32
+      u = (buf[p + j]! << 24) >> 24; // sign-extended int32
       const jj = j & 7;
       if (j >= 8) {
         if (jj < 4) {

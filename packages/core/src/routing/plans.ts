@@ -81,7 +81,7 @@ export class ReplicaPlans {
   firstReplicaOf(hi: number, lo: number): number {
     const r = this.rangeIndexOf(hi, lo);
     if (r < 0 || this.offsets[r] === this.offsets[r + 1]) return -1;
-    return this.replicas[this.offsets[r]];
+    return this.replicas[this.offsets[r]!]!;
   }
 
   /** One SharedArrayBuffer holding the whole plan set (see the layout above). */
@@ -105,8 +105,8 @@ export class ReplicaPlans {
   /** Maps a buffer from toSharedBuffer() (views, no copy). Throws ArgumentError on anything else. */
   static fromSharedBuffer(sab: SharedArrayBuffer): ReplicaPlans {
     const head = new Int32Array(sab, 0, Math.min(HEADER_INTS, sab.byteLength >> 2));
-    const n = head[1];
-    const count = head[2];
+    const n = head[1]!;
+    const count = head[2]!;
     if (head.length < HEADER_INTS || head[0] !== MAGIC || sab.byteLength !== 4 * (HEADER_INTS + n * 4 + 1 + count)) {
       throw new ArgumentError('Not a ReplicaPlans buffer');
     }

@@ -79,7 +79,7 @@ export function computeReplicas(
     case 'everywhere': {
       const rf = strategy.kind === 'simple' ? strategy.replicationFactor : Infinity;
       for (let i = 0; i < n && out.length < rf; i++) {
-        const h = owners[(rangeIndex + i) % n];
+        const h = owners[(rangeIndex + i) % n]!;
         if (!out.includes(h)) out.push(h);
       }
       return out;
@@ -106,7 +106,7 @@ function networkTopologyReplicas(
   const dcHosts = new Map<string, Set<number>>();
   const dcRacks = new Map<string, Set<string>>();
   for (let i = 0; i < n; i++) {
-    const loc = hosts[owners[i]];
+    const loc = hosts[owners[i]!];
     if (loc === undefined) continue;
     let hs = dcHosts.get(loc.datacenter);
     if (hs === undefined) {
@@ -114,7 +114,7 @@ function networkTopologyReplicas(
       dcHosts.set(loc.datacenter, hs);
       dcRacks.set(loc.datacenter, new Set());
     }
-    hs.add(owners[i]);
+    hs.add(owners[i]!);
     dcRacks.get(loc.datacenter)!.add(loc.rack);
   }
   const dcs = new Map<string, DcState>();
@@ -127,8 +127,8 @@ function networkTopologyReplicas(
   const out: number[] = [];
   const seenRacks = new Set<string>(); // "dc\0rack"
   for (let i = 0; i < n && dcsToFill > 0; i++) {
-    const h = owners[(rangeIndex + i) % n];
-    const loc = hosts[h];
+    const h = owners[(rangeIndex + i) % n]!;
+    const loc = hosts[h]!;
     if (loc === undefined) continue;
     const st = dcs.get(loc.datacenter);
     if (st === undefined || st.rfLeft <= 0 || out.includes(h)) continue;

@@ -35,17 +35,17 @@ export class TokenRing {
     parsed.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
     let n = 0;
     for (let i = 0; i < parsed.length; i++) {
-      if (i === 0 || parsed[i].t !== parsed[n - 1].t) parsed[n++] = parsed[i];
+      if (i === 0 || parsed[i]!.t !== parsed[n - 1]!.t) parsed[n++] = parsed[i]!;
     }
     this.size = n;
     this.hi = new Int32Array(n);
     this.lo = new Int32Array(n);
     this.owners = new Int32Array(n);
     for (let i = 0; i < n; i++) {
-      const u = BigInt.asUintN(64, parsed[i].t);
+      const u = BigInt.asUintN(64, parsed[i]!.t);
       this.hi[i] = Number(u >> 32n) | 0;
       this.lo[i] = Number(u & 0xffffffffn) | 0;
-      this.owners[i] = parsed[i].h;
+      this.owners[i] = parsed[i]!.h;
     }
   }
 
@@ -71,12 +71,12 @@ export class TokenRing {
   /** Host index owning the token (hi, lo); -1 on an empty ring. */
   ownerIndexOf(hi: number, lo: number): number {
     const i = this.rangeIndexOf(hi, lo);
-    return i < 0 ? -1 : this.owners[i];
+    return i < 0 ? -1 : this.owners[i]!;
   }
 
   /** Ring token i as a bigint (for logs and tests). */
   tokenAt(i: number): bigint {
-    return (BigInt(this.hi[i]) << 32n) | BigInt(this.lo[i] >>> 0);
+    return (BigInt(this.hi[i]!) << 32n) | BigInt(this.lo[i]! >>> 0);
   }
 }
 
@@ -105,8 +105,8 @@ export function searchRing(his: Int32Array, los: Int32Array, n: number, hi: numb
   // Invariant: tokens before a are < t; tokens from b on are >= t.
   while (a < b) {
     const m = (a + b) >>> 1;
-    const mh = his[m];
-    if (mh < hi || (mh === hi && los[m] >>> 0 < ulo)) a = m + 1;
+    const mh = his[m]!;
+    if (mh < hi || (mh === hi && los[m]! >>> 0 < ulo)) a = m + 1;
     else b = m;
   }
   return a === n ? 0 : a;

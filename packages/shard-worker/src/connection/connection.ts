@@ -107,7 +107,7 @@ export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
   private readonly onData = (chunk: Buffer): void => {
     const m = this.metrics;
     if (m !== null) {
-      m.c[C_BYTES_RECEIVED] += chunk.length;
+      m.c[C_BYTES_RECEIVED]! += chunk.length;
       this.readAt = performance.now();
     }
     try {
@@ -217,7 +217,7 @@ export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
     if (id < 0) return false;
     if (m !== null) {
       this.sentAt![id] = now;
-      m.c[C_REQUESTS]++;
+      m.c[C_REQUESTS]!++;
     }
     if (deadline > 0 && deadline < this.timerAt) this.armTimer(deadline);
     this.writer.append(id, r, true);
@@ -315,8 +315,8 @@ export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
           ids.release(stream);
           const m = this.metrics;
           if (m !== null) {
-            m.c[C_RESPONSES]++;
-            if (p.opcode === opcodes.error) m.c[C_SERVER_ERRORS]++;
+            m.c[C_RESPONSES]!++;
+            if (p.opcode === opcodes.error) m.c[C_SERVER_ERRORS]!++;
             m.recordLatencyMs(this.readAt - this.sentAt![stream]!);
           }
           // The stream id is free already: a listener that throws must still settle the request, and must not

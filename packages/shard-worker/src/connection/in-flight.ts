@@ -55,7 +55,7 @@ export class InFlight {
     if (ids.state[id] === StreamState.REQUEST) {
       const tag = ids.tags[id]!;
       ids.orphan(id);
-      if (this.metrics !== null) this.metrics.c[C_TIMEOUTS]++;
+      if (this.metrics !== null) this.metrics.c[C_TIMEOUTS]!++;
       this.listener.onFailure(tag, FailureKind.TIMEOUT, message);
     } else {
       const c = this.controls.get(id);
@@ -75,7 +75,7 @@ export class InFlight {
       if (s === StreamState.REQUEST) {
         const tag = ids.tags[id]!;
         ids.release(id);
-        if (this.metrics !== null) this.metrics.c[C_CONNECTION_LOST]++;
+        if (this.metrics !== null) this.metrics.c[C_CONNECTION_LOST]!++;
         this.listener.onFailure(tag, FailureKind.CONNECTION_LOST, message);
       } else if (s === StreamState.CONTROL) {
         const c = this.controls.get(id);

@@ -192,9 +192,9 @@ export class FrameWriter {
     const m = this.metrics;
     if (m !== null) {
       const c = m.c;
-      c[C_SOCKET_WRITES]++;
-      c[C_FRAMES_WRITTEN] += frames;
-      c[C_BYTES_SENT] += data.length;
+      c[C_SOCKET_WRITES]!++;
+      c[C_FRAMES_WRITTEN]! += frames;
+      c[C_BYTES_SENT]! += data.length;
     }
     this.lastWriteAt = this.now();
     this.batchClockStale = true;

@@ -29,10 +29,10 @@ export class ConnectionMetrics {
       const shift = 31 - Math.clz32(us) - HIST_SUB_BITS;
       b = shift > HIST_MAX_SHIFT ? HIST_BUCKETS - 1 : (shift << HIST_SUB_BITS) + (us >>> shift);
     }
-    this.hist[b]++;
+    this.hist[b]!++;
     const c = this.c;
-    c[C_LATENCY_COUNT]++;
-    c[C_LATENCY_SUM_US] += us;
+    c[C_LATENCY_COUNT]!++;
+    c[C_LATENCY_SUM_US]! += us;
     if (us > c[C_LATENCY_MAX_US]!) c[C_LATENCY_MAX_US] = us;
   }
 }
