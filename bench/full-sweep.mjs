@@ -17,13 +17,25 @@ const o = { repeat: 3, outDir: null, cassandra: true, quick: false, report: join
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   switch (argv[i]) {
-    case '--repeat': o.repeat = Number(argv[++i]); break;
-    case '--out-dir': o.outDir = resolve(argv[++i]); break;
-    case '--no-cassandra': o.cassandra = false; break;
-    case '--quick': o.quick = true; break;
-    case '--report': o.report = resolve(argv[++i]); break;
+    case '--repeat':
+      o.repeat = Number(argv[++i]);
+      break;
+    case '--out-dir':
+      o.outDir = resolve(argv[++i]);
+      break;
+    case '--no-cassandra':
+      o.cassandra = false;
+      break;
+    case '--quick':
+      o.quick = true;
+      break;
+    case '--report':
+      o.report = resolve(argv[++i]);
+      break;
     default:
-      console.error(`unknown argument ${argv[i]}\nusage: node bench/full-sweep.mjs [--repeat 3] [--out-dir DIR] [--no-cassandra] [--quick] [--report FILE]`);
+      console.error(
+        `unknown argument ${argv[i]}\nusage: node bench/full-sweep.mjs [--repeat 3] [--out-dir DIR] [--no-cassandra] [--quick] [--report FILE]`,
+      );
       process.exit(2);
   }
 }
@@ -56,7 +68,9 @@ function log(msg) {
 
 const commands = [];
 function run(cmd, args, env = {}) {
-  const shown = `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}${cmd} ${args.join(' ')}`;
+  const shown = `${Object.entries(env)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('')}${cmd} ${args.join(' ')}`;
   commands.push(shown);
   log(`$ ${shown}`);
   const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
@@ -80,24 +94,92 @@ const t0 = Date.now();
 for (const workload of WORKLOADS) {
   const drivers = NODE_DRIVERS;
   for (const [ops, conc] of group(STUB_CONC, (c) => stubOps(c, false))) {
-    run('npm', ['run', '--silent', 'bench', '--', '--drivers', drivers.join(','), '--server', 'stub', '--workload', workload,
-      '--ops', String(ops), '--concurrency', conc.join(','), '--repeat', String(repeat), '--json', rows]);
+    run('npm', [
+      'run',
+      '--silent',
+      'bench',
+      '--',
+      '--drivers',
+      drivers.join(','),
+      '--server',
+      'stub',
+      '--workload',
+      workload,
+      '--ops',
+      String(ops),
+      '--concurrency',
+      conc.join(','),
+      '--repeat',
+      String(repeat),
+      '--json',
+      rows,
+    ]);
   }
   for (const peer of PEERS) {
     for (const [ops, conc] of group(STUB_CONC, (c) => stubOps(c, SLOW.has(peer)))) {
-      run('node', ['bench/peers/sweep.mjs', '--peers', peer, '--workload', workload, '--ops', String(ops),
-        '--concurrency', conc.join(','), '--repeat', String(repeat), '--out', rows]);
+      run('node', [
+        'bench/peers/sweep.mjs',
+        '--peers',
+        peer,
+        '--workload',
+        workload,
+        '--ops',
+        String(ops),
+        '--concurrency',
+        conc.join(','),
+        '--repeat',
+        String(repeat),
+        '--out',
+        rows,
+      ]);
     }
   }
 }
 // The cost of per-shard metrics: shardcql with and without them, alternating, at concurrency 1024.
-run('npm', ['run', '--silent', 'bench', '--', '--drivers', 'shardcql,shardcql-nometrics', '--server', 'stub', '--workload', 'inserts',
-  '--ops', String(stubOps(1024, false)), '--concurrency', '1024', '--repeat', String(o.quick ? 1 : 3 * repeat), '--json', rows]);
+run('npm', [
+  'run',
+  '--silent',
+  'bench',
+  '--',
+  '--drivers',
+  'shardcql,shardcql-nometrics',
+  '--server',
+  'stub',
+  '--workload',
+  'inserts',
+  '--ops',
+  String(stubOps(1024, false)),
+  '--concurrency',
+  '1024',
+  '--repeat',
+  String(o.quick ? 1 : 3 * repeat),
+  '--json',
+  rows,
+]);
 // Compression: shardcql only (cassandra-driver 4.10 has no protocol compression).
 for (const compression of ['lz4', 'snappy']) {
-  run('npm', ['run', '--silent', 'bench', '--', '--drivers', 'shardcql', '--server', 'stub', '--workload', 'inserts',
-    '--ops', String(stubOps(1024, false)), '--concurrency', o.quick ? '1024' : '64,1024', '--repeat', String(repeat),
-    '--compression', compression, '--json', rows]);
+  run('npm', [
+    'run',
+    '--silent',
+    'bench',
+    '--',
+    '--drivers',
+    'shardcql',
+    '--server',
+    'stub',
+    '--workload',
+    'inserts',
+    '--ops',
+    String(stubOps(1024, false)),
+    '--concurrency',
+    o.quick ? '1024' : '64,1024',
+    '--repeat',
+    String(repeat),
+    '--compression',
+    compression,
+    '--json',
+    rows,
+  ]);
 }
 const ceiling = run('npm', ['run', '--silent', 'bench:stub-ceiling', '--', '--seconds', o.quick ? '2' : '5']);
 writeFileSync(join(outDir, 'stub-ceiling.txt'), String(ceiling.stdout));
@@ -116,14 +198,56 @@ if (o.cassandra) {
     const pid = Number(readFileSync(join(ROOT, '.db', 'node1', 'cassandra.pid'), 'utf8').trim());
     for (const workload of ['inserts', 'selects']) {
       for (const [ops, conc] of group(CASS_CONC, cassOps)) {
-        run('npm', ['run', '--silent', 'bench', '--', '--drivers', NODE_DRIVERS.join(','), '--server', 'cassandra', '--server-pid', String(pid),
-          '--workload', workload, '--ops', String(ops), '--concurrency', conc.join(','), '--repeat', String(repeat), '--json', rows],
-        { SHARDCQL_BENCH_DC: 'dc1' });
+        run(
+          'npm',
+          [
+            'run',
+            '--silent',
+            'bench',
+            '--',
+            '--drivers',
+            NODE_DRIVERS.join(','),
+            '--server',
+            'cassandra',
+            '--server-pid',
+            String(pid),
+            '--workload',
+            workload,
+            '--ops',
+            String(ops),
+            '--concurrency',
+            conc.join(','),
+            '--repeat',
+            String(repeat),
+            '--json',
+            rows,
+          ],
+          { SHARDCQL_BENCH_DC: 'dc1' },
+        );
         // scylla-go-driver talks to ScyllaDB only (it needs the shard options in SUPPORTED; on Cassandra it
         // reports every node down), so it runs against the stub's simulator only.
         for (const peer of PEERS.filter((p) => p !== 'scylla-go-driver')) {
-          run('node', ['bench/peers/sweep.mjs', '--peers', peer, '--server', 'cassandra', '--host', '127.0.0.1', '--port', '9042',
-            '--workload', workload, '--ops', String(ops), '--concurrency', conc.join(','), '--repeat', String(repeat), '--out', rows]);
+          run('node', [
+            'bench/peers/sweep.mjs',
+            '--peers',
+            peer,
+            '--server',
+            'cassandra',
+            '--host',
+            '127.0.0.1',
+            '--port',
+            '9042',
+            '--workload',
+            workload,
+            '--ops',
+            String(ops),
+            '--concurrency',
+            conc.join(','),
+            '--repeat',
+            String(repeat),
+            '--out',
+            rows,
+          ]);
         }
       }
     }
@@ -139,8 +263,13 @@ if (o.cassandra) {
 const minutes = ((Date.now() - t0) / 60000).toFixed(1);
 const invocation = `node bench/full-sweep.mjs ${process.argv.slice(2).join(' ')}`.trim();
 run('node', ['bench/report/report.mjs', '--in', rows, '--out', o.report, '--cmd', invocation]);
-const ceilingLine = String(ceiling.stdout).split('\n').filter((l) => /inserts\/s|ops\/s|ceiling/i.test(l)).join('\n');
-appendFileSync(o.report, `
+const ceilingLine = String(ceiling.stdout)
+  .split('\n')
+  .filter((l) => /inserts\/s|ops\/s|ceiling/i.test(l))
+  .join('\n');
+appendFileSync(
+  o.report,
+  `
 ## How this run was made
 
 One invocation, \`${invocation}\`, from ${new Date(t0).toISOString().slice(0, 16)} UTC, ${minutes} minutes; every
@@ -157,7 +286,8 @@ in the same invocation:
 \`\`\`
 ${ceilingLine.trim() || String(ceiling.stdout).trim()}
 \`\`\`
-`);
+`,
+);
 log(`done in ${minutes} min: ${o.report}`);
 
 function rowsPath(p = rows) {

@@ -204,10 +204,14 @@ if (isMain) {
   const [lh, lp] = parseAddress(opt('listen', '127.0.0.1:19042'));
   const after = Number(opt('after', 100_000));
   const p = await startCorruptProxy({ target: opt('target', '127.0.0.1:9042'), listenHost: lh, listenPort: lp });
-  process.stdout.write(`corrupt-proxy: 127.0.0.1:${p.port} -> ${opt('target', '127.0.0.1:9042')}, flipping one byte ${after} bytes into each connection\n`);
+  process.stdout.write(
+    `corrupt-proxy: 127.0.0.1:${p.port} -> ${opt('target', '127.0.0.1:9042')}, flipping one byte ${after} bytes into each connection\n`,
+  );
   setInterval(() => {
     // arm() skips connections already armed or corrupted: each connection gets exactly one flip.
     p.arm({ afterBytes: after, connections: Infinity });
-    process.stdout.write(`corrupt-proxy: ${JSON.stringify({ connections: p.stats.connections, corrupted: p.stats.corrupted, closedByClient: p.stats.closedByClientAfterCorruption })}\n`);
+    process.stdout.write(
+      `corrupt-proxy: ${JSON.stringify({ connections: p.stats.connections, corrupted: p.stats.corrupted, closedByClient: p.stats.closedByClientAfterCorruption })}\n`,
+    );
   }, 1000);
 }

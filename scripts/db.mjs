@@ -18,7 +18,18 @@
 // that `bin/cassandra.in.sh` adds. The config files (cassandra.yaml, logback.xml, rackdc) are generated.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync, renameSync, openSync, closeSync, readSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+  rmSync,
+  readdirSync,
+  renameSync,
+  openSync,
+  closeSync,
+  readSync,
+} from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { dirname, join, resolve } from 'node:path';
@@ -226,8 +237,13 @@ export async function fetchCassandra() {
   rmSync(LIB_DIR, { recursive: true, force: true });
   renameSync(tmp, LIB_DIR);
   const jars = readdirSync(LIB_DIR).filter((f) => f.endsWith('.jar'));
-  writeFileSync(COMPLETE_MARK, `${JSON.stringify({ version: CASSANDRA_VERSION, jars: jars.length, fetchedAt: new Date().toISOString(), ms })}\n`);
-  log(`fetched ${jars.length} jars in ${secs(ms)} into ${rel(LIB_DIR)}${files ? ` (${files} files, ${megabytes(bytes)} downloaded; the rest was in the local Maven repository)` : ' (all from the local Maven repository)'}`);
+  writeFileSync(
+    COMPLETE_MARK,
+    `${JSON.stringify({ version: CASSANDRA_VERSION, jars: jars.length, fetchedAt: new Date().toISOString(), ms })}\n`,
+  );
+  log(
+    `fetched ${jars.length} jars in ${secs(ms)} into ${rel(LIB_DIR)}${files ? ` (${files} files, ${megabytes(bytes)} downloaded; the rest was in the local Maven repository)` : ' (all from the local Maven repository)'}`,
+  );
   return { cached: false, ms };
 }
 
@@ -408,13 +424,39 @@ function makeTlsMaterial(keytool) {
   if (existsSync(ks) && existsSync(pem)) return pem;
   rmSync(ks, { force: true });
   const san = ['dns:localhost', ...Array.from({ length: MAX_NODES }, (_, i) => `ip:${hostOf(i + 1)}`)].join(',');
-  const gen = spawnSync(keytool, [
-    '-genkeypair', '-alias', 'shardcql-test', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650',
-    '-dname', 'CN=shardcql-test', '-ext', `SAN=${san}`,
-    '-keystore', ks, '-storetype', 'PKCS12', '-storepass', TLS_PASSWORD, '-keypass', TLS_PASSWORD,
-  ], { encoding: 'utf8' });
+  const gen = spawnSync(
+    keytool,
+    [
+      '-genkeypair',
+      '-alias',
+      'shardcql-test',
+      '-keyalg',
+      'RSA',
+      '-keysize',
+      '2048',
+      '-validity',
+      '3650',
+      '-dname',
+      'CN=shardcql-test',
+      '-ext',
+      `SAN=${san}`,
+      '-keystore',
+      ks,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      TLS_PASSWORD,
+      '-keypass',
+      TLS_PASSWORD,
+    ],
+    { encoding: 'utf8' },
+  );
   if (gen.status !== 0) throw new DbError(`keytool -genkeypair failed: ${gen.stderr || gen.error?.message}`);
-  const exp = spawnSync(keytool, ['-exportcert', '-rfc', '-alias', 'shardcql-test', '-keystore', ks, '-storepass', TLS_PASSWORD, '-file', pem], { encoding: 'utf8' });
+  const exp = spawnSync(
+    keytool,
+    ['-exportcert', '-rfc', '-alias', 'shardcql-test', '-keystore', ks, '-storepass', TLS_PASSWORD, '-file', pem],
+    { encoding: 'utf8' },
+  );
   if (exp.status !== 0) throw new DbError(`keytool -exportcert failed: ${exp.stderr || exp.error?.message}`);
   return pem;
 }
@@ -548,7 +590,18 @@ async function stopPids(entries, quiet = false) {
 // ---------------------------------------------------------------------------------------------------
 // A tiny CQL v4 client, enough to probe a node (OPTIONS, STARTUP, PLAIN auth, one-page QUERY).
 
-const OP = { ERROR: 0x00, STARTUP: 0x01, READY: 0x02, AUTHENTICATE: 0x03, OPTIONS: 0x05, SUPPORTED: 0x06, QUERY: 0x07, RESULT: 0x08, AUTH_RESPONSE: 0x0f, AUTH_SUCCESS: 0x10 };
+const OP = {
+  ERROR: 0x00,
+  STARTUP: 0x01,
+  READY: 0x02,
+  AUTHENTICATE: 0x03,
+  OPTIONS: 0x05,
+  SUPPORTED: 0x06,
+  QUERY: 0x07,
+  RESULT: 0x08,
+  AUTH_RESPONSE: 0x0f,
+  AUTH_SUCCESS: 0x10,
+};
 
 function frame(stream, opcode, body = Buffer.alloc(0)) {
   const h = Buffer.alloc(9);
@@ -583,12 +636,44 @@ class Reader {
     this.buf = buf;
     this.pos = 0;
   }
-  u16() { const v = this.buf.readUInt16BE(this.pos); this.pos += 2; return v; }
-  i32() { const v = this.buf.readInt32BE(this.pos); this.pos += 4; return v; }
-  string() { const n = this.u16(); const s = this.buf.toString('utf8', this.pos, this.pos + n); this.pos += n; return s; }
-  bytes() { const n = this.i32(); if (n < 0) return null; const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
-  stringList() { const n = this.u16(); const out = []; for (let i = 0; i < n; i++) out.push(this.string()); return out; }
-  stringMultimap() { const n = this.u16(); const out = {}; for (let i = 0; i < n; i++) { const k = this.string(); out[k] = this.stringList(); } return out; }
+  u16() {
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  i32() {
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  string() {
+    const n = this.u16();
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+  bytes() {
+    const n = this.i32();
+    if (n < 0) return null;
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+  stringList() {
+    const n = this.u16();
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(this.string());
+    return out;
+  }
+  stringMultimap() {
+    const n = this.u16();
+    const out = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.string();
+      out[k] = this.stringList();
+    }
+    return out;
+  }
 }
 
 function decodeCell(type, b) {
@@ -611,9 +696,15 @@ function parseRows(r) {
   const cols = [];
   if (!(flags & 0x0004)) {
     const global = flags & 0x0001;
-    if (global) { r.string(); r.string(); }
+    if (global) {
+      r.string();
+      r.string();
+    }
     for (let i = 0; i < count; i++) {
-      if (!global) { r.string(); r.string(); }
+      if (!global) {
+        r.string();
+        r.string();
+      }
       const name = r.string();
       const type = r.u16();
       if (type === 0x0000) r.string();
@@ -673,7 +764,13 @@ export function cqlProbe(host, { port = NATIVE_PORT, timeoutMs = 5000, credentia
         buf = buf.subarray(9 + len);
         if (flags & 0x02) r.pos += 16; // tracing id
         if (flags & 0x08) r.stringList(); // warnings
-        if (flags & 0x04) { const k = r.u16(); for (let i = 0; i < k; i++) { r.string(); r.bytes(); } }
+        if (flags & 0x04) {
+          const k = r.u16();
+          for (let i = 0; i < k; i++) {
+            r.string();
+            r.bytes();
+          }
+        }
         try {
           if (opcode === OP.ERROR) {
             const code = r.i32();
@@ -719,7 +816,10 @@ function probeOptions(state) {
 }
 
 async function peersSeenBy(n, state) {
-  const res = await cqlProbe(hostOf(n), { ...probeOptions(state), queries: ['SELECT peer, data_center, rack FROM system.peers', 'SELECT data_center, rack FROM system.local'] });
+  const res = await cqlProbe(hostOf(n), {
+    ...probeOptions(state),
+    queries: ['SELECT peer, data_center, rack FROM system.peers', 'SELECT data_center, rack FROM system.local'],
+  });
   return { peers: res.rows[0], local: res.rows[1][0] };
 }
 
@@ -812,8 +912,9 @@ function parseArgs(argv) {
     else if (a.startsWith('--dcs=')) opts.dcs = Number(a.slice(6));
     else if (a === '--auth') opts.auth = true;
     else if (a === '--tls') opts.tls = true;
-    else if (a === '--lz4') { /* client-side only: Cassandra always offers lz4 */ }
-    else if (a === '--keep-data') opts.keepData = true;
+    else if (a === '--lz4') {
+      /* client-side only: Cassandra always offers lz4 */
+    } else if (a === '--keep-data') opts.keepData = true;
     else if (a === '--json') opts.json = true;
     else if (a === '--node') opts.node = num('--node');
     else if (a === '--lines') opts.lines = num('--lines');
@@ -865,7 +966,8 @@ async function acquireStartLock() {
       log(`another \`db start\` (pid ${holder}) is in progress; waiting for it`);
       told = true;
     }
-    if (Date.now() - t0 > MAX_NODES * NODE_START_TIMEOUT_MS + 60_000) throw new DbError(`another \`db start\` (pid ${holder}) holds ${rel(LOCK_FILE)}`);
+    if (Date.now() - t0 > MAX_NODES * NODE_START_TIMEOUT_MS + 60_000)
+      throw new DbError(`another \`db start\` (pid ${holder}) holds ${rel(LOCK_FILE)}`);
     await sleep(1000);
   }
 }
@@ -887,7 +989,9 @@ async function startLocked(opts) {
     log(`Cassandra is already running (${running.map((r) => `node${r.n} pid ${r.pid}`).join(', ')}); nothing to do.`);
     const want = { nodes: opts.nodes, dcs: opts.dcs, auth: opts.auth, tls: opts.tls };
     if (st && (st.nodes !== want.nodes || st.dcs !== want.dcs || !!st.auth !== want.auth || !!st.tls !== want.tls)) {
-      log(`note: it runs with --nodes ${st.nodes} --dcs ${st.dcs}${st.auth ? ' --auth' : ''}${st.tls ? ' --tls' : ''}; stop it first to change options.`);
+      log(
+        `note: it runs with --nodes ${st.nodes} --dcs ${st.dcs}${st.auth ? ' --auth' : ''}${st.tls ? ' --tls' : ''}; stop it first to change options.`,
+      );
     }
     return { alreadyRunning: true, state: st };
   }
@@ -913,13 +1017,23 @@ async function startLocked(opts) {
   }
   const caPem = opts.tls ? makeTlsMaterial(jdk.keytool) : null;
   const state = {
-    version: CASSANDRA_VERSION, nodes: opts.nodes, dcs: opts.dcs, auth: opts.auth, tls: opts.tls,
-    caPem: caPem, heap: HEAP, java: jdk.java, startedAt: new Date().toISOString(), node: [],
+    version: CASSANDRA_VERSION,
+    nodes: opts.nodes,
+    dcs: opts.dcs,
+    auth: opts.auth,
+    tls: opts.tls,
+    caPem: caPem,
+    heap: HEAP,
+    java: jdk.java,
+    startedAt: new Date().toISOString(),
+    node: [],
   };
   rmSync(STATE_FILE, { force: true });
   const started = [];
   let interrupted = null;
-  const onSignal = (sig) => { interrupted = sig; };
+  const onSignal = (sig) => {
+    interrupted = sig;
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -927,26 +1041,44 @@ async function startLocked(opts) {
       writeNodeConfig(n, opts);
       const out = openSync(stdoutLog(n), 'a');
       const t0 = Date.now();
-      const child = spawn(jdk.java, jvmArgs(n), { cwd: nodeDir(n), detached: true, stdio: ['ignore', out, out], env: { ...process.env, CASSANDRA_CONF: join(nodeDir(n), 'conf') } });
+      const child = spawn(jdk.java, jvmArgs(n), {
+        cwd: nodeDir(n),
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, CASSANDRA_CONF: join(nodeDir(n), 'conf') },
+      });
       closeSync(out);
       let exited = null;
-      child.on('exit', (code, sig) => { exited = sig || `exit code ${code}`; });
-      child.on('error', (e) => { exited = e.message; });
+      child.on('exit', (code, sig) => {
+        exited = sig || `exit code ${code}`;
+      });
+      child.on('error', (e) => {
+        exited = e.message;
+      });
       child.unref();
       if (!child.pid) throw new DbError(`could not start ${jdk.java}`);
       writeFileSync(pidFile(n), `${child.pid}\n`);
       started.push({ n, pid: child.pid });
       log(`node${n} ${hostOf(n)} (${dcOf(n, opts.nodes, opts.dcs)}) starting, pid ${child.pid}, log ${rel(systemLog(n))}`);
-      const po = { credentials: opts.auth ? DEFAULT_CREDENTIALS : undefined, caPem: caPem ? readFileSync(caPem) : undefined, timeoutMs: 3000 };
+      const po = {
+        credentials: opts.auth ? DEFAULT_CREDENTIALS : undefined,
+        caPem: caPem ? readFileSync(caPem) : undefined,
+        timeoutMs: 3000,
+      };
       let lastErr = null;
       const phases = startPhases(systemLog(n), t0, (m) => log(`node${n}: ${m}`));
       try {
         for (;;) {
           phases.poll();
           if (interrupted) throw new DbError(`interrupted by ${interrupted}`, 130);
-          if (exited) throw new DbError(`node${n} died during start (${exited}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}\n${tail(stdoutLog(n), 10)}`);
+          if (exited)
+            throw new DbError(
+              `node${n} died during start (${exited}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}\n${tail(stdoutLog(n), 10)}`,
+            );
           if (Date.now() - t0 > NODE_START_TIMEOUT_MS) {
-            throw new DbError(`node${n} did not answer CQL within ${secs(NODE_START_TIMEOUT_MS)} (last: ${lastErr?.message}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}`);
+            throw new DbError(
+              `node${n} did not answer CQL within ${secs(NODE_START_TIMEOUT_MS)} (last: ${lastErr?.message}). Last lines of ${rel(systemLog(n))}:\n${tail(systemLog(n), 25)}`,
+            );
           }
           try {
             await cqlProbe(hostOf(n), po);
@@ -988,7 +1120,9 @@ async function startLocked(opts) {
       }
     }
     writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
-    log(`Cassandra ${CASSANDRA_VERSION} is up: ${state.node.map((x) => `${x.host}:${NATIVE_PORT}`).join(', ')}${opts.auth ? ' (user cassandra/cassandra)' : ''}${caPem ? ` (TLS, CA ${rel(caPem)})` : ''}`);
+    log(
+      `Cassandra ${CASSANDRA_VERSION} is up: ${state.node.map((x) => `${x.host}:${NATIVE_PORT}`).join(', ')}${opts.auth ? ' (user cassandra/cassandra)' : ''}${caPem ? ` (TLS, CA ${rel(caPem)})` : ''}`,
+    );
     return { alreadyRunning: false, state };
   } catch (e) {
     if (started.length) {
@@ -1022,7 +1156,18 @@ export async function status() {
   const count = state?.nodes ?? Math.max(0, ...running.keys());
   for (let n = 1; n <= count; n++) {
     const pid = running.get(n) ?? null;
-    const entry = { n, host: hostOf(n), pid, alive: pid !== null, cql: false, rssMiB: pid ? rssMiB(pid) : null, dc: null, peers: null, error: null, log: systemLog(n) };
+    const entry = {
+      n,
+      host: hostOf(n),
+      pid,
+      alive: pid !== null,
+      cql: false,
+      rssMiB: pid ? rssMiB(pid) : null,
+      dc: null,
+      peers: null,
+      error: null,
+      log: systemLog(n),
+    };
     if (pid) {
       try {
         const { peers, local } = await peersSeenBy(n, state);

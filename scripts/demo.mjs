@@ -29,7 +29,9 @@ async function demo() {
     const local = (await client.execute('SELECT release_version, data_center FROM system.local')).first();
     say(`server: Apache Cassandra ${local.release_version}, data center ${local.data_center}`);
 
-    await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    );
     await client.execute(`DROP TABLE IF EXISTS ${KEYSPACE}.readings`);
     await client.execute(
       `CREATE TABLE ${KEYSPACE}.readings (sensor text, at timestamp, value double, tags set<text>, PRIMARY KEY (sensor, at)) WITH CLUSTERING ORDER BY (at DESC)`,
@@ -61,7 +63,11 @@ async function demo() {
       count++;
       say(`${row.sensor.padEnd(8)} | ${row.at.toISOString()} | ${row.value.toFixed(2).padStart(5)} | ${[...(row.tags ?? [])].join(',')}`);
     }
-    const agg = (await client.execute(`SELECT count(*) AS n, max(value) AS hi FROM ${KEYSPACE}.readings WHERE sensor = ?`, ['kitchen'], { prepare: true })).first();
+    const agg = (
+      await client.execute(`SELECT count(*) AS n, max(value) AS hi FROM ${KEYSPACE}.readings WHERE sensor = ?`, ['kitchen'], {
+        prepare: true,
+      })
+    ).first();
     say(`read ${count} rows in pages of 5; kitchen: ${types.Long.fromValue(agg.n).toString()} rows, max ${agg.hi}`);
     if (count !== 12) throw new Error(`expected 12 rows, read ${count}`);
     await client.execute(`DROP KEYSPACE ${KEYSPACE}`);
@@ -74,8 +80,15 @@ async function demo() {
 function build() {
   return new Promise((resolve) => {
     const tsc = join(db.ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const child = spawn(process.execPath, [tsc, '-b', '--verbose', '--pretty', 'false'], { cwd: db.ROOT, stdio: ['inherit', 'pipe', 'pipe'] });
-    const progress = tscProgress(db.ROOT, (m) => say(`build: ${m}`), (l) => process.stdout.write(`${l}\n`));
+    const child = spawn(process.execPath, [tsc, '-b', '--verbose', '--pretty', 'false'], {
+      cwd: db.ROOT,
+      stdio: ['inherit', 'pipe', 'pipe'],
+    });
+    const progress = tscProgress(
+      db.ROOT,
+      (m) => say(`build: ${m}`),
+      (l) => process.stdout.write(`${l}\n`),
+    );
     const lines = lineSplitter((l) => progress.line(l));
     child.stdout.setEncoding('utf8').on('data', (c) => lines.push(c));
     child.stderr.setEncoding('utf8').on('data', (c) => lines.push(c));

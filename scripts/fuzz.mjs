@@ -54,7 +54,17 @@ async function runDecoder(name, o) {
     const tracing = traceUntil > from;
     const upTo = tracing ? traceUntil : o.cases;
     const outcome = await new Promise((res) => {
-      const args = ['--child', name, '--cases', String(upTo), '--seed', String(o.seed), '--from', String(from), ...(tracing ? ['--trace'] : [])];
+      const args = [
+        '--child',
+        name,
+        '--cases',
+        String(upTo),
+        '--seed',
+        String(o.seed),
+        '--from',
+        String(from),
+        ...(tracing ? ['--trace'] : []),
+      ];
       const child = fork(fileURLToPath(import.meta.url), args, {
         execArgv: ['--import', 'tsx', '--conditions=source'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -107,7 +117,14 @@ async function runDecoder(name, o) {
     } else if (!l.final) {
       // The child died without a hang (an out-of-memory abort, a native crash): one crash, skip its block.
       result.crashes++;
-      saveReproducer({ decoder: name, seed: o.seed, kind: 'exit', exitCode: outcome.exitCode, fromIndex: l.done, toIndex: l.done + REPORT_EVERY });
+      saveReproducer({
+        decoder: name,
+        seed: o.seed,
+        kind: 'exit',
+        exitCode: outcome.exitCode,
+        fromIndex: l.done,
+        toIndex: l.done + REPORT_EVERY,
+      });
       from = l.done + REPORT_EVERY;
     } else {
       from = o.cases;
@@ -180,11 +197,23 @@ async function childMain(o) {
       const e = outcome.crash;
       const error = `${e?.name}: ${e?.message}`;
       if (keep(error.replace(/\d+/g, '#'))) {
-        saveReproducer({ decoder: o.child, seed: o.seed, kind: 'crash', index: i, input: fz.inputOf(o.child, o.seed, i), error, stack: String(e?.stack ?? '').split('\n').slice(0, 6).join('\n') });
+        saveReproducer({
+          decoder: o.child,
+          seed: o.seed,
+          kind: 'crash',
+          index: i,
+          input: fz.inputOf(o.child, o.seed, i),
+          error,
+          stack: String(e?.stack ?? '')
+            .split('\n')
+            .slice(0, 6)
+            .join('\n'),
+        });
       }
     } else if (outcome.typed) typedErrors++;
     else ok++;
-    if (ms > SLOW_CASE_MS) saveReproducer({ decoder: o.child, seed: o.seed, kind: 'slow', index: i, ms, input: fz.inputOf(o.child, o.seed, i) });
+    if (ms > SLOW_CASE_MS)
+      saveReproducer({ decoder: o.child, seed: o.seed, kind: 'slow', index: i, ms, input: fz.inputOf(o.child, o.seed, i) });
     if ((i + 1) % every === 0) send(i + 1, false);
     // In trace mode the parent must hear of case i before it starts (a hang in it then names i).
     if (o.trace) await new Promise((r) => setImmediate(r));

@@ -18,12 +18,15 @@ export const secs = (ms) => `${Math.round(ms / 1000)} s`;
 export function ticker(say, what, quietMs = QUIET_MS, withElapsed = true) {
   const t0 = Date.now();
   let last = t0;
-  const timer = setInterval(() => {
-    const now = Date.now();
-    if (now - last < quietMs) return;
-    last = now;
-    say(withElapsed ? `still ${what()} (${secs(now - t0)})` : `still ${what()}`);
-  }, Math.min(1000, quietMs));
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      if (now - last < quietMs) return;
+      last = now;
+      say(withElapsed ? `still ${what()} (${secs(now - t0)})` : `still ${what()}`);
+    },
+    Math.min(1000, quietMs),
+  );
   timer.unref();
   return {
     touch() {

@@ -80,7 +80,11 @@ function dryRun() {
   say(`version ${v}`);
   cleanBuild();
   for (const p of PACKAGES) {
-    const r = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: join(ROOT, 'packages', p), encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json'], {
+      cwd: join(ROOT, 'packages', p),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (r.status !== 0) fail(`npm pack --dry-run of packages/${p} failed`);
     const [info] = JSON.parse(r.stdout.slice(r.stdout.indexOf('[')));
     const kinds = {};
@@ -88,7 +92,13 @@ function dryRun() {
       const k = /\.d\.ts$/.test(f.path) ? '.d.ts' : /\.js$/.test(f.path) ? '.js' : f.path;
       kinds[k] = (kinds[k] ?? 0) + 1;
     }
-    say(`${info.name}@${info.version}: ${info.filename}, ${(info.size / 1024).toFixed(0)} kB packed, ${(info.unpackedSize / 1024).toFixed(0)} kB unpacked; ${Object.entries(kinds).map(([k, n]) => `${n} ${k}`).join(', ')}`);
+    say(
+      `${info.name}@${info.version}: ${info.filename}, ${(info.size / 1024).toFixed(0)} kB packed, ${(info.unpackedSize / 1024).toFixed(0)} kB unpacked; ${Object.entries(
+        kinds,
+      )
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}`,
+    );
   }
   say('dry run: nothing published. `node scripts/release.mjs publish` publishes these.');
 }

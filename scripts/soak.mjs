@@ -22,7 +22,18 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const STUB = join(ROOT, 'test', 'simulator', '.bin', 'cql-stub');
 
 function parseArgs(argv) {
-  const o = { requests: 1_000_000, server: 'stub', concurrency: 4096, out: join(ROOT, 'bench', 'results'), child: false, host: null, port: 9042, dc: null, warmup: 0, workers: 0 };
+  const o = {
+    requests: 1_000_000,
+    server: 'stub',
+    concurrency: 4096,
+    out: join(ROOT, 'bench', 'results'),
+    child: false,
+    host: null,
+    port: 9042,
+    dc: null,
+    warmup: 0,
+    workers: 0,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -108,7 +119,27 @@ function runChild(o, host, dc, base) {
   return new Promise((res) => {
     const child = fork(
       fileURLToPath(import.meta.url),
-      ['--child', '--requests', String(o.requests), '--concurrency', String(o.concurrency), '--host', host, '--port', String(o.port), '--dc', dc, '--warmup', String(o.warmup), '--workers', String(o.workers), '--out', `${base}.csv`, '--server', o.server],
+      [
+        '--child',
+        '--requests',
+        String(o.requests),
+        '--concurrency',
+        String(o.concurrency),
+        '--host',
+        host,
+        '--port',
+        String(o.port),
+        '--dc',
+        dc,
+        '--warmup',
+        String(o.warmup),
+        '--workers',
+        String(o.workers),
+        '--out',
+        `${base}.csv`,
+        '--server',
+        o.server,
+      ],
       { execArgv: ['--import', 'tsx', '--conditions=source'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
     let summary = null;
@@ -128,7 +159,15 @@ function runChild(o, host, dc, base) {
       const s = summary ?? {};
       // Growth is what is checked: an RSS that shrinks after warm-up passes.
       const pass = exitedByItself && s.pendingAfterShutdown === 0 && (s.rssGrowthPct ?? 100) <= 10 && (s.requests ?? 0) >= o.requests;
-      res({ options: { requests: o.requests, server: o.server, concurrency: o.concurrency, warmup: o.warmup }, summary: s, exitedByItself, exitCode: code, signal: sig, exitMs: doneAt ? Date.now() - doneAt : null, pass });
+      res({
+        options: { requests: o.requests, server: o.server, concurrency: o.concurrency, warmup: o.warmup },
+        summary: s,
+        exitedByItself,
+        exitCode: code,
+        signal: sig,
+        exitMs: doneAt ? Date.now() - doneAt : null,
+        pass,
+      });
     });
   });
 }
@@ -161,7 +200,9 @@ function plot(csvPath, svgPath, verdict) {
     const ys = rows.map((r) => r[c]);
     const yMax = Math.max(1e-9, ...ys) * 1.1;
     const y0 = 40 + k * (PH + 30);
-    const pts = rows.map((r) => `${(pad + ((W - pad - 10) * r[tcol]) / Math.max(1, tMax)).toFixed(1)},${(y0 + PH - (PH * r[c]) / yMax).toFixed(1)}`).join(' ');
+    const pts = rows
+      .map((r) => `${(pad + ((W - pad - 10) * r[tcol]) / Math.max(1, tMax)).toFixed(1)},${(y0 + PH - (PH * r[c]) / yMax).toFixed(1)}`)
+      .join(' ');
     svg += `<text x="${pad}" y="${y0 - 4}">${label} (max ${fmt(Math.max(...ys))})</text>\n`;
     svg += `<rect x="${pad}" y="${y0}" width="${W - pad - 10}" height="${PH}" fill="none" stroke="#ccc"/>\n`;
     svg += `<text x="4" y="${y0 + 10}">${fmt(yMax)}</text><text x="4" y="${y0 + PH}">0</text>\n`;
@@ -173,13 +214,17 @@ function plot(csvPath, svgPath, verdict) {
 
 const fmt = (v) => (Math.abs(v) >= 100 ? Math.round(v).toString() : v.toFixed(2));
 
-
 // ---- the child: the load ------------------------------------------------------------------------------
 
 async function childMain(o) {
   const { Client } = await import('@shardcql/client');
   const Long = (await import('long')).default;
-  const options = { contactPoints: [`${o.host}:${o.port}`], localDataCenter: o.dc, pooling: { maxRequestsPerConnection: 32768 }, socketOptions: { readTimeout: 30_000 } };
+  const options = {
+    contactPoints: [`${o.host}:${o.port}`],
+    localDataCenter: o.dc,
+    pooling: { maxRequestsPerConnection: 32768 },
+    socketOptions: { readTimeout: 30_000 },
+  };
   if (o.workers > 0) options.shardcql = { workers: o.workers };
   const client = new Client(options);
   await client.connect();
@@ -194,7 +239,10 @@ async function childMain(o) {
 
   const eld = monitorEventLoopDelay({ resolution: 10 });
   eld.enable();
-  writeFileSync(o.out, 't_s,requests,rate,rss_mib,heap_used_mib,heap_total_mib,external_mib,array_buffers_mib,eld_p50_ms,eld_p99_ms,eld_max_ms,handles,in_flight,engine_in_flight,errors\n');
+  writeFileSync(
+    o.out,
+    't_s,requests,rate,rss_mib,heap_used_mib,heap_total_mib,external_mib,array_buffers_mib,eld_p50_ms,eld_p99_ms,eld_max_ms,handles,in_flight,engine_in_flight,errors\n',
+  );
   let started = 0;
   let done = 0;
   let errors = 0;
@@ -264,7 +312,12 @@ async function childMain(o) {
   clearInterval(timer);
   eld.disable();
   // A few requests left in flight on purpose: shutdown must settle them all.
-  const tail = Array.from({ length: 64 }, (_, i) => client.execute(SELECT, [keys[i]], PREPARED).then(() => 'ok', (e) => e?.constructor?.name));
+  const tail = Array.from({ length: 64 }, (_, i) =>
+    client.execute(SELECT, [keys[i]], PREPARED).then(
+      () => 'ok',
+      (e) => e?.constructor?.name,
+    ),
+  );
   for (const p of tail) pending.add(p);
   await client.shutdown();
   let bound = null;
@@ -289,7 +342,10 @@ async function childMain(o) {
     eldP99Max,
     pendingAfterShutdown,
     handlesAfterShutdown,
-    tailOutcomes: settledTail === null ? null : Object.fromEntries([...new Set(settledTail)].map((k) => [k, settledTail.filter((x) => x === k).length])),
+    tailOutcomes:
+      settledTail === null
+        ? null
+        : Object.fromEntries([...new Set(settledTail)].map((k) => [k, settledTail.filter((x) => x === k).length])),
   };
   process.send({ type: 'summary', summary });
   process.disconnect();

@@ -25,7 +25,9 @@ const flags = new Set(dashdash >= 0 ? args.slice(0, dashdash) : args);
 const vitestExtra = dashdash >= 0 ? args.slice(dashdash + 1) : [];
 for (const f of flags) {
   if (!['--no-build', '--unit-only', '--integration-only'].includes(f)) {
-    process.stderr.write(`test: unknown option '${f}'\nusage: node scripts/test.mjs [--no-build] [--unit-only] [--integration-only] [-- <vitest args>]\n`);
+    process.stderr.write(
+      `test: unknown option '${f}'\nusage: node scripts/test.mjs [--no-build] [--unit-only] [--integration-only] [-- <vitest args>]\n`,
+    );
     process.exit(2);
   }
 }
@@ -106,7 +108,17 @@ async function vitest(name, project, files = [], env = {}) {
   say(`${name}: vitest run --project ${project} ${[...files, ...vitestExtra].join(' ')}`);
   const code = await run(
     'vitest',
-    ['run', '--project', project, '--reporter=default', ...PROGRESS_REPORTERS, '--reporter=json', `--outputFile.json=${out}`, ...files, ...vitestExtra],
+    [
+      'run',
+      '--project',
+      project,
+      '--reporter=default',
+      ...PROGRESS_REPORTERS,
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+      ...files,
+      ...vitestExtra,
+    ],
     env,
   );
   let counts = null;
@@ -177,7 +189,12 @@ async function main() {
   if (!flags.has('--no-build')) {
     say('build: tsc -b');
     const buildSay = (m) => process.stdout.write(`build: ${m}\n`);
-    const code = await run('tsc', ['-b', '--verbose', '--pretty', 'false'], {}, tscProgress(db.ROOT, buildSay, (l) => process.stdout.write(`${l}\n`)));
+    const code = await run(
+      'tsc',
+      ['-b', '--verbose', '--pretty', 'false'],
+      {},
+      tscProgress(db.ROOT, buildSay, (l) => process.stdout.write(`${l}\n`)),
+    );
     record('build', code, code === 0 ? { passed: 0, failed: 0, skipped: 0 } : null);
   }
   if (only !== 'integration') await vitest('unit', 'unit');
@@ -189,7 +206,9 @@ async function main() {
     }
   }
   const failedPhases = phases.filter((p) => p.code !== 0).map((p) => p.name);
-  say(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${phases.map((p) => `${p.name} ${p.code === 0 ? 'ok' : `FAILED (exit ${p.code})`}`).join(', ')}`);
+  say(
+    `done in ${((Date.now() - t0) / 1000).toFixed(0)} s; ${phases.map((p) => `${p.name} ${p.code === 0 ? 'ok' : `FAILED (exit ${p.code})`}`).join(', ')}`,
+  );
   // The plain closing line CI reads.
   process.stdout.write(`tests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
   if (interrupted) return 130;

@@ -176,7 +176,13 @@ export class ToxiproxyApi {
    * stream: 'downstream' (server -> client) or 'upstream'.
    */
   addToxic(proxy, { name, type, stream = 'downstream', toxicity = 1, attributes = {} }) {
-    return this.req('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, { name: name ?? `${type}_${stream}`, type, stream, toxicity, attributes });
+    return this.req('POST', `/proxies/${encodeURIComponent(proxy)}/toxics`, {
+      name: name ?? `${type}_${stream}`,
+      type,
+      stream,
+      toxicity,
+      attributes,
+    });
   }
 
   removeToxic(proxy, name) {

@@ -27,7 +27,12 @@ interface PackResult {
   files: Array<{ path: string; size: number }>;
 }
 
-const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown> & { name: string; version: string; dependencies?: Record<string, string> };
+const manifest = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown> & {
+    name: string;
+    version: string;
+    dependencies?: Record<string, string>;
+  };
 
 /** The fenced block that follows `<!-- example:<name> -->` in packages/client/README.md. */
 function readmeExample(name: string): string {
@@ -94,7 +99,10 @@ describe('the published packages', () => {
     expect(packed.map((r) => r.name)).toEqual(['@shardcql/core', '@shardcql/shard-worker', '@shardcql/client']);
     for (const r of packed) {
       const paths = r.files.map((f) => f.path);
-      expect(paths.filter((f) => !/^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|LICENSE)$/.test(f)), r.name).toEqual([]);
+      expect(
+        paths.filter((f) => !/^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|LICENSE)$/.test(f)),
+        r.name,
+      ).toEqual([]);
       expect(paths, r.name).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']));
       // No sources, maps, build info or tests: the client alone was 1.6 MB unpacked with them.
       expect(r.unpackedSize, r.name).toBeLessThan(1_000_000);
@@ -120,7 +128,8 @@ describe('the published packages', () => {
     expect(v).toMatch(/^0\.\d+\.\d+(-[0-9A-Za-z.]+)?$/);
     for (const m of repo) {
       expect(m.version, m.name).toBe(v);
-      for (const [dep, range] of Object.entries(m.dependencies ?? {})) if (dep.startsWith('@shardcql/')) expect(range, `${m.name} -> ${dep}`).toBe(v);
+      for (const [dep, range] of Object.entries(m.dependencies ?? {}))
+        if (dep.startsWith('@shardcql/')) expect(range, `${m.name} -> ${dep}`).toBe(v);
     }
     expect(clientVersion).toBe(v);
     expect(DRIVER_VERSION).toBe(v);
@@ -152,11 +161,22 @@ describe("packages/client/README.md's examples, against the installed tarballs",
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', target: 'ES2022', types: ['node'] },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'ES2022',
+          types: ['node'],
+        },
         files: ['example.ts', 'example.mts'],
       }),
     );
-    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app }).catch((e: { stdout: string }) => ({ stdout: e.stdout, failed: true }));
+    const r = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], { cwd: app }).catch((e: { stdout: string }) => ({
+      stdout: e.stdout,
+      failed: true,
+    }));
     expect(r.stdout).toBe('');
     expect('failed' in r).toBe(false);
   }, 120_000);

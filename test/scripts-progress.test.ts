@@ -19,7 +19,11 @@ describe('progress: the quiet-step ticker', () => {
   it('says "still <step>" after a quiet period, names the current step, and stays silent while touched', () => {
     const said: string[] = [];
     let step = 'resolving';
-    const t = ticker((m: string) => said.push(m), () => step, 10_000);
+    const t = ticker(
+      (m: string) => said.push(m),
+      () => step,
+      10_000,
+    );
     vi.advanceTimersByTime(9_000);
     expect(said).toEqual([]);
     vi.advanceTimersByTime(1_000);
@@ -69,7 +73,11 @@ describe('progress: the build (tsc -b --verbose)', () => {
   it('names the project being compiled, passes diagnostics through, and sums up', () => {
     const said: string[] = [];
     const printed: string[] = [];
-    const p = tscProgress(root, (m: string) => said.push(m), (l: string) => printed.push(l));
+    const p = tscProgress(
+      root,
+      (m: string) => said.push(m),
+      (l: string) => printed.push(l),
+    );
     for (const l of verbose) p.line(l);
     p.end(0);
     expect(said[0]).toBe('compiling packages/core (project 1 of 3) ...');
@@ -80,12 +88,20 @@ describe('progress: the build (tsc -b --verbose)', () => {
 
   it('says "up to date" when nothing compiled, and claims no success when tsc failed', () => {
     const said: string[] = [];
-    const q = tscProgress(root, (m: string) => said.push(m), () => {});
+    const q = tscProgress(
+      root,
+      (m: string) => said.push(m),
+      () => {},
+    );
     q.line(verbose[10]!);
     q.end(0);
     expect(said).toEqual([expect.stringMatching(/^up to date \(\d+ s\)$/)]);
     const failed: string[] = [];
-    const f = tscProgress(root, (m: string) => failed.push(m), () => {});
+    const f = tscProgress(
+      root,
+      (m: string) => failed.push(m),
+      () => {},
+    );
     f.line(verbose[7]!);
     f.end(2);
     expect(failed).toEqual(['compiling packages/core ...']);
@@ -94,12 +110,22 @@ describe('progress: the build (tsc -b --verbose)', () => {
 
 describe('progress: the Maven download', () => {
   it("reads the file and its size from Maven's transfer lines, and ignores the rest", () => {
-    expect(mavenDownloaded('Downloaded from central: https://repo.maven.apache.org/maven2/com/google/guava/guava/32.1.2-jre/guava-32.1.2-jre.jar (3.0 MB at 1.2 MB/s)')).toEqual({
+    expect(
+      mavenDownloaded(
+        'Downloaded from central: https://repo.maven.apache.org/maven2/com/google/guava/guava/32.1.2-jre/guava-32.1.2-jre.jar (3.0 MB at 1.2 MB/s)',
+      ),
+    ).toEqual({
       file: 'guava-32.1.2-jre.jar',
       bytes: 3_000_000,
     });
-    expect(mavenDownloaded('Downloaded from central: https://repo.maven.apache.org/maven2/org/x/x/1/x-1.pom (2.5 kB at 40 kB/s)')).toEqual({ file: 'x-1.pom', bytes: 2500 });
-    expect(mavenDownloaded('[INFO] Downloaded from central: https://r/a/b-1.jar (812 B at 9.1 kB/s)')).toEqual({ file: 'b-1.jar', bytes: 812 });
+    expect(mavenDownloaded('Downloaded from central: https://repo.maven.apache.org/maven2/org/x/x/1/x-1.pom (2.5 kB at 40 kB/s)')).toEqual({
+      file: 'x-1.pom',
+      bytes: 2500,
+    });
+    expect(mavenDownloaded('[INFO] Downloaded from central: https://r/a/b-1.jar (812 B at 9.1 kB/s)')).toEqual({
+      file: 'b-1.jar',
+      bytes: 812,
+    });
     expect(mavenDownloaded('Downloading from central: https://repo.maven.apache.org/maven2/org/x/x/1/x-1.jar')).toBeNull();
     expect(mavenDownloaded('[INFO] BUILD SUCCESS')).toBeNull();
   });
@@ -152,11 +178,17 @@ describe("progress: following a starting node's system.log", () => {
     try {
       p.poll();
       expect(said).toEqual([]);
-      appendFileSync(file, 'INFO  [main] 2026-12-02 13:36:30,871 YamlConfigurationLoader.java:103 - Configuration location: file:/x.yaml\nINFO  [main] 2026-12-02 13:36:36,362 ColumnFamilyStore.java:502 - Initia');
+      appendFileSync(
+        file,
+        'INFO  [main] 2026-12-02 13:36:30,871 YamlConfigurationLoader.java:103 - Configuration location: file:/x.yaml\nINFO  [main] 2026-12-02 13:36:36,362 ColumnFamilyStore.java:502 - Initia',
+      );
       p.poll();
       expect(said).toEqual([expect.stringMatching(/^configuration read \([\d.]+ s\)$/)]);
       // The rest of a line cut between two polls, and a second line of the same phase.
-      appendFileSync(file, 'lizing system.IndexInfo\nINFO  [main] 2026-12-02 13:36:38,660 ColumnFamilyStore.java:502 - Initializing system.batches\n');
+      appendFileSync(
+        file,
+        'lizing system.IndexInfo\nINFO  [main] 2026-12-02 13:36:38,660 ColumnFamilyStore.java:502 - Initializing system.batches\n',
+      );
       p.poll();
       p.poll();
       expect(said.map((m) => m.replace(/ \([\d.]+ s\)$/, ''))).toEqual(['configuration read', 'opening the system keyspace']);
@@ -193,6 +225,11 @@ describe('progress: the vitest reporter', () => {
     vi.advanceTimersByTime(10_000);
     r.onTestRunEnd();
     vi.advanceTimersByTime(60_000);
-    expect(out).toEqual(['test: 2 test files to run\n', 'test: [1/2] a.test.ts ...\n', 'test: [2/2] b.test.ts ...\n', 'test: still running b.test.ts (15 s)\n']);
+    expect(out).toEqual([
+      'test: 2 test files to run\n',
+      'test: [1/2] a.test.ts ...\n',
+      'test: [2/2] b.test.ts ...\n',
+      'test: still running b.test.ts (15 s)\n',
+    ]);
   });
 });

@@ -39,7 +39,10 @@ describe.skipIf(!enabled)('three-node Cassandra test bed', () => {
     const client = new Client({ contactPoints: [hostOf(1)], localDataCenter: 'dc1' });
     await client.connect();
     try {
-      const hosts = client.hosts.values().map((h) => h.address.split(':')[0]).sort();
+      const hosts = client.hosts
+        .values()
+        .map((h) => h.address.split(':')[0])
+        .sort();
       expect(hosts).toEqual([1, 2, 3].map(hostOf));
     } finally {
       await client.shutdown();

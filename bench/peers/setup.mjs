@@ -62,13 +62,16 @@ const SCYLLA_STAMP = join(SCYLLA_BUILD, '.built-from');
 function scyllaTarball() {
   const dir = join(SHARED, 'peers');
   if (!existsSync(dir)) return null;
-  const found = readdirSync(dir).filter((f) => /^scylladb-nodejs-rs-driver-.*\.tar\.gz$/.test(f)).sort();
+  const found = readdirSync(dir)
+    .filter((f) => /^scylladb-nodejs-rs-driver-.*\.tar\.gz$/.test(f))
+    .sort();
   return found.length > 0 ? join(dir, found[found.length - 1]) : null;
 }
 
 function buildScyllaDriver(tarball) {
   const src = join(SCYLLA_BUILD, 'nodejs-rs-driver');
-  const built = () => existsSync(src) && readdirSync(src).some((f) => /^index\..*\.node$/.test(f)) && existsSync(join(src, 'lib', 'client.js'));
+  const built = () =>
+    existsSync(src) && readdirSync(src).some((f) => /^index\..*\.node$/.test(f)) && existsSync(join(src, 'lib', 'client.js'));
   if (!force && existsSync(SCYLLA_STAMP) && readFileSync(SCYLLA_STAMP, 'utf8') === basename(tarball) && built()) {
     return `up to date (${src})`;
   }
@@ -153,5 +156,6 @@ for (const [name, step] of Object.entries(steps)) {
   }
 }
 console.log('\nbench:setup summary');
-for (const [name, status, what, ms] of results) console.log(`  ${name.padEnd(18)} ${status.padEnd(7)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${what}`);
+for (const [name, status, what, ms] of results)
+  console.log(`  ${name.padEnd(18)} ${status.padEnd(7)} ${(ms / 1000).toFixed(1).padStart(6)} s  ${what}`);
 process.exit(results.some((r) => r[1] !== 'ok') ? 1 : 0);

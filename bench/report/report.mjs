@@ -19,13 +19,26 @@ for (let i = 0; i < argv.length; i++) {
     return argv[++i];
   };
   switch (argv[i]) {
-    case '--in': o.in.push(v()); break;
-    case '--out': o.out = v(); break;
-    case '--plots': o.plots = v(); break;
-    case '--title': o.title = v(); break;
-    case '--pinning': o.pinning = v(); break;
-    case '--cmd': o.cmd.push(v()); break;
-    default: die(`unknown argument ${argv[i]}`);
+    case '--in':
+      o.in.push(v());
+      break;
+    case '--out':
+      o.out = v();
+      break;
+    case '--plots':
+      o.plots = v();
+      break;
+    case '--title':
+      o.title = v();
+      break;
+    case '--pinning':
+      o.pinning = v();
+      break;
+    case '--cmd':
+      o.cmd.push(v());
+      break;
+    default:
+      die(`unknown argument ${argv[i]}`);
   }
 }
 if (o.in.length === 0) die('usage: report.mjs --in FILE.jsonl [--out bench/REPORT.md] [--plots DIR] [--pinning TEXT] [--cmd TEXT]');
@@ -40,35 +53,51 @@ function die(msg) {
 // ---- read rows -------------------------------------------------------------------------------
 const rows = [];
 for (const f of o.in) {
-  readFileSync(f, 'utf8').split('\n').forEach((line, n) => {
-    const t = line.trim();
-    if (!t || t.startsWith('#')) return;
-    let r;
-    try {
-      r = JSON.parse(t);
-    } catch {
-      die(`${f}:${n + 1}: not JSON`);
-    }
-    for (const k of ['driver', 'workload', 'concurrency', 'opsPerSec']) if (r[k] === undefined) die(`${f}:${n + 1}: no ${k}`);
-    r.server ??= 'unknown';
-    r.compression ??= 'none';
-    if (r.compression !== 'none') r.driver = `${r.driver} (${r.compression})`;
-    rows.push(r);
-  });
+  readFileSync(f, 'utf8')
+    .split('\n')
+    .forEach((line, n) => {
+      const t = line.trim();
+      if (!t || t.startsWith('#')) return;
+      let r;
+      try {
+        r = JSON.parse(t);
+      } catch {
+        die(`${f}:${n + 1}: not JSON`);
+      }
+      for (const k of ['driver', 'workload', 'concurrency', 'opsPerSec']) if (r[k] === undefined) die(`${f}:${n + 1}: no ${k}`);
+      r.server ??= 'unknown';
+      r.compression ??= 'none';
+      if (r.compression !== 'none') r.driver = `${r.driver} (${r.compression})`;
+      rows.push(r);
+    });
 }
 if (rows.length === 0) die('no rows');
 
 // ---- statistics ------------------------------------------------------------------------------
 const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 function stat(list, key) {
-  const v = list.map((r) => num(r[key])).filter((x) => x !== null).sort((a, b) => a - b);
+  const v = list
+    .map((r) => num(r[key]))
+    .filter((x) => x !== null)
+    .sort((a, b) => a - b);
   if (v.length === 0) return null;
   const m = v.length >> 1;
   return { med: v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2, min: v[0], max: v[v.length - 1], n: v.length };
 }
 const uniq = (a) => [...new Set(a)];
-const METRICS = ['opsPerSec', 'p50Us', 'p99Us', 'p999Us', 'cpuUsPerOp', 'mainThreadCpuUsPerOp', 'syscallsPerOp',
-  'allocsPerOp', 'gcPerMillionOps', 'eventLoopDelayP99Us', 'rssAfterMb'];
+const METRICS = [
+  'opsPerSec',
+  'p50Us',
+  'p99Us',
+  'p999Us',
+  'cpuUsPerOp',
+  'mainThreadCpuUsPerOp',
+  'syscallsPerOp',
+  'allocsPerOp',
+  'gcPerMillionOps',
+  'eventLoopDelayP99Us',
+  'rssAfterMb',
+];
 
 /** server -> workload -> driver -> concurrency -> { metric: stat, n, ops } */
 const groups = new Map();
@@ -80,8 +109,15 @@ for (const r of rows) {
 const cells = [];
 for (const list of groups.values()) {
   const r0 = list[0];
-  const c = { server: r0.server, workload: r0.workload, driver: r0.driver, compression: r0.compression,
-    concurrency: r0.concurrency, n: list.length, ops: uniq(list.map((r) => r.ops)).join('/') };
+  const c = {
+    server: r0.server,
+    workload: r0.workload,
+    driver: r0.driver,
+    compression: r0.compression,
+    concurrency: r0.concurrency,
+    n: list.length,
+    ops: uniq(list.map((r) => r.ops)).join('/'),
+  };
   for (const k of METRICS) c[k] = stat(list, k);
   cells.push(c);
 }
@@ -111,13 +147,20 @@ const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  * from 0 or log10. Min–max spread drawn as whiskers.
  */
 function lineChart({ title, yLabel, series, logY = false, dashed = new Set() }) {
-  const W = 760, H = 400, L = 70, R = 210, T = 36, B = 48;
-  const pw = W - L - R, ph = H - T - B;
+  const W = 760,
+    H = 400,
+    L = 70,
+    R = 210,
+    T = 36,
+    B = 48;
+  const pw = W - L - R,
+    ph = H - T - B;
   const xs = uniq(series.flatMap((s) => s.points.map((p) => p.x))).sort((a, b) => a - b);
   const ys = series.flatMap((s) => s.points.flatMap((p) => [p.y, p.lo ?? p.y, p.hi ?? p.y])).filter((y) => y > 0 || !logY);
   if (xs.length === 0 || ys.length === 0) return null;
   const lx = (x) => Math.log2(Math.max(x, 1));
-  const x0 = lx(xs[0]), x1 = lx(xs[xs.length - 1]);
+  const x0 = lx(xs[0]),
+    x1 = lx(xs[xs.length - 1]);
   const px = (x) => L + (x1 === x0 ? pw / 2 : ((lx(x) - x0) / (x1 - x0)) * pw);
   let y0, y1, py, ticks;
   if (logY) {
@@ -136,7 +179,9 @@ function lineChart({ title, yLabel, series, logY = false, dashed = new Set() }) 
     for (let t = 0; t <= y1 + step / 2; t += step) ticks.push(t);
   }
   const out = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${L + pw / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`);
   for (const t of ticks) {
@@ -151,18 +196,26 @@ function lineChart({ title, yLabel, series, logY = false, dashed = new Set() }) 
   }
   out.push(`<rect x="${L}" y="${T}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
   out.push(`<text x="${L + pw / 2}" y="${H - 10}" text-anchor="middle">concurrency (requests in flight, log scale)</text>`);
-  out.push(`<text transform="translate(16 ${T + ph / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}${logY ? ' (log scale)' : ''}</text>`);
+  out.push(
+    `<text transform="translate(16 ${T + ph / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}${logY ? ' (log scale)' : ''}</text>`,
+  );
   series.forEach((s, i) => {
     const pts = [...s.points].filter((p) => !logY || p.y > 0).sort((a, b) => a.x - b.x);
     if (pts.length === 0) return;
     const dash = dashed.has(s.name) ? ' stroke-dasharray="6 4"' : '';
-    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>`);
+    out.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ')}"/>`,
+    );
     for (const p of pts) {
       const X = px(p.x).toFixed(1);
       if (p.lo !== undefined && p.hi !== undefined && p.hi > p.lo) {
-        out.push(`<line x1="${X}" x2="${X}" y1="${py(p.lo).toFixed(1)}" y2="${py(p.hi).toFixed(1)}" stroke="${s.color}" stroke-width="1.5"/>`);
+        out.push(
+          `<line x1="${X}" x2="${X}" y1="${py(p.lo).toFixed(1)}" y2="${py(p.hi).toFixed(1)}" stroke="${s.color}" stroke-width="1.5"/>`,
+        );
       }
-      out.push(`<circle cx="${X}" cy="${py(p.y).toFixed(1)}" r="3" fill="${s.color}"><title>${esc(`${s.name} c=${p.x}: ${fmt(p.y)}`)}</title></circle>`);
+      out.push(
+        `<circle cx="${X}" cy="${py(p.y).toFixed(1)}" r="3" fill="${s.color}"><title>${esc(`${s.name} c=${p.x}: ${fmt(p.y)}`)}</title></circle>`,
+      );
     }
     const ly = T + 8 + i * 18;
     out.push(`<line x1="${L + pw + 12}" x2="${L + pw + 36}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`);
@@ -183,20 +236,28 @@ function machine() {
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
     if (m) model = m[1].trim();
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   let nproc = String(cpus().length);
   try {
     nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  } catch { /* keep os.cpus() */ }
+  } catch {
+    /* keep os.cpus() */
+  }
   let kernel = release();
   try {
     kernel = execFileSync('uname', ['-srmv'], { encoding: 'utf8' }).trim();
-  } catch { /* keep os.release() */ }
+  } catch {
+    /* keep os.release() */
+  }
   let mem = '';
   try {
     const m = /^MemTotal:\s*(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'));
     if (m) mem = `${Math.round(Number(m[1]) / 1048576)} GiB`;
-  } catch { /* ignore */ }
+  } catch {
+    /* ignore */
+  }
   return { model, nproc, kernel, mem, node: process.version };
 }
 
@@ -209,14 +270,19 @@ const compressed = rows.some((r) => r.compression !== 'none');
 const color = new Map(drivers.map((d, i) => [d, PALETTE[i % PALETTE.length]]));
 const md = [];
 md.push(`# ${o.title}`, '');
-md.push(`Generated ${new Date().toISOString()} by \`bench/report/report.mjs\` from ${o.in.map((f) => `\`${relative(process.cwd(), resolve(f))}\``).join(', ')} ` +
-  `(${rows.length} runs). Every number below is a median over the repeats of one configuration; ` +
-  'small print after it is the min–max spread over those repeats.', '');
+md.push(
+  `Generated ${new Date().toISOString()} by \`bench/report/report.mjs\` from ${o.in.map((f) => `\`${relative(process.cwd(), resolve(f))}\``).join(', ')} ` +
+    `(${rows.length} runs). Every number below is a median over the repeats of one configuration; ` +
+    'small print after it is the min–max spread over those repeats.',
+  '',
+);
 md.push('## Machine', '');
 md.push(`- CPU: ${mach.model}; \`nproc\` ${mach.nproc}${mach.mem ? `; memory ${mach.mem}` : ''}`);
 md.push(`- Kernel: ${mach.kernel}`);
 md.push(`- Node.js ${mach.node} (the report's own; the runs' is in the notes below)`);
-md.push(`- Pinning: ${o.pinning ?? 'client process on CPU 0 (`taskset -c 0`), server (stub) on CPU 1 (`taskset -c 1`); a real Cassandra node is not pinned by the benchmark'}`);
+md.push(
+  `- Pinning: ${o.pinning ?? 'client process on CPU 0 (`taskset -c 0`), server (stub) on CPU 1 (`taskset -c 1`); a real Cassandra node is not pinned by the benchmark'}`,
+);
 md.push('');
 md.push('## Drivers', '');
 md.push('| driver | version(s) | runs | notes (first run) |', '| --- | --- | --- | --- |');
@@ -230,12 +296,17 @@ md.push('');
 if (o.cmd.length) {
   md.push('## How to reproduce', '', '```sh', ...o.cmd, '```', '');
 }
-md.push('Columns: ops/s (throughput); p50/p99/p99.9 latency in µs; CPU µs per op (client process, user+system, ' +
-  'all threads, timed part only); main-thread CPU µs/op (Node drivers); syscalls per op (`perf stat`, timed part only); ' +
-  'allocations per op (Go: `runtime.MemStats.Mallocs` delta; Rust: counting global allocator; n/a elsewhere); ' +
-  'GC per million ops (Go: GC cycles; Node: GC events; Python: collections).' +
-  (compressed ? ' A driver name with "(lz4)" or "(snappy)" is that driver with protocol compression negotiated ' +
-    '(`--compression`); the others ran uncompressed.' : ''), '');
+md.push(
+  'Columns: ops/s (throughput); p50/p99/p99.9 latency in µs; CPU µs per op (client process, user+system, ' +
+    'all threads, timed part only); main-thread CPU µs/op (Node drivers); syscalls per op (`perf stat`, timed part only); ' +
+    'allocations per op (Go: `runtime.MemStats.Mallocs` delta; Rust: counting global allocator; n/a elsewhere); ' +
+    'GC per million ops (Go: GC cycles; Node: GC events; Python: collections).' +
+    (compressed
+      ? ' A driver name with "(lz4)" or "(snappy)" is that driver with protocol compression negotiated ' +
+        '(`--compression`); the others ran uncompressed.'
+      : ''),
+  '',
+);
 
 let plotN = 0;
 for (const server of servers) {
@@ -247,7 +318,10 @@ for (const server of servers) {
     const concs = uniq(cs.map((c) => c.concurrency)).sort((a, b) => a - b);
     md.push(`### ${server} / ${wl}`, '');
     // Compact overview: throughput per driver and concurrency.
-    md.push(`Throughput, ops/s (ops per run: ${uniq(cs.map((c) => c.ops)).join(', ')}; repeats: ${uniq(cs.map((c) => c.n)).join(', ')})`, '');
+    md.push(
+      `Throughput, ops/s (ops per run: ${uniq(cs.map((c) => c.ops)).join(', ')}; repeats: ${uniq(cs.map((c) => c.n)).join(', ')})`,
+      '',
+    );
     md.push(`| driver | ${concs.map((c) => `c=${c}`).join(' | ')} |`, `| --- | ${concs.map(() => '---:').join(' | ')} |`);
     for (const d of ds) {
       md.push(`| ${d} | ${concs.map((c) => cell(cs.find((x) => x.driver === d && x.concurrency === c)?.opsPerSec)).join(' | ')} |`);
@@ -257,35 +331,57 @@ for (const server of servers) {
       md.push('', 'shardcql relative to each peer (median ops/s ratio; > 1 means shardcql is faster)', '');
       md.push(`| peer | ${concs.map((c) => `c=${c}`).join(' | ')} |`, `| --- | ${concs.map(() => '---:').join(' | ')} |`);
       for (const d of ds.filter((x) => x !== 'shardcql')) {
-        md.push(`| ${d} | ${concs.map((c) => {
-          const a = ref.find((x) => x.concurrency === c)?.opsPerSec?.med;
-          const b = cs.find((x) => x.driver === d && x.concurrency === c)?.opsPerSec?.med;
-          return a && b ? `${(a / b).toFixed(2)}×` : 'n/a';
-        }).join(' | ')} |`);
+        md.push(
+          `| ${d} | ${concs
+            .map((c) => {
+              const a = ref.find((x) => x.concurrency === c)?.opsPerSec?.med;
+              const b = cs.find((x) => x.driver === d && x.concurrency === c)?.opsPerSec?.med;
+              return a && b ? `${(a / b).toFixed(2)}×` : 'n/a';
+            })
+            .join(' | ')} |`,
+        );
       }
     }
     md.push('', 'Details', '');
-    md.push('| driver | compression | c | ops/s | p50 µs | p99 µs | p99.9 µs | CPU µs/op | main-thread µs/op | syscalls/op | allocs/op | GC /M ops | ELD p99 µs | RSS MB |');
+    md.push(
+      '| driver | compression | c | ops/s | p50 µs | p99 µs | p99.9 µs | CPU µs/op | main-thread µs/op | syscalls/op | allocs/op | GC /M ops | ELD p99 µs | RSS MB |',
+    );
     md.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const d of ds) {
       for (const c of concs) {
         const x = cs.find((y) => y.driver === d && y.concurrency === c);
         if (!x) continue;
-        md.push(`| ${d} | ${x.compression} | ${c} | ${cell(x.opsPerSec)} | ${cell(x.p50Us)} | ${cell(x.p99Us)} | ${cell(x.p999Us)} | ${cell(x.cpuUsPerOp)} | ` +
-          `${cell(x.mainThreadCpuUsPerOp)} | ${cell(x.syscallsPerOp)} | ${cell(x.allocsPerOp)} | ${cell(x.gcPerMillionOps)} | ` +
-          `${cell(x.eventLoopDelayP99Us)} | ${cell(x.rssAfterMb)} |`);
+        md.push(
+          `| ${d} | ${x.compression} | ${c} | ${cell(x.opsPerSec)} | ${cell(x.p50Us)} | ${cell(x.p99Us)} | ${cell(x.p999Us)} | ${cell(x.cpuUsPerOp)} | ` +
+            `${cell(x.mainThreadCpuUsPerOp)} | ${cell(x.syscallsPerOp)} | ${cell(x.allocsPerOp)} | ${cell(x.gcPerMillionOps)} | ` +
+            `${cell(x.eventLoopDelayP99Us)} | ${cell(x.rssAfterMb)} |`,
+        );
       }
     }
     md.push('');
     const slug = `${server}-${wl}`.replace(/[^a-z0-9-]+/gi, '_');
-    const seriesOf = (metric, suffix = '') => ds.map((d) => ({
-      name: d + suffix, color: color.get(d),
-      points: cs.filter((c) => c.driver === d && c[metric]).map((c) => ({ x: c.concurrency, y: c[metric].med, lo: c[metric].min, hi: c[metric].max })),
-    })).filter((s) => s.points.length);
+    const seriesOf = (metric, suffix = '') =>
+      ds
+        .map((d) => ({
+          name: d + suffix,
+          color: color.get(d),
+          points: cs
+            .filter((c) => c.driver === d && c[metric])
+            .map((c) => ({ x: c.concurrency, y: c[metric].med, lo: c[metric].min, hi: c[metric].max })),
+        }))
+        .filter((s) => s.points.length);
     const charts = [
       ['throughput', lineChart({ title: `${server} / ${wl}: throughput`, yLabel: 'ops/s', series: seriesOf('opsPerSec') })],
-      ['latency', lineChart({ title: `${server} / ${wl}: p50 (solid) and p99 (dashed) latency`, yLabel: 'µs', logY: true,
-        series: [...seriesOf('p50Us', ' p50'), ...seriesOf('p99Us', ' p99')], dashed: new Set(ds.map((d) => `${d} p99`)) })],
+      [
+        'latency',
+        lineChart({
+          title: `${server} / ${wl}: p50 (solid) and p99 (dashed) latency`,
+          yLabel: 'µs',
+          logY: true,
+          series: [...seriesOf('p50Us', ' p50'), ...seriesOf('p99Us', ' p99')],
+          dashed: new Set(ds.map((d) => `${d} p99`)),
+        }),
+      ],
       ['cpu', lineChart({ title: `${server} / ${wl}: client CPU per op`, yLabel: 'CPU µs per op', series: seriesOf('cpuUsPerOp') })],
     ];
     for (const [kind, svg] of charts) {
@@ -299,5 +395,7 @@ for (const server of servers) {
 }
 mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, md.join('\n'));
-console.log(`bench:report: ${rows.length} runs, ${cells.length} configurations -> ${relative(process.cwd(), outPath)}, ${plotN} plots in ${relative(process.cwd(), plotDir)}`);
+console.log(
+  `bench:report: ${rows.length} runs, ${cells.length} configurations -> ${relative(process.cwd(), outPath)}, ${plotN} plots in ${relative(process.cwd(), plotDir)}`,
+);
 if (!existsSync(outPath)) process.exit(1);

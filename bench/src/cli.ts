@@ -26,8 +26,18 @@ export interface BenchRow extends RunnerResult {
 }
 
 const NUMERIC_FIELDS = [
-  'opsPerSec', 'p50Us', 'p99Us', 'p999Us', 'cpuUsPerOp', 'mainThreadCpuUsPerOp', 'syscallsPerOp',
-  'gcPerMillionOps', 'eventLoopDelayP99Us', 'gcMsPerMillionOps', 'rssBeforeMb', 'rssAfterMb',
+  'opsPerSec',
+  'p50Us',
+  'p99Us',
+  'p999Us',
+  'cpuUsPerOp',
+  'mainThreadCpuUsPerOp',
+  'syscallsPerOp',
+  'gcPerMillionOps',
+  'eventLoopDelayP99Us',
+  'gcMsPerMillionOps',
+  'rssBeforeMb',
+  'rssAfterMb',
 ] as const;
 
 interface Options {
@@ -73,9 +83,25 @@ const USAGE = `usage: npm run bench -- [options]
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    drivers: [...DRIVER_NAMES], server: 'stub', workload: 'inserts', ops: 200_000, concurrency: [1, 64, 1024, 4096],
-    repeat: 1, warmup: null, json: null, raw: null, host: '127.0.0.1', port: 9042, pin: true, perf: true,
-    serverPid: null, stubV5: false, stubShards: 0, populate: true, timeoutSec: 600, compression: 'none',
+    drivers: [...DRIVER_NAMES],
+    server: 'stub',
+    workload: 'inserts',
+    ops: 200_000,
+    concurrency: [1, 64, 1024, 4096],
+    repeat: 1,
+    warmup: null,
+    json: null,
+    raw: null,
+    host: '127.0.0.1',
+    port: 9042,
+    pin: true,
+    perf: true,
+    serverPid: null,
+    stubV5: false,
+    stubShards: 0,
+    populate: true,
+    timeoutSec: 600,
+    compression: 'none',
   };
   const cwd = process.env['INIT_CWD'] ?? process.cwd(); // npm run changes cwd to the package dir
   const file = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
@@ -92,7 +118,9 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (a) {
-      case '--drivers': o.drivers = val().split(',').filter(Boolean); break;
+      case '--drivers':
+        o.drivers = val().split(',').filter(Boolean);
+        break;
       case '--server': {
         const s = val();
         if (s !== 'stub' && s !== 'cassandra') throw new Error(`--server stub|cassandra, not ${s}`);
@@ -105,25 +133,57 @@ function parseArgs(argv: string[]): Options {
         o.workload = w;
         break;
       }
-      case '--ops': o.ops = int(); break;
-      case '--concurrency': o.concurrency = val().split(',').map((c) => {
-        const n = Number(c);
-        if (!Number.isInteger(n) || n < 1) throw new Error(`bad concurrency ${c}`);
-        return n;
-      }); break;
-      case '--repeat': o.repeat = Math.max(1, int()); break;
-      case '--warmup': o.warmup = int(); break;
-      case '--json': o.json = file(val()); break;
-      case '--raw': o.raw = file(val()); break;
-      case '--host': o.host = val(); break;
-      case '--port': o.port = int(); break;
-      case '--server-pid': o.serverPid = int(); break;
-      case '--stub-v5': o.stubV5 = true; break;
-      case '--stub-shards': o.stubShards = int(); break;
-      case '--no-populate': o.populate = false; break;
-      case '--no-pin': o.pin = false; break;
-      case '--no-perf': o.perf = false; break;
-      case '--timeout': o.timeoutSec = int(); break;
+      case '--ops':
+        o.ops = int();
+        break;
+      case '--concurrency':
+        o.concurrency = val()
+          .split(',')
+          .map((c) => {
+            const n = Number(c);
+            if (!Number.isInteger(n) || n < 1) throw new Error(`bad concurrency ${c}`);
+            return n;
+          });
+        break;
+      case '--repeat':
+        o.repeat = Math.max(1, int());
+        break;
+      case '--warmup':
+        o.warmup = int();
+        break;
+      case '--json':
+        o.json = file(val());
+        break;
+      case '--raw':
+        o.raw = file(val());
+        break;
+      case '--host':
+        o.host = val();
+        break;
+      case '--port':
+        o.port = int();
+        break;
+      case '--server-pid':
+        o.serverPid = int();
+        break;
+      case '--stub-v5':
+        o.stubV5 = true;
+        break;
+      case '--stub-shards':
+        o.stubShards = int();
+        break;
+      case '--no-populate':
+        o.populate = false;
+        break;
+      case '--no-pin':
+        o.pin = false;
+        break;
+      case '--no-perf':
+        o.perf = false;
+        break;
+      case '--timeout':
+        o.timeoutSec = int();
+        break;
       case '--compression': {
         const c = val();
         const known = COMPRESSIONS.find((k) => k === c);
@@ -131,8 +191,13 @@ function parseArgs(argv: string[]): Options {
         o.compression = known;
         break;
       }
-      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+      case '-h':
+      case '--help':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${a}\n${USAGE}`);
     }
   }
   for (const d of o.drivers) if (!DRIVER_NAMES.includes(d)) throw new Error(`unknown driver ${d}`);
@@ -151,8 +216,10 @@ function commandWorks(cmd: string, args: string[]): boolean {
 /** perf works when it can count the syscall tracepoint and has --control (perf 5.10+). */
 function perfWorks(): string | null {
   try {
-    const out = execFileSync('perf', ['stat', '-e', 'raw_syscalls:sys_enter', '-x,', '-D', '-1', '--control',
-      'fd:0', '--', 'true'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    const out = execFileSync('perf', ['stat', '-e', 'raw_syscalls:sys_enter', '-x,', '-D', '-1', '--control', 'fd:0', '--', 'true'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 10_000,
+    });
     void out;
     return null;
   } catch (e) {
@@ -163,7 +230,11 @@ function perfWorks(): string | null {
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const RUNNER = join(__dirname, 'runner.ts');
 
-interface RunOutcome { result?: RunnerResult; syscalls: number | null; error?: string }
+interface RunOutcome {
+  result?: RunnerResult;
+  syscalls: number | null;
+  error?: string;
+}
 
 function runOnce(o: Options, args: RunnerArgs, usePerf: boolean, tmp: string, seq: number): Promise<RunOutcome> {
   // The runner is TypeScript (tsx), but shardcql resolves to its build (dist/), as users run it: from the
@@ -176,8 +247,21 @@ function runOnce(o: Options, args: RunnerArgs, usePerf: boolean, tmp: string, se
     const ack = join(tmp, `ack-${seq}`);
     execFileSync('mkfifo', [ctl, ack]);
     args = { ...args, perfCtl: ctl, perfAck: ack };
-    cmd = ['perf', 'stat', '-D', '-1', '--control', `fifo:${ctl},${ack}`, '-e', 'raw_syscalls:sys_enter', '-x,',
-      '-o', perfOut, '--', ...cmd];
+    cmd = [
+      'perf',
+      'stat',
+      '-D',
+      '-1',
+      '--control',
+      `fifo:${ctl},${ack}`,
+      '-e',
+      'raw_syscalls:sys_enter',
+      '-x,',
+      '-o',
+      perfOut,
+      '--',
+      ...cmd,
+    ];
   }
   return new Promise((done) => {
     const child = spawn(cmd[0]!, [...cmd.slice(1), JSON.stringify(args)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -201,7 +285,9 @@ function runOnce(o: Options, args: RunnerArgs, usePerf: boolean, tmp: string, se
         try {
           const m = /^(\d+),[^,]*,raw_syscalls:sys_enter/m.exec(readFileSync(perfOut, 'utf8'));
           if (m) syscalls = Number(m[1]);
-        } catch { /* no perf output: syscalls stay unknown */ }
+        } catch {
+          /* no perf output: syscalls stay unknown */
+        }
       }
       done({ result: JSON.parse(line.slice(RESULT_MARKER.length)) as RunnerResult, syscalls });
     });
@@ -225,12 +311,20 @@ function medianRow(rows: BenchRow[]): BenchRow {
 
 function printRows(rows: BenchRow[]): void {
   const cols: Column<BenchRow>[] = [
-    ['driver', (r) => r.driver], ['compr', (r) => r.compression], ['conc', (r) => String(r.concurrency)], ['ops/s', (r) => String(Math.round(r.opsPerSec))],
-    ['p50 µs', (r) => String(r.p50Us)], ['p99 µs', (r) => String(r.p99Us)], ['p999 µs', (r) => String(r.p999Us)],
-    ['cpu µs/op', (r) => r.cpuUsPerOp.toFixed(2)], ['main µs/op', (r) => r.mainThreadCpuUsPerOp.toFixed(2)],
+    ['driver', (r) => r.driver],
+    ['compr', (r) => r.compression],
+    ['conc', (r) => String(r.concurrency)],
+    ['ops/s', (r) => String(Math.round(r.opsPerSec))],
+    ['p50 µs', (r) => String(r.p50Us)],
+    ['p99 µs', (r) => String(r.p99Us)],
+    ['p999 µs', (r) => String(r.p999Us)],
+    ['cpu µs/op', (r) => r.cpuUsPerOp.toFixed(2)],
+    ['main µs/op', (r) => r.mainThreadCpuUsPerOp.toFixed(2)],
     ['syscalls/op', (r) => (r.syscallsPerOp === null ? 'n/a' : r.syscallsPerOp.toFixed(3))],
-    ['gc/Mop', (r) => String(r.gcPerMillionOps)], ['gc ms/Mop', (r) => String(r.gcMsPerMillionOps)],
-    ['eld p99 µs', (r) => String(r.eventLoopDelayP99Us)], ['rss MB', (r) => `${r.rssBeforeMb}->${r.rssAfterMb}`],
+    ['gc/Mop', (r) => String(r.gcPerMillionOps)],
+    ['gc ms/Mop', (r) => String(r.gcMsPerMillionOps)],
+    ['eld p99 µs', (r) => String(r.eventLoopDelayP99Us)],
+    ['rss MB', (r) => `${r.rssBeforeMb}->${r.rssAfterMb}`],
   ];
   printTable(cols, rows);
 }
@@ -265,18 +359,31 @@ async function main(): Promise<void> {
   if (o.compression !== 'none') {
     // Drivers fall back to no compression when the server does not offer the one asked: refuse the
     // run rather than label uncompressed rows as compressed.
-    const offered = (await fetchSupported(host, port).catch((e: unknown) => { stopStub(); throw e; }))['COMPRESSION'] ?? [];
+    const offered =
+      (
+        await fetchSupported(host, port).catch((e: unknown) => {
+          stopStub();
+          throw e;
+        })
+      )['COMPRESSION'] ?? [];
     if (!offered.includes(o.compression)) {
       stopStub();
-      throw new Error(`the server at ${host}:${port} does not offer ${o.compression} compression (SUPPORTED COMPRESSION: [${offered.join(', ')}])`);
+      throw new Error(
+        `the server at ${host}:${port} does not offer ${o.compression} compression (SUPPORTED COMPRESSION: [${offered.join(', ')}])`,
+      );
     }
   }
-  process.once('SIGINT', () => { stopStub(); process.exit(130); });
+  process.once('SIGINT', () => {
+    stopStub();
+    process.exit(130);
+  });
   const tmp = mkdtempSync(join(tmpdir(), 'shardcql-bench-'));
   const warmup = o.warmup ?? Math.min(20_000, Math.ceil(o.ops / 10));
-  console.log(`server ${o.server} at ${host}:${port}; ${o.workload}, ${o.ops} ops, warmup ${warmup}, repeat ${o.repeat}; ` +
-    `pinning ${o.pin ? 'client CPU 0, server CPU 1' : 'off'}; syscalls ${usePerf ? 'perf stat (timed loop only)' : 'not counted'}; ` +
-    `compression ${o.compression}`);
+  console.log(
+    `server ${o.server} at ${host}:${port}; ${o.workload}, ${o.ops} ops, warmup ${warmup}, repeat ${o.repeat}; ` +
+      `pinning ${o.pin ? 'client CPU 0, server CPU 1' : 'off'}; syscalls ${usePerf ? 'perf stat (timed loop only)' : 'not counted'}; ` +
+      `compression ${o.compression}`,
+  );
 
   const failed = new Map<string, string>();
   const medians: BenchRow[] = [];
@@ -289,8 +396,16 @@ async function main(): Promise<void> {
         for (const driver of order) {
           if (failed.has(driver)) continue;
           const args: RunnerArgs = {
-            driver, server: o.server, workload: o.workload, concurrency, ops: o.ops, warmup, host, port,
-            populate: o.server !== 'stub' && o.populate, compression: o.compression,
+            driver,
+            server: o.server,
+            workload: o.workload,
+            concurrency,
+            ops: o.ops,
+            warmup,
+            host,
+            port,
+            populate: o.server !== 'stub' && o.populate,
+            compression: o.compression,
           };
           const r = await runOnce(o, args, usePerf, tmp, seq++);
           if (r.result === undefined) {
@@ -300,16 +415,30 @@ async function main(): Promise<void> {
           }
           const { driver: _d, workload: _w, concurrency: _c, ops: _o, ...m } = r.result;
           const row: BenchRow = {
-            driver, server: o.server, workload: o.workload, compression: m.compression, concurrency, ops: o.ops,
-            opsPerSec: m.opsPerSec, p50Us: m.p50Us, p99Us: m.p99Us, p999Us: m.p999Us, cpuUsPerOp: m.cpuUsPerOp,
+            driver,
+            server: o.server,
+            workload: o.workload,
+            compression: m.compression,
+            concurrency,
+            ops: o.ops,
+            opsPerSec: m.opsPerSec,
+            p50Us: m.p50Us,
+            p99Us: m.p99Us,
+            p999Us: m.p999Us,
+            cpuUsPerOp: m.cpuUsPerOp,
             mainThreadCpuUsPerOp: m.mainThreadCpuUsPerOp,
             syscallsPerOp: r.syscalls === null ? null : Math.round((r.syscalls / o.ops) * 1000) / 1000,
-            gcPerMillionOps: m.gcPerMillionOps, eventLoopDelayP99Us: m.eventLoopDelayP99Us,
-            gcMsPerMillionOps: m.gcMsPerMillionOps, rssBeforeMb: m.rssBeforeMb, rssAfterMb: m.rssAfterMb,
+            gcPerMillionOps: m.gcPerMillionOps,
+            eventLoopDelayP99Us: m.eventLoopDelayP99Us,
+            gcMsPerMillionOps: m.gcMsPerMillionOps,
+            rssBeforeMb: m.rssBeforeMb,
+            rssAfterMb: m.rssAfterMb,
           };
           if (o.raw) appendFileSync(o.raw, JSON.stringify(row) + '\n');
-          console.log(`  ${driver} c=${concurrency} run ${rep + 1}/${o.repeat}: ${row.opsPerSec} ops/s, p50 ${row.p50Us} µs, ` +
-            `syscalls/op ${row.syscallsPerOp ?? 'n/a'}`);
+          console.log(
+            `  ${driver} c=${concurrency} run ${rep + 1}/${o.repeat}: ${row.opsPerSec} ops/s, p50 ${row.p50Us} µs, ` +
+              `syscalls/op ${row.syscallsPerOp ?? 'n/a'}`,
+          );
           let list = perDriver.get(driver);
           if (list === undefined) perDriver.set(driver, (list = []));
           list.push(row);

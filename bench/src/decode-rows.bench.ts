@@ -32,10 +32,12 @@ interface Case {
 
 const { dataTypes } = currentCore;
 const t = (code: number): DataType => ({ code, info: null }) as unknown as DataType;
-const bigint = (k: number): Cell => (w, row) => {
-  w.i32(8);
-  w.i64(0, row * k);
-};
+const bigint =
+  (k: number): Cell =>
+  (w, row) => {
+    w.i32(8);
+    w.i64(0, row * k);
+  };
 
 const BENCH_TABLE = [
   { name: 'pk', type: t(dataTypes.bigint), cell: bigint(1) },
@@ -44,14 +46,63 @@ const BENCH_TABLE = [
 ];
 const UUID_BYTES = Buffer.from('c0a8e1f2d3b44c5d9e6f708192a3b4c5', 'hex');
 const MIXED_TABLE = [
-  { name: 'id', type: t(dataTypes.uuid), cell: ((w) => { w.i32(16); w.raw(UUID_BYTES); }) as Cell },
-  { name: 'n', type: t(dataTypes.int), cell: ((w, row) => { w.i32(4); w.i32(row); }) as Cell },
-  { name: 'name', type: t(dataTypes.text), cell: ((w, row) => { const s = Buffer.from(`name-${row}`); w.i32(s.length); w.raw(s); }) as Cell },
-  { name: 'at', type: t(dataTypes.timestamp), cell: ((w, row) => { w.i32(8); w.i64(0x18c, row * 1000); }) as Cell },
+  {
+    name: 'id',
+    type: t(dataTypes.uuid),
+    cell: ((w) => {
+      w.i32(16);
+      w.raw(UUID_BYTES);
+    }) as Cell,
+  },
+  {
+    name: 'n',
+    type: t(dataTypes.int),
+    cell: ((w, row) => {
+      w.i32(4);
+      w.i32(row);
+    }) as Cell,
+  },
+  {
+    name: 'name',
+    type: t(dataTypes.text),
+    cell: ((w, row) => {
+      const s = Buffer.from(`name-${row}`);
+      w.i32(s.length);
+      w.raw(s);
+    }) as Cell,
+  },
+  {
+    name: 'at',
+    type: t(dataTypes.timestamp),
+    cell: ((w, row) => {
+      w.i32(8);
+      w.i64(0x18c, row * 1000);
+    }) as Cell,
+  },
   { name: 'total', type: t(dataTypes.bigint), cell: bigint(7) },
-  { name: 'ok', type: t(dataTypes.boolean), cell: ((w, row) => { w.i32(1); w.u8(row & 1); }) as Cell },
-  { name: 'score', type: t(dataTypes.double), cell: ((w, row) => { w.i32(8); w.f64(row / 3); }) as Cell },
-  { name: 'note', type: t(dataTypes.text), cell: ((w) => { w.i32(-1); }) as Cell },
+  {
+    name: 'ok',
+    type: t(dataTypes.boolean),
+    cell: ((w, row) => {
+      w.i32(1);
+      w.u8(row & 1);
+    }) as Cell,
+  },
+  {
+    name: 'score',
+    type: t(dataTypes.double),
+    cell: ((w, row) => {
+      w.i32(8);
+      w.f64(row / 3);
+    }) as Cell,
+  },
+  {
+    name: 'note',
+    type: t(dataTypes.text),
+    cell: ((w) => {
+      w.i32(-1);
+    }) as Cell,
+  },
 ];
 
 const CASES: Case[] = [
@@ -130,8 +181,14 @@ function pathOf(core: Core, client: Client, c: Case): Decode {
     const result = decodeResult(body, prelude.offset, body.length, 4, codec, c.withMetadata === true ? null : known);
     if (result.kind !== 2) throw new Error('not rows');
     const info = {
-      queriedHost: '127.0.0.1:9042', triedHosts, speculativeExecutions: 0, achievedConsistency: 1,
-      traceId: prelude.traceId, warnings: prelude.warnings, customPayload: prelude.customPayload, isSchemaInAgreement: true,
+      queriedHost: '127.0.0.1:9042',
+      triedHosts,
+      speculativeExecutions: 0,
+      achievedConsistency: 1,
+      traceId: prelude.traceId,
+      warnings: prelude.warnings,
+      customPayload: prelude.customPayload,
+      isSchemaInAgreement: true,
     };
     return new ResultSet(result.rows, result.metadata.columns ?? known.columns, result.metadata.pagingState, info).rowLength;
   };

@@ -64,12 +64,7 @@ class KeyCounter {
 }
 
 // One loop of W; the latency histogram records nanoseconds. No closure or object per op.
-async function loop(
-  d: BenchDriver,
-  mode: number,
-  keys: KeyCounter,
-  h: ReturnType<typeof createHistogram> | null,
-): Promise<void> {
+async function loop(d: BenchDriver, mode: number, keys: KeyCounter, h: ReturnType<typeof createHistogram> | null): Promise<void> {
   for (;;) {
     const pk = keys.next++;
     if (pk >= keys.end) return;

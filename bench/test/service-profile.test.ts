@@ -11,7 +11,9 @@ const LONG = 'file:///repo/node_modules/long/index.js';
 
 /** A profile tree: [id, functionName, url, hitCount, children]. */
 function profile(nodes: Array<[number, string, string, number, number[]]>) {
-  return { nodes: nodes.map(([id, functionName, url, hitCount, children]) => ({ id, callFrame: { functionName, url }, hitCount, children })) };
+  return {
+    nodes: nodes.map(([id, functionName, url, hitCount, children]) => ({ id, callFrame: { functionName, url }, hitCount, children })),
+  };
 }
 
 describe('main-thread profile attribution', () => {

@@ -94,7 +94,17 @@ describe('chaos: back-pressure, a server slower than the callers', () => {
     const heap0 = process.memoryUsage().heapUsed;
     const rss0 = process.memoryUsage().rss;
     const s = { settled: 0, ok: 0, failed: 0, errors: {} as Record<string, number>, samples: {} as Record<string, string> };
-    const peak = { heap: heap0, heapRaw: heap0, rss: rss0, engineInFlight: 0, connInFlight: 0, backlog: 0, ringMaxBatch: 0, conns: 0, samples: 0 };
+    const peak = {
+      heap: heap0,
+      heapRaw: heap0,
+      rss: rss0,
+      engineInFlight: 0,
+      connInFlight: 0,
+      backlog: 0,
+      ringMaxBatch: 0,
+      conns: 0,
+      samples: 0,
+    };
     const sample = (): void => {
       const m = process.memoryUsage();
       if (m.heapUsed > peak.heapRaw) peak.heapRaw = m.heapUsed;
@@ -140,7 +150,11 @@ describe('chaos: back-pressure, a server slower than the callers', () => {
     sample();
     const lost = REQUESTS - s.settled;
     await sleep(200);
-    const after = { engineInFlight: engine.inFlight, connInFlight: Math.max(0, ...client.getShardMetrics().map((x) => x.inFlight)), backlog: backlogOf(client) };
+    const after = {
+      engineInFlight: engine.inFlight,
+      connInFlight: Math.max(0, ...client.getShardMetrics().map((x) => x.inFlight)),
+      backlog: backlogOf(client),
+    };
     const heapMb = (peak.heap - heap0) / MB;
     const perRequestKb = (peak.heap - heap0) / 1024 / Math.max(1, peak.engineInFlight);
     const rssMb = (peak.rss - rss0) / MB;
@@ -171,7 +185,7 @@ describe('chaos: back-pressure, a server slower than the callers', () => {
       samples: s.samples,
       at: new Date().toISOString(),
     });
-     
+
     console.log(`[chaos] backpressure: ${notes}`, s.errors, s.samples);
     expect(lost).toBe(0);
     expect(s.ok + s.failed).toBe(REQUESTS);

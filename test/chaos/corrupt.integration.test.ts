@@ -170,7 +170,11 @@ describe('chaos: flipped bytes on a live connection', () => {
       for (let r = 0; r < ROUNDS; r++) {
         expect(await poolWhole(proxy, POOL, 10_000), `pool back to ${POOL} connection(s) before round ${r}`).toBe(true);
         // Any byte of the next few kB: header, payload or trailer of whichever frame it falls in.
-        const armed = proxy.arm({ afterBytes: 1 + Math.floor(Math.random() * 4000), xor: 1 << Math.floor(Math.random() * 8), connections: 1 });
+        const armed = proxy.arm({
+          afterBytes: 1 + Math.floor(Math.random() * 4000),
+          xor: 1 << Math.floor(Math.random() * 8),
+          connections: 1,
+        });
         expect(armed.length).toBe(1);
         const t = Date.now();
         expect(await closedAfterCorruption(proxy, r + 1, 5000), `corruption ${r + 1} detected`).toBe(true);
@@ -185,12 +189,39 @@ describe('chaos: flipped bytes on a live connection', () => {
       const lost = await load.stop(10_000);
       const events = proxy.stats.events.filter((e) => e.event === 'client-closed').map((e) => e.afterMs!);
       record({
-        suite: 'corrupt', scenario: 'v5-flip', fault: `${ROUNDS} single-byte flips (corrupt-proxy)`, protocol: 5, concurrency: CONCURRENCY, faultMs,
-        sent: load.sent, succeeded: load.ok, failed: load.failed, errors: load.errors, retried: 0, lost, duplicated: null, ackedMissing: null,
-        baselineOpsPerSec: 0, recoveryMs: null, notes: `pool ${POOL} connection(s); wrong answers ${load.wrong}; each corrupted connection closed by the client ${events.join(', ')} ms after the flip`, samples: Object.fromEntries(load.messages.map((m) => [m.split(':')[0], m.replace(/127\.0\.0\.1:\d+/g, 'H').slice(0, 200)])), at: new Date().toISOString(),
+        suite: 'corrupt',
+        scenario: 'v5-flip',
+        fault: `${ROUNDS} single-byte flips (corrupt-proxy)`,
+        protocol: 5,
+        concurrency: CONCURRENCY,
+        faultMs,
+        sent: load.sent,
+        succeeded: load.ok,
+        failed: load.failed,
+        errors: load.errors,
+        retried: 0,
+        lost,
+        duplicated: null,
+        ackedMissing: null,
+        baselineOpsPerSec: 0,
+        recoveryMs: null,
+        notes: `pool ${POOL} connection(s); wrong answers ${load.wrong}; each corrupted connection closed by the client ${events.join(', ')} ms after the flip`,
+        samples: Object.fromEntries(load.messages.map((m) => [m.split(':')[0], m.replace(/127\.0\.0\.1:\d+/g, 'H').slice(0, 200)])),
+        at: new Date().toISOString(),
       });
-       
-      console.log('[chaos] v5 flips', { sent: load.sent, ok: load.ok, wrong: load.wrong, errors: load.errors, closeAfterMs: events, connections: proxy.stats.connections }, [...new Set(load.messages.map((m) => m.replace(/127\.0\.0\.1:\d+/g, 'H')))].slice(0, 6));
+
+      console.log(
+        '[chaos] v5 flips',
+        {
+          sent: load.sent,
+          ok: load.ok,
+          wrong: load.wrong,
+          errors: load.errors,
+          closeAfterMs: events,
+          connections: proxy.stats.connections,
+        },
+        [...new Set(load.messages.map((m) => m.replace(/127\.0\.0\.1:\d+/g, 'H')))].slice(0, 6),
+      );
       expect(lost).toBe(0);
       expect(load.wrong).toBe(0);
       expect(proxy.stats.corrupted).toBe(ROUNDS);
@@ -235,12 +266,32 @@ describe('chaos: flipped bytes on a live connection', () => {
         await sleep(800);
         const lost = await load.stop(10_000);
         record({
-          suite: 'corrupt', scenario: `v4-${field}`, fault: `v4 envelope ${field} corrupted`, protocol: 4, concurrency: CONCURRENCY, faultMs: 0,
-          sent: load.sent, succeeded: load.ok, failed: load.failed, errors: load.errors, retried: 0, lost, duplicated: null, ackedMissing: null,
-          baselineOpsPerSec: 0, recoveryMs: null, notes: `wrong answers ${load.wrong}; connections closed by the client: ${proxy.stats.closedByClientAfterCorruption}`, samples: Object.fromEntries(load.messages.map((m) => [m.split(':')[0], m.replace(/127\.0\.0\.1:\d+/g, 'H').slice(0, 200)])), at: new Date().toISOString(),
+          suite: 'corrupt',
+          scenario: `v4-${field}`,
+          fault: `v4 envelope ${field} corrupted`,
+          protocol: 4,
+          concurrency: CONCURRENCY,
+          faultMs: 0,
+          sent: load.sent,
+          succeeded: load.ok,
+          failed: load.failed,
+          errors: load.errors,
+          retried: 0,
+          lost,
+          duplicated: null,
+          ackedMissing: null,
+          baselineOpsPerSec: 0,
+          recoveryMs: null,
+          notes: `wrong answers ${load.wrong}; connections closed by the client: ${proxy.stats.closedByClientAfterCorruption}`,
+          samples: Object.fromEntries(load.messages.map((m) => [m.split(':')[0], m.replace(/127\.0\.0\.1:\d+/g, 'H').slice(0, 200)])),
+          at: new Date().toISOString(),
         });
-         
-        console.log(`[chaos] v4 ${field}`, { sent: load.sent, ok: load.ok, wrong: load.wrong, errors: load.errors, closed: proxy.stats.closedByClientAfterCorruption }, [...new Set(load.messages.map((m) => m.replace(/127\.0\.0\.1:\d+/g, 'H')))].slice(0, 4));
+
+        console.log(
+          `[chaos] v4 ${field}`,
+          { sent: load.sent, ok: load.ok, wrong: load.wrong, errors: load.errors, closed: proxy.stats.closedByClientAfterCorruption },
+          [...new Set(load.messages.map((m) => m.replace(/127\.0\.0\.1:\d+/g, 'H')))].slice(0, 4),
+        );
         expect(lost).toBe(0);
         expect(load.wrong).toBe(0);
         expect(load.failed).toBeGreaterThan(0);

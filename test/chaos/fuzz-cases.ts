@@ -96,7 +96,7 @@ function typed(e: unknown): { typed: true } {
 
 function chunks(rng: Rng, b: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let p = 0; p < b.length; ) {
+  for (let p = 0; p < b.length;) {
     const n = 1 + rng.int(rng.int(4) === 0 ? 8 : 512);
     out.push(b.subarray(p, p + n));
     p += n;
@@ -151,13 +151,24 @@ function validCrcFrames(rng: Rng, compressed: boolean): Buffer {
   const w = new ByteWriter(256);
   const n = 1 + rng.int(4);
   for (let f = 0; f < n; f++) {
-    const payload = rng.int(3) === 0 ? Buffer.concat([Buffer.from([0x05, 0, 0, 0, 8, 0, 0, 0, rng.int(60)]), rng.bytes(rng.int(80))]) : rng.bytes(rng.int(4) === 0 ? rng.int(400) : rng.int(40));
+    const payload =
+      rng.int(3) === 0
+        ? Buffer.concat([Buffer.from([0x05, 0, 0, 0, 8, 0, 0, 0, rng.int(60)]), rng.bytes(rng.int(80))])
+        : rng.bytes(rng.int(4) === 0 ? rng.int(400) : rng.int(40));
     const sc = rng.int(2);
     const at = w.pos;
     const plen = payload.length;
     if (compressed) {
       const unc = rng.int(3) === 0 ? 0 : rng.int(0x20000);
-      w.raw(Buffer.from([plen & 0xff, (plen >> 8) & 0xff, ((plen >> 16) & 1) | ((unc & 0x7f) << 1), (unc >> 7) & 0xff, ((unc >> 15) & 3) | (sc << 2)]));
+      w.raw(
+        Buffer.from([
+          plen & 0xff,
+          (plen >> 8) & 0xff,
+          ((plen >> 16) & 1) | ((unc & 0x7f) << 1),
+          (unc >> 7) & 0xff,
+          ((unc >> 15) & 3) | (sc << 2),
+        ]),
+      );
       const c = crc24(w.buf, at, 5);
       w.raw(Buffer.from([c & 0xff, (c >> 8) & 0xff, c >> 16]));
     } else {
@@ -216,37 +227,118 @@ function resultSeeds(): Buffer[] {
     write();
   };
   // Rows, global table spec, several types.
-  w.i32(2); w.i32(0x01); w.i32(6); w.string('ks'); w.string('t');
+  w.i32(2);
+  w.i32(0x01);
+  w.i32(6);
+  w.string('ks');
+  w.string('t');
   col('a', () => w.u16(dataTypes.bigint));
   col('b', () => w.u16(dataTypes.varchar));
-  col('c', () => { w.u16(dataTypes.map); w.u16(dataTypes.varchar); w.u16(dataTypes.int); });
-  col('d', () => { w.u16(dataTypes.list); w.u16(dataTypes.uuid); });
-  col('e', () => { w.u16(dataTypes.tuple); w.u16(2); w.u16(dataTypes.int); w.u16(dataTypes.varchar); });
-  col('f', () => { w.u16(dataTypes.udt); w.string('ks'); w.string('u'); w.u16(2); w.string('x'); w.u16(dataTypes.int); w.string('y'); w.u16(dataTypes.varchar); });
+  col('c', () => {
+    w.u16(dataTypes.map);
+    w.u16(dataTypes.varchar);
+    w.u16(dataTypes.int);
+  });
+  col('d', () => {
+    w.u16(dataTypes.list);
+    w.u16(dataTypes.uuid);
+  });
+  col('e', () => {
+    w.u16(dataTypes.tuple);
+    w.u16(2);
+    w.u16(dataTypes.int);
+    w.u16(dataTypes.varchar);
+  });
+  col('f', () => {
+    w.u16(dataTypes.udt);
+    w.string('ks');
+    w.string('u');
+    w.u16(2);
+    w.string('x');
+    w.u16(dataTypes.int);
+    w.string('y');
+    w.u16(dataTypes.varchar);
+  });
   w.i32(2);
   for (let r = 0; r < 2; r++) {
-    w.i32(8); w.i64(r, 7);
-    w.i32(3); w.raw(Buffer.from('abc'));
-    w.i32(4 + 4 + 1 + 4 + 4); w.i32(1); w.i32(1); w.raw(Buffer.from('k')); w.i32(4); w.i32(r);
-    w.i32(4 + 4 + 16); w.i32(1); w.i32(16); w.raw(Buffer.alloc(16, r));
-    w.i32(4 + 4 + 4 + 2); w.i32(4); w.i32(5); w.i32(2); w.raw(Buffer.from('tt'));
+    w.i32(8);
+    w.i64(r, 7);
+    w.i32(3);
+    w.raw(Buffer.from('abc'));
+    w.i32(4 + 4 + 1 + 4 + 4);
+    w.i32(1);
+    w.i32(1);
+    w.raw(Buffer.from('k'));
+    w.i32(4);
+    w.i32(r);
+    w.i32(4 + 4 + 16);
+    w.i32(1);
+    w.i32(16);
+    w.raw(Buffer.alloc(16, r));
+    w.i32(4 + 4 + 4 + 2);
+    w.i32(4);
+    w.i32(5);
+    w.i32(2);
+    w.raw(Buffer.from('tt'));
     if (r === 1) w.i32(-1);
-    else { w.i32(4 + 4 + 4 + 1); w.i32(4); w.i32(5); w.i32(1); w.raw(Buffer.from('u')); }
+    else {
+      w.i32(4 + 4 + 4 + 1);
+      w.i32(4);
+      w.i32(5);
+      w.i32(1);
+      w.raw(Buffer.from('u'));
+    }
   }
   done();
   // Rows with a paging state and per-column specs.
-  w.i32(2); w.i32(0x02); w.i32(2); w.bytes(Buffer.from([1, 2, 3]));
-  for (const n of ['x', 'y']) { w.string('ks'); w.string('t'); w.string(n); w.u16(dataTypes.int); }
-  w.i32(1); w.i32(4); w.i32(1); w.i32(-1);
+  w.i32(2);
+  w.i32(0x02);
+  w.i32(2);
+  w.bytes(Buffer.from([1, 2, 3]));
+  for (const n of ['x', 'y']) {
+    w.string('ks');
+    w.string('t');
+    w.string(n);
+    w.u16(dataTypes.int);
+  }
+  w.i32(1);
+  w.i32(4);
+  w.i32(1);
+  w.i32(-1);
   done();
   // Prepared (v5 layout), void, set keyspace, schema change.
-  w.i32(4); w.shortBytes(Buffer.from([1, 2])); w.shortBytes(Buffer.from([3]));
-  w.i32(1); w.i32(2); w.i32(1); w.u16(0); w.string('ks'); w.string('t'); w.string('k'); w.u16(dataTypes.int); w.string('v'); w.u16(dataTypes.varchar);
-  w.i32(1); w.i32(1); w.string('ks'); w.string('t'); w.string('v'); w.u16(dataTypes.varchar);
+  w.i32(4);
+  w.shortBytes(Buffer.from([1, 2]));
+  w.shortBytes(Buffer.from([3]));
+  w.i32(1);
+  w.i32(2);
+  w.i32(1);
+  w.u16(0);
+  w.string('ks');
+  w.string('t');
+  w.string('k');
+  w.u16(dataTypes.int);
+  w.string('v');
+  w.u16(dataTypes.varchar);
+  w.i32(1);
+  w.i32(1);
+  w.string('ks');
+  w.string('t');
+  w.string('v');
+  w.u16(dataTypes.varchar);
   done();
-  w.i32(1); done();
-  w.i32(3); w.string('ks'); done();
-  w.i32(5); w.string('CREATED'); w.string('FUNCTION'); w.string('ks'); w.string('f'); w.stringList(['int', 'text']); done();
+  w.i32(1);
+  done();
+  w.i32(3);
+  w.string('ks');
+  done();
+  w.i32(5);
+  w.string('CREATED');
+  w.string('FUNCTION');
+  w.string('ks');
+  w.string('f');
+  w.stringList(['int', 'text']);
+  done();
   return out;
 }
 
@@ -254,16 +346,61 @@ function errorSeeds(): Buffer[] {
   const out: Buffer[] = [];
   const w = new ByteWriter(128);
   const e = (code: number, rest: () => void) => {
-    w.i32(code); w.string('message'); rest(); out.push(w.toBuffer()); w.reset();
+    w.i32(code);
+    w.string('message');
+    rest();
+    out.push(w.toBuffer());
+    w.reset();
   };
-  e(0x1000, () => { w.u16(4); w.i32(2); w.i32(1); });
-  e(0x1100, () => { w.u16(4); w.i32(2); w.i32(1); w.string('SIMPLE'); });
-  e(0x1200, () => { w.u16(4); w.i32(2); w.i32(1); w.u8(1); });
-  e(0x1300, () => { w.u16(4); w.i32(2); w.i32(1); w.i32(1); w.u8(4); w.raw(Buffer.from([1, 2, 3, 4])); w.u16(1); w.u8(0); });
-  e(0x1400, () => { w.string('ks'); w.string('f'); w.stringList(['int']); });
-  e(0x1500, () => { w.u16(4); w.i32(2); w.i32(1); w.i32(1); w.u8(4); w.raw(Buffer.from([1, 2, 3, 4])); w.u16(1); w.string('BATCH'); });
-  e(0x2400, () => { w.string('ks'); w.string('t'); });
-  e(0x2500, () => { w.shortBytes(Buffer.from([1, 2, 3])); });
+  e(0x1000, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+  });
+  e(0x1100, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.string('SIMPLE');
+  });
+  e(0x1200, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.u8(1);
+  });
+  e(0x1300, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.i32(1);
+    w.u8(4);
+    w.raw(Buffer.from([1, 2, 3, 4]));
+    w.u16(1);
+    w.u8(0);
+  });
+  e(0x1400, () => {
+    w.string('ks');
+    w.string('f');
+    w.stringList(['int']);
+  });
+  e(0x1500, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.i32(1);
+    w.u8(4);
+    w.raw(Buffer.from([1, 2, 3, 4]));
+    w.u16(1);
+    w.string('BATCH');
+  });
+  e(0x2400, () => {
+    w.string('ks');
+    w.string('t');
+  });
+  e(0x2500, () => {
+    w.shortBytes(Buffer.from([1, 2, 3]));
+  });
   e(0x0000, () => {});
   e(0x000a, () => {});
   return out;
@@ -314,27 +451,65 @@ function execError(input: Buffer, _seed: number, i: number): { typed?: true } {
 
 // ---- readValue for every type -----------------------------------------------------------------------
 
-const T = (code: number, info: DataType['info'] = null, customTypeName?: string): DataType => (customTypeName === undefined ? { code, info } : { code, info, customTypeName });
+const T = (code: number, info: DataType['info'] = null, customTypeName?: string): DataType =>
+  customTypeName === undefined ? { code, info } : { code, info, customTypeName };
 
 const VALUE_TYPES: Array<{ type: DataType; sample: unknown }> = [];
 
 function valueTypes(): void {
   const d = dataTypes;
   const prim: Array<[number, unknown]> = [
-    [d.ascii, 'abc'], [d.bigint, 7n], [d.blob, Buffer.from([1, 2, 3])], [d.boolean, true], [d.counter, 3n], [d.double, 1.5], [d.float, 2.5],
-    [d.int, 42], [d.text, 'héllo'], [d.varchar, 'x'], [d.timestamp, new Date(1_700_000_000_000)], [d.smallint, 3], [d.tinyint, -2],
+    [d.ascii, 'abc'],
+    [d.bigint, 7n],
+    [d.blob, Buffer.from([1, 2, 3])],
+    [d.boolean, true],
+    [d.counter, 3n],
+    [d.double, 1.5],
+    [d.float, 2.5],
+    [d.int, 42],
+    [d.text, 'héllo'],
+    [d.varchar, 'x'],
+    [d.timestamp, new Date(1_700_000_000_000)],
+    [d.smallint, 3],
+    [d.tinyint, -2],
   ];
   for (const [code, sample] of prim) VALUE_TYPES.push({ type: T(code), sample });
   // Types whose samples come from decoding random valid-length bytes (their classes vary).
-  for (const code of [d.decimal, d.uuid, d.timeuuid, d.varint, d.inet, d.date, d.time, d.duration, d.custom]) VALUE_TYPES.push({ type: code === d.custom ? T(code, 'org.apache.cassandra.db.marshal.BytesType') : T(code), sample: undefined });
+  for (const code of [d.decimal, d.uuid, d.timeuuid, d.varint, d.inet, d.date, d.time, d.duration, d.custom])
+    VALUE_TYPES.push({ type: code === d.custom ? T(code, 'org.apache.cassandra.db.marshal.BytesType') : T(code), sample: undefined });
   VALUE_TYPES.push({ type: T(d.list, T(d.int)), sample: [1, 2, 3] });
   VALUE_TYPES.push({ type: T(d.set, T(d.text)), sample: ['a', 'b'] });
   VALUE_TYPES.push({ type: T(d.map, [T(d.text), T(d.bigint)]), sample: { a: 1n } });
   VALUE_TYPES.push({ type: T(d.list, T(d.map, [T(d.int), T(d.list, T(d.text))])), sample: undefined });
   VALUE_TYPES.push({ type: T(d.tuple, [T(d.int), T(d.text), T(d.blob)]), sample: undefined });
-  VALUE_TYPES.push({ type: T(d.udt, { keyspace: 'ks', name: 'u', fields: [{ name: 'x', type: T(d.int) }, { name: 'y', type: T(d.text) }, { name: 'z', type: T(d.list, T(d.int)) }] }), sample: undefined });
-  VALUE_TYPES.push({ type: T(d.custom, { subtype: T(d.float), dimension: 3 }, 'org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType, 3)'), sample: undefined });
-  VALUE_TYPES.push({ type: T(d.custom, { subtype: T(d.text), dimension: 2 }, 'org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.UTF8Type, 2)'), sample: undefined });
+  VALUE_TYPES.push({
+    type: T(d.udt, {
+      keyspace: 'ks',
+      name: 'u',
+      fields: [
+        { name: 'x', type: T(d.int) },
+        { name: 'y', type: T(d.text) },
+        { name: 'z', type: T(d.list, T(d.int)) },
+      ],
+    }),
+    sample: undefined,
+  });
+  VALUE_TYPES.push({
+    type: T(
+      d.custom,
+      { subtype: T(d.float), dimension: 3 },
+      'org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.FloatType, 3)',
+    ),
+    sample: undefined,
+  });
+  VALUE_TYPES.push({
+    type: T(
+      d.custom,
+      { subtype: T(d.text), dimension: 2 },
+      'org.apache.cassandra.db.marshal.VectorType(org.apache.cassandra.db.marshal.UTF8Type, 2)',
+    ),
+    sample: undefined,
+  });
 }
 
 const encoded = new Map<number, Buffer>();
@@ -447,8 +622,17 @@ let settleRig: { req: RingRequester; descriptor: RequesterDescriptor; rc: RingCo
 
 function rig(): NonNullable<typeof settleRig> {
   if (settleRig === null) {
-    const descriptor: RequesterDescriptor = { requester: 0, responseBell: Doorbell.createBuffer(), workers: [{ requests: createRingBuffer(1 << 16), responses: createRingBuffer(1 << 16), workerBell: Doorbell.createBuffer() }] };
-    settleRig = { req: new RingRequester(descriptor, 64), descriptor, rc: new RingConsumer(descriptor.workers[0]!.requests), prod: new RingProducer(descriptor.workers[0]!.responses) };
+    const descriptor: RequesterDescriptor = {
+      requester: 0,
+      responseBell: Doorbell.createBuffer(),
+      workers: [{ requests: createRingBuffer(1 << 16), responses: createRingBuffer(1 << 16), workerBell: Doorbell.createBuffer() }],
+    };
+    settleRig = {
+      req: new RingRequester(descriptor, 64),
+      descriptor,
+      rc: new RingConsumer(descriptor.workers[0]!.requests),
+      prod: new RingProducer(descriptor.workers[0]!.responses),
+    };
   }
   return settleRig;
 }
@@ -464,7 +648,8 @@ async function execSettle(input: SettleInput): Promise<{ typed?: true }> {
       outcomes.push(
         req.send(0, 0, EngineRequest.of(7, body, body.length, 1000)).then(
           (v) => {
-            if (v === null || typeof v !== 'object' || !('opcode' in (v as object))) bad ??= new Error('resolved with something that is not a ResponseFrame');
+            if (v === null || typeof v !== 'object' || !('opcode' in (v as object)))
+              bad ??= new Error('resolved with something that is not a ResponseFrame');
           },
           (e: unknown) => {
             if (!(e instanceof DriverError)) bad ??= e;
@@ -476,7 +661,8 @@ async function execSettle(input: SettleInput): Promise<{ typed?: true }> {
     // send: a worker reads them once rung, so this one waits for that microtask too.
     await new Promise<void>((r) => queueMicrotask(r));
     // The ids the requester gave them, as a worker reads them.
-    while (rc.next()) ids.push(rc.u8[rc.offset]! | (rc.u8[rc.offset + 1]! << 8) | (rc.u8[rc.offset + 2]! << 16) | (rc.u8[rc.offset + 3]! << 24));
+    while (rc.next())
+      ids.push(rc.u8[rc.offset]! | (rc.u8[rc.offset + 1]! << 8) | (rc.u8[rc.offset + 2]! << 16) | (rc.u8[rc.offset + 3]! << 24));
     rc.release();
     for (const rec of input.records) {
       const payload = Buffer.from(rec.bytes, 'hex');
@@ -551,14 +737,26 @@ export async function makeCases(): Promise<Cases> {
     settle: (s, i) => execSettle(genSettle(s, i)),
     inputOf(decoder, s, i) {
       switch (decoder) {
-        case 'envelope': return hex(genEnvelope(s, i));
-        case 'v5frame': return hex(genV5(s, i));
-        case 'result': return hex(genResult(s, i));
-        case 'error': return hex(genError(s, i));
-        case 'value': { const v = genValue(s, i); return { type: VALUE_TYPES[v.k]!.type, bytes: hex(v.bytes) }; }
-        case 'ring': { const r = genRing(s, i); return { ...r, data: hex(r.data) }; }
-        case 'settle': return genSettle(s, i);
-        default: return null;
+        case 'envelope':
+          return hex(genEnvelope(s, i));
+        case 'v5frame':
+          return hex(genV5(s, i));
+        case 'result':
+          return hex(genResult(s, i));
+        case 'error':
+          return hex(genError(s, i));
+        case 'value': {
+          const v = genValue(s, i);
+          return { type: VALUE_TYPES[v.k]!.type, bytes: hex(v.bytes) };
+        }
+        case 'ring': {
+          const r = genRing(s, i);
+          return { ...r, data: hex(r.data) };
+        }
+        case 'settle':
+          return genSettle(s, i);
+        default:
+          return null;
       }
     },
     async close() {},

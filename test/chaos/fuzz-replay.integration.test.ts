@@ -44,7 +44,11 @@ const { parentPort, workerData } = require('node:worker_threads');
   catch (e) { parentPort.postMessage(String(e && e.stack || e)); }
 })();`;
   return new Promise((res) => {
-    const w = new Worker(boot, { eval: true, workerData: { decoder: r.decoder, seed: r.seed, index: r.index }, execArgv: [...process.execArgv.filter((a) => a !== '--conditions=source'), '--conditions=source'] });
+    const w = new Worker(boot, {
+      eval: true,
+      workerData: { decoder: r.decoder, seed: r.seed, index: r.index },
+      execArgv: [...process.execArgv.filter((a) => a !== '--conditions=source'), '--conditions=source'],
+    });
     const t = setTimeout(() => {
       void w.terminate();
       res('hang');
@@ -67,15 +71,18 @@ describe('fuzzing (short form)', async () => {
   // (see docs/RELIABILITY.md); its saved hang reproducers replay below, bounded.
   for (const d of ['envelope', 'v5frame', 'result', 'error', 'value', 'settle'] as const) {
     const known = d === 'settle' && reproducers.some(([, r]) => r.decoder === 'settle' && r.status === 'open');
-    (known ? it.fails : it)(`${d}: ${SHORT} cases, only typed errors${known ? ' (open bug: see fuzz-crashes/settle-*.json)' : ''}`, async () => {
-      for (let i = 0; i < SHORT; i++) {
-        try {
-          await cases[d](0xc1, i);
-        } catch (e) {
-          throw new Error(`${d} case ${i} (seed 0xc1) crashed: ${(e as Error)?.stack ?? String(e)}`);
+    (known ? it.fails : it)(
+      `${d}: ${SHORT} cases, only typed errors${known ? ' (open bug: see fuzz-crashes/settle-*.json)' : ''}`,
+      async () => {
+        for (let i = 0; i < SHORT; i++) {
+          try {
+            await cases[d](0xc1, i);
+          } catch (e) {
+            throw new Error(`${d} case ${i} (seed 0xc1) crashed: ${(e as Error)?.stack ?? String(e)}`);
+          }
         }
-      }
-    });
+      },
+    );
   }
 });
 
@@ -83,9 +90,13 @@ describe('fuzz reproducers replay', () => {
   if (reproducers.length === 0) it('has no saved reproducer', () => expect(reproducers.length).toBe(0));
   for (const [file, r] of reproducers) {
     if (r.kind !== 'crash' && r.kind !== 'hang') continue;
-    (r.status === 'open' ? it.fails : it)(`${file}: ${r.kind} of ${r.decoder} case ${r.index}${r.status === 'open' ? ' (open bug)' : ''}`, async () => {
-      const out = await runBounded(r, 5000);
-      expect(out).toBe('done');
-    }, 30_000);
+    (r.status === 'open' ? it.fails : it)(
+      `${file}: ${r.kind} of ${r.decoder} case ${r.index}${r.status === 'open' ? ' (open bug)' : ''}`,
+      async () => {
+        const out = await runBounded(r, 5000);
+        expect(out).toBe('done');
+      },
+      30_000,
+    );
   }
 });

@@ -61,9 +61,25 @@ export class SteadyLoad {
   private readonly pending = new Set<Promise<unknown>>();
   private loops: Array<Promise<void>> = [];
 
-  constructor(private readonly client: Client, private readonly opts: LoadOptions) {
+  constructor(
+    private readonly client: Client,
+    private readonly opts: LoadOptions,
+  ) {
     const bucketMs = opts.bucketMs ?? 100;
-    this.stats = { sent: 0, succeeded: 0, failed: 0, errors: {}, samples: {}, retried: 0, lost: 0, writesSent: 0, writesAcked: 0, buckets: [], bucketMs, startedAt: 0 };
+    this.stats = {
+      sent: 0,
+      succeeded: 0,
+      failed: 0,
+      errors: {},
+      samples: {},
+      retried: 0,
+      lost: 0,
+      writesSent: 0,
+      writesAcked: 0,
+      buckets: [],
+      bucketMs,
+      startedAt: 0,
+    };
   }
 
   start(): void {
@@ -146,7 +162,11 @@ export class SteadyLoad {
 }
 
 /** Cells of `run` above 1 (applied twice) and acked ids with no cell (acknowledged but lost). */
-export async function checkWrites(run: string, ackedIds: number[], contact = '127.0.0.1:9042'): Promise<{ duplicated: number; ackedMissing: number; cells: number }> {
+export async function checkWrites(
+  run: string,
+  ackedIds: number[],
+  contact = '127.0.0.1:9042',
+): Promise<{ duplicated: number; ackedMissing: number; cells: number }> {
   const cassandra = (await import('cassandra-driver')).default;
   const ref = new cassandra.Client({ contactPoints: [contact], localDataCenter: 'dc1', protocolOptions: { maxVersion: 4 } });
   await ref.connect();

@@ -31,7 +31,14 @@ const BASE_MS = 2000;
 const RECOVER_BOUND_MS = 20_000;
 const READ_TIMEOUT_MS = 2000;
 const CONCURRENCY = Number(process.env['SHARDCQL_CHAOS_CONCURRENCY'] ?? 64);
-const TYPED = new Set(['OperationTimedOutError', 'NoHostAvailableError', 'DriverError', 'DriverInternalError', 'BusyConnectionError', 'ResponseError']);
+const TYPED = new Set([
+  'OperationTimedOutError',
+  'NoHostAvailableError',
+  'DriverError',
+  'DriverInternalError',
+  'BusyConnectionError',
+  'ResponseError',
+]);
 const STATEMENTS = {
   write: 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)',
   read: 'SELECT pk, v1, v2 FROM benchks.benchtab WHERE pk = ?',
@@ -85,7 +92,8 @@ const ALL_FAULTS: Fault[] = [
   {
     name: 'reset_peer',
     fault: 'one node of 3: reset_peer after 500 ms',
-    apply: (api, proxy) => api.addToxic(proxy, { name: 'rst', type: 'reset_peer', stream: 'downstream', attributes: { timeout: 500 } }).then(() => undefined),
+    apply: (api, proxy) =>
+      api.addToxic(proxy, { name: 'rst', type: 'reset_peer', stream: 'downstream', attributes: { timeout: 500 } }).then(() => undefined),
     clear: (api, proxy) => api.removeToxic(proxy, 'rst').then(() => undefined),
   },
 ];
@@ -145,7 +153,10 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
     const client = newClient();
     try {
       await client.connect();
-      const hosts = client.hosts.values().map((h: { address: string }) => h.address).sort();
+      const hosts = client.hosts
+        .values()
+        .map((h: { address: string }) => h.address)
+        .sort();
       expect(hosts).toEqual(IPS.map((ip) => `${ip}:${port}`));
       const seen = new Set<string>();
       for (let i = 0; i < 300 && seen.size < IPS.length; i++) {
@@ -165,8 +176,12 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
       const victim = `${IPS[vi]}:${port}`;
       const events: Array<{ kind: 'down' | 'up'; host: string; atMs: number }> = [];
       let load: SteadyLoad | null = null;
-      client.on('hostDown', (h: { address: string }) => events.push({ kind: 'down', host: h.address, atMs: Date.now() - (load?.stats.startedAt ?? Date.now()) }));
-      client.on('hostUp', (h: { address: string }) => events.push({ kind: 'up', host: h.address, atMs: Date.now() - (load?.stats.startedAt ?? Date.now()) }));
+      client.on('hostDown', (h: { address: string }) =>
+        events.push({ kind: 'down', host: h.address, atMs: Date.now() - (load?.stats.startedAt ?? Date.now()) }),
+      );
+      client.on('hostUp', (h: { address: string }) =>
+        events.push({ kind: 'up', host: h.address, atMs: Date.now() - (load?.stats.startedAt ?? Date.now()) }),
+      );
       try {
         await client.connect();
         load = new SteadyLoad(client, { run: `nodes-${f.name}`, concurrency: CONCURRENCY, statements: STATEMENTS });
@@ -188,7 +203,8 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
           await sleep(250);
           recovery = load.recoveryMs(faultEnd, baseline, Date.now() - load.stats.startedAt);
           upAgain = events.find((e) => e.kind === 'up' && e.host === victim && e.atMs >= faultEnd)?.atMs ?? null;
-          if (recovery !== null && upAgain !== null && Date.now() - load.stats.startedAt > Math.max(faultEnd + recovery, upAgain) + 1500) break;
+          if (recovery !== null && upAgain !== null && Date.now() - load.stats.startedAt > Math.max(faultEnd + recovery, upAgain) + 1500)
+            break;
         }
         const r2 = responsesByHost(client);
         const stats = await load.stop(READ_TIMEOUT_MS + 10_000);
@@ -196,7 +212,8 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
         const duringFault = load.throughput(faultStart + 500, faultEnd);
         // Once the node is marked down, the plans skip it: the others serve at full speed.
         const afterDown = down === null || down + 750 > faultEnd ? 0 : load.throughput(down + 250, faultEnd);
-        const served = (m0: Map<string, number>, m1: Map<string, number>) => IPS.map((ip) => `${ip}:${port}`).map((h) => (m1.get(h) ?? 0) - (m0.get(h) ?? 0));
+        const served = (m0: Map<string, number>, m1: Map<string, number>) =>
+          IPS.map((ip) => `${ip}:${port}`).map((h) => (m1.get(h) ?? 0) - (m0.get(h) ?? 0));
         const during = served(r0, r1);
         const afterFault = served(r1, r2);
         const notes =
@@ -224,8 +241,13 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
           samples: stats.samples,
           at: new Date().toISOString(),
         });
-         
-        console.log(`[chaos] nodes/${f.name}: baseline ${Math.round(baseline)} ops/s, recovery ${recovery} ms; ${notes}`, stats.errors, stats.samples, events);
+
+        console.log(
+          `[chaos] nodes/${f.name}: baseline ${Math.round(baseline)} ops/s, recovery ${recovery} ms; ${notes}`,
+          stats.errors,
+          stats.samples,
+          events,
+        );
         expect(stats.lost).toBe(0);
         expect(stats.sent).toBe(stats.succeeded + stats.failed);
         for (const k of Object.keys(stats.errors)) expect(TYPED, `untyped error ${k}: ${stats.samples[k]}`).toContain(k);
@@ -237,7 +259,12 @@ describe('chaos: a fault on one node of three (ScyllaDB simulator behind one Tox
         expect(afterFault[vi], 'the faulted node serves again').toBeGreaterThan(0);
         expect(recovery, 'throughput back to 80% of the baseline').not.toBeNull();
         // Still every node through its proxy (a control connection that moved read the same addresses).
-        expect(client.hosts.values().map((h: { address: string }) => h.address).sort()).toEqual(IPS.map((ip) => `${ip}:${port}`));
+        expect(
+          client.hosts
+            .values()
+            .map((h: { address: string }) => h.address)
+            .sort(),
+        ).toEqual(IPS.map((ip) => `${ip}:${port}`));
       } finally {
         if (load !== null) await load.stop(1000);
         await client.shutdown();

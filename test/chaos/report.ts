@@ -49,12 +49,15 @@ export function record(row: ScenarioRow): void {
 }
 
 export function errorsCell(errors: Record<string, number>): string {
-  const parts = Object.entries(errors).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`);
+  const parts = Object.entries(errors)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`);
   return parts.length === 0 ? '-' : parts.join(', ');
 }
 
 export function tableMarkdown(all: ScenarioRow[]): string {
-  const head = '| suite | fault | proto | sent | succeeded | failed (typed) | retried | lost | dup. writes | acked writes missing | baseline ops/s | recovery | notes |\n|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|';
+  const head =
+    '| suite | fault | proto | sent | succeeded | failed (typed) | retried | lost | dup. writes | acked writes missing | baseline ops/s | recovery | notes |\n|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|';
   const body = all.map((r) => {
     const measured = r.baselineOpsPerSec > 0;
     const rec = !measured ? '-' : r.recoveryMs === null ? 'not within bound' : `${(r.recoveryMs / 1000).toFixed(2)} s`;
@@ -69,12 +72,17 @@ export function writeReliabilityTable(): void {
   if (process.env['SHARDCQL_CHAOS_DOCS'] !== '1') return;
   if (!existsSync(DIR) || !existsSync(DOC)) return;
   const all: ScenarioRow[] = [];
-  for (const f of readdirSync(DIR).sort()) if (f.endsWith('.json')) all.push(...(JSON.parse(readFileSync(join(DIR, f), 'utf8')) as ScenarioRow[]));
+  for (const f of readdirSync(DIR).sort())
+    if (f.endsWith('.json')) all.push(...(JSON.parse(readFileSync(join(DIR, f), 'utf8')) as ScenarioRow[]));
   const doc = readFileSync(DOC, 'utf8');
   const a = doc.indexOf(BEGIN);
   const b = doc.indexOf(END);
   if (a < 0 || b < a) return;
-  const when = all.map((r) => r.at).sort().at(-1) ?? '';
+  const when =
+    all
+      .map((r) => r.at)
+      .sort()
+      .at(-1) ?? '';
   const block = `${BEGIN}\n\nRun of ${when.slice(0, 16).replace('T', ' ')} UTC, ${process.env['SHARDCQL_CHAOS_SECONDS'] ? `fault ${process.env['SHARDCQL_CHAOS_SECONDS']} s` : 'short (CI) form'}.\n\n${tableMarkdown(all)}\n\n`;
   writeFileSync(DOC, doc.slice(0, a) + block + doc.slice(b));
 }

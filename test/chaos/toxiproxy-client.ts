@@ -8,7 +8,10 @@ export interface Api {
   createProxy(name: string, listen: string, upstream: string): Promise<unknown>;
   deleteProxy(name: string): Promise<unknown>;
   setEnabled(name: string, enabled: boolean): Promise<unknown>;
-  addToxic(proxy: string, t: { name?: string; type: string; stream?: string; toxicity?: number; attributes?: Record<string, number> }): Promise<unknown>;
+  addToxic(
+    proxy: string,
+    t: { name?: string; type: string; stream?: string; toxicity?: number; attributes?: Record<string, number> },
+  ): Promise<unknown>;
   removeToxic(proxy: string, name: string): Promise<unknown>;
   reset(): Promise<unknown>;
 }

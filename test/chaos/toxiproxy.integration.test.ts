@@ -22,7 +22,14 @@ const BASE_MS = 2000;
 const RECOVER_BOUND_MS = 20_000;
 const READ_TIMEOUT_MS = 2000;
 const CONCURRENCY = Number(process.env['SHARDCQL_CHAOS_CONCURRENCY'] ?? 64);
-const TYPED = new Set(['OperationTimedOutError', 'NoHostAvailableError', 'DriverError', 'DriverInternalError', 'BusyConnectionError', 'ResponseError']);
+const TYPED = new Set([
+  'OperationTimedOutError',
+  'NoHostAvailableError',
+  'DriverError',
+  'DriverInternalError',
+  'BusyConnectionError',
+  'ResponseError',
+]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,7 +44,11 @@ interface Fault {
   cuts?: boolean;
 }
 
-const toxic = (type: string, attributes: Record<string, number>, stream: 'downstream' | 'upstream' = 'downstream'): Pick<Fault, 'apply' | 'clear'> => ({
+const toxic = (
+  type: string,
+  attributes: Record<string, number>,
+  stream: 'downstream' | 'upstream' = 'downstream',
+): Pick<Fault, 'apply' | 'clear'> => ({
   apply: async (api, proxy) => {
     await api.addToxic(proxy, { name: `t_${type}_${stream}`, type, stream, attributes });
   },
@@ -63,8 +74,18 @@ const TOXICS: Array<{ name: string; fault: string; type: string; attributes: Rec
 const ONLY = process.env['SHARDCQL_CHAOS_ONLY'];
 
 const ALL_FAULTS: Fault[] = [
-  ...TOXICS.map((t) => ({ name: t.name, fault: `${t.fault}, server -> client`, ...(t.cuts ? { cuts: true } : {}), ...toxic(t.type, t.attributes, 'downstream') })),
-  ...TOXICS.map((t) => ({ name: `${t.name}_up`, fault: `${t.fault}, client -> server`, ...(t.cuts ? { cuts: true } : {}), ...toxic(t.type, t.attributes, 'upstream') })),
+  ...TOXICS.map((t) => ({
+    name: t.name,
+    fault: `${t.fault}, server -> client`,
+    ...(t.cuts ? { cuts: true } : {}),
+    ...toxic(t.type, t.attributes, 'downstream'),
+  })),
+  ...TOXICS.map((t) => ({
+    name: `${t.name}_up`,
+    fault: `${t.fault}, client -> server`,
+    ...(t.cuts ? { cuts: true } : {}),
+    ...toxic(t.type, t.attributes, 'upstream'),
+  })),
   {
     name: 'disabled',
     fault: 'proxy disabled, then re-enabled',
@@ -171,8 +192,13 @@ describe(`chaos: Toxiproxy faults under steady load (protocol v${PROTOCOL})`, ()
           samples: stats.samples,
           at: new Date().toISOString(),
         });
-         
-        console.log(`[chaos] ${f.name}: baseline ${Math.round(baseline)} ops/s, during ${Math.round(duringFault)}, recovery ${recovery} ms`, stats.errors, stats.samples, writes);
+
+        console.log(
+          `[chaos] ${f.name}: baseline ${Math.round(baseline)} ops/s, during ${Math.round(duringFault)}, recovery ${recovery} ms`,
+          stats.errors,
+          stats.samples,
+          writes,
+        );
         expect(stats.lost).toBe(0);
         expect(writes.duplicated).toBe(0);
         expect(writes.ackedMissing).toBe(0);

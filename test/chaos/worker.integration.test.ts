@@ -54,8 +54,8 @@ describe('chaos: shard worker faults under load', () => {
       shardcql: { workers: 2 },
     } as unknown as ConstructorParameters<typeof Client>[0]);
     client.on('log', (level: string, cls: string, message: string) => {
-       
-      if (level === 'error' || level === 'warning' || /restarted/.test(message)) console.log(`[chaos] client log ${level} ${cls}: ${message}`);
+      if (level === 'error' || level === 'warning' || /restarted/.test(message))
+        console.log(`[chaos] client log ${level} ${cls}: ${message}`);
     });
     await client.connect();
     engine = (client as unknown as { engine: EngineInternals }).engine;
@@ -96,13 +96,33 @@ describe('chaos: shard worker faults under load', () => {
       const stats = await load.stop(READ_TIMEOUT_MS + 10_000);
       const writes = await checkWrites(run, load.ackedIds, UPSTREAM);
       record({
-        suite: 'worker', scenario: f.name, fault: f.fault, protocol: 5, concurrency: CONCURRENCY, faultMs: 0,
-        sent: stats.sent, succeeded: stats.succeeded, failed: stats.failed, errors: stats.errors, retried: stats.retried, lost: stats.lost,
-        duplicated: writes.duplicated, ackedMissing: writes.ackedMissing, baselineOpsPerSec: baseline, recoveryMs: recovery,
-        notes: 'restarted; its connection reopened', samples: stats.samples, at: new Date().toISOString(),
+        suite: 'worker',
+        scenario: f.name,
+        fault: f.fault,
+        protocol: 5,
+        concurrency: CONCURRENCY,
+        faultMs: 0,
+        sent: stats.sent,
+        succeeded: stats.succeeded,
+        failed: stats.failed,
+        errors: stats.errors,
+        retried: stats.retried,
+        lost: stats.lost,
+        duplicated: writes.duplicated,
+        ackedMissing: writes.ackedMissing,
+        baselineOpsPerSec: baseline,
+        recoveryMs: recovery,
+        notes: 'restarted; its connection reopened',
+        samples: stats.samples,
+        at: new Date().toISOString(),
       });
-       
-      console.log(`[chaos] ${f.name}: baseline ${Math.round(baseline)} ops/s, recovery ${recovery} ms`, stats.errors, stats.samples, writes);
+
+      console.log(
+        `[chaos] ${f.name}: baseline ${Math.round(baseline)} ops/s, recovery ${recovery} ms`,
+        stats.errors,
+        stats.samples,
+        writes,
+      );
       expect(stats.lost).toBe(0);
       expect(writes.duplicated).toBe(0);
       expect(writes.ackedMissing).toBe(0);

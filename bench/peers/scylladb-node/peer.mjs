@@ -14,8 +14,7 @@ const BUILT = process.env.SCYLLADB_DRIVER_DIR ?? fileURLToPath(new URL('../../.p
 const useBuilt = existsSync(join(BUILT, 'package.json'));
 const require = createRequire(useBuilt ? join(BUILT, 'package.json') : import.meta.url);
 const PKG = useBuilt ? '@scylladb/driver' : 'scylladb-driver-alpha';
-const KEYSPACE_CQL =
-  "CREATE KEYSPACE IF NOT EXISTS benchks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}";
+const KEYSPACE_CQL = "CREATE KEYSPACE IF NOT EXISTS benchks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}";
 const TABLE_CQL = 'CREATE TABLE IF NOT EXISTS benchks.benchtab (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)';
 const INSERT_CQL = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';
 const SELECT_CQL = 'SELECT pk, v1, v2 FROM benchks.benchtab WHERE pk = ?';
@@ -26,23 +25,57 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const a = { host: '127.0.0.1', port: 9042, workload: 'inserts', ops: 100000, concurrency: 1, createSchema: false,
-    warmup: -1, populate: false, perfCtl: null, perfAck: null };
+  const a = {
+    host: '127.0.0.1',
+    port: 9042,
+    workload: 'inserts',
+    ops: 100000,
+    concurrency: 1,
+    createSchema: false,
+    warmup: -1,
+    populate: false,
+    perfCtl: null,
+    perfAck: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
-    const v = () => { if (i + 1 >= argv.length) fail(`${k} needs a value`); return argv[++i]; };
+    const v = () => {
+      if (i + 1 >= argv.length) fail(`${k} needs a value`);
+      return argv[++i];
+    };
     switch (k) {
-      case '--host': a.host = v(); break;
-      case '--port': a.port = Number(v()); break;
-      case '--workload': a.workload = v(); break;
-      case '--ops': a.ops = Number(v()); break;
-      case '--concurrency': a.concurrency = Number(v()); break;
-      case '--warmup': a.warmup = Number(v()); break;
-      case '--perf-ctl': a.perfCtl = v(); break;
-      case '--perf-ack': a.perfAck = v(); break;
-      case '--create-schema': a.createSchema = true; break;
-      case '--populate': a.populate = true; break;
-      default: fail(`unknown argument ${k}`);
+      case '--host':
+        a.host = v();
+        break;
+      case '--port':
+        a.port = Number(v());
+        break;
+      case '--workload':
+        a.workload = v();
+        break;
+      case '--ops':
+        a.ops = Number(v());
+        break;
+      case '--concurrency':
+        a.concurrency = Number(v());
+        break;
+      case '--warmup':
+        a.warmup = Number(v());
+        break;
+      case '--perf-ctl':
+        a.perfCtl = v();
+        break;
+      case '--perf-ack':
+        a.perfAck = v();
+        break;
+      case '--create-schema':
+        a.createSchema = true;
+        break;
+      case '--populate':
+        a.populate = true;
+        break;
+      default:
+        fail(`unknown argument ${k}`);
     }
   }
   if (!['inserts', 'selects', 'mixed'].includes(a.workload)) fail(`unknown workload ${a.workload}`);
@@ -84,7 +117,9 @@ async function main() {
     const rs = await client.execute(SELECT_CQL, [big(pk)], opts);
     const r = rs.first();
     if (!r || asNum(r.pk) !== pk || asNum(r.v1) !== 2 * pk || asNum(r.v2) !== 3 * pk) {
-      throw new Error(`select of pk ${pk} returned ${r ? `(${r.pk}, ${r.v1}, ${r.v2})` : 'no row'}, expected (${pk}, ${2 * pk}, ${3 * pk})`);
+      throw new Error(
+        `select of pk ${pk} returned ${r ? `(${r.pk}, ${r.v1}, ${r.v2})` : 'no row'}, expected (${pk}, ${2 * pk}, ${3 * pk})`,
+      );
     }
   };
   // Prepare both statements before the timer (a key outside 0..N-1).
@@ -113,13 +148,23 @@ async function main() {
 
   let perf = null;
   if (a.perfCtl && a.perfAck) perf = { ctl: openSync(a.perfCtl, 'w'), ack: openSync(a.perfAck, 'r'), buf: Buffer.alloc(16) };
-  const perfCmd = (c) => { if (perf) { writeSync(perf.ctl, `${c}\n`); readSync(perf.ack, perf.buf, 0, 16, null); } };
+  const perfCmd = (c) => {
+    if (perf) {
+      writeSync(perf.ctl, `${c}\n`);
+      readSync(perf.ack, perf.buf, 0, 16, null);
+    }
+  };
 
   const h = createHistogram();
   const eld = monitorEventLoopDelay({ resolution: 10 });
   let gcCount = 0;
   let gcMs = 0;
-  const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) { gcCount++; gcMs += e.duration; } });
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcCount++;
+      gcMs += e.duration;
+    }
+  });
   obs.observe({ entryTypes: ['gc'] });
   const rssBefore = process.memoryUsage.rss();
   const cpu0 = process.cpuUsage();
@@ -139,13 +184,23 @@ async function main() {
   const r1 = (v) => Math.round(v * 10) / 10;
   const r3 = (v) => Math.round(v * 1000) / 1000;
   const row = {
-    driver: 'scylladb-node', driverVersion: `${PKG} ${version}`, workload: a.workload,
-    concurrency: a.concurrency, ops: a.ops, opsPerSec: Math.round(a.ops / (ms / 1000)),
-    p50Us: r1(h.percentile(50) / 1000), p99Us: r1(h.percentile(99) / 1000), p999Us: r1(h.percentile(99.9) / 1000),
-    cpuUsPerOp: r3((cpu.user + cpu.system) / a.ops), mainThreadCpuUsPerOp: r3((main1 - main0) / a.ops),
-    allocsPerOp: null, gcPerMillionOps: r1((gcCount * 1e6) / a.ops), gcMsPerMillionOps: r1((gcMs * 1e6) / a.ops),
+    driver: 'scylladb-node',
+    driverVersion: `${PKG} ${version}`,
+    workload: a.workload,
+    concurrency: a.concurrency,
+    ops: a.ops,
+    opsPerSec: Math.round(a.ops / (ms / 1000)),
+    p50Us: r1(h.percentile(50) / 1000),
+    p99Us: r1(h.percentile(99) / 1000),
+    p999Us: r1(h.percentile(99.9) / 1000),
+    cpuUsPerOp: r3((cpu.user + cpu.system) / a.ops),
+    mainThreadCpuUsPerOp: r3((main1 - main0) / a.ops),
+    allocsPerOp: null,
+    gcPerMillionOps: r1((gcCount * 1e6) / a.ops),
+    gcMsPerMillionOps: r1((gcMs * 1e6) / a.ops),
     eventLoopDelayP99Us: r1(eld.percentile(99) / 1000),
-    rssBeforeMb: r1(rssBefore / 1048576), rssAfterMb: r1(rssAfter / 1048576),
+    rssBeforeMb: r1(rssBefore / 1048576),
+    rssAfterMb: r1(rssAfter / 1048576),
     notes: `Node ${process.version}; execute(..., { prepare: true }); ${a.concurrency} async loops; bigint as ${bigints ? 'BigInt' : 'Long'}`,
   };
   process.stdout.write(`${JSON.stringify(row)}\n`);

@@ -2,15 +2,7 @@
 // (`prepare: true`), one connection per host (the v3+ default), Long values for bigint columns.
 
 import { Client, types } from 'cassandra-driver';
-import {
-  checkRow,
-  INSERT_CQL,
-  LOCAL_DC,
-  MAX_REQUESTS_PER_CONNECTION,
-  SELECT_CQL,
-  type BenchDriver,
-  type ConnectOptions,
-} from './driver';
+import { checkRow, INSERT_CQL, LOCAL_DC, MAX_REQUESTS_PER_CONNECTION, SELECT_CQL, type BenchDriver, type ConnectOptions } from './driver';
 
 const PREPARED = { prepare: true } as const;
 const Long = types.Long;
@@ -46,11 +38,7 @@ export class CassandraDriverBench implements BenchDriver {
   }
 
   insert(pk: number): Promise<unknown> {
-    return this.client.execute(
-      INSERT_CQL,
-      [Long.fromNumber(pk), Long.fromNumber(2 * pk), Long.fromNumber(3 * pk)],
-      PREPARED,
-    );
+    return this.client.execute(INSERT_CQL, [Long.fromNumber(pk), Long.fromNumber(2 * pk), Long.fromNumber(3 * pk)], PREPARED);
   }
 
   async select(pk: number): Promise<void> {

@@ -2,8 +2,7 @@
 // no closures per op, constant option objects, and insert/select return the driver's own promise
 // wherever no check is needed.
 
-export const KEYSPACE_CQL =
-  "CREATE KEYSPACE IF NOT EXISTS benchks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}";
+export const KEYSPACE_CQL = "CREATE KEYSPACE IF NOT EXISTS benchks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}";
 export const TABLE_CQL = 'CREATE TABLE IF NOT EXISTS benchks.benchtab (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)';
 export const INSERT_CQL = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';
 export const SELECT_CQL = 'SELECT pk, v1, v2 FROM benchks.benchtab WHERE pk = ?';

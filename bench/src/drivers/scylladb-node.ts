@@ -7,14 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import {
-  checkRow,
-  INSERT_CQL,
-  LOCAL_DC,
-  SELECT_CQL,
-  type BenchDriver,
-  type ConnectOptions,
-} from './driver';
+import { checkRow, INSERT_CQL, LOCAL_DC, SELECT_CQL, type BenchDriver, type ConnectOptions } from './driver';
 
 /** Where bench:setup builds it (bench/peers/setup.mjs and bench/peers/scylladb-node/peer.mjs use the same path). */
 export const SCYLLADB_DRIVER_DIR =
@@ -51,7 +44,9 @@ export function loadScyllaDriver(): { module: ScyllaModule; version: string } {
     const version = (req('./package.json') as { version: string }).version;
     return { module: req('./main.js') as ScyllaModule, version };
   } catch (e) {
-    throw new Error(`@scylladb/driver is not built in ${SCYLLADB_DRIVER_DIR} (npm run bench:setup -- --only scylladb-node): ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `@scylladb/driver is not built in ${SCYLLADB_DRIVER_DIR} (npm run bench:setup -- --only scylladb-node): ${(e as Error).message.split('\n')[0]}`,
+    );
   }
 }
 

@@ -3,15 +3,7 @@
 // 'shardcql-nometrics', with the per-shard counters off, to measure what they cost. Loaded dynamically so
 // that a failure to load is reported and the CLI goes on with the other drivers.
 
-import {
-  checkRow,
-  INSERT_CQL,
-  LOCAL_DC,
-  MAX_REQUESTS_PER_CONNECTION,
-  SELECT_CQL,
-  type BenchDriver,
-  type ConnectOptions,
-} from './driver';
+import { checkRow, INSERT_CQL, LOCAL_DC, MAX_REQUESTS_PER_CONNECTION, SELECT_CQL, type BenchDriver, type ConnectOptions } from './driver';
 
 /** The part of the facade the benchmark uses (the cassandra-driver surface). */
 interface FacadeRow {

@@ -72,22 +72,51 @@ export interface ServiceRow {
 }
 
 const NUMERIC: (keyof ServiceRow)[] = [
-  'requestsPerSec', 'p50Ms', 'p99Ms', 'p999Ms', 'failed', 'eventLoopDelayP50Ms', 'eventLoopDelayP99Ms', 'eventLoopDelayMaxMs',
-  'mainThreadCpuUsPerRequest', 'processCpuUsPerRequest', 'driverShareOfMain', 'driverMainUsPerRequest', 'gcShareOfMain', 'idleShareOfMain',
+  'requestsPerSec',
+  'p50Ms',
+  'p99Ms',
+  'p999Ms',
+  'failed',
+  'eventLoopDelayP50Ms',
+  'eventLoopDelayP99Ms',
+  'eventLoopDelayMaxMs',
+  'mainThreadCpuUsPerRequest',
+  'processCpuUsPerRequest',
+  'driverShareOfMain',
+  'driverMainUsPerRequest',
+  'gcShareOfMain',
+  'idleShareOfMain',
 ];
 
 const list = (v: string): string[] => v.split(',').filter(Boolean);
-const nums = (v: string): number[] => list(v).map((x) => {
-  const n = Number(x);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${x}`);
-  return n;
-});
+const nums = (v: string): number[] =>
+  list(v).map((x) => {
+    const n = Number(x);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${x}`);
+    return n;
+  });
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    drivers: [...SERVICE_DRIVERS], server: 'stub', host: '127.0.0.1', port: 9042, workUs: [200, 1000], queries: [2],
-    modes: ['inline', 'piscina'], connections: 64, rates: [0], seconds: 15, warmup: 4, rounds: 3, threads: 2, atomics: 'disabled', otherThreadsCpu: null,
-    json: null, raw: null, profile: true, pin: true,
+    drivers: [...SERVICE_DRIVERS],
+    server: 'stub',
+    host: '127.0.0.1',
+    port: 9042,
+    workUs: [200, 1000],
+    queries: [2],
+    modes: ['inline', 'piscina'],
+    connections: 64,
+    rates: [0],
+    seconds: 15,
+    warmup: 4,
+    rounds: 3,
+    threads: 2,
+    atomics: 'disabled',
+    otherThreadsCpu: null,
+    json: null,
+    raw: null,
+    profile: true,
+    pin: true,
   };
   const cwd = process.env['INIT_CWD'] ?? process.cwd();
   const file = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
@@ -99,46 +128,81 @@ function parseArgs(argv: string[]): Options {
       return v;
     };
     switch (a) {
-      case '--drivers': o.drivers = list(val()).map((d) => {
-        const known = SERVICE_DRIVERS.find((k) => k === d);
-        if (known === undefined) throw new Error(`unknown driver ${d} (known: ${SERVICE_DRIVERS.join(', ')})`);
-        return known;
-      }); break;
+      case '--drivers':
+        o.drivers = list(val()).map((d) => {
+          const known = SERVICE_DRIVERS.find((k) => k === d);
+          if (known === undefined) throw new Error(`unknown driver ${d} (known: ${SERVICE_DRIVERS.join(', ')})`);
+          return known;
+        });
+        break;
       case '--server': {
         const s = val();
         if (s !== 'stub' && s !== 'cassandra') throw new Error(`--server stub|cassandra, not ${s}`);
         o.server = s;
         break;
       }
-      case '--host': o.host = val(); break;
-      case '--port': o.port = Number(val()); break;
-      case '--work': o.workUs = nums(val()); break;
-      case '--queries': o.queries = nums(val()).map((q) => {
-        if (q < 1 || q > 3) throw new Error('--queries: 1, 2 or 3');
-        return q;
-      }); break;
-      case '--modes': o.modes = list(val()).map((m) => {
-        if (m !== 'inline' && m !== 'piscina') throw new Error(`--modes inline,piscina, not ${m}`);
-        return m;
-      }); break;
-      case '--connections': o.connections = Number(val()); break;
-      case '--rates': o.rates = nums(val()); break;
-      case '--seconds': o.seconds = Number(val()); break;
-      case '--warmup': o.warmup = Number(val()); break;
-      case '--rounds': o.rounds = Math.max(1, Number(val())); break;
-      case '--threads': o.threads = Math.max(1, Number(val())); break;
+      case '--host':
+        o.host = val();
+        break;
+      case '--port':
+        o.port = Number(val());
+        break;
+      case '--work':
+        o.workUs = nums(val());
+        break;
+      case '--queries':
+        o.queries = nums(val()).map((q) => {
+          if (q < 1 || q > 3) throw new Error('--queries: 1, 2 or 3');
+          return q;
+        });
+        break;
+      case '--modes':
+        o.modes = list(val()).map((m) => {
+          if (m !== 'inline' && m !== 'piscina') throw new Error(`--modes inline,piscina, not ${m}`);
+          return m;
+        });
+        break;
+      case '--connections':
+        o.connections = Number(val());
+        break;
+      case '--rates':
+        o.rates = nums(val());
+        break;
+      case '--seconds':
+        o.seconds = Number(val());
+        break;
+      case '--warmup':
+        o.warmup = Number(val());
+        break;
+      case '--rounds':
+        o.rounds = Math.max(1, Number(val()));
+        break;
+      case '--threads':
+        o.threads = Math.max(1, Number(val()));
+        break;
       case '--atomics': {
         const v = val();
         if (v !== 'sync' && v !== 'async' && v !== 'disabled') throw new Error(`--atomics sync|async|disabled, not ${v}`);
         o.atomics = v;
         break;
       }
-      case '--other-threads-cpu': o.otherThreadsCpu = Number(val()); break;
-      case '--json': o.json = file(val()); break;
-      case '--raw': o.raw = file(val()); break;
-      case '--no-profile': o.profile = false; break;
-      case '--no-pin': o.pin = false; break;
-      default: throw new Error(`unknown option ${a}`);
+      case '--other-threads-cpu':
+        o.otherThreadsCpu = Number(val());
+        break;
+      case '--json':
+        o.json = file(val());
+        break;
+      case '--raw':
+        o.raw = file(val());
+        break;
+      case '--no-profile':
+        o.profile = false;
+        break;
+      case '--no-pin':
+        o.pin = false;
+        break;
+      default:
+        throw new Error(`unknown option ${a}`);
     }
   }
   return o;
@@ -177,9 +241,15 @@ function startService(o: Options, args: ServiceArgs): Promise<{ child: ChildProc
   return new Promise((ok, ko) => {
     let out = '';
     let err = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); ko(new Error(`service did not start in 60 s: ${err.slice(-800)}`)); }, 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      ko(new Error(`service did not start in 60 s: ${err.slice(-800)}`));
+    }, 60_000);
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => { clearTimeout(timer); ko(new Error(`service exited ${code}: ${err.trim().split('\n').slice(-6).join(' | ')}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      ko(new Error(`service exited ${code}: ${err.trim().split('\n').slice(-6).join(' | ')}`));
+    });
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening (\d+)/.exec(out);
@@ -205,16 +275,30 @@ function stopService(child: ChildProcess): Promise<void> {
   return new Promise((done) => {
     if (child.exitCode !== null || child.signalCode !== null) return done();
     const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(t); done(); });
+    child.once('exit', () => {
+      clearTimeout(t);
+      done();
+    });
     child.kill('SIGTERM');
   });
 }
 
-interface Config { workUs: number; units: number; queries: number; mode: ServiceMode; rate: number }
+interface Config {
+  workUs: number;
+  units: number;
+  queries: number;
+  mode: ServiceMode;
+  rate: number;
+}
 
 async function runOne(o: Options, serverLabel: string, host: string, port: number, c: Config, driver: ServiceDriver): Promise<ServiceRow> {
   const args: ServiceArgs = {
-    address: { driver, host, port }, shape: { units: c.units, queries: c.queries }, mode: c.mode, threads: o.threads, atomics: o.atomics, profile: o.profile,
+    address: { driver, host, port },
+    shape: { units: c.units, queries: c.queries },
+    mode: c.mode,
+    threads: o.threads,
+    atomics: o.atomics,
+    profile: o.profile,
   };
   const svc = await startService(o, args);
   try {
@@ -230,11 +314,26 @@ async function runOne(o: Options, serverLabel: string, host: string, port: numbe
     const r1 = (v: number): number => Math.round(v * 10) / 10;
     const share = s.shares === null ? null : r3(s.shares.driverOfBusy);
     return {
-      driver, server: serverLabel, mode: c.mode, otherThreadsCpu: o.otherThreadsCpu, workUs: c.workUs, units: c.units, queries: c.queries, connections: o.connections,
-      targetRate: c.rate, requestsPerSec: load.requestsPerSec, p50Ms: load.p50Ms, p99Ms: load.p99Ms, p999Ms: load.p999Ms,
-      failed: load.non2xx + load.errors, eventLoopDelayP50Ms: r3(s.eventLoopDelayP50Ms), eventLoopDelayP99Ms: r3(s.eventLoopDelayP99Ms),
-      eventLoopDelayMaxMs: r3(s.eventLoopDelayMaxMs), mainThreadCpuUsPerRequest: r1(s.mainThreadCpuUsPerRequest),
-      processCpuUsPerRequest: r1(s.processCpuUsPerRequest), driverShareOfMain: share,
+      driver,
+      server: serverLabel,
+      mode: c.mode,
+      otherThreadsCpu: o.otherThreadsCpu,
+      workUs: c.workUs,
+      units: c.units,
+      queries: c.queries,
+      connections: o.connections,
+      targetRate: c.rate,
+      requestsPerSec: load.requestsPerSec,
+      p50Ms: load.p50Ms,
+      p99Ms: load.p99Ms,
+      p999Ms: load.p999Ms,
+      failed: load.non2xx + load.errors,
+      eventLoopDelayP50Ms: r3(s.eventLoopDelayP50Ms),
+      eventLoopDelayP99Ms: r3(s.eventLoopDelayP99Ms),
+      eventLoopDelayMaxMs: r3(s.eventLoopDelayMaxMs),
+      mainThreadCpuUsPerRequest: r1(s.mainThreadCpuUsPerRequest),
+      processCpuUsPerRequest: r1(s.processCpuUsPerRequest),
+      driverShareOfMain: share,
       driverMainUsPerRequest: share === null ? null : r1(share * s.mainThreadCpuUsPerRequest),
       gcShareOfMain: s.shares === null ? null : r3(s.shares.gc / (1 - s.shares.idle || 1)),
       idleShareOfMain: s.shares === null ? null : r3(s.shares.idle),
@@ -262,13 +361,23 @@ function medianRow(rows: ServiceRow[]): ServiceRow {
 function printRows(rows: ServiceRow[]): void {
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
   const cols: Column<ServiceRow>[] = [
-    ['driver', (r) => r.driver], ['mode', (r) => (r.otherThreadsCpu === null ? r.mode : `${r.mode}, threads on CPU ${r.otherThreadsCpu}`)], ['work', (r) => `${r.workUs}us`], ['q', (r) => String(r.queries)],
-    ['load', (r) => (r.targetRate > 0 ? `${r.targetRate}/s` : `c=${r.connections}`)], ['req/s', (r) => String(Math.round(r.requestsPerSec))],
-    ['p50 ms', (r) => r.p50Ms.toFixed(2)], ['p99 ms', (r) => r.p99Ms.toFixed(2)], ['p99.9 ms', (r) => r.p999Ms.toFixed(2)],
-    ['eld p99 ms', (r) => r.eventLoopDelayP99Ms.toFixed(2)], ['eld max ms', (r) => r.eventLoopDelayMaxMs.toFixed(1)],
-    ['main us/req', (r) => r.mainThreadCpuUsPerRequest.toFixed(0)], ['cpu us/req', (r) => r.processCpuUsPerRequest.toFixed(0)],
-    ['driver/main', (r) => pct(r.driverShareOfMain)], ['driver us/req', (r) => (r.driverMainUsPerRequest === null ? 'n/a' : r.driverMainUsPerRequest.toFixed(0))],
-    ['gc/main', (r) => pct(r.gcShareOfMain)], ['failed', (r) => String(r.failed)],
+    ['driver', (r) => r.driver],
+    ['mode', (r) => (r.otherThreadsCpu === null ? r.mode : `${r.mode}, threads on CPU ${r.otherThreadsCpu}`)],
+    ['work', (r) => `${r.workUs}us`],
+    ['q', (r) => String(r.queries)],
+    ['load', (r) => (r.targetRate > 0 ? `${r.targetRate}/s` : `c=${r.connections}`)],
+    ['req/s', (r) => String(Math.round(r.requestsPerSec))],
+    ['p50 ms', (r) => r.p50Ms.toFixed(2)],
+    ['p99 ms', (r) => r.p99Ms.toFixed(2)],
+    ['p99.9 ms', (r) => r.p999Ms.toFixed(2)],
+    ['eld p99 ms', (r) => r.eventLoopDelayP99Ms.toFixed(2)],
+    ['eld max ms', (r) => r.eventLoopDelayMaxMs.toFixed(1)],
+    ['main us/req', (r) => r.mainThreadCpuUsPerRequest.toFixed(0)],
+    ['cpu us/req', (r) => r.processCpuUsPerRequest.toFixed(0)],
+    ['driver/main', (r) => pct(r.driverShareOfMain)],
+    ['driver us/req', (r) => (r.driverMainUsPerRequest === null ? 'n/a' : r.driverMainUsPerRequest.toFixed(0))],
+    ['gc/main', (r) => pct(r.gcShareOfMain)],
+    ['failed', (r) => String(r.failed)],
   ];
   printTable(cols, rows);
 }
@@ -295,10 +404,12 @@ async function main(): Promise<void> {
   const failedDrivers = new Map<string, string>();
   try {
     await createSchema({ driver: 'cassandra-driver', host, port });
-    console.log(`server ${o.server} at ${host}:${port}; CPU work ${usPerUnit.toFixed(2)} µs/unit; ${o.connections} connections; ` +
-      `${o.seconds} s per run after ${o.warmup} s of warm-up; ${o.rounds} rounds; pinning ${o.pin ? 'service CPU 0, load + stub CPU 1' : 'off'}; ` +
-      `main-thread profile ${o.profile ? 'on' : 'off'}` +
-      (o.otherThreadsCpu === null ? '' : `; the service's other threads moved to CPU ${o.otherThreadsCpu}`));
+    console.log(
+      `server ${o.server} at ${host}:${port}; CPU work ${usPerUnit.toFixed(2)} µs/unit; ${o.connections} connections; ` +
+        `${o.seconds} s per run after ${o.warmup} s of warm-up; ${o.rounds} rounds; pinning ${o.pin ? 'service CPU 0, load + stub CPU 1' : 'off'}; ` +
+        `main-thread profile ${o.profile ? 'on' : 'off'}` +
+        (o.otherThreadsCpu === null ? '' : `; the service's other threads moved to CPU ${o.otherThreadsCpu}`),
+    );
     for (const workUs of o.workUs) {
       for (const queries of o.queries) {
         for (const mode of o.modes) {
@@ -312,8 +423,10 @@ async function main(): Promise<void> {
                 try {
                   const row = await runOne(o, o.server, host, port, c, driver);
                   if (o.raw) appendFileSync(o.raw, `${JSON.stringify({ ...row, round })}\n`);
-                  console.log(`  ${driver} ${mode} ${workUs}us q${queries} ${rate > 0 ? `${rate}/s` : `c=${o.connections}`} round ${round + 1}: ` +
-                    `${row.requestsPerSec} req/s, p99 ${row.p99Ms} ms, eld p99 ${row.eventLoopDelayP99Ms} ms, driver ${row.driverShareOfMain ?? 'n/a'} of main`);
+                  console.log(
+                    `  ${driver} ${mode} ${workUs}us q${queries} ${rate > 0 ? `${rate}/s` : `c=${o.connections}`} round ${round + 1}: ` +
+                      `${row.requestsPerSec} req/s, p99 ${row.p99Ms} ms, eld p99 ${row.eventLoopDelayP99Ms} ms, driver ${row.driverShareOfMain ?? 'n/a'} of main`,
+                  );
                   let l = per.get(driver);
                   if (l === undefined) per.set(driver, (l = []));
                   l.push(row);

@@ -10,8 +10,7 @@ export const SERVICE_DRIVERS = ['shardcql', 'cassandra-driver', 'scylladb-node']
 export type ServiceDriver = (typeof SERVICE_DRIVERS)[number];
 
 export const SERVICE_KEYSPACE = 'shardcql_service_bench';
-const KEYSPACE_CQL =
-  `CREATE KEYSPACE IF NOT EXISTS ${SERVICE_KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`;
+const KEYSPACE_CQL = `CREATE KEYSPACE IF NOT EXISTS ${SERVICE_KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`;
 const TABLE_CQL = `CREATE TABLE IF NOT EXISTS ${SERVICE_KEYSPACE}.accounts (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)`;
 const SELECT_CQL = `SELECT pk, v1, v2 FROM ${SERVICE_KEYSPACE}.accounts WHERE pk = ?`;
 const INSERT_CQL = `INSERT INTO ${SERVICE_KEYSPACE}.accounts (pk, v1, v2) VALUES (?, ?, ?)`;

@@ -44,21 +44,18 @@ export function runLoad(url: string, spec: LoadSpec): Promise<LoadResult> {
   if (spec.rate > 0) return runOpenLoop(url, spec.rate, spec.seconds, spec.connections);
   const h = createHistogram();
   return new Promise((ok, ko) => {
-    const inst = autocannon(
-      { url, connections: spec.connections, duration: spec.seconds, pipelining: 1 },
-      (err, r) => {
-        if (err) return ko(err);
-        const ms = (p: number): number => Math.round(h.percentile(p) / 1e3) / 1e3;
-        ok({
-          requestsPerSec: Math.round(r.requests.total / r.duration),
-          p50Ms: ms(50),
-          p99Ms: ms(99),
-          p999Ms: ms(99.9),
-          non2xx: r.non2xx,
-          errors: r.errors + r.timeouts,
-        });
-      },
-    );
+    const inst = autocannon({ url, connections: spec.connections, duration: spec.seconds, pipelining: 1 }, (err, r) => {
+      if (err) return ko(err);
+      const ms = (p: number): number => Math.round(h.percentile(p) / 1e3) / 1e3;
+      ok({
+        requestsPerSec: Math.round(r.requests.total / r.duration),
+        p50Ms: ms(50),
+        p99Ms: ms(99),
+        p999Ms: ms(99.9),
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+      });
+    });
     inst.on('response', (_c, _s, _b, latencyMs) => h.record(Math.max(1, Math.round(latencyMs * 1e6))));
   });
 }

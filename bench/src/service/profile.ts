@@ -96,10 +96,16 @@ export function attribute(profile: Profile, driverPaths: readonly string[]): Mai
     let cat = OTHER;
     while (cur !== undefined) {
       const known = memo.get(cur);
-      if (known !== undefined) { cat = known; break; }
+      if (known !== undefined) {
+        cat = known;
+        break;
+      }
       path.push(cur);
       const c = own(byId.get(cur)!);
-      if (c !== UNDECIDED) { cat = c; break; }
+      if (c !== UNDECIDED) {
+        cat = c;
+        break;
+      }
       cur = parent.get(cur);
     }
     for (const p of path) memo.set(p, cat);

@@ -51,15 +51,22 @@ async function main(a: ServiceArgs): Promise<void> {
   const db = await ServiceDb.open(a.address);
   let pool: Piscina | null = null;
   if (a.mode === 'piscina') {
-    const handle = a.address.driver === 'shardcql'
-      ? await (db.client as unknown as { createHandle(o: { threads: number }): Promise<PoolData['handle']> }).createHandle({ threads: a.threads })
-      : null;
+    const handle =
+      a.address.driver === 'shardcql'
+        ? await (db.client as unknown as { createHandle(o: { threads: number }): Promise<PoolData['handle']> }).createHandle({
+            threads: a.threads,
+          })
+        : null;
     const data: PoolData = { address: a.address, shape: a.shape, handle };
     // Tasks wait on queries, so a thread runs many at once (piscina's default is one). Atomics off: in 'sync'
     // mode a thread between tasks blocks in Atomics.wait, and its pending queries' answers with it.
     pool = new Piscina({
-      filename: join(__dirname, 'pool-task.cjs'), minThreads: a.threads, maxThreads: a.threads, workerData: data,
-      concurrentTasksPerWorker: 1024, atomics: a.atomics,
+      filename: join(__dirname, 'pool-task.cjs'),
+      minThreads: a.threads,
+      maxThreads: a.threads,
+      workerData: data,
+      concurrentTasksPerWorker: 1024,
+      atomics: a.atomics,
     });
     // Each thread opens its client (or its handle's rings) and prepares on its first task: do it before the
     // window, one task per thread at a time.
@@ -91,7 +98,10 @@ async function main(a: ServiceArgs): Promise<void> {
     if (req.url === '/') {
       const pk = next++ % KEYS;
       const p = pool === null ? serveRequest(db, a.shape, pk) : (pool.run(pk) as Promise<number>);
-      p.then((n) => done(res, n), (e: unknown) => failed(res, e));
+      p.then(
+        (n) => done(res, n),
+        (e: unknown) => failed(res, e),
+      );
       return;
     }
     if (req.url === '/_bench/start') {
@@ -133,7 +143,14 @@ async function main(a: ServiceArgs): Promise<void> {
         res.end(JSON.stringify(stats));
       };
       if (profiler === null) answer();
-      else profiler.stop().then((s) => { stats.shares = s; answer(); }, (e: unknown) => failed(res, e));
+      else
+        profiler.stop().then(
+          (s) => {
+            stats.shares = s;
+            answer();
+          },
+          (e: unknown) => failed(res, e),
+        );
       return;
     }
     res.statusCode = 404;

@@ -197,7 +197,11 @@ function deepExtend(target: Record<string, unknown>, ...sources: Array<Record<st
 export function extend(userOptions: ClientOptions): ResolvedClientOptions {
   // cassandra-driver merges whatever it is given, then finds no contact points in it.
   if (userOptions === null || typeof userOptions !== 'object') throw new TypeError('Contacts points are not defined.');
-  const options = deepExtend({}, defaultOptions() as unknown as Record<string, unknown>, userOptions as Record<string, unknown>) as unknown as ResolvedClientOptions;
+  const options = deepExtend(
+    {},
+    defaultOptions() as unknown as Record<string, unknown>,
+    userOptions as Record<string, unknown>,
+  ) as unknown as ResolvedClientOptions;
   // Kept by reference (deepExtend copies plain objects): a duck-typed tracker may hold state.
   options.requestTracker = userOptions.requestTracker ?? null;
   // A random client id unless the user gives one (null: none), sent as STARTUP CLIENT_ID (a driver convention, not in the spec),
@@ -236,8 +240,12 @@ export function extend(userOptions: ClientOptions): ResolvedClientOptions {
     if (v !== null && v !== undefined && typeof v !== 'string') throw new TypeError(`${key} should be a String`);
   }
   const rt = options.requestTracker as unknown as Record<string, unknown> | null | undefined;
-  if (rt !== null && rt !== undefined && !(rt instanceof RequestTracker) &&
-    (typeof rt !== 'object' || typeof rt['onSuccess'] !== 'function' || typeof rt['onError'] !== 'function')) {
+  if (
+    rt !== null &&
+    rt !== undefined &&
+    !(rt instanceof RequestTracker) &&
+    (typeof rt !== 'object' || typeof rt['onSuccess'] !== 'function' || typeof rt['onError'] !== 'function')
+  ) {
     throw new TypeError('requestTracker must be an instance of RequestTracker');
   }
   const mr = options.monitorReporting;
@@ -253,7 +261,9 @@ function validateContactPoints(given: unknown, contactPoints: ResolvedClientOpti
   }
   contactPoints.forEach((c, i) => {
     if (!c || typeof c !== 'string') {
-      throw new TypeError(`Contact point ${i} (${String(c)}) is not a valid host name, the following values are valid contact points: ipAddress, hostName or ipAddress:port`);
+      throw new TypeError(
+        `Contact point ${i} (${String(c)}) is not a valid host name, the following values are valid contact points: ipAddress, hostName or ipAddress:port`,
+      );
     }
     // The engine reads a trailing ":digits" as the port (not in IPv6 addresses); 0 or > 65535 would fail late in net.connect.
     const m = /:(\d+)$/.exec(c);
@@ -284,10 +294,16 @@ function resolveAuthProvider(options: ResolvedClientOptions): void {
 function validateEncoding(options: ResolvedClientOptions): void {
   options.encoding = options.encoding || {};
   const enc = options.encoding;
-  if (enc.map && (typeof enc.map !== 'function' || typeof enc.map.prototype.forEach !== 'function' || typeof enc.map.prototype.set !== 'function')) {
+  if (
+    enc.map &&
+    (typeof enc.map !== 'function' || typeof enc.map.prototype.forEach !== 'function' || typeof enc.map.prototype.set !== 'function')
+  ) {
     throw new TypeError('Map constructor not valid');
   }
-  if (enc.set && (typeof enc.set !== 'function' || typeof enc.set.prototype.forEach !== 'function' || typeof enc.set.prototype.add !== 'function')) {
+  if (
+    enc.set &&
+    (typeof enc.set !== 'function' || typeof enc.set.prototype.forEach !== 'function' || typeof enc.set.prototype.add !== 'function')
+  ) {
     throw new TypeError('Set constructor not valid');
   }
 }
@@ -295,7 +311,8 @@ function validateEncoding(options: ResolvedClientOptions): void {
 /** shardcql's own options (workers, metrics, direct lane, compression) and the top-level compression. */
 function validateShardcqlOptions(options: ResolvedClientOptions): void {
   const sc = options.shardcql;
-  if (sc !== undefined && sc !== null && typeof sc !== 'object') throw new TypeError(`shardcql options must be an object, obtained ${show(sc)}`);
+  if (sc !== undefined && sc !== null && typeof sc !== 'object')
+    throw new TypeError(`shardcql options must be an object, obtained ${show(sc)}`);
   if (sc && sc.workers !== undefined && (!Number.isInteger(sc.workers) || sc.workers < 1 || sc.workers > MAX_WORKERS)) {
     throw new TypeError(`shardcql.workers must be an integer from 1 to ${MAX_WORKERS}, obtained ${show(sc.workers)}`);
   }
@@ -320,7 +337,9 @@ function validateProtocolOptions(p: ResolvedClientOptions['protocolOptions']): v
   }
   if (version && (!Number.isInteger(version) || version < 4)) {
     // The engine speaks v4 and v5 only; an older maximum cannot be honoured (it used to mean v5).
-    throw new TypeError(`protocolOptions.maxVersion provided (${String(version)}) is not supported by shardcql: use 4, 5 (or 0 to negotiate)`);
+    throw new TypeError(
+      `protocolOptions.maxVersion provided (${String(version)}) is not supported by shardcql: use 4, 5 (or 0 to negotiate)`,
+    );
   }
   // A port from an environment variable is often a string: digits are taken as the number.
   if (typeof p.port === 'string' && /^\d{1,5}$/.test(p.port)) p.port = Number(p.port);
@@ -329,7 +348,9 @@ function validateProtocolOptions(p: ResolvedClientOptions['protocolOptions']): v
   }
   const wait = p.maxSchemaAgreementWaitSeconds;
   if (typeof wait !== 'number' || !(wait >= 0 && wait <= MAX_TIMEOUT_S)) {
-    throw new TypeError(`protocolOptions.maxSchemaAgreementWaitSeconds must be a number of seconds from 0 to ${MAX_TIMEOUT_S}, obtained ${show(wait)}`);
+    throw new TypeError(
+      `protocolOptions.maxSchemaAgreementWaitSeconds must be a number of seconds from 0 to ${MAX_TIMEOUT_S}, obtained ${show(wait)}`,
+    );
   }
 }
 
@@ -349,15 +370,20 @@ function validatePooling(p: ResolvedClientOptions['pooling']): void {
   if (p.heartBeatInterval !== undefined) checkTimeout(p.heartBeatInterval, 'pooling.heartBeatInterval', 'type');
   const max = p.maxRequestsPerConnection;
   if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > MAX_STREAM_IDS)) {
-    throw new TypeError(`pooling.maxRequestsPerConnection must be an integer from 1 to ${MAX_STREAM_IDS} (the stream ids of a connection), obtained ${show(max)}`);
+    throw new TypeError(
+      `pooling.maxRequestsPerConnection must be an integer from 1 to ${MAX_STREAM_IDS} (the stream ids of a connection), obtained ${show(max)}`,
+    );
   }
   const core = p.coreConnectionsPerHost;
   if (core !== undefined && core !== null) {
-    if (typeof core !== 'object') throw new TypeError(`pooling.coreConnectionsPerHost must be an object by distance, obtained ${show(core)}`);
+    if (typeof core !== 'object')
+      throw new TypeError(`pooling.coreConnectionsPerHost must be an object by distance, obtained ${show(core)}`);
     for (const key of Object.keys(core)) {
       const n = (core as Record<string, unknown>)[key];
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > MAX_CONNECTIONS_PER_HOST) {
-        throw new TypeError(`pooling.coreConnectionsPerHost[${key}] must be an integer from 0 to ${MAX_CONNECTIONS_PER_HOST}, obtained ${show(n)}`);
+        throw new TypeError(
+          `pooling.coreConnectionsPerHost[${key}] must be an integer from 0 to ${MAX_CONNECTIONS_PER_HOST}, obtained ${show(n)}`,
+        );
       }
     }
   }
@@ -365,10 +391,12 @@ function validatePooling(p: ResolvedClientOptions['pooling']): void {
 
 function validatePolicies(p: ResolvedClientOptions['policies']): void {
   if (!p) throw new TypeError('policies not defined in options');
-  if (!(p.loadBalancing instanceof LoadBalancingPolicy)) throw new TypeError('Load balancing policy must be an instance of LoadBalancingPolicy');
+  if (!(p.loadBalancing instanceof LoadBalancingPolicy))
+    throw new TypeError('Load balancing policy must be an instance of LoadBalancingPolicy');
   if (!(p.reconnection instanceof ReconnectionPolicy)) throw new TypeError('Reconnection policy must be an instance of ReconnectionPolicy');
   if (!(p.retry instanceof RetryPolicy)) throw new TypeError('Retry policy must be an instance of RetryPolicy');
-  if (!(p.addressResolution instanceof AddressTranslator)) throw new TypeError('Address resolution policy must be an instance of AddressTranslator');
+  if (!(p.addressResolution instanceof AddressTranslator))
+    throw new TypeError('Address resolution policy must be an instance of AddressTranslator');
   if (!(p.speculativeExecution instanceof SpeculativeExecutionPolicy)) {
     throw new TypeError('Speculative execution policy must be an instance of SpeculativeExecutionPolicy');
   }

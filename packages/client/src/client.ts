@@ -23,7 +23,15 @@ import { localDcPreflight } from './policies/local-dc';
 import { ClientState } from './client-state';
 import { Metadata } from './metadata';
 import type { RequestTracker } from './tracker/request-tracker';
-import { fromCallback, optionalCallback, toCallback, type Callback, type EmptyCallback, type SomeCallback, type ValueCallback } from './promise-utils';
+import {
+  fromCallback,
+  optionalCallback,
+  toCallback,
+  type Callback,
+  type EmptyCallback,
+  type SomeCallback,
+  type ValueCallback,
+} from './promise-utils';
 import { preparedBatch, simpleBatch, type BatchQuery } from './request/batch';
 import type { ClientContext } from './request/context';
 import { RequestEncoder, codecOptionsOf } from './request/encoder';
@@ -112,7 +120,8 @@ export class Client extends EventEmitter implements ClientContext {
     if (this.connectPromise !== null) return this.connectPromise;
     if (this.connected) return;
     // innerErrors null, as cassandra-driver's (client.js _connect).
-    if (this.isShuttingDown) throw new NoHostAvailableError(null as unknown as Record<string, Error>, 'Connecting after shutdown is not supported');
+    if (this.isShuttingDown)
+      throw new NoHostAvailableError(null as unknown as Record<string, Error>, 'Connecting after shutdown is not supported');
     if (this.connectPromise === null) {
       this.connecting = true;
       this.connectPromise = this.doConnect().finally(() => {
@@ -237,7 +246,7 @@ export class Client extends EventEmitter implements ClientContext {
     await this._connect();
     const engine = this.engine;
     if (engine === null || engine.createHandle === undefined) {
-      throw new NotSupportedError('This client\'s engine cannot give out handles');
+      throw new NotSupportedError("This client's engine cannot give out handles");
     }
     const o = this.options;
     return {
@@ -387,7 +396,13 @@ export class Client extends EventEmitter implements ClientContext {
 
   // ---------------------------------------------------------------- eachRow / stream / batch
 
-  eachRow(query: string, params: Params, options: QueryOptions | null | undefined, rowCallback: RowCallback, callback?: ValueCallback<ResultSet>): void;
+  eachRow(
+    query: string,
+    params: Params,
+    options: QueryOptions | null | undefined,
+    rowCallback: RowCallback,
+    callback?: ValueCallback<ResultSet>,
+  ): void;
   eachRow(query: string, params: Params, rowCallback: RowCallback, callback?: ValueCallback<ResultSet>): void;
   eachRow(query: string, rowCallback: RowCallback, callback?: ValueCallback<ResultSet>): void;
   eachRow(query: string, params?: unknown, options?: unknown, rowCallback?: unknown, callback?: unknown): void {
@@ -403,7 +418,11 @@ export class Client extends EventEmitter implements ClientContext {
     const p = (typeof params !== 'function' ? params : null) as Params;
     let eo: DefaultExecutionOptions;
     try {
-      eo = DefaultExecutionOptions.create(typeof options === 'function' ? null : (options as QueryOptions | null), this, rowCb as (n: number, row: unknown) => void);
+      eo = DefaultExecutionOptions.create(
+        typeof options === 'function' ? null : (options as QueryOptions | null),
+        this,
+        rowCb as (n: number, row: unknown) => void,
+      );
     } catch (err) {
       cb(err as Error);
       return;
@@ -453,12 +472,18 @@ export class Client extends EventEmitter implements ClientContext {
       cb(err);
     };
     let sync = true;
-    this.eachRow(query, params as Params, options, (n: number, row: Row) => {
-      stream.add(row);
-    }, (err: Error | null, result?: ResultSet) => {
-      if (sync) setImmediate(() => onFinish(err, result));
-      else onFinish(err, result);
-    });
+    this.eachRow(
+      query,
+      params as Params,
+      options,
+      (n: number, row: Row) => {
+        stream.add(row);
+      },
+      (err: Error | null, result?: ResultSet) => {
+        if (sync) setImmediate(() => onFinish(err, result));
+        else onFinish(err, result);
+      },
+    );
     sync = false;
     return stream;
   }

@@ -56,8 +56,17 @@ export class ResultSetGroup {
   }
 }
 
-export function executeConcurrent(client: Executor, query: string, parameters: unknown[][] | Readable, options?: ExecuteConcurrentOptions): Promise<ResultSetGroup>;
-export function executeConcurrent(client: Executor, queries: Array<{ query: string; params?: unknown }>, options?: ExecuteConcurrentOptions): Promise<ResultSetGroup>;
+export function executeConcurrent(
+  client: Executor,
+  query: string,
+  parameters: unknown[][] | Readable,
+  options?: ExecuteConcurrentOptions,
+): Promise<ResultSetGroup>;
+export function executeConcurrent(
+  client: Executor,
+  queries: Array<{ query: string; params?: unknown }>,
+  options?: ExecuteConcurrentOptions,
+): Promise<ResultSetGroup>;
 export function executeConcurrent(client: Executor, query: unknown, parameters?: unknown, options?: unknown): Promise<ResultSetGroup> {
   if (!client) throw new TypeError('Client instance is not defined');
   if (typeof query === 'string') {
@@ -69,7 +78,12 @@ export function executeConcurrent(client: Executor, query: unknown, parameters?:
   throw new TypeError('A string query or query and parameters array should be provided');
 }
 
-async function fromArray(client: Executor, query: string | null, items: unknown[], options: ExecuteConcurrentOptions): Promise<ResultSetGroup> {
+async function fromArray(
+  client: Executor,
+  query: string | null,
+  items: unknown[],
+  options: ExecuteConcurrentOptions,
+): Promise<ResultSetGroup> {
   const raiseOnFirstError = options.raiseOnFirstError !== false;
   const level = Math.min(options.concurrencyLevel || 100, items.length);
   const queryOptions = { prepare: true, executionProfile: options.executionProfile };
@@ -123,23 +137,26 @@ function fromStream(client: Executor, query: string, stream: Readable, options: 
         if (ended) return;
         const i = index++;
         inFlight++;
-        client.execute(query, params, queryOptions).then(
-          (rs) => {
-            inFlight--;
-            result.setResultItem(i, rs);
-          },
-          (err: Error) => {
-            inFlight--;
-            result.setError(i, err);
-            if (raiseOnFirstError) {
-              ended = true;
-              reject(err);
-            }
-          },
-        ).then(() => {
-          if (stream.isPaused()) stream.resume();
-          if (ended && inFlight === 0) resolve(result);
-        });
+        client
+          .execute(query, params, queryOptions)
+          .then(
+            (rs) => {
+              inFlight--;
+              result.setResultItem(i, rs);
+            },
+            (err: Error) => {
+              inFlight--;
+              result.setError(i, err);
+              if (raiseOnFirstError) {
+                ended = true;
+                reject(err);
+              }
+            },
+          )
+          .then(() => {
+            if (stream.isPaused()) stream.resume();
+            if (ended && inFlight === 0) resolve(result);
+          });
         if (inFlight >= level) stream.pause();
       })
       .on('error', (err: Error) => end(err))

@@ -94,15 +94,19 @@ export function validateQueryOptions(q: QueryOptions, prefix: string): void {
     throw new TypeError(`${prefix}Unexpected routingKey '${inspect(v)}' provided. Expected Buffer, Array<Buffer>, Token, or TokenRange.`);
   }
   v = o['keyspace'];
-  if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${prefix}keyspace must be a String, obtained ${show(v)}`);
+  if (v !== undefined && v !== null && typeof v !== 'string')
+    throw new TypeError(`${prefix}keyspace must be a String, obtained ${show(v)}`);
   v = o['executeAs'];
-  if (v !== undefined && v !== null && typeof v !== 'string') throw new TypeError(`${prefix}executeAs must be a String, obtained ${show(v)}`);
+  if (v !== undefined && v !== null && typeof v !== 'string')
+    throw new TypeError(`${prefix}executeAs must be a String, obtained ${show(v)}`);
   v = o['customPayload'];
   if (v !== undefined && v !== null) {
-    if (typeof v !== 'object' || Array.isArray(v)) throw new TypeError(`${prefix}customPayload must be an object of Buffers, obtained ${show(v)}`);
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new TypeError(`${prefix}customPayload must be an object of Buffers, obtained ${show(v)}`);
     const payload = v as Record<string, unknown>;
     for (const key of Object.keys(payload)) {
-      if (!Buffer.isBuffer(payload[key])) throw new TypeError(`${prefix}customPayload.${key} must be a Buffer, obtained ${show(payload[key])}`);
+      if (!Buffer.isBuffer(payload[key]))
+        throw new TypeError(`${prefix}customPayload.${key} must be a Buffer, obtained ${show(payload[key])}`);
     }
   }
   v = o['hints'];
@@ -110,7 +114,8 @@ export function validateQueryOptions(q: QueryOptions, prefix: string): void {
     throw new TypeError(`${prefix}hints must be an Array or an object of type names, obtained ${show(v)}`);
   }
   v = o['retry'];
-  if (v !== undefined && !(v instanceof RetryPolicy)) throw new TypeError(`${prefix}retry must be an instance of RetryPolicy, obtained ${show(v)}`);
+  if (v !== undefined && !(v instanceof RetryPolicy))
+    throw new TypeError(`${prefix}retry must be an instance of RetryPolicy, obtained ${show(v)}`);
   v = o['host'];
   if (v !== undefined && v !== null && (typeof v !== 'object' || typeof (v as { address?: unknown }).address !== 'string')) {
     throw new TypeError(`${prefix}host must be a Host (client.hosts), obtained ${show(v)}`);
@@ -137,38 +142,90 @@ export class ExecutionOptions {
   static empty(): ExecutionOptions {
     return new ExecutionOptions();
   }
-  getCaptureStackTrace(): boolean { return undefined!; }
-  getConsistency(): number { return undefined!; }
-  getCustomPayload(): Record<string, Buffer> { return undefined!; }
-  getFetchSize(): number { return undefined!; }
-  getFixedHost(): Host { return undefined!; }
+  getCaptureStackTrace(): boolean {
+    return undefined!;
+  }
+  getConsistency(): number {
+    return undefined!;
+  }
+  getCustomPayload(): Record<string, Buffer> {
+    return undefined!;
+  }
+  getFetchSize(): number {
+    return undefined!;
+  }
+  getFixedHost(): Host {
+    return undefined!;
+  }
   /**
    * A host a load-balancing policy should try first (DefaultLoadBalancingPolicy.newQueryPlan does), unlike `host`
    * not exclusive. The engine routes by its precomputed plans and does not read it: it matters to code that
    * calls a policy's newQueryPlan itself.
    */
-  getPreferredHost(): Host | undefined { return undefined; }
-  getHints(): QueryOptions['hints'] | undefined { return undefined; }
-  isAutoPage(): boolean { return undefined!; }
-  isBatchCounter(): boolean { return false; }
-  isBatchLogged(): boolean { return true; }
-  isIdempotent(): boolean { return undefined!; }
-  isPrepared(): boolean { return undefined!; }
-  isQueryTracing(): boolean { return undefined!; }
-  getKeyspace(): string { return undefined!; }
-  getLoadBalancingPolicy(): LoadBalancingPolicy { return undefined!; }
-  getPageState(): Buffer { return undefined!; }
-  getRawQueryOptions(): QueryOptions { return EMPTY; }
-  getReadTimeout(): number { return undefined!; }
-  getRetryPolicy(): RetryPolicy { return undefined!; }
-  getRowCallback(): ((n: number, row: unknown) => void) | undefined { return undefined; }
-  getOrGenerateTimestamp(): Long | number | bigint | null { return null; }
-  getRoutingIndexes(): number[] | undefined { return undefined; }
-  getRoutingKey(): Buffer | Buffer[] { return undefined!; }
-  getRoutingNames(): string[] | undefined { return undefined; }
-  getSerialConsistency(): number { return undefined!; }
+  getPreferredHost(): Host | undefined {
+    return undefined;
+  }
+  getHints(): QueryOptions['hints'] | undefined {
+    return undefined;
+  }
+  isAutoPage(): boolean {
+    return undefined!;
+  }
+  isBatchCounter(): boolean {
+    return false;
+  }
+  isBatchLogged(): boolean {
+    return true;
+  }
+  isIdempotent(): boolean {
+    return undefined!;
+  }
+  isPrepared(): boolean {
+    return undefined!;
+  }
+  isQueryTracing(): boolean {
+    return undefined!;
+  }
+  getKeyspace(): string {
+    return undefined!;
+  }
+  getLoadBalancingPolicy(): LoadBalancingPolicy {
+    return undefined!;
+  }
+  getPageState(): Buffer {
+    return undefined!;
+  }
+  getRawQueryOptions(): QueryOptions {
+    return EMPTY;
+  }
+  getReadTimeout(): number {
+    return undefined!;
+  }
+  getRetryPolicy(): RetryPolicy {
+    return undefined!;
+  }
+  getRowCallback(): ((n: number, row: unknown) => void) | undefined {
+    return undefined;
+  }
+  getOrGenerateTimestamp(): Long | number | bigint | null {
+    return null;
+  }
+  getRoutingIndexes(): number[] | undefined {
+    return undefined;
+  }
+  getRoutingKey(): Buffer | Buffer[] {
+    return undefined!;
+  }
+  getRoutingNames(): string[] | undefined {
+    return undefined;
+  }
+  getSerialConsistency(): number {
+    return undefined!;
+  }
   /** Declared without bigint, as cassandra-driver declares it (a bigint timestamp given in the options comes back as given). */
-  getTimestamp(): number | Long | undefined | null { return undefined; }
+  getTimestamp(): number | Long | undefined | null {
+    return undefined;
+  }
   /* eslint-disable @typescript-eslint/no-unused-vars -- cassandra-driver's signatures: the parameters are for subclasses (their names show in the .d.ts) */
   setHints(hints: QueryOptions['hints']): void {}
   setKeyspace(keyspace: string): void {}
@@ -221,38 +278,75 @@ export class DefaultExecutionOptions extends ExecutionOptions {
   }
 
   /** `options` may be absent, or a callback in the optional position. */
-  static create(options: QueryOptions | null | undefined | ((...args: never[]) => unknown), client: ExecutionContext,
-    rowCallback?: (n: number, row: unknown) => void): DefaultExecutionOptions {
+  static create(
+    options: QueryOptions | null | undefined | ((...args: never[]) => unknown),
+    client: ExecutionContext,
+    rowCallback?: (n: number, row: unknown) => void,
+  ): DefaultExecutionOptions {
     const q = !options || typeof options === 'function' ? EMPTY : options;
     return new DefaultExecutionOptions(q, client, rowCallback);
   }
 
-  override getCaptureStackTrace(): boolean { return ifUndefined(this.q.captureStackTrace, this.defaults.captureStackTrace)!; }
+  override getCaptureStackTrace(): boolean {
+    return ifUndefined(this.q.captureStackTrace, this.defaults.captureStackTrace)!;
+  }
   override getConsistency(): number {
     return ifUndefined3(this.q.consistency, this.profile.consistency, this.defaults.consistency)!;
   }
-  override getCustomPayload(): Record<string, Buffer> { return this.customPayload!; }
-  override getFetchSize(): number { return nullAsZero(ifUndefined(this.q.fetchSize, this.defaults.fetchSize)); }
-  override getFixedHost(): Host { return this.q.host!; }
-  override getHints(): QueryOptions['hints'] | undefined { return this.hints; }
-  override isAutoPage(): boolean { return ifUndefined(this.q.autoPage, this.defaults.autoPage)!; }
-  override isBatchCounter(): boolean { return ifUndefined(this.q.counter, false); }
-  override isBatchLogged(): boolean { return ifUndefined3(this.q.logged, this.defaults.logged, true); }
-  override isIdempotent(): boolean { return ifUndefined(this.q.isIdempotent, this.defaults.isIdempotent)!; }
-  override isPrepared(): boolean { return ifUndefined(this.q.prepare, this.defaults.prepare)!; }
-  override isQueryTracing(): boolean { return ifUndefined(this.q.traceQuery, this.defaults.traceQuery)!; }
-  override getKeyspace(): string { return this.keyspace!; }
-  override getLoadBalancingPolicy(): LoadBalancingPolicy { return this.profile.loadBalancing!; }
-  override getPageState(): Buffer { return this.pageState!; }
-  getProfile(): ExecutionProfile { return this.profile; }
-  override getRawQueryOptions(): QueryOptions { return this.q; }
+  override getCustomPayload(): Record<string, Buffer> {
+    return this.customPayload!;
+  }
+  override getFetchSize(): number {
+    return nullAsZero(ifUndefined(this.q.fetchSize, this.defaults.fetchSize));
+  }
+  override getFixedHost(): Host {
+    return this.q.host!;
+  }
+  override getHints(): QueryOptions['hints'] | undefined {
+    return this.hints;
+  }
+  override isAutoPage(): boolean {
+    return ifUndefined(this.q.autoPage, this.defaults.autoPage)!;
+  }
+  override isBatchCounter(): boolean {
+    return ifUndefined(this.q.counter, false);
+  }
+  override isBatchLogged(): boolean {
+    return ifUndefined3(this.q.logged, this.defaults.logged, true);
+  }
+  override isIdempotent(): boolean {
+    return ifUndefined(this.q.isIdempotent, this.defaults.isIdempotent)!;
+  }
+  override isPrepared(): boolean {
+    return ifUndefined(this.q.prepare, this.defaults.prepare)!;
+  }
+  override isQueryTracing(): boolean {
+    return ifUndefined(this.q.traceQuery, this.defaults.traceQuery)!;
+  }
+  override getKeyspace(): string {
+    return this.keyspace!;
+  }
+  override getLoadBalancingPolicy(): LoadBalancingPolicy {
+    return this.profile.loadBalancing!;
+  }
+  override getPageState(): Buffer {
+    return this.pageState!;
+  }
+  getProfile(): ExecutionProfile {
+    return this.profile;
+  }
+  override getRawQueryOptions(): QueryOptions {
+    return this.q;
+  }
   override getReadTimeout(): number {
     return nullAsZero(ifUndefined3(this.q.readTimeout, this.profile.readTimeout, this.client.options.socketOptions.readTimeout));
   }
   override getRetryPolicy(): RetryPolicy {
     return ifUndefined3(this.q.retry, this.profile.retry, this.client.options.policies.retry)!;
   }
-  override getRowCallback(): ((n: number, row: unknown) => void) | undefined { return this.rowCallback; }
+  override getRowCallback(): ((n: number, row: unknown) => void) | undefined {
+    return this.rowCallback;
+  }
   /** The query's timestamp, else the generator's (client-side default timestamp), else null. */
   override getOrGenerateTimestamp(): Long | number | bigint | null {
     const ts = this.q.timestamp;
@@ -262,23 +356,45 @@ export class DefaultExecutionOptions extends ExecutionOptions {
     if (!gen) return null;
     const t = gen.next(this.client);
     // A user's generator: the same check, so a wrong return value is an error and not timestamp 0.
-    if (typeof t !== 'number' && t !== null) checkTimestamp(t, 'The timestamp generator\'s value');
+    if (typeof t !== 'number' && t !== null) checkTimestamp(t, "The timestamp generator's value");
     return t;
   }
-  override getRoutingIndexes(): number[] | undefined { return this.routingIndexes; }
-  override getRoutingKey(): Buffer | Buffer[] { return this.routingKey!; }
-  override getRoutingNames(): string[] | undefined { return this.q.routingNames; }
+  override getRoutingIndexes(): number[] | undefined {
+    return this.routingIndexes;
+  }
+  override getRoutingKey(): Buffer | Buffer[] {
+    return this.routingKey!;
+  }
+  override getRoutingNames(): string[] | undefined {
+    return this.q.routingNames;
+  }
   override getSerialConsistency(): number {
     return ifUndefined3(this.q.serialConsistency, this.profile.serialConsistency, this.defaults.serialConsistency)!;
   }
-  override getTimestamp(): number | Long | undefined | null { return this.q.timestamp as number | Long | undefined; }
-  override setHints(hints: QueryOptions['hints']): void { this.hints = hints; }
-  override setKeyspace(keyspace: string): void { this.keyspace = keyspace; }
-  override setPageState(pageState: Buffer | null): void { this.pageState = pageState; }
-  override getPreferredHost(): Host | undefined { return this.preferredHost; }
-  override setPreferredHost(host: Host): void { this.preferredHost = host; }
-  override setRoutingIndexes(routingIndexes: number[]): void { this.routingIndexes = routingIndexes; }
-  override setRoutingKey(value: Buffer | Buffer[]): void { this.routingKey = value; }
+  override getTimestamp(): number | Long | undefined | null {
+    return this.q.timestamp as number | Long | undefined;
+  }
+  override setHints(hints: QueryOptions['hints']): void {
+    this.hints = hints;
+  }
+  override setKeyspace(keyspace: string): void {
+    this.keyspace = keyspace;
+  }
+  override setPageState(pageState: Buffer | null): void {
+    this.pageState = pageState;
+  }
+  override getPreferredHost(): Host | undefined {
+    return this.preferredHost;
+  }
+  override setPreferredHost(host: Host): void {
+    this.preferredHost = host;
+  }
+  override setRoutingIndexes(routingIndexes: number[]): void {
+    this.routingIndexes = routingIndexes;
+  }
+  override setRoutingKey(value: Buffer | Buffer[]): void {
+    this.routingKey = value;
+  }
 }
 
 /** A null readTimeout / fetchSize is 0 (no timeout / no paging), as cassandra-driver reads it; undefined stays unset. */

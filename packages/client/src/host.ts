@@ -56,7 +56,10 @@ export class Host extends EventEmitter {
   /** The release version as numbers, e.g. [5, 0, 2]. */
   getCassandraVersion(): number[] {
     if (!this.cassandraVersion) return [];
-    return this.cassandraVersion.split('-')[0]!.split('.').map((x) => parseInt(x, 10));
+    return this.cassandraVersion
+      .split('-')[0]!
+      .split('.')
+      .map((x) => parseInt(x, 10));
   }
 }
 

@@ -42,8 +42,18 @@ import * as token from './namespaces/token';
 import * as metrics from './namespaces/metrics';
 export { metadata, token, metrics };
 export type {
-  TableMetadata, MaterializedView, DataCollection, ColumnInfo as SchemaColumnInfo, Udt, Index, SchemaFunction, Aggregate,
-  KeyspaceInfo, QueryTrace, TraceEvent, SchemaDataType,
+  TableMetadata,
+  MaterializedView,
+  DataCollection,
+  ColumnInfo as SchemaColumnInfo,
+  Udt,
+  Index,
+  SchemaFunction,
+  Aggregate,
+  KeyspaceInfo,
+  QueryTrace,
+  TraceEvent,
+  SchemaDataType,
 } from './metadata';
 
 export type { ShardMetrics } from './metrics';

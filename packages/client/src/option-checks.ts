@@ -45,7 +45,9 @@ export function checkConsistency(v: unknown, name: string, error: 'type' | 'argu
 export function checkTimestamp(v: unknown, name: string): void {
   if (typeof v === 'number') {
     if (!(Math.abs(v) <= Number.MAX_SAFE_INTEGER)) {
-      throw new ArgumentError(`${name} must be a finite Number of microseconds within +/-(2^53-1), a Long or a bigint, obtained ${show(v)}`);
+      throw new ArgumentError(
+        `${name} must be a finite Number of microseconds within +/-(2^53-1), a Long or a bigint, obtained ${show(v)}`,
+      );
     }
     return;
   }

@@ -19,7 +19,10 @@ export class PreparedInfo {
   /** The bind markers' types, in order (the value types of EXECUTE). */
   bindTypes: DataType[] | null = null;
 
-  constructor(readonly query: string, readonly keyspace: string | null) {}
+  constructor(
+    readonly query: string,
+    readonly keyspace: string | null,
+  ) {}
 }
 
 export class PreparedCache {

@@ -20,7 +20,10 @@ export class SpeculativeRun {
   /** Speculative executions started so far (ExecutionInfo.speculativeExecutions). */
   executions = 0;
 
-  constructor(private readonly plan: SpeculativePlan, private readonly metrics: ClientMetrics) {}
+  constructor(
+    private readonly plan: SpeculativePlan,
+    private readonly metrics: ClientMetrics,
+  ) {}
 
   /**
    * Sends `req` (its body owned by this call: it is sent again later; the caller leaves `req` alone until

@@ -18,7 +18,8 @@ const isPem: Check = (v) => isString(v) || isBytes(v);
 /** ca, cert, crl: a PEM (string or bytes) or a list of them. */
 const isPemOrList: Check = (v) => isPem(v) || (Array.isArray(v) && v.every(isPem));
 /** key, pfx: also `{ pem | buf, passphrase }` entries in a list. */
-const isKeyOrList: Check = (v) => isPem(v) || (Array.isArray(v) && v.every((e) => isPem(e) || (typeof e === 'object' && e !== null && !Array.isArray(e))));
+const isKeyOrList: Check = (v) =>
+  isPem(v) || (Array.isArray(v) && v.every((e) => isPem(e) || (typeof e === 'object' && e !== null && !Array.isArray(e))));
 const isAlpn: Check = (v) => isBytes(v) || (Array.isArray(v) && v.every((e) => isString(e) || isBytes(e)));
 
 /** node:tls fields whose type is checked here (what tls.connect and tls.createSecureContext take). */
@@ -36,8 +37,8 @@ const FIELDS: Record<string, [Check, string]> = {
   enableTrace: [isBoolean, 'a boolean'],
   requestOCSP: [isBoolean, 'a boolean'],
   checkServerIdentity: [(v) => typeof v === 'function', 'a function'],
-  minVersion: [isString, 'a string (e.g. \'TLSv1.2\')'],
-  maxVersion: [isString, 'a string (e.g. \'TLSv1.3\')'],
+  minVersion: [isString, "a string (e.g. 'TLSv1.2')"],
+  maxVersion: [isString, "a string (e.g. 'TLSv1.3')"],
   ciphers: [isString, 'a string'],
   ecdhCurve: [isString, 'a string'],
   sigalgs: [isString, 'a string'],
@@ -57,8 +58,10 @@ const FIELDS: Record<string, [Check, string]> = {
 
 /** Fields that cannot work when another thread opens the connection, with what to use instead. */
 const NOT_ACROSS_THREADS: Record<string, string> = {
-  secureContext: 'a SecureContext cannot be passed to the shard worker threads that open the connections; pass its ca, cert and key (or pfx) fields instead',
-  pskCallback: 'TLS-PSK callbacks run synchronously inside the TLS handshake of a shard worker thread and cannot call back to this thread; shardcql does not support them',
+  secureContext:
+    'a SecureContext cannot be passed to the shard worker threads that open the connections; pass its ca, cert and key (or pfx) fields instead',
+  pskCallback:
+    'TLS-PSK callbacks run synchronously inside the TLS handshake of a shard worker thread and cannot call back to this thread; shardcql does not support them',
 };
 
 /**
@@ -86,7 +89,9 @@ export function validateSslOptions(value: unknown): TlsOptions | null {
     try {
       structuredClone(v);
     } catch {
-      throw new TypeError(`sslOptions.${key} cannot be passed to the shard worker threads (${describe(v)} is not structured-clonable); only checkServerIdentity may be a function`);
+      throw new TypeError(
+        `sslOptions.${key} cannot be passed to the shard worker threads (${describe(v)} is not structured-clonable); only checkServerIdentity may be a function`,
+      );
     }
   }
   return { ...(o as TlsOptions) };

@@ -53,7 +53,13 @@ export interface Client extends Omit<DropInClient, 'connect' | 'shutdown' | 'exe
   execute(query: string, params: Params, options: QueryOptions | null | undefined, callback: Callback<ResultSet>): void;
   execute(query: string, params: Params, callback: Callback<ResultSet>): void;
   execute(query: string, callback: Callback<ResultSet>): void;
-  eachRow(query: string, params: Params, options: QueryOptions | null | undefined, rowCallback: (n: number, row: Row) => void, callback?: Callback<ResultSet>): void;
+  eachRow(
+    query: string,
+    params: Params,
+    options: QueryOptions | null | undefined,
+    rowCallback: (n: number, row: Row) => void,
+    callback?: Callback<ResultSet>,
+  ): void;
   eachRow(query: string, params: Params, rowCallback: (n: number, row: Row) => void, callback?: Callback<ResultSet>): void;
   eachRow(query: string, rowCallback: (n: number, row: Row) => void, callback?: Callback<ResultSet>): void;
   stream(query: string, params?: Params, options?: QueryOptions | null, callback?: Callback<void>): ResultStream;

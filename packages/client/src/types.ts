@@ -47,7 +47,9 @@ export const consistencies: EnumObject<typeof coreConsistencies> = coreConsisten
 export type consistencies = number;
 export const distance: EnumObject<typeof coreDistance> = coreDistance as EnumObject<typeof coreDistance>;
 export type distance = number;
-export const responseErrorCodes: EnumObject<typeof coreResponseErrorCodes> = coreResponseErrorCodes as EnumObject<typeof coreResponseErrorCodes>;
+export const responseErrorCodes: EnumObject<typeof coreResponseErrorCodes> = coreResponseErrorCodes as EnumObject<
+  typeof coreResponseErrorCodes
+>;
 export type responseErrorCodes = number;
 export const protocolVersion: EnumObject<typeof coreProtocolVersion> = coreProtocolVersion as EnumObject<typeof coreProtocolVersion>;
 export type protocolVersion = number;

@@ -52,7 +52,8 @@ describe('types.protocolVersion additions', () => {
 
   it('getHighestCommon caps the connection version by every host release', () => {
     const conn = (protocolVersion: number) => ({ protocolVersion, log: vi.fn() });
-    const hosts = (...versions: Array<string | null>) => versions.map((cassandraVersion, i) => ({ cassandraVersion, address: `10.0.0.${i}:9042` }));
+    const hosts = (...versions: Array<string | null>) =>
+      versions.map((cassandraVersion, i) => ({ cassandraVersion, address: `10.0.0.${i}:9042` }));
     expect(pv.getHighestCommon(conn(5), hosts('4.1.3', '5.0.2'))).toBe(5);
     expect(pv.getHighestCommon(conn(5), hosts('4.1.3', '3.11.4'))).toBe(4);
     expect(pv.getHighestCommon(conn(4), hosts('5.0.2'))).toBe(4);
@@ -98,14 +99,35 @@ describe('types.opcodes and types.dataTypes additions', () => {
     expect(dt.getByName('int')).toEqual({ code: dt.int, info: null });
     expect(dt.getByName('TEXT').code).toBe(dt.text);
     expect(dt.getByName('list<text>')).toEqual({ code: dt.list, info: { code: dt.text, info: null } });
-    expect(dt.getByName('map<text, int>')).toEqual({ code: dt.map, info: [{ code: dt.text, info: null }, { code: dt.int, info: null }] });
+    expect(dt.getByName('map<text, int>')).toEqual({
+      code: dt.map,
+      info: [
+        { code: dt.text, info: null },
+        { code: dt.int, info: null },
+      ],
+    });
     expect(dt.getByName('udt<address>')).toEqual({ code: dt.udt, info: 'address' });
     expect(dt.getByName('frozen<set<uuid>>')).toEqual({ code: dt.set, info: { code: dt.uuid, info: null } });
-    expect(dt.getByName('tuple<int, text>').info).toEqual([{ code: dt.int, info: null }, { code: dt.text, info: null }]);
+    expect(dt.getByName('tuple<int, text>').info).toEqual([
+      { code: dt.int, info: null },
+      { code: dt.text, info: null },
+    ]);
     expect(types.getDataTypeNameByCode(dt.getByName('vector<float, 3>'))).toBe('vector<float, 3>');
     expect(() => dt.getByName('nosuchtype')).toThrow(/not valid/);
     // The codes agree with cassandra-driver's for every simple and collection name.
-    for (const name of ['int', 'bigint', 'text', 'varchar', 'uuid', 'timeuuid', 'blob', 'list<int>', 'set<text>', 'map<text, bigint>', 'duration']) {
+    for (const name of [
+      'int',
+      'bigint',
+      'text',
+      'varchar',
+      'uuid',
+      'timeuuid',
+      'blob',
+      'list<int>',
+      'set<text>',
+      'map<text, bigint>',
+      'duration',
+    ]) {
       const theirs = cd.types.dataTypes.getByName(name);
       const ours = dt.getByName(name);
       expect(ours.code).toBe(theirs.code);
@@ -119,7 +141,13 @@ describe('types.opcodes and types.dataTypes additions', () => {
 
 describe('types.FrameHeader', () => {
   it('encodes the same bytes as cassandra-driver and reads them back', () => {
-    for (const [version, streamId] of [[4, 300], [5, -1], [3, 0], [2, 100], [1, -5]] as const) {
+    for (const [version, streamId] of [
+      [4, 300],
+      [5, -1],
+      [3, 0],
+      [2, 100],
+      [1, -5],
+    ] as const) {
       const ours = new types.FrameHeader(version, 0x02, streamId, types.opcodes.query, 1234);
       const theirs = new cd.types.FrameHeader(version, 0x02, streamId, cd.types.opcodes.query, 1234);
       const bytes = ours.toBuffer();
@@ -156,7 +184,11 @@ describe('Encoder', () => {
     ['smallint', -2, -2],
     ['tinyint', 7, 7],
     ['timestamp', new Date(1_700_000_000_123), new Date(1_700_000_000_123)],
-    ['uuid', types.Uuid.fromString('d1a5c3a6-1b0e-4f0a-9d3e-0c6a8f1e2b3c'), cd.types.Uuid.fromString('d1a5c3a6-1b0e-4f0a-9d3e-0c6a8f1e2b3c')],
+    [
+      'uuid',
+      types.Uuid.fromString('d1a5c3a6-1b0e-4f0a-9d3e-0c6a8f1e2b3c'),
+      cd.types.Uuid.fromString('d1a5c3a6-1b0e-4f0a-9d3e-0c6a8f1e2b3c'),
+    ],
     ['inet', types.InetAddress.fromString('10.1.2.3'), cd.types.InetAddress.fromString('10.1.2.3')],
     ['varint', types.Integer.fromString('123456789012345678901234567890'), cd.types.Integer.fromString('123456789012345678901234567890')],
     ['decimal', types.BigDecimal.fromString('-12.345'), cd.types.BigDecimal.fromString('-12.345')],
@@ -255,9 +287,14 @@ describe('ExecutionOptions preferred host', () => {
     await new Promise<void>((resolve, reject) => lbp.init(null, hosts, (err) => (err ? reject(err) : resolve())));
     const plan = (eo: ExecutionOptions | null) =>
       new Promise<string[]>((resolve, reject) =>
-        lbp.newQueryPlan(null, eo, (err, it) => (err || !it ? reject(err) : resolve([...{ [Symbol.iterator]: () => it }].map((h) => h.address)))));
+        lbp.newQueryPlan(null, eo, (err, it) =>
+          err || !it ? reject(err) : resolve([...{ [Symbol.iterator]: () => it }].map((h) => h.address)),
+        ),
+      );
     const eo = new (class extends ExecutionOptions {
-      override getPreferredHost(): Host | undefined { return hs[2]; }
+      override getPreferredHost(): Host | undefined {
+        return hs[2];
+      }
     })();
     for (let i = 0; i < 3; i++) {
       const p = await plan(eo);
@@ -285,7 +322,9 @@ describe('client.options.id', () => {
     // defaultOptions() has none, as in cassandra-driver (the id is per client).
     expect('id' in defaultOptions()).toBe(false);
     // As cassandra-driver: anything else than a Uuid is refused.
-    expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', id: 'abc' })).toThrow(new TypeError('Client id must be a Uuid'));
+    expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', id: 'abc' })).toThrow(
+      new TypeError('Client id must be a Uuid'),
+    );
     for (const cl of [a, b, c, d]) await cl.shutdown();
   });
 });
@@ -322,11 +361,16 @@ describe('policies', () => {
   it('EC2MultiRegionTranslator calls logError when DNS fails and keeps the address', async () => {
     const t = new policies.addressResolution.EC2MultiRegionTranslator();
     const errors: Array<[string, string]> = [];
-    t.logError = (address, err) => { errors.push([address, (err as NodeJS.ErrnoException).code ?? '']); };
+    t.logError = (address, err) => {
+      errors.push([address, (err as NodeJS.ErrnoException).code ?? '']);
+    };
     const translate = (a: string) => new Promise<string>((resolve) => t.translate(a, 9042, resolve));
     expect(await translate('192.0.2.1')).toBe('192.0.2.1:9042');
     expect(await translate('10.0.0.9')).toBe('10.0.0.9:9042');
-    expect(errors).toEqual([['192.0.2.1', 'ENOTFOUND'], ['10.0.0.9', 'ENOTFOUND']]);
+    expect(errors).toEqual([
+      ['192.0.2.1', 'ENOTFOUND'],
+      ['10.0.0.9', 'ENOTFOUND'],
+    ]);
     // The default logError does nothing (and does not throw).
     expect(new policies.addressResolution.EC2MultiRegionTranslator().logError('x', new Error('y'))).toBeUndefined();
   });

@@ -40,7 +40,7 @@ const ALLOWED: Readonly<Record<string, string>> = {
   'arity types.ResultSet': 'constructed by the driver only (its arguments are internal response objects)',
   'arity types.TimeUuid.now': 'rest parameters: (nodeId?, clockId?, callback?) are all accepted, with the callback variants',
   'arity types.TimeUuid.fromDate': 'rest parameters: (date, ticks?, nodeId?, clockId?, callback?) are all accepted',
-  'missing policies.loadBalancing.DefaultLoadBalancingPolicy#yieldReplicasFirst': 'internal generator of cassandra-driver\'s query plan',
+  'missing policies.loadBalancing.DefaultLoadBalancingPolicy#yieldReplicasFirst': "internal generator of cassandra-driver's query plan",
   'arity mapping.Result': 'constructed by the Mapper only (from a ResultSet)',
   'missing mapping.ModelBatchItem#getQueries': "internal to cassandra-driver's ModelBatchMapper",
   'missing mapping.ModelBatchItem#getCacheKey': "internal to cassandra-driver's ModelBatchMapper",
@@ -60,9 +60,11 @@ const ALLOWED: Readonly<Record<string, string>> = {
   'missing metadata.Metadata#getAllPrepared': "internal prepared-statement cache of cassandra-driver's RequestHandler",
   'missing metadata.Metadata#adaptUserHints': "internal to cassandra-driver's query parameter encoding (UDT hints)",
   'missing metadata.Metadata#compareSchemaVersions': "internal to cassandra-driver's schema agreement check",
-  'missing client.options.logEmitter': "internal: cassandra-driver's client.emit bound for its logger (the public surface is the 'log' event)",
+  'missing client.options.logEmitter':
+    "internal: cassandra-driver's client.emit bound for its logger (the public surface is the 'log' event)",
   'missing client.options.sni': 'DataStax Astra (cloud secure connect bundle) SNI endpoint; cloud connections are not supported',
-  'missing client.metadata.log': "cassandra-driver's ControlConnection logger bound onto the instance (the public surface is the client's 'log' event)",
+  'missing client.metadata.log':
+    "cassandra-driver's ControlConnection logger bound onto the instance (the public surface is the client's 'log' event)",
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -322,7 +324,8 @@ function runComparison(): Comparer {
       const ov = (oi as Record<string, unknown>)[k];
       // undefined in cassandra-driver is a field not set yet (hosts.length before connect): any value will do.
       if (d.value === null || d.value === undefined || typeof d.value === 'object' || typeof d.value === 'function' || !(k in oi)) continue;
-      if (!Object.is(d.value, ov)) c.gaps.push({ key: `value ${label}.${k}`, detail: `cassandra-driver: ${String(d.value)}, shardcql: ${String(ov)}` });
+      if (!Object.is(d.value, ov))
+        c.gaps.push({ key: `value ${label}.${k}`, detail: `cassandra-driver: ${String(d.value)}, shardcql: ${String(ov)}` });
     }
   }
 
@@ -330,8 +333,12 @@ function runComparison(): Comparer {
   const ourDefaults = ours.defaultOptions() as unknown as Record<string, unknown>;
   compareOptions(c, 'defaultOptions()', theirDefaults, ourDefaults);
   // The options a constructed client resolved (defaults merged, policies instantiated), read by applications.
-  compareOptions(c, 'client.options', (tClient as unknown as { options: Record<string, unknown> }).options,
-    oClient.options as unknown as Record<string, unknown>);
+  compareOptions(
+    c,
+    'client.options',
+    (tClient as unknown as { options: Record<string, unknown> }).options,
+    oClient.options as unknown as Record<string, unknown>,
+  );
   return c;
 }
 
@@ -344,23 +351,31 @@ describe('the comparer', () => {
   it('reports missing names, kinds, values, statics, members and shorter arities', () => {
     class TA {
       static s(): void {}
-      m(a: number, b: number): number { return a + b; }
+      m(a: number, b: number): number {
+        return a + b;
+      }
       n(): void {}
-      get g(): number { return 1; }
+      get g(): number {
+        return 1;
+      }
       _private(): void {}
     }
     class OA {
-      m(a: number): number { return a; }
-      n(extra: number): number { return extra; }
-      get g(): number { return 1; }
+      m(a: number): number {
+        return a;
+      }
+      n(extra: number): number {
+        return extra;
+      }
+      get g(): number {
+        return 1;
+      }
     }
     const t = { A: TA, e: { x: 1, y: 2, z: 'k' }, f: (a: number, b: number) => a + b, ns: { B: function B() {} }, _hidden: 1 };
     const o = { A: OA, e: { x: 1, y: 3, z: 0 }, f: (a: number, b: number, c: number) => a + b + c, ns: {} };
     const c = new Comparer();
     c.object('', t as unknown as Record<string, unknown>, o as unknown as Record<string, unknown>);
-    expect(c.gaps.map((g) => g.key).sort()).toEqual(
-      ['arity .A#m', 'kind .e.z', 'missing .A.s', 'missing .ns.B', 'value .e.y'].sort(),
-    );
+    expect(c.gaps.map((g) => g.key).sort()).toEqual(['arity .A#m', 'kind .e.z', 'missing .A.s', 'missing .ns.B', 'value .e.y'].sort());
   });
 });
 

@@ -12,7 +12,11 @@ const INSERT = 'INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)';
 class CountingProvider extends auth.AuthProvider {
   created: Array<{ endpoint: string; name: string }> = [];
   successes = 0;
-  constructor(private readonly user: string, private readonly password: string, private readonly failWith: Error | null = null) {
+  constructor(
+    private readonly user: string,
+    private readonly password: string,
+    private readonly failWith: Error | null = null,
+  ) {
     super();
   }
   override newAuthenticator(endpoint: string, name: string): auth.Authenticator {
@@ -35,7 +39,11 @@ class CountingProvider extends auth.AuthProvider {
 
 describe('a custom AuthProvider, against the stub with authentication', () => {
   let stub: StubProcess;
-  const base = (): Record<string, unknown> => ({ contactPoints: ['127.0.0.61'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port } });
+  const base = (): Record<string, unknown> => ({
+    contactPoints: ['127.0.0.61'],
+    localDataCenter: 'datacenter1',
+    protocolOptions: { port: stub.port },
+  });
 
   beforeAll(async () => {
     stub = await startStub({ host: '127.0.0.61', port: 0, extraArgs: ['-auth', 'cassandra:cassandra'] });
@@ -57,10 +65,16 @@ describe('a custom AuthProvider, against the stub with authentication', () => {
         const k = types.Long.fromNumber(i);
         await client.execute(INSERT, [k, k, k], { prepare: true });
       }
-      await Promise.all(Array.from({ length: 500 }, (_, i) => client.execute(INSERT, [types.Long.fromNumber(i), types.Long.ONE, types.Long.ONE], { prepare: true })));
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) =>
+          client.execute(INSERT, [types.Long.fromNumber(i), types.Long.ONE, types.Long.ONE], { prepare: true }),
+        ),
+      );
       expect(laneUsed()).toBe(true);
       expect(provider.created.length).toBeGreaterThanOrEqual(2);
-      expect(provider.created.every((c) => c.name === 'org.apache.cassandra.auth.PasswordAuthenticator' && c.endpoint.startsWith('127.0.0.61:'))).toBe(true);
+      expect(
+        provider.created.every((c) => c.name === 'org.apache.cassandra.auth.PasswordAuthenticator' && c.endpoint.startsWith('127.0.0.61:')),
+      ).toBe(true);
       expect(provider.successes).toBe(provider.created.length);
     } finally {
       await client.shutdown();
@@ -68,7 +82,11 @@ describe('a custom AuthProvider, against the stub with authentication', () => {
   });
 
   it('fails connect() with AuthenticationError on wrong credentials, within seconds', async () => {
-    for (const opts of [{ authProvider: new CountingProvider('cassandra', 'wrong') }, { credentials: { username: 'cassandra', password: 'wrong' } }, {}]) {
+    for (const opts of [
+      { authProvider: new CountingProvider('cassandra', 'wrong') },
+      { credentials: { username: 'cassandra', password: 'wrong' } },
+      {},
+    ]) {
       const client = new Client({ ...base(), ...opts, shardcql: { workers: 1 } });
       const t0 = Date.now();
       const err = await client.connect().catch((e: unknown) => e);
@@ -79,7 +97,11 @@ describe('a custom AuthProvider, against the stub with authentication', () => {
   });
 
   it('turns an error of the provider itself into AuthenticationError, and keeps the workers alive', async () => {
-    const client = new Client({ ...base(), authProvider: new CountingProvider('cassandra', 'cassandra', new Error('token service down')), shardcql: { workers: 1 } });
+    const client = new Client({
+      ...base(),
+      authProvider: new CountingProvider('cassandra', 'cassandra', new Error('token service down')),
+      shardcql: { workers: 1 },
+    });
     const err = (await client.connect().catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(errors.AuthenticationError);
     expect(err.message).toMatch(/token service down/);

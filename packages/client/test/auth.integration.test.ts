@@ -10,7 +10,10 @@ const base = { contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', shardcql: {
 
 describe.skipIf(!ON)('authentication against Cassandra (SHARDCQL_TEST_AUTH=1, db started with --auth)', () => {
   it('connects with `credentials` and with a PlainTextAuthProvider', async () => {
-    for (const opts of [{ credentials: { username: 'cassandra', password: 'cassandra' } }, { authProvider: new auth.PlainTextAuthProvider('cassandra', 'cassandra') }]) {
+    for (const opts of [
+      { credentials: { username: 'cassandra', password: 'cassandra' } },
+      { authProvider: new auth.PlainTextAuthProvider('cassandra', 'cassandra') },
+    ]) {
       const client = new Client({ ...base, ...opts });
       try {
         await client.connect();
@@ -22,7 +25,7 @@ describe.skipIf(!ON)('authentication against Cassandra (SHARDCQL_TEST_AUTH=1, db
     }
   });
 
-  it('connects with a custom AuthProvider, which stays on this thread and answers the workers\' SASL steps', async () => {
+  it("connects with a custom AuthProvider, which stays on this thread and answers the workers' SASL steps", async () => {
     let created = 0;
     let succeeded = 0;
     class Provider extends auth.AuthProvider {
@@ -62,7 +65,11 @@ describe.skipIf(!ON)('authentication against Cassandra (SHARDCQL_TEST_AUTH=1, db
       const t0 = Date.now();
       const err = await client.connect().catch((e: unknown) => e);
       expect(Date.now() - t0).toBeLessThan(15_000);
-      expect(err instanceof errors.AuthenticationError || (err instanceof errors.NoHostAvailableError && Object.values(err.innerErrors).some((e) => e instanceof errors.AuthenticationError || /authentic/i.test((e as Error).message)))).toBe(true);
+      expect(
+        err instanceof errors.AuthenticationError ||
+          (err instanceof errors.NoHostAvailableError &&
+            Object.values(err.innerErrors).some((e) => e instanceof errors.AuthenticationError || /authentic/i.test((e as Error).message))),
+      ).toBe(true);
       await client.shutdown();
     }
   });

@@ -34,7 +34,9 @@ describe('client options', () => {
     const cp = ['127.0.0.1'];
     expect(() => extend({ contactPoints: cp, socketOptions: { readTimeout: 'x' as unknown as number } })).toThrow(TypeError);
     expect(() => extend({ contactPoints: cp, socketOptions: { coalescingThreshold: 0 } })).toThrow(TypeError);
-    expect(() => extend({ contactPoints: cp, policies: { retry: {} as RetryPolicy } })).toThrow('Retry policy must be an instance of RetryPolicy');
+    expect(() => extend({ contactPoints: cp, policies: { retry: {} as RetryPolicy } })).toThrow(
+      'Retry policy must be an instance of RetryPolicy',
+    );
     expect(() => extend({ contactPoints: cp, credentials: { username: 1 as unknown as string, password: 'x' } })).toThrow(TypeError);
     expect(() => extend({ contactPoints: cp, applicationName: 3 as unknown as string })).toThrow(TypeError);
     expect(() => extend({ contactPoints: cp, shardcql: { workers: -1 } })).toThrow(TypeError);
@@ -50,20 +52,24 @@ describe('client options', () => {
   });
 
   it('maps credentials to a PlainTextAuthProvider, none to NoAuthProvider', () => {
-    expect(extend({ contactPoints: ['a'], credentials: { username: 'u', password: 'p' } }).authProvider).toBeInstanceOf(PlainTextAuthProvider);
+    expect(extend({ contactPoints: ['a'], credentials: { username: 'u', password: 'p' } }).authProvider).toBeInstanceOf(
+      PlainTextAuthProvider,
+    );
     expect(extend({ contactPoints: ['a'] }).authProvider).toBeInstanceOf(NoAuthProvider);
   });
 
   it('maps to engine options', () => {
-    const e = toEngineOptions(extend({
-      contactPoints: ['10.0.0.1', '10.0.0.2'],
-      keyspace: 'ks',
-      credentials: { username: 'u', password: 'p' },
-      policies: { loadBalancing: new DCAwareRoundRobinPolicy('dc9') },
-      protocolOptions: { port: 9999, maxVersion: 4 },
-      pooling: { maxRequestsPerConnection: 100 },
-      shardcql: { workers: 3, compression: 'lz4' },
-    }));
+    const e = toEngineOptions(
+      extend({
+        contactPoints: ['10.0.0.1', '10.0.0.2'],
+        keyspace: 'ks',
+        credentials: { username: 'u', password: 'p' },
+        policies: { loadBalancing: new DCAwareRoundRobinPolicy('dc9') },
+        protocolOptions: { port: 9999, maxVersion: 4 },
+        pooling: { maxRequestsPerConnection: 100 },
+        shardcql: { workers: 3, compression: 'lz4' },
+      }),
+    );
     expect(e).toMatchObject({
       contactPoints: ['10.0.0.1', '10.0.0.2'],
       port: 9999,
@@ -88,7 +94,10 @@ describe('client options', () => {
 
 describe('client options: every bad value stops the constructor', () => {
   const cp = ['127.0.0.1'];
-  const bad = (o: Record<string, unknown>): (() => unknown) => () => extend({ contactPoints: cp, ...o } as ClientOptions);
+  const bad =
+    (o: Record<string, unknown>): (() => unknown) =>
+    () =>
+      extend({ contactPoints: cp, ...o } as ClientOptions);
 
   it('socketOptions.readTimeout: a number of ms from 0 (no timeout) to 2^31-1', () => {
     // -1 and > 2^31-1 used to spin a 1 ms timer (TimeoutOverflowWarning); 2^32+200 fired at 200 ms; NaN meant none.
@@ -110,25 +119,34 @@ describe('client options: every bad value stops the constructor', () => {
   });
 
   it('socketOptions.coalescingThreshold: a positive number (NaN too is refused)', () => {
-    for (const v of [0, -1, NaN, '1']) expect(bad({ socketOptions: { coalescingThreshold: v } })).toThrow('socketOptions.coalescingThreshold must be a positive Number');
+    for (const v of [0, -1, NaN, '1'])
+      expect(bad({ socketOptions: { coalescingThreshold: v } })).toThrow('socketOptions.coalescingThreshold must be a positive Number');
   });
 
   it('pooling.maxRequestsPerConnection: an integer from 1 to 32768 (the stream ids)', () => {
     for (const v of [0, -1, NaN, 1.5, 32769, '100', Infinity]) {
       expect(bad({ pooling: { maxRequestsPerConnection: v } })).toThrow(TypeError);
-      expect(bad({ pooling: { maxRequestsPerConnection: v } })).toThrow(/pooling.maxRequestsPerConnection must be an integer from 1 to 32768/);
+      expect(bad({ pooling: { maxRequestsPerConnection: v } })).toThrow(
+        /pooling.maxRequestsPerConnection must be an integer from 1 to 32768/,
+      );
     }
-    expect(toEngineOptions(extend({ contactPoints: cp, pooling: { maxRequestsPerConnection: 32768 } })).maxRequestsPerConnection).toBe(32768);
+    expect(toEngineOptions(extend({ contactPoints: cp, pooling: { maxRequestsPerConnection: 32768 } })).maxRequestsPerConnection).toBe(
+      32768,
+    );
     expect(toEngineOptions(extend({ contactPoints: cp, pooling: { maxRequestsPerConnection: 1 } })).maxRequestsPerConnection).toBe(1);
   });
 
   it('pooling.coreConnectionsPerHost: integers from 0 to 1024 by distance', () => {
-    for (const v of [{ 0: -1 }, { 0: 1.5 }, { 0: 5000 }, { 0: '2' }, 'two']) expect(bad({ pooling: { coreConnectionsPerHost: v } })).toThrow(TypeError);
-    expect(toEngineOptions(extend({ contactPoints: cp, pooling: { coreConnectionsPerHost: { 0: 3, 1: 1, 2: 0 } } })).connectionsPerHost).toBe(3);
+    for (const v of [{ 0: -1 }, { 0: 1.5 }, { 0: 5000 }, { 0: '2' }, 'two'])
+      expect(bad({ pooling: { coreConnectionsPerHost: v } })).toThrow(TypeError);
+    expect(
+      toEngineOptions(extend({ contactPoints: cp, pooling: { coreConnectionsPerHost: { 0: 3, 1: 1, 2: 0 } } })).connectionsPerHost,
+    ).toBe(3);
   });
 
   it('protocolOptions: port 1-65535 (a digit string is taken), maxVersion 4 or 5, a wait in seconds', () => {
-    for (const v of [0, 70000, 1.5, 'abc', NaN]) expect(bad({ protocolOptions: { port: v } })).toThrow(/protocolOptions.port must be an integer from 1 to 65535/);
+    for (const v of [0, 70000, 1.5, 'abc', NaN])
+      expect(bad({ protocolOptions: { port: v } })).toThrow(/protocolOptions.port must be an integer from 1 to 65535/);
     expect(extend({ contactPoints: cp, protocolOptions: { port: '9043' as unknown as number } }).protocolOptions.port).toBe(9043);
     expect(bad({ protocolOptions: { maxVersion: 7 } })).toThrow('protocolOptions.maxVersion provided (7) is invalid');
     // shardcql speaks v4 and v5: a maximum of 3 used to mean v5.
@@ -142,7 +160,9 @@ describe('client options: every bad value stops the constructor', () => {
 
   it('contact points, localDataCenter and keyspace are strings', () => {
     expect(bad({ contactPoints: [123] })).toThrow(/Contact point 0 \(123\) is not a valid host name/);
-    expect(bad({ contactPoints: ['10.0.0.1:9042', 'db:99999'] })).toThrow('Contact point 1 (db:99999) has an invalid port: use an integer from 1 to 65535');
+    expect(bad({ contactPoints: ['10.0.0.1:9042', 'db:99999'] })).toThrow(
+      'Contact point 1 (db:99999) has an invalid port: use an integer from 1 to 65535',
+    );
     expect(bad({ contactPoints: ['db:0'] })).toThrow(TypeError);
     expect(extend({ contactPoints: ['db:9043', '::1', 'fe80::1:2'] }).contactPoints).toHaveLength(3);
     expect(bad({ localDataCenter: 1 })).toThrow('localDataCenter must be a String, obtained 1');

@@ -33,8 +33,9 @@ describe.each([1, 2])('Client integration (workers: %i)', (workers) => {
   async function fill(table: string, n: number): Promise<void> {
     await ddl(client, `CREATE TABLE IF NOT EXISTS ${ks}.${table} (k bigint PRIMARY KEY, v1 bigint, v2 text)`);
     const ins = `INSERT INTO ${ks}.${table} (k, v1, v2) VALUES (?, ?, ?)`;
-    await Promise.all(Array.from({ length: n }, (_, i) =>
-      client.execute(ins, [types.Long.fromInt(i), types.Long.fromInt(2 * i), `v${i}`], sturdy)));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => client.execute(ins, [types.Long.fromInt(i), types.Long.fromInt(2 * i), `v${i}`], sturdy)),
+    );
   }
 
   afterAll(async () => {
@@ -77,7 +78,13 @@ describe.each([1, 2])('Client integration (workers: %i)', (workers) => {
     expect(keys.sort()).toEqual([...every].sort());
     const seen = await new Promise<string[]>((resolve, reject) => {
       const c: string[] = [];
-      client.eachRow(`SELECT k FROM ${ks}.paged`, [], { fetchSize: 300, autoPage: true }, (_n, row) => c.push(String(row['k'])), (err) => (err ? reject(err) : resolve(c)));
+      client.eachRow(
+        `SELECT k FROM ${ks}.paged`,
+        [],
+        { fetchSize: 300, autoPage: true },
+        (_n, row) => c.push(String(row['k'])),
+        (err) => (err ? reject(err) : resolve(c)),
+      );
     });
     expect(seen.sort()).toEqual([...every].sort());
   });
@@ -89,7 +96,9 @@ describe.each([1, 2])('Client integration (workers: %i)', (workers) => {
   });
 
   it('times out with OperationTimedOutError on a tiny readTimeout, and keeps working afterwards', async () => {
-    const err = await client.execute('SELECT * FROM system_schema.columns', [], { readTimeout: 1, fetchSize: 500 }).catch((e: unknown) => e);
+    const err = await client
+      .execute('SELECT * FROM system_schema.columns', [], { readTimeout: 1, fetchSize: 500 })
+      .catch((e: unknown) => e);
     // 1 ms may or may not be enough for the server; either outcome is typed.
     if (err instanceof Error) expect(err).toBeInstanceOf(errors.OperationTimedOutError);
     const rs = await client.execute('SELECT release_version FROM system.local');
@@ -101,7 +110,12 @@ describe('Client lifecycle', () => {
   it('settles every pending request on shutdown and rejects later ones', async () => {
     const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, shardcql: { workers: 1 } });
     await client.connect();
-    const pending = Array.from({ length: 500 }, () => client.execute('SELECT release_version FROM system.local').then(() => 'ok', (e: Error) => e.name));
+    const pending = Array.from({ length: 500 }, () =>
+      client.execute('SELECT release_version FROM system.local').then(
+        () => 'ok',
+        (e: Error) => e.name,
+      ),
+    );
     await client.shutdown();
     const outcomes = await Promise.all(pending);
     expect(outcomes).toHaveLength(500);
@@ -109,7 +123,12 @@ describe('Client lifecycle', () => {
   });
 
   it('fails to connect to a keyspace that does not exist with the server error', async () => {
-    const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, keyspace: 'h8_no_such_keyspace', shardcql: { workers: 1 } });
+    const client = new Client({
+      contactPoints: ['127.0.0.1'],
+      localDataCenter: dc,
+      keyspace: 'h8_no_such_keyspace',
+      shardcql: { workers: 1 },
+    });
     const err = await client.connect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     await client.shutdown();

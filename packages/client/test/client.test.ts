@@ -45,7 +45,10 @@ class FakeEngine extends FakeEngineBase {
   keyspaces: string[] = [];
   isShutdown = false;
   private next = 0;
-  constructor(readonly options: EngineOptions, private readonly script: Script) {
+  constructor(
+    readonly options: EngineOptions,
+    private readonly script: Script,
+  ) {
     super();
   }
   async send(r: EngineRequest): Promise<ResponseFrame> {
@@ -196,7 +199,10 @@ function parsePrepare(body: Buffer): string {
 
 function newClient(script: Script, options: Record<string, unknown> = {}): { client: Client; engine: () => FakeEngine } {
   let engine: FakeEngine | null = null;
-  const client = new Client({ contactPoints: ['10.0.0.1'], localDataCenter: 'dc1', isMetadataSyncEnabled: false, ...options }, (o) => (engine = new FakeEngine(o, script)));
+  const client = new Client(
+    { contactPoints: ['10.0.0.1'], localDataCenter: 'dc1', isMetadataSyncEnabled: false, ...options },
+    (o) => (engine = new FakeEngine(o, script)),
+  );
   return { client, engine: () => engine! };
 }
 
@@ -207,7 +213,16 @@ describe('Client with a fake engine', () => {
     const { client, engine } = newClient((req) => {
       expect(req.opcode).toBe(opcodes.query);
       expect(parseQuery(req.body).query).toBe('SELECT a, b FROM t');
-      return rowsBody([['a', INT], ['b', TEXT]], [[1, 'x'], [2, null]]);
+      return rowsBody(
+        [
+          ['a', INT],
+          ['b', TEXT],
+        ],
+        [
+          [1, 'x'],
+          [2, null],
+        ],
+      );
     });
     let connectedEvents = 0;
     client.on('connected', () => connectedEvents++);
@@ -319,8 +334,22 @@ describe('Client with a fake engine', () => {
   });
 
   it('gives an encoding TypeError the query and the host it was bound for, and a timeout its coordinator (as cassandra-driver)', async () => {
-    const { client } = newClient((req) => (req.opcode === opcodes.prepare ? preparedBody(Buffer.from([7]), [['k', INT], ['v', TEXT]], [0], []) : voidBody()));
-    const err = (await client.execute('INSERT INTO t (k, v) VALUES (?, ?)', [1, 5], { prepare: true }).catch((e: unknown) => e)) as TypeError & Record<string, unknown>;
+    const { client } = newClient((req) =>
+      req.opcode === opcodes.prepare
+        ? preparedBody(
+            Buffer.from([7]),
+            [
+              ['k', INT],
+              ['v', TEXT],
+            ],
+            [0],
+            [],
+          )
+        : voidBody(),
+    );
+    const err = (await client
+      .execute('INSERT INTO t (k, v) VALUES (?, ?)', [1, 5], { prepare: true })
+      .catch((e: unknown) => e)) as TypeError & Record<string, unknown>;
     expect(err).toBeInstanceOf(TypeError);
     expect(err.message).toBe('Not a valid text value, expected String obtained 5');
     expect(Object.keys(err)).toEqual(['coordinator', 'query']);
@@ -328,7 +357,9 @@ describe('Client with a fake engine', () => {
     expect(err['query']).toBe('INSERT INTO t (k, v) VALUES (?, ?)');
     await client.shutdown();
 
-    const { client: c2 } = newClient(() => new OperationTimedOutError('The host 10.0.0.1:9042 did not reply before timeout 5 ms', '10.0.0.1:9042'));
+    const { client: c2 } = newClient(
+      () => new OperationTimedOutError('The host 10.0.0.1:9042 did not reply before timeout 5 ms', '10.0.0.1:9042'),
+    );
     const t = (await c2.execute('SELECT * FROM t').catch((e: unknown) => e)) as OperationTimedOutError & Record<string, unknown>;
     expect(Object.keys(t)).toEqual(['name', 'info', 'message', 'host', 'coordinator', 'query']);
     expect(t['coordinator']).toBe('10.0.0.1:9042');
@@ -342,16 +373,18 @@ describe('Client with a fake engine', () => {
     await client.shutdown();
   });
 
-  it('refuses a routingKey that is not a Buffer or an Array with cassandra-driver\'s TypeError', async () => {
+  it("refuses a routingKey that is not a Buffer or an Array with cassandra-driver's TypeError", async () => {
     const { client } = newClient(() => voidBody());
     await expect(client.execute('SELECT * FROM t', [], { routingKey: 'x' as never })).rejects.toThrow(
-      new TypeError("Unexpected routingKey ''x'' provided. Expected Buffer, Array<Buffer>, Token, or TokenRange."));
+      new TypeError("Unexpected routingKey ''x'' provided. Expected Buffer, Array<Buffer>, Token, or TokenRange."),
+    );
     await client.shutdown();
   });
 
   it('gives a failed PREPARE its query but no coordinator, as cassandra-driver (prepare-handler.js)', async () => {
     const { client } = newClient(() => errorBody(0x2000, 'line 1:0 no viable alternative'));
-    const err = (await client.execute('SELEC x', [], { prepare: true }).catch((e: unknown) => e)) as ResponseError & Record<string, unknown>;
+    const err = (await client.execute('SELEC x', [], { prepare: true }).catch((e: unknown) => e)) as ResponseError &
+      Record<string, unknown>;
     expect(Object.keys(err)).toEqual(['name', 'info', 'message', 'code', 'query']);
     await client.shutdown();
   });
@@ -368,7 +401,17 @@ describe('Client with a fake engine', () => {
 
   it('computes composite routing keys', async () => {
     const { client, engine } = newClient((req) => {
-      if (req.opcode === opcodes.prepare) return preparedBody(Buffer.from([1]), [['a', INT], ['v', TEXT], ['b', TEXT]], [0, 2], []);
+      if (req.opcode === opcodes.prepare)
+        return preparedBody(
+          Buffer.from([1]),
+          [
+            ['a', INT],
+            ['v', TEXT],
+            ['b', TEXT],
+          ],
+          [0, 2],
+          [],
+        );
       return voidBody();
     });
     await client.execute('INSERT', [5, 'x', 'yz'], { prepare: true });
@@ -385,7 +428,16 @@ describe('Client with a fake engine', () => {
 
   it('maps named parameters of prepared statements by bind names, case-insensitively', async () => {
     const { client, engine } = newClient((req) => {
-      if (req.opcode === opcodes.prepare) return preparedBody(Buffer.from([1]), [['k', INT], ['v', TEXT]], [0], []);
+      if (req.opcode === opcodes.prepare)
+        return preparedBody(
+          Buffer.from([1]),
+          [
+            ['k', INT],
+            ['v', TEXT],
+          ],
+          [0],
+          [],
+        );
       return voidBody();
     });
     await client.execute('INSERT', { V: 'val', k: 3 }, { prepare: true });
@@ -457,11 +509,13 @@ describe('Client with a fake engine', () => {
   });
 
   it('applies the retry policy: one retry on Unavailable on the next host, then rethrows', async () => {
-    const { client, engine } = newClient(() => errorBody(0x1000, 'Cannot achieve consistency', (w) => {
-      w.u16(4);
-      w.i32(2);
-      w.i32(1);
-    }));
+    const { client, engine } = newClient(() =>
+      errorBody(0x1000, 'Cannot achieve consistency', (w) => {
+        w.u16(4);
+        w.i32(2);
+        w.i32(1);
+      }),
+    );
     const err = (await client.execute('SELECT 1').catch((e: unknown) => e)) as ResponseError;
     expect(err).toBeInstanceOf(ResponseError);
     expect(err.code).toBe(0x1000);
@@ -473,16 +527,20 @@ describe('Client with a fake engine', () => {
   });
 
   it('ends with NoHostAvailableError when the retry policy wants the next host and every host was tried (as cassandra-driver)', async () => {
-    const { client, engine } = newClient(() => errorBody(0x1000, 'Cannot achieve consistency', (w) => {
-      w.u16(4);
-      w.i32(2);
-      w.i32(1);
-    }));
+    const { client, engine } = newClient(() =>
+      errorBody(0x1000, 'Cannot achieve consistency', (w) => {
+        w.u16(4);
+        w.i32(2);
+        w.i32(1);
+      }),
+    );
     await client.connect();
     engine().hosts.splice(1, 1);
     const err = (await client.execute('SELECT 1').catch((e: unknown) => e)) as NoHostAvailableError;
     expect(err).toBeInstanceOf(NoHostAvailableError);
-    expect(err.message.split('\n')[0]).toBe('All host(s) tried for query failed. First host tried, 10.0.0.1:9042: ResponseError: Not enough replicas available for query at consistency QUORUM (2 required but only 1 alive)');
+    expect(err.message.split('\n')[0]).toBe(
+      'All host(s) tried for query failed. First host tried, 10.0.0.1:9042: ResponseError: Not enough replicas available for query at consistency QUORUM (2 required but only 1 alive)',
+    );
     expect(err.innerErrors['10.0.0.1:9042']).toBeInstanceOf(ResponseError);
     expect(engine().sent).toHaveLength(1);
     await client.shutdown();
@@ -500,13 +558,14 @@ describe('Client with a fake engine', () => {
     await client.shutdown();
   });
 
-  it('the integration tests\' BusyServerRetryPolicy resends an idempotent write on WriteTimeout and Overloaded to the same host, bounded', async () => {
-    const writeTimeout = (): { error: Buffer } => errorBody(0x1100, 'Operation timed out', (w) => {
-      w.u16(1);
-      w.i32(0);
-      w.i32(1);
-      w.string('SIMPLE');
-    });
+  it("the integration tests' BusyServerRetryPolicy resends an idempotent write on WriteTimeout and Overloaded to the same host, bounded", async () => {
+    const writeTimeout = (): { error: Buffer } =>
+      errorBody(0x1100, 'Operation timed out', (w) => {
+        w.u16(1);
+        w.i32(0);
+        w.i32(1);
+        w.string('SIMPLE');
+      });
     // The answers to come, in order; then RESULT Void.
     let answers: Array<() => { error: Buffer }> = [writeTimeout, () => errorBody(0x1001, 'Overloaded')];
     const script: Script = () => answers.shift()?.() ?? voidBody();
@@ -561,20 +620,31 @@ describe('Client with a fake engine', () => {
     const { client } = newClient(pagingScript(95, 10));
     const seen: number[] = [];
     const result = await new Promise<ResultSet>((res, rej) => {
-      client.eachRow('SELECT i FROM t', [], { fetchSize: 10, autoPage: true }, (n, row) => seen.push(row['i'] as number),
-        (err, r) => (err ? rej(err) : res(r!)));
+      client.eachRow(
+        'SELECT i FROM t',
+        [],
+        { fetchSize: 10, autoPage: true },
+        (n, row) => seen.push(row['i'] as number),
+        (err, r) => (err ? rej(err) : res(r!)),
+      );
     });
     expect(seen).toHaveLength(95);
     expect(result.rowLength).toBe(95);
     const manual: number[] = [];
     let pages = 0;
     await new Promise<void>((res, rej) => {
-      client.eachRow('SELECT i FROM t', [], { fetchSize: 10 }, (n, row) => manual.push(row['i'] as number), (err, r) => {
-        if (err) return rej(err);
-        pages++;
-        if (r!.nextPage && pages < 3) (r!.nextPage as () => void)();
-        else res();
-      });
+      client.eachRow(
+        'SELECT i FROM t',
+        [],
+        { fetchSize: 10 },
+        (n, row) => manual.push(row['i'] as number),
+        (err, r) => {
+          if (err) return rej(err);
+          pages++;
+          if (r!.nextPage && pages < 3) (r!.nextPage as () => void)();
+          else res();
+        },
+      );
     });
     expect(manual).toEqual(Array.from({ length: 30 }, (_, i) => i));
     await client.shutdown();
@@ -691,7 +761,11 @@ describe('Client with a fake engine', () => {
       return ++n === 5 ? errorBody(0x2200, 'bad') : voidBody();
     });
     const params = Array.from({ length: 20 }, (_, i) => [i]);
-    const result = await concurrent.executeConcurrent(client, 'INSERT', params, { concurrencyLevel: 4, raiseOnFirstError: false, collectResults: true });
+    const result = await concurrent.executeConcurrent(client, 'INSERT', params, {
+      concurrencyLevel: 4,
+      raiseOnFirstError: false,
+      collectResults: true,
+    });
     expect(result.totalExecuted).toBe(20);
     expect(result.errors).toHaveLength(1);
     expect(result.resultItems).toHaveLength(20);
@@ -710,26 +784,48 @@ describe('querySystem: an ordinary request with system options', () => {
   /** Counts every ClientMetrics hook the client calls (timed: a clock read per request when consumed). */
   class CountingMetrics extends ClientMetrics {
     calls: string[] = [];
-    override onResponse(): void { this.calls.push('onResponse'); }
-    override onSuccessfulResponse(): void { this.calls.push('onSuccessfulResponse'); }
-    override onUnavailableError(): void { this.calls.push('onUnavailableError'); }
-    override onUnavailableRetry(): void { this.calls.push('onUnavailableRetry'); }
-    override onOtherError(): void { this.calls.push('onOtherError'); }
+    override onResponse(): void {
+      this.calls.push('onResponse');
+    }
+    override onSuccessfulResponse(): void {
+      this.calls.push('onSuccessfulResponse');
+    }
+    override onUnavailableError(): void {
+      this.calls.push('onUnavailableError');
+    }
+    override onUnavailableRetry(): void {
+      this.calls.push('onUnavailableRetry');
+    }
+    override onOtherError(): void {
+      this.calls.push('onOtherError');
+    }
   }
   class CountingTracker extends tracker.RequestTracker {
     calls = 0;
-    override onSuccess(): void { this.calls++; }
-    override onError(): void { this.calls++; }
+    override onSuccess(): void {
+      this.calls++;
+    }
+    override onError(): void {
+      this.calls++;
+    }
   }
-  const unavailable = (): { error: Buffer } => errorBody(0x1000, 'Cannot achieve consistency', (w) => { w.u16(1); w.i32(1); w.i32(0); });
+  const unavailable = (): { error: Buffer } =>
+    errorBody(0x1000, 'Cannot achieve consistency', (w) => {
+      w.u16(1);
+      w.i32(1);
+      w.i32(0);
+    });
 
   it('sends QUERY at ONE without timestamp or paging, pinned to the host asked for, and returns the rows', async () => {
     const metrics = new CountingMetrics();
     const track = new CountingTracker();
-    const { client, engine } = newClient((req) => {
-      if (parseQuery(req.body).query.startsWith('SELECT schema_version')) return rowsBody([['schema_version', TEXT]], [['v1']]);
-      return voidBody();
-    }, { metrics, requestTracker: track });
+    const { client, engine } = newClient(
+      (req) => {
+        if (parseQuery(req.body).query.startsWith('SELECT schema_version')) return rowsBody([['schema_version', TEXT]], [['v1']]);
+        return voidBody();
+      },
+      { metrics, requestTracker: track },
+    );
     await client.connect();
     const rows = await client.querySystem('SELECT schema_version FROM system.local', 1);
     expect(rows.map((r) => r['schema_version'])).toEqual(['v1']);
@@ -756,7 +852,7 @@ describe('querySystem: an ordinary request with system options', () => {
     const { client, engine } = newClient(() => unavailable(), { metrics, requestTracker: track });
     await client.connect();
     const before = engine().sent.length;
-    const err = await client.querySystem('SELECT peer FROM system.peers').catch((e: unknown) => e) as ResponseError & { query?: string };
+    const err = (await client.querySystem('SELECT peer FROM system.peers').catch((e: unknown) => e)) as ResponseError & { query?: string };
     expect(err).toBeInstanceOf(ResponseError);
     expect(err.code).toBe(0x1000);
     expect(err.query).toBeUndefined();
@@ -765,7 +861,7 @@ describe('querySystem: an ordinary request with system options', () => {
     expect(track.calls).toBe(0);
     expect(metrics.calls).toEqual([]);
     // An application's execute of it: the default retry policy retries Unavailable once, on the next host.
-    const err2 = await client.execute('SELECT peer FROM system.peers').catch((e: unknown) => e) as ResponseError & { query?: string };
+    const err2 = (await client.execute('SELECT peer FROM system.peers').catch((e: unknown) => e)) as ResponseError & { query?: string };
     expect(err2.query).toBe('SELECT peer FROM system.peers');
     expect(engine().sent.length - before).toBe(3);
     expect(metrics.calls).toContain('onUnavailableRetry');

@@ -14,7 +14,12 @@ describe.each([
   ['snappy', 4],
 ] as const)('compression %s on protocol v%i against Cassandra', (compression, maxVersion) => {
   it('round-trips a 200 KB value (several v5 frames, compressed bodies) and small rows', async () => {
-    const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: await localDataCenter(), protocolOptions: { maxVersion }, shardcql: { workers: 1, compression } });
+    const client = new Client({
+      contactPoints: ['127.0.0.1'],
+      localDataCenter: await localDataCenter(),
+      protocolOptions: { maxVersion },
+      shardcql: { workers: 1, compression },
+    });
     try {
       await client.connect();
       await ddl(client, `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
@@ -23,7 +28,9 @@ describe.each([
       await client.execute(`INSERT INTO ${KS}.t (pk, v) VALUES (?, ?)`, [maxVersion * 10, big], { prepare: true });
       const rs = await client.execute(`SELECT v FROM ${KS}.t WHERE pk = ?`, [maxVersion * 10], { prepare: true });
       expect(rs.first()!['v']).toBe(big);
-      const small = await Promise.all(Array.from({ length: 200 }, (_, i) => client.execute(`SELECT pk FROM ${KS}.t WHERE pk = ?`, [i], { prepare: true })));
+      const small = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => client.execute(`SELECT pk FROM ${KS}.t WHERE pk = ?`, [i], { prepare: true })),
+      );
       expect(small.length).toBe(200);
     } finally {
       await client.shutdown();
@@ -33,6 +40,8 @@ describe.each([
 
 describe('compression option', () => {
   it('rejects an unknown compression name with a TypeError before connecting', () => {
-    expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', shardcql: { compression: 'zstd' as never } })).toThrow(TypeError);
+    expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', shardcql: { compression: 'zstd' as never } })).toThrow(
+      TypeError,
+    );
   });
 });

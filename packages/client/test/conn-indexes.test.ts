@@ -74,7 +74,7 @@ describe('connection indexes', () => {
   });
 });
 
-describe('the control connection\'s index 0 after a contact point that failed', () => {
+describe("the control connection's index 0 after a contact point that failed", () => {
   it('is not left reconnecting to the failed contact point under the index of the one that answered', async () => {
     // A port nothing listens on: the first contact point is refused.
     const closed = await new Promise<number>((resolve) => {
@@ -84,7 +84,11 @@ describe('the control connection\'s index 0 after a contact point that failed', 
       });
     });
     const stub = await startStub({ host: '127.0.0.64', port: 0 });
-    const client = new Client({ contactPoints: [`127.0.0.63:${closed}`, `127.0.0.64:${stub.port}`], localDataCenter: 'datacenter1', shardcql: { workers: 1, directLane: 0 } });
+    const client = new Client({
+      contactPoints: [`127.0.0.63:${closed}`, `127.0.0.64:${stub.port}`],
+      localDataCenter: 'datacenter1',
+      shardcql: { workers: 1, directLane: 0 },
+    });
     const logs: string[] = [];
     client.on('log', (_level: string, _cls: string, message: string) => logs.push(message));
     try {

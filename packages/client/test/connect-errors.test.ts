@@ -29,7 +29,12 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
   });
 
   async function connectError(options: Record<string, unknown>): Promise<Error> {
-    const client = new Client({ contactPoints: [`127.0.0.71:${stub.port}`], localDataCenter: DC, shardcql: { workers: 1 }, ...options } as never);
+    const client = new Client({
+      contactPoints: [`127.0.0.71:${stub.port}`],
+      localDataCenter: DC,
+      shardcql: { workers: 1 },
+      ...options,
+    } as never);
     try {
       await client.connect();
     } catch (e) {
@@ -40,7 +45,7 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
     throw new Error('connect() succeeded');
   }
 
-  it('nothing listening: NoHostAvailableError with the socket\'s own error (code ECONNREFUSED) per contact point', async () => {
+  it("nothing listening: NoHostAvailableError with the socket's own error (code ECONNREFUSED) per contact point", async () => {
     const err = (await connectError({ contactPoints: ['127.0.0.71:1', '127.0.0.72:1'] })) as NoHostAvailableError;
     expect(err).toBeInstanceOf(NoHostAvailableError);
     expect(Object.keys(err.innerErrors)).toEqual(['127.0.0.71:1', '127.0.0.72:1']);
@@ -48,7 +53,9 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
     expect(inner.constructor).toBe(Error);
     expect(inner.code).toBe('ECONNREFUSED');
     expect(inner.syscall).toBe('connect');
-    expect(err.message).toMatch(/^All host\(s\) tried for query failed\. First host tried, 127\.0\.0\.71:1: Error: connect ECONNREFUSED 127\.0\.0\.71:1\n/);
+    expect(err.message).toMatch(
+      /^All host\(s\) tried for query failed\. First host tried, 127\.0\.0\.71:1: Error: connect ECONNREFUSED 127\.0\.0\.71:1\n/,
+    );
     expect(starts).not.toHaveBeenCalled();
   });
 
@@ -62,7 +69,7 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
     expect(starts).not.toHaveBeenCalled();
   });
 
-  it('a localDataCenter no host is in: NoHostAvailableError wrapping cassandra-driver\'s ArgumentError', async () => {
+  it("a localDataCenter no host is in: NoHostAvailableError wrapping cassandra-driver's ArgumentError", async () => {
     const err = (await connectError({ localDataCenter: 'wrongdc' })) as NoHostAvailableError;
     expect(err).toBeInstanceOf(NoHostAvailableError);
     const inner = err.innerErrors[`127.0.0.71:${stub.port}`]!;
@@ -71,17 +78,20 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
     expect(starts).not.toHaveBeenCalled();
   });
 
-  it('no localDataCenter, or a policy\'s that no host is in: the policy\'s ArgumentError itself', async () => {
+  it("no localDataCenter, or a policy's that no host is in: the policy's ArgumentError itself", async () => {
     const none = await connectError({ localDataCenter: undefined });
     expect(none).toBeInstanceOf(ArgumentError);
     expect(none.message).toMatch(/^'localDataCenter' is not defined in Client options .* Available DCs are: \[datacenter1\]$/);
-    const policy = await connectError({ localDataCenter: undefined, policies: { loadBalancing: new policies.loadBalancing.DCAwareRoundRobinPolicy('dc9') } });
+    const policy = await connectError({
+      localDataCenter: undefined,
+      policies: { loadBalancing: new policies.loadBalancing.DCAwareRoundRobinPolicy('dc9') },
+    });
     expect(policy).toBeInstanceOf(ArgumentError);
     expect(policy.message).toBe('Datacenter dc9 was not found. Available DCs are: [datacenter1]');
     expect(starts).not.toHaveBeenCalled();
   });
 
-  it('a keyspace that does not exist: the server\'s ResponseError (0x2200) itself', async () => {
+  it("a keyspace that does not exist: the server's ResponseError (0x2200) itself", async () => {
     const err = (await connectError({ keyspace: 'h13_missing_ks' })) as ResponseError;
     expect(err).toBeInstanceOf(ResponseError);
     expect(err.code).toBe(0x2200);
@@ -96,7 +106,9 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
     }
     const dc = (await connectError({ localDataCenter: 'wrongdc', authProvider: new Provider() })) as NoHostAvailableError;
     expect(dc).toBeInstanceOf(NoHostAvailableError);
-    expect(dc.innerErrors[`127.0.0.71:${stub.port}`]!.message).toBe("localDataCenter was configured as 'wrongdc', but only found hosts in data centers: [datacenter1]");
+    expect(dc.innerErrors[`127.0.0.71:${stub.port}`]!.message).toBe(
+      "localDataCenter was configured as 'wrongdc', but only found hosts in data centers: [datacenter1]",
+    );
     const ks = (await connectError({ keyspace: 'h13_missing_ks', authProvider: new Provider() })) as ResponseError;
     expect(ks).toBeInstanceOf(ResponseError);
     expect(ks.code).toBe(0x2200);
@@ -104,7 +116,11 @@ describe('connect failures, as cassandra-driver and before any worker starts', (
   });
 
   it('still connects when a contact point before the good one refuses', async () => {
-    const client = new Client({ contactPoints: ['127.0.0.71:1', `127.0.0.71:${stub.port}`], localDataCenter: DC, shardcql: { workers: 1 } });
+    const client = new Client({
+      contactPoints: ['127.0.0.71:1', `127.0.0.71:${stub.port}`],
+      localDataCenter: DC,
+      shardcql: { workers: 1 },
+    });
     try {
       await client.connect();
       expect(client.hosts.length).toBeGreaterThan(0);
@@ -119,10 +135,15 @@ describe('error shapes, as cassandra-driver', () => {
     expect(() => new Client(undefined as never)).toThrow(new TypeError('Contacts points are not defined.'));
   });
 
-  it('own keys name, info, message, then the class\'s fields, in that order: what JSON.stringify and loggers show', () => {
+  it("own keys name, info, message, then the class's fields, in that order: what JSON.stringify and loggers show", () => {
     const r = new ResponseError(0x2200, 'nope');
     expect(Object.keys(r)).toEqual(['name', 'info', 'message', 'code']);
-    expect(JSON.parse(JSON.stringify(r))).toEqual({ name: 'ResponseError', info: 'Represents an error message from the server', message: 'nope', code: 0x2200 });
+    expect(JSON.parse(JSON.stringify(r))).toEqual({
+      name: 'ResponseError',
+      info: 'Represents an error message from the server',
+      message: 'nope',
+      code: 0x2200,
+    });
     expect(Object.keys(new OperationTimedOutError('late', '10.0.0.1:9042'))).toEqual(['name', 'info', 'message', 'host']);
     expect(Object.keys(new NoHostAvailableError({}))).toEqual(['name', 'info', 'message', 'innerErrors']);
     expect(String(r.stack).split('\n')[0]).toBe('ResponseError: nope');

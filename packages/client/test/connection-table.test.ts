@@ -7,7 +7,7 @@ import { ConnectionTable } from '../src/engine/routing/connection-table';
 const spec = (conn: number, host = '10.0.0.1') => ({ conn, host, port: 9042, localPort: null });
 
 describe('ConnectionTable', () => {
-  it('keeps each host\'s connections, usable marks and shard slots', () => {
+  it("keeps each host's connections, usable marks and shard slots", () => {
     const t = new ConnectionTable();
     t.setHostCount(2);
     t.add(0, 0, 0, spec(0));

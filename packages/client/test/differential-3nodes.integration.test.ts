@@ -35,11 +35,17 @@ async function capture(fn: () => Promise<unknown>): Promise<unknown> {
 async function script(client: AnyClient, t: typeof cassandra.types): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   const rows = (rs: { rows?: Array<Record<string, unknown>> }): unknown => (rs.rows ?? []).map((r) => ({ k: r['k'], v: r['v'] }));
-  out.writeQuorum = await capture(async () => rows(await client.execute(`INSERT INTO ${KS}.t (k, v) VALUES (?, ?)`, [1, 1], { prepare: true, consistency: t.consistencies.quorum })));
-  out.readAll = await capture(async () => rows(await client.execute(`SELECT k, v FROM ${KS}.t WHERE k = ?`, [1], { prepare: true, consistency: t.consistencies.all })));
+  out.writeQuorum = await capture(async () =>
+    rows(await client.execute(`INSERT INTO ${KS}.t (k, v) VALUES (?, ?)`, [1, 1], { prepare: true, consistency: t.consistencies.quorum })),
+  );
+  out.readAll = await capture(async () =>
+    rows(await client.execute(`SELECT k, v FROM ${KS}.t WHERE k = ?`, [1], { prepare: true, consistency: t.consistencies.all })),
+  );
   out.writeOne = await capture(async () => {
     await client.execute(`INSERT INTO ${KS}.t (k, v) VALUES (?, ?)`, [5, 5], { prepare: true, consistency: t.consistencies.one });
-    return (await client.execute(`SELECT k, v FROM ${KS}.t WHERE k = ?`, [5], { prepare: true, consistency: t.consistencies.one })).rows.map((r) => ({ k: r['k'], v: r['v'] }));
+    return (
+      await client.execute(`SELECT k, v FROM ${KS}.t WHERE k = ?`, [5], { prepare: true, consistency: t.consistencies.one })
+    ).rows.map((r) => ({ k: r['k'], v: r['v'] }));
   });
   return out;
 }
@@ -57,7 +63,8 @@ describe.skipIf(!enabled)('differential on three nodes: unavailable after stoppi
     await ref.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}`);
     await ref.execute(`CREATE TABLE IF NOT EXISTS ${KS}.t (k int PRIMARY KEY, v int)`);
     // Schema agreement on all three, checked (a busy node can take longer than cassandra-driver's own wait).
-    for (const end = Date.now() + 60_000; !(await (our as unknown as shardcql.Client).metadata.checkSchemaAgreement()) && Date.now() < end;) await sleep(200);
+    for (const end = Date.now() + 60_000; !(await (our as unknown as shardcql.Client).metadata.checkSchemaAgreement()) && Date.now() < end;)
+      await sleep(200);
   }, 120_000);
 
   afterAll(async () => {
@@ -90,7 +97,9 @@ describe.skipIf(!enabled)('differential on three nodes: unavailable after stoppi
     // Node 1 must see them down (gossip) before it answers Unavailable rather than timing out.
     const t0 = Date.now();
     for (;;) {
-      const r = (await capture(() => ref.execute(`INSERT INTO ${KS}.t (k, v) VALUES (9, 9)`, [], { consistency: t.consistencies.quorum }))) as { error?: { message: string } };
+      const r = (await capture(() =>
+        ref.execute(`INSERT INTO ${KS}.t (k, v) VALUES (9, 9)`, [], { consistency: t.consistencies.quorum }),
+      )) as { error?: { message: string } };
       if (r.error !== undefined && /Not enough replicas/.test(r.error.message)) break;
       if (Date.now() - t0 > 90_000) throw new Error(`node 1 never reported the others down: ${JSON.stringify(r)}`);
       await sleep(1000);

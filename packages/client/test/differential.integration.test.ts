@@ -16,7 +16,13 @@ interface AnyClient {
   connect(): Promise<void>;
   execute(q: string, p?: unknown, o?: Record<string, unknown>): Promise<AnyResult>;
   batch(q: unknown[], o?: Record<string, unknown>): Promise<AnyResult>;
-  eachRow(q: string, p: unknown, o: Record<string, unknown>, row: (n: number, r: unknown) => void, cb: (e: Error | null, r: AnyResult) => void): void;
+  eachRow(
+    q: string,
+    p: unknown,
+    o: Record<string, unknown>,
+    row: (n: number, r: unknown) => void,
+    cb: (e: Error | null, r: AnyResult) => void,
+  ): void;
   stream(q: string, p?: unknown, o?: Record<string, unknown>): NodeJS.ReadableStream;
   shutdown(): Promise<void>;
   getReplicas(ks: string, key: Buffer): Array<{ address: string }>;
@@ -33,7 +39,6 @@ interface AnyResult extends AsyncIterable<unknown> {
 }
 
 const CONTACT = { contactPoints: ['127.0.0.1'], localDataCenter: '' };
-
 
 // Names of this run's own (a concurrent run of this file would drop them under us); normalized to KS below.
 const KS_REF = ownKeyspace('h8_diff_ref');
@@ -137,7 +142,7 @@ function allTypesValues(t: Driver['types']): unknown[] {
     { a: 5, b: 'udt' },
     new Float32Array([1.5, -2, 3.25]),
     [t.Long.fromInt(5)],
-    { 'k': [t.Uuid.fromString('0b6bbd1b-1d1c-4b5a-9a4e-2c6f7c2b5c11')] },
+    { k: [t.Uuid.fromString('0b6bbd1b-1d1c-4b5a-9a4e-2c6f7c2b5c11')] },
   ];
 }
 
@@ -146,9 +151,36 @@ const ALL_TYPES_COLUMNS = `k int PRIMARY KEY, c_ascii ascii, c_bigint bigint, c_
   c_text text, c_time time, c_timestamp timestamp, c_timeuuid timeuuid, c_tinyint tinyint, c_uuid uuid, c_varint varint,
   c_list list<int>, c_set set<text>, c_map map<text, int>, c_tuple tuple<int, text>, c_udt frozen<pair>,
   c_vector vector<float, 3>, c_list_bigint list<bigint>, c_map_list map<text, frozen<list<uuid>>>`;
-const ALL_TYPES_NAMES = ['k', 'c_ascii', 'c_bigint', 'c_blob', 'c_boolean', 'c_date', 'c_decimal', 'c_double', 'c_duration',
-  'c_float', 'c_inet', 'c_int', 'c_smallint', 'c_text', 'c_time', 'c_timestamp', 'c_timeuuid', 'c_tinyint', 'c_uuid',
-  'c_varint', 'c_list', 'c_set', 'c_map', 'c_tuple', 'c_udt', 'c_vector', 'c_list_bigint', 'c_map_list'];
+const ALL_TYPES_NAMES = [
+  'k',
+  'c_ascii',
+  'c_bigint',
+  'c_blob',
+  'c_boolean',
+  'c_date',
+  'c_decimal',
+  'c_double',
+  'c_duration',
+  'c_float',
+  'c_inet',
+  'c_int',
+  'c_smallint',
+  'c_text',
+  'c_time',
+  'c_timestamp',
+  'c_timeuuid',
+  'c_tinyint',
+  'c_uuid',
+  'c_varint',
+  'c_list',
+  'c_set',
+  'c_map',
+  'c_tuple',
+  'c_udt',
+  'c_vector',
+  'c_list_bigint',
+  'c_map_list',
+];
 
 /** The scenario script: every step's outcome, keyed by name. */
 async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<Record<string, unknown>> {
@@ -169,7 +201,10 @@ async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<
   const values = allTypesValues(t);
   const insert = `INSERT INTO ${ks}.all_types (${ALL_TYPES_NAMES.join(', ')}) VALUES (${ALL_TYPES_NAMES.map(() => '?').join(', ')})`;
   out.insertAllTypes = await capture(async () => (await client.execute(insert, values, { prepare: true })).rowLength ?? null);
-  out.insertNulls = await capture(async () => (await client.execute(`INSERT INTO ${ks}.all_types (k, c_text) VALUES (?, ?)`, [2, null], { prepare: true })).rowLength ?? null);
+  out.insertNulls = await capture(
+    async () =>
+      (await client.execute(`INSERT INTO ${ks}.all_types (k, c_text) VALUES (?, ?)`, [2, null], { prepare: true })).rowLength ?? null,
+  );
   out.selectSimple = await capture(async () => {
     const r = await client.execute(`SELECT * FROM ${ks}.all_types WHERE k IN (1, 2)`);
     out['columns.selectSimple'] = normColumns(r.columns);
@@ -185,14 +220,16 @@ async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<
     return norm(r.rows);
   });
   out.simpleWithHints = await capture(async () => {
-    await client.execute(`INSERT INTO ${ks}.all_types (k, c_bigint, c_float, c_list) VALUES (?, ?, ?, ?)`, [3, '42', 1.25, [9]],
-      { hints: ['int', 'bigint', 'float', 'list<int>'] });
+    await client.execute(`INSERT INTO ${ks}.all_types (k, c_bigint, c_float, c_list) VALUES (?, ?, ?, ?)`, [3, '42', 1.25, [9]], {
+      hints: ['int', 'bigint', 'float', 'list<int>'],
+    });
     return norm((await client.execute(`SELECT c_bigint, c_float, c_list FROM ${ks}.all_types WHERE k = 3`)).rows);
   });
 
   // Paging: 95 rows, fetchSize 10.
   out.pagingInsert = await capture(async () => {
-    for (let i = 0; i < 95; i++) await client.execute(`INSERT INTO ${ks}.paged (k, c, v) VALUES (?, ?, ?)`, [1, i, `v${i}`], { prepare: true });
+    for (let i = 0; i < 95; i++)
+      await client.execute(`INSERT INTO ${ks}.paged (k, c, v) VALUES (?, ?, ?)`, [1, i, `v${i}`], { prepare: true });
     return 95;
   });
   const pagedQuery = `SELECT c, v FROM ${ks}.paged WHERE k = ?`;
@@ -212,18 +249,30 @@ async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<
     for await (const row of r) cs.push((row as Record<string, unknown>)['c']);
     return cs;
   });
-  out.pagingEachRow = await capture(() => new Promise((resolve, reject) => {
-    const cs: unknown[] = [];
-    client.eachRow(pagedQuery, [1], { prepare: true, fetchSize: 10, autoPage: true }, (n, row) => cs.push([n, (row as Record<string, unknown>)['c']]),
-      (err, r) => (err ? reject(err) : resolve({ cs, rowLength: r.rowLength })));
-  }));
-  out.pagingStream = await capture(() => new Promise((resolve, reject) => {
-    const cs: unknown[] = [];
-    client.stream(pagedQuery, [1], { prepare: true, fetchSize: 10 })
-      .on('data', (row: Record<string, unknown>) => cs.push(row['c']))
-      .on('end', () => resolve(cs))
-      .on('error', reject);
-  }));
+  out.pagingEachRow = await capture(
+    () =>
+      new Promise((resolve, reject) => {
+        const cs: unknown[] = [];
+        client.eachRow(
+          pagedQuery,
+          [1],
+          { prepare: true, fetchSize: 10, autoPage: true },
+          (n, row) => cs.push([n, (row as Record<string, unknown>)['c']]),
+          (err, r) => (err ? reject(err) : resolve({ cs, rowLength: r.rowLength })),
+        );
+      }),
+  );
+  out.pagingStream = await capture(
+    () =>
+      new Promise((resolve, reject) => {
+        const cs: unknown[] = [];
+        client
+          .stream(pagedQuery, [1], { prepare: true, fetchSize: 10 })
+          .on('data', (row: Record<string, unknown>) => cs.push(row['c']))
+          .on('end', () => resolve(cs))
+          .on('error', reject);
+      }),
+  );
   out.pagingSimple = await capture(async () => {
     const r = await client.execute(`SELECT c FROM ${ks}.paged WHERE k = 1`, [], { fetchSize: 10 });
     return { n: r.rowLength, hasState: r.pageState !== null };
@@ -231,24 +280,30 @@ async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<
 
   // Batches.
   out.batchLogged = await capture(async () => {
-    const r = await client.batch([
-      `INSERT INTO ${ks}.lwt (k, v) VALUES (100, 'a')`,
-      { query: `INSERT INTO ${ks}.lwt (k, v) VALUES (?, ?)`, params: [101, 'b'] },
-    ], { hints: [[], ['int', 'text']] });
+    const r = await client.batch(
+      [`INSERT INTO ${ks}.lwt (k, v) VALUES (100, 'a')`, { query: `INSERT INTO ${ks}.lwt (k, v) VALUES (?, ?)`, params: [101, 'b'] }],
+      { hints: [[], ['int', 'text']] },
+    );
     return r.rowLength ?? null;
   });
   out.batchPrepared = await capture(async () => {
-    await client.batch([
-      { query: `INSERT INTO ${ks}.lwt (k, v) VALUES (?, ?)`, params: [102, 'c'] },
-      { query: `UPDATE ${ks}.lwt SET v = ? WHERE k = ?`, params: ['d', 100] },
-    ], { prepare: true, logged: false });
+    await client.batch(
+      [
+        { query: `INSERT INTO ${ks}.lwt (k, v) VALUES (?, ?)`, params: [102, 'c'] },
+        { query: `UPDATE ${ks}.lwt SET v = ? WHERE k = ?`, params: ['d', 100] },
+      ],
+      { prepare: true, logged: false },
+    );
     return norm((await client.execute(`SELECT * FROM ${ks}.lwt WHERE k IN (100, 101, 102)`)).rows);
   });
   out.batchCounter = await capture(async () => {
-    await client.batch([
-      { query: `UPDATE ${ks}.counters SET n = n + ? WHERE k = ?`, params: [t.Long.fromInt(5), 1] },
-      { query: `UPDATE ${ks}.counters SET n = n + ? WHERE k = ?`, params: [t.Long.fromInt(7), 1] },
-    ], { prepare: true, counter: true });
+    await client.batch(
+      [
+        { query: `UPDATE ${ks}.counters SET n = n + ? WHERE k = ?`, params: [t.Long.fromInt(5), 1] },
+        { query: `UPDATE ${ks}.counters SET n = n + ? WHERE k = ?`, params: [t.Long.fromInt(7), 1] },
+      ],
+      { prepare: true, counter: true },
+    );
     return norm((await client.execute(`SELECT n FROM ${ks}.counters WHERE k = 1`)).rows);
   });
 
@@ -282,7 +337,9 @@ async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<
     await client.execute(`CREATE TABLE IF NOT EXISTS ${ks}_rf3.t (k int PRIMARY KEY, v int)`);
     return client.execute(`INSERT INTO ${ks}_rf3.t (k, v) VALUES (?, ?)`, [1, 1], { prepare: true, consistency: t.consistencies.quorum });
   });
-  out.errUnavailableAll = await capture(() => client.execute(`SELECT * FROM ${ks}_rf3.t WHERE k = 1`, [], { consistency: t.consistencies.all }));
+  out.errUnavailableAll = await capture(() =>
+    client.execute(`SELECT * FROM ${ks}_rf3.t WHERE k = 1`, [], { consistency: t.consistencies.all }),
+  );
   out.unavailableOne = await capture(async () => {
     await client.execute(`INSERT INTO ${ks}_rf3.t (k, v) VALUES (?, ?)`, [2, 2], { prepare: true, consistency: t.consistencies.one });
     return norm((await client.execute(`SELECT k, v FROM ${ks}_rf3.t WHERE k = 2`, [], { consistency: t.consistencies.one })).rows);
@@ -299,7 +356,11 @@ async function scenario(driver: Driver, client: AnyClient, ks: string): Promise<
     return [norm(before.rows), norm(after.rows)];
   });
   out.replicas = await capture(async () => {
-    const keys = Array.from({ length: 20 }, (_, i) => { const b = Buffer.alloc(4); b.writeInt32BE(i * 7919, 0); return b; });
+    const keys = Array.from({ length: 20 }, (_, i) => {
+      const b = Buffer.alloc(4);
+      b.writeInt32BE(i * 7919, 0);
+      return b;
+    });
     return [ks, 'system_auth', 'system_distributed'].map((k) => keys.map((key) => client.getReplicas(k, key).map((h) => h.address)));
   });
   out.useKeyspace = await capture(async () => {

@@ -13,9 +13,6 @@ import { closedPort, gaps, plainOptions } from '../../shard-worker/test/helpers/
 
 const { ConstantReconnectionPolicy, ExponentialReconnectionPolicy, ReconnectionPolicy } = policies.reconnection;
 
-
-
-
 /** A user's own policy: cassandra-driver's ReconnectionPolicy with a newSchedule of its own. */
 class ListPolicy extends ReconnectionPolicy {
   constructor(private readonly delays: number[]) {
@@ -108,7 +105,13 @@ describe('a worker connection follows the sample the engine draws from policies.
     const times: number[] = [];
     const delays = sampleSchedule(new ConstantReconnectionPolicy(200));
     w.on('message', (m: FromWorker) => {
-      if (m.type === 'started') w.postMessage({ type: 'connect', id: 1, connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }], options: plainOptions() });
+      if (m.type === 'started')
+        w.postMessage({
+          type: 'connect',
+          id: 1,
+          connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }],
+          options: plainOptions(),
+        });
       else if (m.type === 'connected' || (m.type === 'log' && m.message.startsWith('reconnect to '))) times.push(performance.now());
     });
     await new Promise((r) => setTimeout(r, 1600));

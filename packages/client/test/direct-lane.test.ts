@@ -116,8 +116,18 @@ describe('direct lane, ScyllaDB simulator (3 nodes x 4 shards)', () => {
   let client: Client;
 
   beforeAll(async () => {
-    stub = await startStub({ host: '127.0.0.31', port: 0, shards: 4, extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1'] });
-    client = new Client({ contactPoints: ['127.0.0.31'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 1 } });
+    stub = await startStub({
+      host: '127.0.0.31',
+      port: 0,
+      shards: 4,
+      extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1'],
+    });
+    client = new Client({
+      contactPoints: ['127.0.0.31'],
+      localDataCenter: 'datacenter1',
+      protocolOptions: { port: stub.port },
+      shardcql: { workers: 1 },
+    });
     await client.connect();
   }, 120_000);
 

@@ -76,8 +76,12 @@ async function insertRandom(client: Client, n: number, table = 'benchks.benchtab
 describe('shard-awareness helpers', () => {
   it('parses SUPPORTED as ScyllaDB sends it', () => {
     const info = parseSharding({
-      SCYLLA_SHARD: ['2'], SCYLLA_NR_SHARDS: ['4'], SCYLLA_PARTITIONER: ['org.apache.cassandra.dht.Murmur3Partitioner'],
-      SCYLLA_SHARDING_ALGORITHM: ['biased-token-round-robin'], SCYLLA_SHARDING_IGNORE_MSB: ['12'], SCYLLA_SHARD_AWARE_PORT: ['19042'],
+      SCYLLA_SHARD: ['2'],
+      SCYLLA_NR_SHARDS: ['4'],
+      SCYLLA_PARTITIONER: ['org.apache.cassandra.dht.Murmur3Partitioner'],
+      SCYLLA_SHARDING_ALGORITHM: ['biased-token-round-robin'],
+      SCYLLA_SHARDING_IGNORE_MSB: ['12'],
+      SCYLLA_SHARD_AWARE_PORT: ['19042'],
     });
     expect(info?.shard).toBe(2);
     expect(info?.sharder.nrShards).toBe(4);
@@ -162,7 +166,9 @@ describe.each([
     const sum = (f: (r: MisroutedRow) => bigint): bigint => rows.reduce((a, r) => a + f(r), 0n);
     const total = sum((r) => r.executes);
     const perShard = rows.map((r) => `${r.node}/${r.shard}: ${r.executes} (conns ${r.connections})`).join(', ');
-    console.log(`${aware ? 'aware' : 'fallback'}: ${N_KEYS} inserts in ${ms.toFixed(0)} ms (${Math.round(N_KEYS / (ms / 1000))}/s); ${perShard}`);
+    console.log(
+      `${aware ? 'aware' : 'fallback'}: ${N_KEYS} inserts in ${ms.toFixed(0)} ms (${Math.round(N_KEYS / (ms / 1000))}/s); ${perShard}`,
+    );
     expect(failed).toBe(0);
     expect(rows).toHaveLength(12);
     expect(total).toBe(BigInt(N_KEYS));
@@ -172,32 +178,39 @@ describe.each([
     for (const r of rows) expect(r.executes).toBeGreaterThan(0n);
   }, 120_000);
 
-  it.runIf(aware)(`routes ${N_KEYS} inserts with RF 3 to a replica and the owning shard`, async () => {
-    await client.execute("CREATE KEYSPACE IF NOT EXISTS scylla_rf3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}");
-    await client.execute('CREATE TABLE IF NOT EXISTS scylla_rf3.t (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)');
-    // The simulator pushes no SCHEMA_CHANGE events: routing by an unknown keyspace asks for a refresh.
-    const engine = (client as unknown as { engine: ShardedEngine }).engine;
-    routeBy(engine, 'scylla_rf3');
-    route(engine, 0, 0, true, -1);
-    for (const end = Date.now() + 20_000; engine.routingTable?.plansFor('scylla_rf3') == null && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
-    expect(engine.routingTable?.plansFor('scylla_rf3')).not.toBeNull();
-    // The inserts name scylla_rf3 themselves (the prepared statement's bind metadata: their RoutingInfo).
-    await client.execute('TRUNCATE simulator.misrouted');
-    let failed: number;
-    try {
-      failed = await insertRandom(client, N_KEYS, 'scylla_rf3.t');
-    } finally {
-      routeBy(engine, null);
-    }
-    const rows = await misrouted(client);
-    const notPrimary = rows.reduce((a, r) => a + r.not_primary, 0n);
-    console.log(`RF 3: ${N_KEYS} inserts, ${notPrimary} at a non-primary replica`);
-    expect(failed).toBe(0);
-    expect(rows.reduce((a, r) => a + r.executes, 0n)).toBe(BigInt(N_KEYS));
-    expect(rows.reduce((a, r) => a + r.wrong_node + r.wrong_shard, 0n)).toBe(0n);
-    // Token-aware round robin over the three replicas: about 2/3 reach a non-primary one.
-    expect(Number(notPrimary)).toBeGreaterThan(N_KEYS / 2);
-  }, 120_000);
+  it.runIf(aware)(
+    `routes ${N_KEYS} inserts with RF 3 to a replica and the owning shard`,
+    async () => {
+      await client.execute(
+        "CREATE KEYSPACE IF NOT EXISTS scylla_rf3 WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}",
+      );
+      await client.execute('CREATE TABLE IF NOT EXISTS scylla_rf3.t (pk bigint PRIMARY KEY, v1 bigint, v2 bigint)');
+      // The simulator pushes no SCHEMA_CHANGE events: routing by an unknown keyspace asks for a refresh.
+      const engine = (client as unknown as { engine: ShardedEngine }).engine;
+      routeBy(engine, 'scylla_rf3');
+      route(engine, 0, 0, true, -1);
+      for (const end = Date.now() + 20_000; engine.routingTable?.plansFor('scylla_rf3') == null && Date.now() < end;)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(engine.routingTable?.plansFor('scylla_rf3')).not.toBeNull();
+      // The inserts name scylla_rf3 themselves (the prepared statement's bind metadata: their RoutingInfo).
+      await client.execute('TRUNCATE simulator.misrouted');
+      let failed: number;
+      try {
+        failed = await insertRandom(client, N_KEYS, 'scylla_rf3.t');
+      } finally {
+        routeBy(engine, null);
+      }
+      const rows = await misrouted(client);
+      const notPrimary = rows.reduce((a, r) => a + r.not_primary, 0n);
+      console.log(`RF 3: ${N_KEYS} inserts, ${notPrimary} at a non-primary replica`);
+      expect(failed).toBe(0);
+      expect(rows.reduce((a, r) => a + r.executes, 0n)).toBe(BigInt(N_KEYS));
+      expect(rows.reduce((a, r) => a + r.wrong_node + r.wrong_shard, 0n)).toBe(0n);
+      // Token-aware round robin over the three replicas: about 2/3 reach a non-primary one.
+      expect(Number(notPrimary)).toBeGreaterThan(N_KEYS / 2);
+    },
+    120_000,
+  );
 
   it.runIf(aware)('routes LWTs to the primary replica and its shard (RF 3), others round robin over replicas', () => {
     const engine = (client as unknown as { engine: ShardedEngine }).engine;
@@ -241,7 +254,9 @@ describe.each([
       const c = route(engine, hi[i]!, lo[i]!, true, -1);
       const h = e.hostStates.findIndex((_x, i) => shardConns(e, i).includes(c));
       const hs = e.hostStates[h]!;
-      expect(shardConns(e, h).indexOf(c)).toBe((hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi[i]!, lo[i]!));
+      expect(shardConns(e, h).indexOf(c)).toBe(
+        (hs.sharder as unknown as { shardOf(a: number, b: number): number }).shardOf(hi[i]!, lo[i]!),
+      );
     }
     let sink = 0;
     for (let i = 0; i < 200_000; i++) sink += route(engine, hi[i & 1023]!, lo[i & 1023]!, true, -1);

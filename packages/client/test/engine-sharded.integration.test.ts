@@ -102,7 +102,9 @@ describe('the sharded engine against a real Cassandra', () => {
   it('fails a request that outlives its timeout with OperationTimedOutError', async () => {
     // A 1 ms budget for a query that scans a system table cannot be met.
     const body = queryBody(engine, 'SELECT * FROM system_schema.columns');
-    const outcomes = await Promise.allSettled(Array.from({ length: 50 }, () => engine.send(EngineRequest.of(opcodes.query, body, body.length, 1))));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, () => engine.send(EngineRequest.of(opcodes.query, body, body.length, 1))),
+    );
     const timedOut = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof OperationTimedOutError);
     expect(timedOut.length).toBeGreaterThan(0);
     // The engine is still healthy afterwards.
@@ -114,7 +116,9 @@ describe('the sharded engine against a real Cassandra', () => {
     const body = queryBody(engine, "SELECT key FROM system.local WHERE key='local'");
     engine.crashWorkerForTest(0);
     engine.crashWorkerForTest(1);
-    const during = await Promise.allSettled(Array.from({ length: 200 }, () => engine.send(EngineRequest.of(opcodes.query, body, body.length, 5000))));
+    const during = await Promise.allSettled(
+      Array.from({ length: 200 }, () => engine.send(EngineRequest.of(opcodes.query, body, body.length, 5000))),
+    );
     for (const o of during) if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(DriverError);
     // Later requests succeed once the workers are back.
     const deadline = Date.now() + 30_000;

@@ -20,10 +20,23 @@ const KS_N = 'shardcql_topo3_nts';
 
 function options(): EngineOptions {
   return {
-    contactPoints: [hostOf(1) as string], port: 9042, localDataCenter: 'dc1', keyspace: null, credentials: null, sslOptions: null,
-    compression: 'none', workers: 2, connectionsPerHost: 0, maxProtocolVersion: 5, connectTimeoutMs: 5000,
-    heartbeatIntervalMs: 2000, coalescingThreshold: 65536, maxRequestsPerConnection: 32768,
-    applicationName: null, applicationVersion: null, clientId: null,
+    contactPoints: [hostOf(1) as string],
+    port: 9042,
+    localDataCenter: 'dc1',
+    keyspace: null,
+    credentials: null,
+    sslOptions: null,
+    compression: 'none',
+    workers: 2,
+    connectionsPerHost: 0,
+    maxProtocolVersion: 5,
+    connectTimeoutMs: 5000,
+    heartbeatIntervalMs: 2000,
+    coalescingThreshold: 65536,
+    maxRequestsPerConnection: 32768,
+    applicationName: null,
+    applicationVersion: null,
+    clientId: null,
   };
 }
 
@@ -147,18 +160,22 @@ describe.skipIf(!enabled)('engine topology against three Cassandra nodes', () =>
     const backMs = await until('traffic back to the restarted node', () => stats.toTarget > before, 60_000).catch(() => -1);
     stop = true;
     await Promise.all(load);
-    console.log(`node kill: hostDown after ${downMs} ms, hostUp ${upMs} ms after restart, traffic back ${backMs} ms later; ${JSON.stringify(stats)}`);
+    console.log(
+      `node kill: hostDown after ${downMs} ms, hostUp ${upMs} ms after restart, traffic back ${backMs} ms later; ${JSON.stringify(stats)}`,
+    );
     expect(stats.lost).toBe(0);
     expect(stats.toTarget).toBeGreaterThan(before); // traffic came back
   });
 
-  it("moves the control connection when its node dies", async () => {
+  it('moves the control connection when its node dies', async () => {
     const from = engine.controlHostIndex;
     expect(from).toBeGreaterThanOrEqual(0);
     const n = Number(engine.hosts[from]!.address.split(':')[0]!.split('.')[3]);
     const killed = kill(n);
     const ms = await until('control failover', () => engine.controlHostIndex >= 0 && engine.controlHostIndex !== from, 60_000);
-    console.log(`control connection moved from ${engine.hosts[from]!.address} to ${engine.hosts[engine.controlHostIndex]!.address} in ${ms} ms`);
+    console.log(
+      `control connection moved from ${engine.hosts[from]!.address} to ${engine.hosts[engine.controlHostIndex]!.address} in ${ms} ms`,
+    );
     // Refreshes go on through the new one.
     const runs = engine.refreshCount;
     await ddl(engine, `ALTER KEYSPACE ${KS_N} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}`);

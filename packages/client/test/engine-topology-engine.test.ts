@@ -46,19 +46,48 @@ interface Internals {
 }
 
 const options: EngineOptions = {
-  contactPoints: ['127.0.0.1'], port: 9042, localDataCenter: 'dc1', keyspace: null, credentials: null, sslOptions: null,
-  compression: 'none', workers: 2, connectionsPerHost: 2, maxProtocolVersion: 5, connectTimeoutMs: 1000,
-  heartbeatIntervalMs: 30_000, coalescingThreshold: 65536, maxRequestsPerConnection: 32768,
-  applicationName: null, applicationVersion: null, clientId: null,
+  contactPoints: ['127.0.0.1'],
+  port: 9042,
+  localDataCenter: 'dc1',
+  keyspace: null,
+  credentials: null,
+  sslOptions: null,
+  compression: 'none',
+  workers: 2,
+  connectionsPerHost: 2,
+  maxProtocolVersion: 5,
+  connectTimeoutMs: 1000,
+  heartbeatIntervalMs: 30_000,
+  coalescingThreshold: 65536,
+  maxRequestsPerConnection: 32768,
+  applicationName: null,
+  applicationVersion: null,
+  clientId: null,
 };
 
 function topo(n: number, dc: string, tokens: string[]): TopologyHost {
   const ip = `10.0.0.${n}`;
-  return { address: `${ip}:9042`, ip, port: 9042, datacenter: dc, rack: 'r1', hostId: `h${n}`, cassandraVersion: '5.0.9', tokens, schemaVersion: null };
+  return {
+    address: `${ip}:9042`,
+    ip,
+    port: 9042,
+    datacenter: dc,
+    rack: 'r1',
+    hostId: `h${n}`,
+    cassandraVersion: '5.0.9',
+    tokens,
+    schemaVersion: null,
+  };
 }
 
 /** Three local hosts (2 connections each: conns 2h, 2h+1) and one remote host; control on conn 0. */
-function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: number; m: ToWorker }>; registered: number[]; events: string[] } {
+function fakeEngine(): {
+  engine: ShardedEngine;
+  e: Internals;
+  posts: Array<{ w: number; m: ToWorker }>;
+  registered: number[];
+  events: string[];
+} {
   const engine = new ShardedEngine(options);
   const e = engine as unknown as Internals;
   const posts: Array<{ w: number; m: ToWorker }> = [];
@@ -73,8 +102,14 @@ function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: 
     registered.push(c);
   };
   e.cluster.scheduler.now = async () => undefined;
-  e.workers.openConnections = async (_w, specs) => specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
-  const hosts = [topo(1, 'dc1', ['-6000000000000000000']), topo(2, 'dc1', ['0']), topo(3, 'dc1', ['6000000000000000000']), topo(4, 'dc2', ['100'])];
+  e.workers.openConnections = async (_w, specs) =>
+    specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
+  const hosts = [
+    topo(1, 'dc1', ['-6000000000000000000']),
+    topo(2, 'dc1', ['0']),
+    topo(3, 'dc1', ['6000000000000000000']),
+    topo(4, 'dc2', ['100']),
+  ];
   e.hostStates = hosts.map((t, h) => ({ ...t, up: true, rr: 0, local: h < 3, index: h }));
   e.connTable.setHostCount(4);
   for (let c = 0; c < 6; c++) {
@@ -87,7 +122,8 @@ function fakeEngine(): { engine: ShardedEngine; e: Internals; posts: Array<{ w: 
   e.rebuildTable();
   e.cluster.controlConn = 0;
   e.connected = true;
-  for (const name of ['hostUp', 'hostDown', 'hostAdd', 'hostRemove']) engine.on(name, (h: EngineHost) => events.push(`${name} ${h.address}`));
+  for (const name of ['hostUp', 'hostDown', 'hostAdd', 'hostRemove'])
+    engine.on(name, (h: EngineHost) => events.push(`${name} ${h.address}`));
   return { engine, e, posts, registered, events };
 }
 
@@ -146,12 +182,23 @@ describe('the sharded engine: host state and failover (no server)', () => {
     const { engine, e, posts, events } = fakeEngine();
     const requested: number[] = [];
     e.cluster.scheduler.request = (w: number) => requested.push(w);
-    engine.workers.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'DOWN', address: '10.0.0.4', port: 9042 } });
+    engine.workers.onMessage(null as never, {
+      type: 'event',
+      conn: -1,
+      event: { type: 'STATUS_CHANGE', change: 'DOWN', address: '10.0.0.4', port: 9042 },
+    });
     expect(events).toEqual(['hostDown 10.0.0.4:9042']);
     engine.workers.onMessage(null as never, state(4, false));
     engine.workers.onMessage(null as never, state(5, false));
-    engine.workers.onMessage(null as never, { type: 'event', conn: -1, event: { type: 'STATUS_CHANGE', change: 'UP', address: '10.0.0.3', port: 9042 } });
-    expect(posts).toEqual([{ w: 0, m: { type: 'reconnect-now', conns: [4] } }, { w: 1, m: { type: 'reconnect-now', conns: [5] } }]);
+    engine.workers.onMessage(null as never, {
+      type: 'event',
+      conn: -1,
+      event: { type: 'STATUS_CHANGE', change: 'UP', address: '10.0.0.3', port: 9042 },
+    });
+    expect(posts).toEqual([
+      { w: 0, m: { type: 'reconnect-now', conns: [4] } },
+      { w: 1, m: { type: 'reconnect-now', conns: [5] } },
+    ]);
     expect(requested).toEqual([1, 1]);
   });
 
@@ -159,13 +206,34 @@ describe('the sharded engine: host state and failover (no server)', () => {
     const { engine, e, posts, events } = fakeEngine();
     const before = e.hostStates.map((h) => h.address);
     // 10.0.0.2 leaves, 10.0.0.5 (dc1) and 10.0.0.6 (dc2) join.
-    const fresh = [topo(1, 'dc1', ['-6000000000000000000']), topo(3, 'dc1', ['6000000000000000000']), topo(4, 'dc2', ['100']), topo(5, 'dc1', ['0']), topo(6, 'dc2', ['200'])];
+    const fresh = [
+      topo(1, 'dc1', ['-6000000000000000000']),
+      topo(3, 'dc1', ['6000000000000000000']),
+      topo(4, 'dc2', ['100']),
+      topo(5, 'dc1', ['0']),
+      topo(6, 'dc2', ['200']),
+    ];
     await e.cluster.mergeHosts(fresh);
     e.rebuildTable();
     expect(before).toHaveLength(4);
-    expect(engine.hosts.map((h) => h.address)).toEqual(['10.0.0.1:9042', '10.0.0.3:9042', '10.0.0.4:9042', '10.0.0.5:9042', '10.0.0.6:9042']);
-    expect(events).toEqual(['hostRemove 10.0.0.2:9042', 'hostAdd 10.0.0.5:9042', 'hostUp 10.0.0.5:9042', 'hostAdd 10.0.0.6:9042', 'hostUp 10.0.0.6:9042']);
-    expect(posts).toEqual([{ w: 0, m: { type: 'close-connections', conns: [2] } }, { w: 1, m: { type: 'close-connections', conns: [3] } }]);
+    expect(engine.hosts.map((h) => h.address)).toEqual([
+      '10.0.0.1:9042',
+      '10.0.0.3:9042',
+      '10.0.0.4:9042',
+      '10.0.0.5:9042',
+      '10.0.0.6:9042',
+    ]);
+    expect(events).toEqual([
+      'hostRemove 10.0.0.2:9042',
+      'hostAdd 10.0.0.5:9042',
+      'hostUp 10.0.0.5:9042',
+      'hostAdd 10.0.0.6:9042',
+      'hostUp 10.0.0.6:9042',
+    ]);
+    expect(posts).toEqual([
+      { w: 0, m: { type: 'close-connections', conns: [2] } },
+      { w: 1, m: { type: 'close-connections', conns: [3] } },
+    ]);
     expect(Array.from(e.connTable.host.subarray(0, 8))).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
     expect(Array.from(e.requester.targetHost.subarray(0, 8))).toEqual([0, 0, -1, -1, 1, 1, 3, 3]);
     expect(e.connTable.connsOf(4)).toEqual([]); // remote: no connections
@@ -229,10 +297,12 @@ describe('the sharded engine: connection indexes are given back and used again (
     (e.requester as unknown as { hasInFlightTo(c: number): boolean }).hasInFlightTo = (c) => busy.has(c);
     const order: string[] = [];
     f.posts.length = 0;
-    e.workers.list = [0, 1].map((w) => ({ post: (m: ToWorker) => {
-      f.posts.push({ w, m });
-      if (m.type === 'close-connections') order.push(...m.conns.map((c) => `close ${c}`));
-    } }));
+    e.workers.list = [0, 1].map((w) => ({
+      post: (m: ToWorker) => {
+        f.posts.push({ w, m });
+        if (m.type === 'close-connections') order.push(...m.conns.map((c) => `close ${c}`));
+      },
+    }));
     e.workers.openConnections = async (_w, specs) => {
       order.push(...specs.map((s) => `open ${s.conn} ${s.host}`));
       return specs.map((s) => ({ conn: s.conn, ok: true, protocolVersion: 5, supported: null, error: null }));
@@ -275,7 +345,7 @@ describe('the sharded engine: connection indexes are given back and used again (
     expect(e.connIndexes.highWater).toBeLessThanOrEqual(9);
   });
 
-  it('a handle made before an index was given back sees the index\'s new connection as the new host\'s, not its old one', async () => {
+  it("a handle made before an index was given back sees the index's new connection as the new host's, not its old one", async () => {
     const f = fakeEngine();
     const { engine, e } = f;
     e.connIndexes = new ConnIndexPool(0);

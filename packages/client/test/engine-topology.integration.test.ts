@@ -14,10 +14,24 @@ const KS = `shardcql_topo_${process.pid}`;
 
 function options(over: Partial<EngineOptions> = {}): EngineOptions {
   return {
-    contactPoints: [CONTACT], port: 9042, localDataCenter: null, keyspace: null, credentials: null, sslOptions: null,
-    compression: 'none', workers: 2, connectionsPerHost: 0, maxProtocolVersion: 5, connectTimeoutMs: 5000,
-    heartbeatIntervalMs: 30_000, coalescingThreshold: 65536, maxRequestsPerConnection: 32768,
-    applicationName: null, applicationVersion: null, clientId: null, ...over,
+    contactPoints: [CONTACT],
+    port: 9042,
+    localDataCenter: null,
+    keyspace: null,
+    credentials: null,
+    sslOptions: null,
+    compression: 'none',
+    workers: 2,
+    connectionsPerHost: 0,
+    maxProtocolVersion: 5,
+    connectTimeoutMs: 5000,
+    heartbeatIntervalMs: 30_000,
+    coalescingThreshold: 65536,
+    maxRequestsPerConnection: 32768,
+    applicationName: null,
+    applicationVersion: null,
+    clientId: null,
+    ...over,
   };
 }
 
@@ -94,7 +108,9 @@ describe('engine routing against a real Cassandra', () => {
       if (c >= 0 && mine.includes(engine.hosts[engine.connTable.hostOf(c)]!.address)) routedToReplica++;
     }
     routeBy(engine, null);
-    console.log(`routing: ${agree}/10000 replica lists equal to cassandra-driver getReplicas; ${routedToReplica}/10000 routed to a replica`);
+    console.log(
+      `routing: ${agree}/10000 replica lists equal to cassandra-driver getReplicas; ${routedToReplica}/10000 routed to a replica`,
+    );
     expect(agree).toBe(10_000);
     expect(routedToReplica).toBe(10_000);
   });
@@ -107,14 +123,15 @@ describe('engine routing against a real Cassandra', () => {
     engine.on('log', onLog);
     const t0 = Date.now();
     engine.crashWorkerForTest(0);
-    while ((control() <= 0) && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+    while (control() <= 0 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
     const moved = Date.now() - t0;
     expect(control()).toBeGreaterThan(0);
     expect(logs.join('\n')).toMatch(/control connection moved to/);
     console.log(`control connection moved from conn 0 to conn ${control()} in ${moved} ms`);
     // Let the failover's own refresh finish, so the new keyspace can only come from an event: wait until the
     // refresh scheduler has nothing due, running or pending (by its state, not a guess of how long that takes).
-    const scheduler = (engine as unknown as { cluster: { scheduler: { timer: unknown; running: unknown; pending: number } } }).cluster.scheduler;
+    const scheduler = (engine as unknown as { cluster: { scheduler: { timer: unknown; running: unknown; pending: number } } }).cluster
+      .scheduler;
     const idle = (): boolean => scheduler.timer === null && scheduler.running === null && scheduler.pending === 0;
     for (const end = Date.now() + 30_000; !idle() && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
     expect(idle()).toBe(true);

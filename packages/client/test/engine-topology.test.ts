@@ -22,7 +22,16 @@ function half(t: bigint): [number, number] {
 }
 
 describe('parseTopologyRows: bad rows are reported and skipped', () => {
-  const local = { key: 'local', data_center: 'dc1', rack: 'r1', host_id: 'h0', release_version: '5.0.9', tokens: ['-100', '100'], partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner', schema_version: 'v1' };
+  const local = {
+    key: 'local',
+    data_center: 'dc1',
+    rack: 'r1',
+    host_id: 'h0',
+    release_version: '5.0.9',
+    tokens: ['-100', '100'],
+    partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
+    schema_version: 'v1',
+  };
 
   it('reads local and peers, skipping a null address, keeping a host without tokens', () => {
     const peers = [
@@ -50,7 +59,16 @@ describe('parseTopologyRows: bad rows are reported and skipped', () => {
   });
 
   it('uses native_address and native_port from peers_v2; survives a missing local row', () => {
-    const peers = [{ peer: '10.0.0.2', native_address: { toString: () => '10.0.0.2' }, native_port: 19042, data_center: 'dc1', rack: 'r1', tokens: ['5'] }];
+    const peers = [
+      {
+        peer: '10.0.0.2',
+        native_address: { toString: () => '10.0.0.2' },
+        native_port: 19042,
+        data_center: 'dc1',
+        rack: 'r1',
+        tokens: ['5'],
+      },
+    ];
     const t = parseTopologyRows(undefined, peers, true, { host: '127.0.0.1', port: 9042 }, 9042);
     expect(t.hosts.map((h) => h.address)).toEqual(['127.0.0.1:9042', '10.0.0.2:19042']);
     expect(t.partitioner).toBeNull();
@@ -62,7 +80,14 @@ describe('parseKeyspaceRows', () => {
   it('parses the known classes and skips the rest with a message', () => {
     const r = parseKeyspaceRows([
       { keyspace_name: 'a', replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '3' } },
-      { keyspace_name: 'b', replication: new Map([['class', 'org.apache.cassandra.locator.NetworkTopologyStrategy'], ['dc1', '2'], ['dc2', '1']]) },
+      {
+        keyspace_name: 'b',
+        replication: new Map([
+          ['class', 'org.apache.cassandra.locator.NetworkTopologyStrategy'],
+          ['dc1', '2'],
+          ['dc2', '1'],
+        ]),
+      },
       { keyspace_name: 'system', replication: { class: 'org.apache.cassandra.locator.LocalStrategy' } },
       { keyspace_name: 'c', replication: { class: 'com.example.MagicStrategy' } },
       { keyspace_name: 'd', replication: { class: 'SimpleStrategy', replication_factor: 'three' } },
@@ -106,7 +131,6 @@ class Picker {
     this.router.setTopology({ ring: t.ring, isLocal: t.isLocal, plans: t.keyspacePlans });
   }
 
-   
   select(keyspace: string | null, hi: number, lo: number, hasToken: boolean, u: Uint8Array, lwt: boolean): number {
     for (let h = 0; h < this.t.hostCount; h++) if (this.conns.isUp(h) !== (u[h] === 1)) this.conns.setUp(h, u[h] === 1);
     const req = this.req;
@@ -213,7 +237,13 @@ describe('RoutingTable', () => {
       for (let i = 0; i < 256; i++) tokens.push(String(rnd()));
       hosts.push({ datacenter: h % 2 === 0 ? 'dc1' : 'dc2', rack: `r${h % 3}`, tokens });
     }
-    const table = RoutingTable.build(hosts, new Map([['ks', parseReplication({ class: 'NetworkTopologyStrategy', dc1: '3', dc2: '3' })]]), 'dc1', true, () => undefined);
+    const table = RoutingTable.build(
+      hosts,
+      new Map([['ks', parseReplication({ class: 'NetworkTopologyStrategy', dc1: '3', dc2: '3' })]]),
+      'dc1',
+      true,
+      () => undefined,
+    );
     expect(table.plansFor('ks')!.size).toBe(12 * 256);
     const t = new Picker(table);
     const plans = 'ks';
@@ -240,7 +270,9 @@ describe('RoutingTable', () => {
     const delta = process.memoryUsage().heapUsed - before;
     await new Promise((r) => setTimeout(r, 20));
     obs.disconnect();
-    console.log(`routing: 1e6 lookups in ${(ns / 1e6).toFixed(1)} ms (${(ns / 1e6).toFixed(1)} ns/lookup), heapUsed delta ${delta} bytes, GCs during the loop ${gcs}`);
+    console.log(
+      `routing: 1e6 lookups in ${(ns / 1e6).toFixed(1)} ms (${(ns / 1e6).toFixed(1)} ns/lookup), heapUsed delta ${delta} bytes, GCs during the loop ${gcs}`,
+    );
     expect(sink).toBeGreaterThan(0);
     // One 16-byte object per lookup would be 16 MB and several scavenges.
     // Under 1 byte per lookup (JIT code and a busy test process move heapUsed by a few hundred KB).
@@ -253,7 +285,9 @@ describe('control connection helpers', () => {
   it('maps events to refreshes', () => {
     expect(refreshFor({ type: 'TOPOLOGY_CHANGE', change: 'NEW_NODE', address: '1.2.3.4', port: 9042 })).toBe(REFRESH_TOPOLOGY);
     expect(refreshFor({ type: 'STATUS_CHANGE', change: 'DOWN', address: '1.2.3.4', port: 9042 })).toBe(REFRESH_TOPOLOGY);
-    expect(refreshFor({ type: 'SCHEMA_CHANGE', change: 'UPDATED', target: 'KEYSPACE', keyspace: 'k', name: null, argTypes: null })).toBe(REFRESH_KEYSPACES);
+    expect(refreshFor({ type: 'SCHEMA_CHANGE', change: 'UPDATED', target: 'KEYSPACE', keyspace: 'k', name: null, argTypes: null })).toBe(
+      REFRESH_KEYSPACES,
+    );
     expect(refreshFor({ type: 'SCHEMA_CHANGE', change: 'CREATED', target: 'TABLE', keyspace: 'k', name: 't', argTypes: null })).toBe(0);
   });
 
@@ -262,10 +296,14 @@ describe('control connection helpers', () => {
     try {
       const runs: number[] = [];
       let release: () => void = () => undefined;
-      const s = new RefreshScheduler(1000, (what) => {
-        runs.push(what);
-        return new Promise<void>((r) => (release = r));
-      }, () => undefined);
+      const s = new RefreshScheduler(
+        1000,
+        (what) => {
+          runs.push(what);
+          return new Promise<void>((r) => (release = r));
+        },
+        () => undefined,
+      );
       s.request(REFRESH_TOPOLOGY);
       s.request(REFRESH_KEYSPACES);
       s.request(REFRESH_TOPOLOGY);

@@ -31,7 +31,10 @@ describe('ExecutionOptions', () => {
     const p = DefaultExecutionOptions.create({ executionProfile: 'olap' }, ctx);
     expect(p.getConsistency()).toBe(5);
     expect(p.getReadTimeout()).toBe(30000);
-    const q = DefaultExecutionOptions.create({ executionProfile: 'olap', consistency: 1, fetchSize: 10, readTimeout: 5, prepare: true }, ctx);
+    const q = DefaultExecutionOptions.create(
+      { executionProfile: 'olap', consistency: 1, fetchSize: 10, readTimeout: 5, prepare: true },
+      ctx,
+    );
     expect(q.getConsistency()).toBe(1);
     expect(q.getFetchSize()).toBe(10);
     expect(q.getReadTimeout()).toBe(5);
@@ -86,7 +89,8 @@ describe('MonotonicTimestampGenerator', () => {
 
 describe('retry policies', () => {
   const op = (nbRetry: number, idempotent = false) => ({
-    query: 'q', nbRetry,
+    query: 'q',
+    nbRetry,
     executionOptions: { isIdempotent: () => idempotent } as never,
   });
   it('default policy: one retry on read timeout with enough replicas and no data', () => {
@@ -111,9 +115,12 @@ describe('retry policies', () => {
 });
 
 describe('execution options: every bad value is refused when the execution starts', () => {
-  const make = (q: Record<string, unknown>): (() => unknown) => () => DefaultExecutionOptions.create(q as QueryOptions, context());
+  const make =
+    (q: Record<string, unknown>): (() => unknown) =>
+    () =>
+      DefaultExecutionOptions.create(q as QueryOptions, context());
 
-  it('timestamp: a Number, a Long or a bigint; cassandra-driver\'s TypeError for the rest', () => {
+  it("timestamp: a Number, a Long or a bigint; cassandra-driver's TypeError for the rest", () => {
     for (const v of ['abc', {}, '1700000000000000', new Date(), true]) {
       expect(make({ timestamp: v })).toThrow(TypeError);
       expect(make({ timestamp: v })).toThrow(/^Expected Long, obtained /);
@@ -168,10 +175,18 @@ describe('execution options: every bad value is refused when the execution start
     expect(make({ host: '10.0.0.1' })).toThrow(TypeError);
     expect(make({ executionProfile: 5 })).toThrow(TypeError);
     expect(() => DefaultExecutionOptions.create('fast' as unknown as QueryOptions, context())).toThrow('Query options must be an object');
-    const ok = DefaultExecutionOptions.create({
-      routingKey: [Buffer.from('a'), Buffer.from('b')], keyspace: 'ks', customPayload: { k: Buffer.from('v') }, hints: ['int'],
-      retry: new FallthroughRetryPolicy(), pageState: 'ABCDEF', prepare: 1 as unknown as boolean,
-    }, context());
+    const ok = DefaultExecutionOptions.create(
+      {
+        routingKey: [Buffer.from('a'), Buffer.from('b')],
+        keyspace: 'ks',
+        customPayload: { k: Buffer.from('v') },
+        hints: ['int'],
+        retry: new FallthroughRetryPolicy(),
+        pageState: 'ABCDEF',
+        prepare: 1 as unknown as boolean,
+      },
+      context(),
+    );
     expect(ok.getPageState()).toEqual(Buffer.from([0xab, 0xcd, 0xef]));
     // Booleans keep cassandra-driver's truthiness.
     expect(ok.isPrepared()).toBe(1);
@@ -181,8 +196,17 @@ describe('execution options: every bad value is refused when the execution start
 describe('execution options: null', () => {
   it('is "not set" where that is unambiguous, no timeout / no paging as cassandra-driver reads it, and refused for consistencies and retry', () => {
     const ctx = context();
-    const eo = DefaultExecutionOptions.create({ pageState: null, routingKey: null, hints: null, customPayload: null, executionProfile: null,
-      timestamp: null } as unknown as QueryOptions, ctx);
+    const eo = DefaultExecutionOptions.create(
+      {
+        pageState: null,
+        routingKey: null,
+        hints: null,
+        customPayload: null,
+        executionProfile: null,
+        timestamp: null,
+      } as unknown as QueryOptions,
+      ctx,
+    );
     expect(eo.getPageState()).toBeNull();
     expect(typeof eo.getOrGenerateTimestamp()).toBe('number');
     const none = DefaultExecutionOptions.create({ readTimeout: null, fetchSize: null } as unknown as QueryOptions, ctx);
@@ -198,10 +222,17 @@ describe('ExecutionProfile checks its options when it is made', () => {
   it('consistency, serialConsistency, readTimeout, retry, loadBalancing', () => {
     expect(() => new ExecutionProfile('p', { consistency: 'one' as unknown as number })).toThrow(TypeError);
     expect(() => new ExecutionProfile('p', { serialConsistency: 12 })).toThrow(TypeError);
-    expect(() => new ExecutionProfile('p', { readTimeout: -1 })).toThrow('Execution profile "p": readTimeout must be a number of milliseconds');
+    expect(() => new ExecutionProfile('p', { readTimeout: -1 })).toThrow(
+      'Execution profile "p": readTimeout must be a number of milliseconds',
+    );
     expect(() => new ExecutionProfile('p', { readTimeout: 2 ** 31 })).toThrow(TypeError);
-    expect(() => new ExecutionProfile('p', { retry: {} as RetryPolicy })).toThrow('Execution profile "p": retry must be an instance of RetryPolicy');
+    expect(() => new ExecutionProfile('p', { retry: {} as RetryPolicy })).toThrow(
+      'Execution profile "p": retry must be an instance of RetryPolicy',
+    );
     expect(() => new ExecutionProfile('p', { loadBalancing: {} as RoundRobinPolicy })).toThrow(TypeError);
-    expect(new ExecutionProfile('p', { readTimeout: 0, consistency: 1, retry: new RetryPolicy(), loadBalancing: new RoundRobinPolicy() }).readTimeout).toBe(0);
+    expect(
+      new ExecutionProfile('p', { readTimeout: 0, consistency: 1, retry: new RetryPolicy(), loadBalancing: new RoundRobinPolicy() })
+        .readTimeout,
+    ).toBe(0);
   });
 });

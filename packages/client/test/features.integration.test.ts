@@ -70,7 +70,9 @@ async function fill(table: string, n: number, partitions: number, concurrencyLev
   await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.${table} (p int, c int, v int, PRIMARY KEY (p, c))`);
   const params: unknown[][] = new Array(n);
   for (let i = 0; i < n; i++) params[i] = [i % partitions, i, i * 2];
-  const result = await concurrent.executeConcurrent(sturdy, `INSERT INTO ${KS}.${table} (p, c, v) VALUES (?, ?, ?)`, params, { concurrencyLevel });
+  const result = await concurrent.executeConcurrent(sturdy, `INSERT INTO ${KS}.${table} (p, c, v) VALUES (?, ?, ?)`, params, {
+    concurrencyLevel,
+  });
   expect(result.totalExecuted).toBe(n);
   expect(result.errors).toEqual([]);
 }
@@ -78,7 +80,10 @@ async function fill(table: string, n: number, partitions: number, concurrencyLev
 /** Reads every partition of `table` back: exactly the rows `fill` wrote, each with its value. */
 async function expectFilled(table: string, n: number, partitions: number): Promise<void> {
   const ps = Array.from({ length: partitions }, (_, p) => [p]);
-  const group = await concurrent.executeConcurrent(sturdy, `SELECT c, v FROM ${KS}.${table} WHERE p = ?`, ps, { concurrencyLevel: 8, collectResults: true });
+  const group = await concurrent.executeConcurrent(sturdy, `SELECT c, v FROM ${KS}.${table} WHERE p = ?`, ps, {
+    concurrencyLevel: 8,
+    collectResults: true,
+  });
   expect(group.errors).toEqual([]);
   let rows = 0;
   group.resultItems.forEach((rs, p) => {
@@ -120,13 +125,20 @@ describe('request features against Cassandra', () => {
     expect(u.required).toBe(3);
     expect(u.alive).toBe(1);
     // The default retry policy retries Unavailable once on another host; with one node that ends the plan.
-    const err2 = await client.execute(`SELECT v FROM ${KS}.kv WHERE k = 2000`, [], { executionProfile: 'threeDefaultRetry', prepare: true }).catch((e: unknown) => e);
+    const err2 = await client
+      .execute(`SELECT v FROM ${KS}.kv WHERE k = 2000`, [], { executionProfile: 'threeDefaultRetry', prepare: true })
+      .catch((e: unknown) => e);
     expect(unavailableOf(err2)).not.toBeNull();
     // A query option wins over the profile.
-    const own = await client.execute(`SELECT v FROM ${KS}.kv WHERE k = 2000`, [], { executionProfile: 'three', consistency: consistencies.one });
+    const own = await client.execute(`SELECT v FROM ${KS}.kv WHERE k = 2000`, [], {
+      executionProfile: 'three',
+      consistency: consistencies.one,
+    });
     expect(own.info.achievedConsistency).toBe(consistencies.one);
     // The profile object itself works too.
-    const byObject = await client.execute(`SELECT v FROM ${KS}.kv WHERE k = 2000`, [], { executionProfile: client.profileManager.getProfile('all') });
+    const byObject = await client.execute(`SELECT v FROM ${KS}.kv WHERE k = 2000`, [], {
+      executionProfile: client.profileManager.getProfile('all'),
+    });
     expect(byObject.info.achievedConsistency).toBe(consistencies.all);
   });
 
@@ -139,8 +151,10 @@ describe('request features against Cassandra', () => {
       // (same row, same client timestamp) and the first test below checks that every row landed, with its value.
       await fill('many', n, 100, 512);
       const ms = Date.now() - started;
-      console.log(`executeConcurrent: ${n} inserts in ${ms} ms (${Math.round(n / (ms / 1000))}/s); retried: ${retried.writeTimeout - before.writeTimeout} write timeouts, `
-        + `${retried.requestError - before.requestError} overloaded/client timeouts`);
+      console.log(
+        `executeConcurrent: ${n} inserts in ${ms} ms (${Math.round(n / (ms / 1000))}/s); retried: ${retried.writeTimeout - before.writeTimeout} write timeouts, ` +
+          `${retried.requestError - before.requestError} overloaded/client timeouts`,
+      );
     }, 300_000);
 
     it('executeConcurrent inserted 100,000 rows; they are all there', async () => {
@@ -180,7 +194,9 @@ describe('request features against Cassandra', () => {
         this.push(i < n ? [i % 10, i, 2 * i++] : null);
       },
     });
-    const fromStream = await concurrent.executeConcurrent(sturdy, `INSERT INTO ${KS}.streamed (p, c, v) VALUES (?, ?, ?)`, stream, { concurrencyLevel: 64 });
+    const fromStream = await concurrent.executeConcurrent(sturdy, `INSERT INTO ${KS}.streamed (p, c, v) VALUES (?, ?, ?)`, stream, {
+      concurrencyLevel: 64,
+    });
     expect(fromStream.totalExecuted).toBe(n);
     expect(fromStream.errors).toEqual([]);
     await expectFilled('streamed', n, 10);
@@ -188,7 +204,11 @@ describe('request features against Cassandra', () => {
     await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.collected (p int, c int, v int, PRIMARY KEY (p, c))`);
     const insert = `INSERT INTO ${KS}.collected (p, c, v) VALUES (?, ?, ?)`;
     const params = Array.from({ length: 30 }, (_, k) => [0, k % 3 === 0 ? 'bad' : k, 0]);
-    const group = await concurrent.executeConcurrent(sturdy, insert, params, { raiseOnFirstError: false, collectResults: true, maxErrors: 5 });
+    const group = await concurrent.executeConcurrent(sturdy, insert, params, {
+      raiseOnFirstError: false,
+      collectResults: true,
+      maxErrors: 5,
+    });
     expect(group.totalExecuted).toBe(30);
     expect(group.errors.length).toBe(5);
     expect(group.resultItems.filter((r) => r instanceof Error).length).toBe(10);
@@ -209,16 +229,29 @@ describe('request features against Cassandra', () => {
         for (const v of Object.values(cp)) expect(v === null || Buffer.isBuffer(v)).toBe(true);
       }
     }
-    const b = await client.batch([{ query: `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, params: [3001, 'b'] }], { prepare: true, customPayload: payload });
+    const b = await client.batch([{ query: `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, params: [3001, 'b'] }], {
+      prepare: true,
+      customPayload: payload,
+    });
     expect(b.info.customPayload === null || typeof b.info.customPayload === 'object').toBe(true);
   });
 
   it('the timestamp option is the cell WRITETIME (simple, prepared, batch)', async () => {
     const base = 1_600_000_000_000_000;
     await client.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, [10, 'simple'], { hints: ['int', 'text'], timestamp: base + 1 });
-    await client.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, [11, 'prepared'], { prepare: true, timestamp: types.Long.fromNumber(base + 2) });
-    await client.batch([{ query: `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, params: [12, 'batch'] }], { prepare: true, timestamp: base + 3 });
-    for (const [k, ts] of [[10, base + 1], [11, base + 2], [12, base + 3]] as const) {
+    await client.execute(`INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, [11, 'prepared'], {
+      prepare: true,
+      timestamp: types.Long.fromNumber(base + 2),
+    });
+    await client.batch([{ query: `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, params: [12, 'batch'] }], {
+      prepare: true,
+      timestamp: base + 3,
+    });
+    for (const [k, ts] of [
+      [10, base + 1],
+      [11, base + 2],
+      [12, base + 3],
+    ] as const) {
       const rs = await client.execute(`SELECT WRITETIME(v) AS wt FROM ${KS}.kv WHERE k = ?`, [k], { prepare: true });
       expect(String(rs.first()!['wt'])).toBe(String(ts));
     }
@@ -239,12 +272,22 @@ describe('request features against Cassandra', () => {
   it('the request tracker sees successes and errors of execute and batch', async () => {
     const seen: string[] = [];
     class Counting extends tracker.RequestTracker {
-      override onSuccess(host: { address: string }, query: unknown, params: unknown, eo: unknown, reqLen: number, resLen: number, latency: [number, number]): void {
+      override onSuccess(
+        host: { address: string },
+        query: unknown,
+        params: unknown,
+        eo: unknown,
+        reqLen: number,
+        resLen: number,
+        latency: [number, number],
+      ): void {
         expect(host.address).toMatch(/:9042$/);
         expect(reqLen).toBeGreaterThan(9);
         expect(resLen).toBeGreaterThan(0);
         expect(latency[0] * 1e9 + latency[1]).toBeGreaterThan(0);
-        seen.push(`ok:${Array.isArray(query) ? `batch${query.length}:${JSON.stringify(query[0].params)}` : String(query)}:${JSON.stringify(params)}`);
+        seen.push(
+          `ok:${Array.isArray(query) ? `batch${query.length}:${JSON.stringify(query[0].params)}` : String(query)}:${JSON.stringify(params)}`,
+        );
       }
       override onError(host: { address: string }, query: unknown, params: unknown, eo: unknown, reqLen: number, err: Error): void {
         seen.push(`err:${String(query)}:${err.name}`);
@@ -275,9 +318,18 @@ describe('mapper end to end', () => {
 
   /** The models over tables of the calling test's own (`users_<own>`, ...): findAll sees only that test's rows. */
   async function ownMapper(own: string): Promise<InstanceType<typeof Mapper>> {
-    await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.users_${own} (user_id uuid PRIMARY KEY, name text, email_address text, tags list<text>)`);
-    await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.users_by_email_${own} (email_address text, user_id uuid, name text, tags list<text>, PRIMARY KEY (email_address, user_id))`);
-    await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.videos_${own} (user_id uuid, added timestamp, video_id timeuuid, title text, PRIMARY KEY (user_id, added, video_id)) WITH CLUSTERING ORDER BY (added DESC, video_id ASC)`);
+    await ddl(
+      client,
+      `CREATE TABLE IF NOT EXISTS ${KS}.users_${own} (user_id uuid PRIMARY KEY, name text, email_address text, tags list<text>)`,
+    );
+    await ddl(
+      client,
+      `CREATE TABLE IF NOT EXISTS ${KS}.users_by_email_${own} (email_address text, user_id uuid, name text, tags list<text>, PRIMARY KEY (email_address, user_id))`,
+    );
+    await ddl(
+      client,
+      `CREATE TABLE IF NOT EXISTS ${KS}.videos_${own} (user_id uuid, added timestamp, video_id timeuuid, title text, PRIMARY KEY (user_id, added, video_id)) WITH CLUSTERING ORDER BY (added DESC, video_id ASC)`,
+    );
     return new Mapper(client, {
       models: {
         User: { tables: [`users_${own}`, `users_by_email_${own}`], keyspace: KS, mappings: new UnderscoreCqlToCamelCaseMappings() },
@@ -301,7 +353,7 @@ describe('mapper end to end', () => {
 
     const updated = await users.update({ userId, emailAddress: 'ann@x.org', tags: q.append(['b']) });
     expect(updated.wasApplied()).toBe(true);
-    expect((await users.get({ userId }, { fields: ['tags'] }))).toEqual({ tags: ['a', 'b'] });
+    expect(await users.get({ userId }, { fields: ['tags'] })).toEqual({ tags: ['a', 'b'] });
     const notApplied = await users.update({ userId, name: 'Bea' }, { when: { name: 'Nobody' } });
     expect(notApplied.wasApplied()).toBe(false);
     expect(notApplied.first()).toEqual({ name: 'Ann' });
@@ -383,14 +435,19 @@ describe('bad input', () => {
 
   it('an unknown compression name is a TypeError at construction', () => {
     expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, compression: 'zstd' as never })).toThrow(TypeError);
-    expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, shardcql: { compression: 'gzip' as never } })).toThrow(TypeError);
+    expect(() => new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, shardcql: { compression: 'gzip' as never } })).toThrow(
+      TypeError,
+    );
   });
 
   it('an unknown profile name is an ArgumentError (execute, batch, executeConcurrent, mapper)', async () => {
     await expect(client.execute('SELECT now() FROM system.local', [], { executionProfile: 'nope' })).rejects.toThrow(errors.ArgumentError);
-    await expect(client.batch([`INSERT INTO ${KS}.kv (k, v) VALUES (40, 'x')`], { executionProfile: 'nope' })).rejects.toThrow(errors.ArgumentError);
-    await expect(concurrent.executeConcurrent(client, `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, [[41, 'x']], { executionProfile: 'nope' }))
-      .rejects.toThrow(errors.ArgumentError);
+    await expect(client.batch([`INSERT INTO ${KS}.kv (k, v) VALUES (40, 'x')`], { executionProfile: 'nope' })).rejects.toThrow(
+      errors.ArgumentError,
+    );
+    await expect(
+      concurrent.executeConcurrent(client, `INSERT INTO ${KS}.kv (k, v) VALUES (?, ?)`, [[41, 'x']], { executionProfile: 'nope' }),
+    ).rejects.toThrow(errors.ArgumentError);
     const m = new mapping.Mapper(client, { models: { Kv: { tables: ['kv'], keyspace: KS } } }).forModel('Kv');
     await expect(m.get({ k: 1 }, null, 'nope')).rejects.toThrow(errors.ArgumentError);
   });
@@ -398,7 +455,13 @@ describe('bad input', () => {
   it('bad sslOptions against a node without TLS: connect rejects with a typed error; the process and workers live on', async () => {
     // A ca Node ignores (then the handshake fails), a key and cert that tls.createSecureContext throws on, a TLS hello to a plain port.
     for (const sslOptions of [{ ca: 'this is not a PEM' }, { key: 'not a key', cert: 'not a cert' }, { rejectUnauthorized: true }]) {
-      const bad = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: dc, shardcql: { workers: 1 }, sslOptions, socketOptions: { connectTimeout: 3000 } });
+      const bad = new Client({
+        contactPoints: ['127.0.0.1'],
+        localDataCenter: dc,
+        shardcql: { workers: 1 },
+        sslOptions,
+        socketOptions: { connectTimeout: 3000 },
+      });
       const err = await bad.connect().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(errors.DriverError);
       console.log(`sslOptions ${JSON.stringify(sslOptions)}: ${(err as Error).name}: ${(err as Error).message}`);

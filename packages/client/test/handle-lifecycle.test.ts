@@ -24,7 +24,10 @@ class HandleThread {
   private wake: (() => void) | null = null;
 
   constructor(handle: ClientHandle) {
-    this.worker = new Worker(join(__dirname, 'fixtures', 'handle-thread.cjs'), { workerData: { handle, query: QUERY }, execArgv: ['--conditions=source'] });
+    this.worker = new Worker(join(__dirname, 'fixtures', 'handle-thread.cjs'), {
+      workerData: { handle, query: QUERY },
+      execArgv: ['--conditions=source'],
+    });
     this.worker.on('message', (m: HandleThreadReport) => {
       this.reports.push(m);
       this.wake?.();
@@ -37,7 +40,11 @@ class HandleThread {
   }
 
   /** The next `n` reports of `type` (in order), or a rejection naming how many came within `timeoutMs`. */
-  async take<T extends HandleThreadReport['type']>(type: T, n: number, timeoutMs: number): Promise<Array<Extract<HandleThreadReport, { type: T }>>> {
+  async take<T extends HandleThreadReport['type']>(
+    type: T,
+    n: number,
+    timeoutMs: number,
+  ): Promise<Array<Extract<HandleThreadReport, { type: T }>>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const got = this.reports.filter((r) => r.type === type);
@@ -155,7 +162,7 @@ describe('client handles live and die with their client (Go stub)', { timeout: 1
     await shutdown;
   });
 
-  it("lets a handle client shut down at once after its owner did, and fails at once in a thread that takes the handle later", async () => {
+  it('lets a handle client shut down at once after its owner did, and fails at once in a thread that takes the handle later', async () => {
     const owner = await newOwner();
     const handle = await owner.createHandle();
     const before = Client.fromHandle(handle);
@@ -171,12 +178,18 @@ describe('client handles live and die with their client (Go stub)', { timeout: 1
     resume();
     await shutdown;
     const t0 = Date.now();
-    await expect(Client.fromHandle(handle).execute(QUERY)).rejects.toMatchObject({ name: 'NoHostAvailableError', message: expect.stringMatching(/shut down/) });
+    await expect(Client.fromHandle(handle).execute(QUERY)).rejects.toMatchObject({
+      name: 'NoHostAvailableError',
+      message: expect.stringMatching(/shut down/),
+    });
     expect(Date.now() - t0).toBeLessThan(200);
   });
 
   it("fails a handle thread's requests in flight when the owner's thread ends without shutting its client down", async () => {
-    const ownerThread = new Worker(join(__dirname, 'fixtures', 'owner-thread.cjs'), { workerData: { host: HOST, port: stub.port }, execArgv: ['--conditions=source'] });
+    const ownerThread = new Worker(join(__dirname, 'fixtures', 'owner-thread.cjs'), {
+      workerData: { host: HOST, port: stub.port },
+      execArgv: ['--conditions=source'],
+    });
     try {
       const { handle } = await new Promise<{ handle: ClientHandle }>((resolve, reject) => {
         ownerThread.once('message', resolve);
@@ -250,7 +263,7 @@ describe('client handles live and die with their client (Go stub)', { timeout: 1
     for (const r of await next.take('settled', 5, 15_000)) expect(r).toMatchObject({ ok: true });
   });
 
-  it("fails only the handle requests a crashed worker held; the handle works again after the restart", async () => {
+  it('fails only the handle requests a crashed worker held; the handle works again after the restart', async () => {
     // A handle alternates between the node's two connections, so between the two workers.
     const owner = await newOwner();
     const engine = engineOf(owner);

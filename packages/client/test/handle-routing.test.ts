@@ -14,8 +14,18 @@ describe('client handle routing, ScyllaDB simulator (3 nodes x 4 shards, RF 3)',
   let remote: Client;
 
   beforeAll(async () => {
-    stub = await startStub({ host: '127.0.0.41', port: 0, shards: 4, extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1'] });
-    owner = new Client({ contactPoints: ['127.0.0.41'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2, directLane: 0 } });
+    stub = await startStub({
+      host: '127.0.0.41',
+      port: 0,
+      shards: 4,
+      extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1'],
+    });
+    owner = new Client({
+      contactPoints: ['127.0.0.41'],
+      localDataCenter: 'datacenter1',
+      protocolOptions: { port: stub.port },
+      shardcql: { workers: 2, directLane: 0 },
+    });
     await owner.connect();
     await owner.execute(INSERT, [types.Long.ONE, types.Long.ONE, types.Long.ONE], { prepare: true });
     remote = Client.fromHandle(await owner.createHandle({ threads: 1 }));

@@ -48,7 +48,12 @@ describe('ScyllaDB simulator with tablets (3 nodes x 4 shards, RF 3): client han
   let engine: ShardedEngine;
 
   beforeAll(async () => {
-    stub = await startStub({ host: '127.0.0.91', port: 0, shards: 4, extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1', '-tablets', KS] });
+    stub = await startStub({
+      host: '127.0.0.91',
+      port: 0,
+      shards: 4,
+      extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1', '-tablets', KS],
+    });
     owner = new Client(
       { contactPoints: ['127.0.0.91'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2 } },
       (o) => (engine = new ShardedEngine(o)),
@@ -76,7 +81,9 @@ describe('ScyllaDB simulator with tablets (3 nodes x 4 shards, RF 3): client han
     expect(firstPass).toBeGreaterThanOrEqual(learned);
     const again = await insertAll(remote, keys);
     const t2 = await misroutedTotals(owner);
-    console.log(`handle: first pass ${firstPass} misrouted (${learned} payloads), second pass ${t2.wrongNode - t1.wrongNode + t2.wrongShard - t1.wrongShard} misrouted, ${again} payloads`);
+    console.log(
+      `handle: first pass ${firstPass} misrouted (${learned} payloads), second pass ${t2.wrongNode - t1.wrongNode + t2.wrongShard - t1.wrongShard} misrouted, ${again} payloads`,
+    );
     expect(t2.executes - t1.executes).toBe(keys.length);
     expect(t2.wrongNode - t1.wrongNode).toBe(0);
     expect(t2.wrongShard - t1.wrongShard).toBe(0);
@@ -85,7 +92,7 @@ describe('ScyllaDB simulator with tablets (3 nodes x 4 shards, RF 3): client han
     expect(engine.router.tablets.table(KS, 't')).toBeNull();
   }, 120_000);
 
-  it('a request pinned to a replica host goes to that host\'s shard of the tablet', async () => {
+  it("a request pinned to a replica host goes to that host's shard of the tablet", async () => {
     const keys = randomKeys(2000);
     await insertAll(owner, keys); // the owner learns the tablets too
     const e = engine as unknown as { connTable: { shardConnOf(h: number, s: number): number } };

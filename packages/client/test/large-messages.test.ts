@@ -50,7 +50,9 @@ for (const v5 of [false, true]) {
 
     it('settles 12 answers of 3 MB at once (the response ring full meanwhile) with 200 small selects in flight, every value checked', async () => {
       const load = smallLoad(client, 200);
-      const big = await Promise.all(Array.from({ length: 12 }, () => client.execute('SELECT * FROM simulator.large WHERE size = 1500000 AND rows = 2')));
+      const big = await Promise.all(
+        Array.from({ length: 12 }, () => client.execute('SELECT * FROM simulator.large WHERE size = 1500000 AND rows = 2')),
+      );
       const small = await load;
       expect(big.every((rs) => checkLargeRows(rs, 1_500_000, 2))).toBe(true);
       expect(small).toEqual({ done: 200, wrong: 0, failed: [] });
@@ -85,13 +87,22 @@ for (const v5 of [false, true]) {
     }, 120_000);
 
     it('hands sequential requests to the direct lane again after large answers went through the rings', async () => {
-      const c = new Client({ contactPoints: ['127.0.0.51'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 1 } });
+      const c = new Client({
+        contactPoints: ['127.0.0.51'],
+        localDataCenter: 'datacenter1',
+        protocolOptions: { port: stub.port },
+        shardcql: { workers: 1 },
+      });
       await c.connect();
       try {
         // Concurrent, so the rings carry them (the lane takes only requests sent one at a time).
         const big = await Promise.all(Array.from({ length: 4 }, () => c.execute('SELECT * FROM simulator.large WHERE size = 900000')));
         expect(big.every((rs) => checkLargeRows(rs, 900_000, 1))).toBe(true);
-        const laneRequests = (): number => c.getShardMetrics().filter((m) => m.worker === -1).reduce((a, m) => a + m.requests, 0);
+        const laneRequests = (): number =>
+          c
+            .getShardMetrics()
+            .filter((m) => m.worker === -1)
+            .reduce((a, m) => a + m.requests, 0);
         const before = laneRequests();
         // The lane opens in the background on first use: keep sending one at a time until it carried some.
         for (let i = 0; i < 2000 && laneRequests() - before < 20; i++) {
@@ -105,7 +116,12 @@ for (const v5 of [false, true]) {
     }, 60_000);
 
     it('is still fast to shut down after all that (nothing left pending)', async () => {
-      const c = new Client({ contactPoints: ['127.0.0.51'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 1, directLane: 0 } });
+      const c = new Client({
+        contactPoints: ['127.0.0.51'],
+        localDataCenter: 'datacenter1',
+        protocolOptions: { port: stub.port },
+        shardcql: { workers: 1, directLane: 0 },
+      });
       await c.connect();
       const rs = await c.execute('SELECT * FROM simulator.large WHERE size = 700000');
       expect(checkLargeRows(rs, 700_000, 1)).toBe(true);

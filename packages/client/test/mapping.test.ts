@@ -13,18 +13,41 @@ const { Mapper, q, UnderscoreCqlToCamelCaseMappings, DefaultTableMappings } = ma
 
 type Col = [name: string, kind: string, position: number, type: string];
 const SCHEMA: Record<string, Col[]> = {
-  users: [['user_id', 'partition_key', 0, 'uuid'], ['name', 'regular', -1, 'text'], ['email_address', 'regular', -1, 'text'], ['tags', 'regular', -1, 'list<text>']],
-  users_by_email: [['email_address', 'partition_key', 0, 'text'], ['user_id', 'clustering', 0, 'uuid'], ['name', 'regular', -1, 'text']],
-  videos: [['user_id', 'partition_key', 0, 'uuid'], ['added', 'clustering', 0, 'timestamp'], ['video_id', 'clustering', 1, 'uuid'], ['title', 'regular', -1, 'text']],
-  counters: [['id', 'partition_key', 0, 'int'], ['hits', 'regular', -1, 'counter']],
+  users: [
+    ['user_id', 'partition_key', 0, 'uuid'],
+    ['name', 'regular', -1, 'text'],
+    ['email_address', 'regular', -1, 'text'],
+    ['tags', 'regular', -1, 'list<text>'],
+  ],
+  users_by_email: [
+    ['email_address', 'partition_key', 0, 'text'],
+    ['user_id', 'clustering', 0, 'uuid'],
+    ['name', 'regular', -1, 'text'],
+  ],
+  videos: [
+    ['user_id', 'partition_key', 0, 'uuid'],
+    ['added', 'clustering', 0, 'timestamp'],
+    ['video_id', 'clustering', 1, 'uuid'],
+    ['title', 'regular', -1, 'text'],
+  ],
+  counters: [
+    ['id', 'partition_key', 0, 'int'],
+    ['hits', 'regular', -1, 'counter'],
+  ],
 };
 
-interface Call { kind: 'execute' | 'batch'; query: string | Array<{ query: string; params?: unknown }>; params?: unknown; options?: Record<string, unknown> }
+interface Call {
+  kind: 'execute' | 'batch';
+  query: string | Array<{ query: string; params?: unknown }>;
+  params?: unknown;
+  options?: Record<string, unknown>;
+}
 
 function rs(rows: Array<Record<string, unknown>> | undefined, columns: string[] | null): ResultSet {
   return {
     rows,
-    columns: columns?.map((name) => ({ name, type: { code: name === '[applied]' ? 4 : 13, info: null }, ksname: 'ks', tablename: 't' })) ?? null,
+    columns:
+      columns?.map((name) => ({ name, type: { code: name === '[applied]' ? 4 : 13, info: null }, ksname: 'ks', tablename: 't' })) ?? null,
     pageState: null,
     wasApplied: () => !rows || rows.length === 0 || rows[0]!['[applied]'] !== false,
   } as unknown as ResultSet;
@@ -36,13 +59,18 @@ function fakeClient(answer?: (query: string, params: unknown) => ResultSet) {
   const client = {
     keyspace: 'ks',
     calls,
-    get schemaReads() { return schemaReads; },
+    get schemaReads() {
+      return schemaReads;
+    },
     async execute(query: string, params?: unknown, options?: QueryOptions | null): Promise<ResultSet> {
       if (query.includes('system_schema.columns')) {
         schemaReads++;
         const table = (params as string[])[1]!;
         const cols = SCHEMA[table] ?? [];
-        return rs(cols.map(([column_name, kind, position, type]) => ({ column_name, kind, position, type })), ['column_name', 'kind', 'position', 'type']);
+        return rs(
+          cols.map(([column_name, kind, position, type]) => ({ column_name, kind, position, type })),
+          ['column_name', 'kind', 'position', 'type'],
+        );
       }
       calls.push({ kind: 'execute', query, params, options: options as Record<string, unknown> });
       return answer ? answer(query, params) : rs(undefined, null);
@@ -74,7 +102,13 @@ describe('mapping.ModelMapper', () => {
   const options = {
     models: {
       User: { tables: ['users', 'users_by_email'], mappings: new UnderscoreCqlToCamelCaseMappings() },
-      Video: { tables: ['videos'], mappings: new UnderscoreCqlToCamelCaseMappings(), columns: { title: { name: 'name', toModel: (v: unknown) => String(v).toUpperCase(), fromModel: (v: unknown) => String(v).toLowerCase() } } },
+      Video: {
+        tables: ['videos'],
+        mappings: new UnderscoreCqlToCamelCaseMappings(),
+        columns: {
+          title: { name: 'name', toModel: (v: unknown) => String(v).toUpperCase(), fromModel: (v: unknown) => String(v).toLowerCase() },
+        },
+      },
       Counter: { tables: ['counters'] },
     },
   };
@@ -84,9 +118,17 @@ describe('mapping.ModelMapper', () => {
     const users = new Mapper(client, options).forModel('User');
     const user = await users.get({ userId: uid });
     expect(user).toEqual({ userId: uid, name: 'ann', emailAddress: 'a@x' });
-    expect(client.calls[0]).toMatchObject({ query: 'SELECT * FROM ks.users WHERE "user_id" = ?', params: [uid], options: { prepare: true, isIdempotent: true } });
+    expect(client.calls[0]).toMatchObject({
+      query: 'SELECT * FROM ks.users WHERE "user_id" = ?',
+      params: [uid],
+      options: { prepare: true, isIdempotent: true },
+    });
     await users.get({ emailAddress: 'a@x', userId: uid }, { fields: ['name'] }, 'slow');
-    expect(client.calls[1]).toMatchObject({ query: 'SELECT "name" FROM ks.users_by_email WHERE "email_address" = ? AND "user_id" = ?', params: ['a@x', uid], options: { executionProfile: 'slow' } });
+    expect(client.calls[1]).toMatchObject({
+      query: 'SELECT "name" FROM ks.users_by_email WHERE "email_address" = ? AND "user_id" = ?',
+      params: ['a@x', uid],
+      options: { executionProfile: 'slow' },
+    });
     // Same shape again: no new schema read, same statement.
     const reads = client.schemaReads;
     await users.get({ userId: uid });
@@ -100,7 +142,11 @@ describe('mapping.ModelMapper', () => {
     const videos = new Mapper(client, options).forModel('Video');
     const t0 = new Date(0);
     const t1 = new Date(1000);
-    const result = await videos.find({ userId: uid, added: q.and(q.gte(t0), q.lt(t1)) }, { orderBy: { added: 'desc' }, limit: 10 }, { fetchSize: 5 });
+    const result = await videos.find(
+      { userId: uid, added: q.and(q.gte(t0), q.lt(t1)) },
+      { orderBy: { added: 'desc' }, limit: 10 },
+      { fetchSize: 5 },
+    );
     expect(client.calls[0]).toMatchObject({
       query: 'SELECT * FROM ks.videos WHERE "user_id" = ? AND "added" >= ? AND "added" < ? ORDER BY "added" DESC LIMIT ?',
       params: [uid, t0, t1, 10],
@@ -136,14 +182,16 @@ describe('mapping.ModelMapper', () => {
       { query: 'INSERT INTO ks.users_by_email ("user_id", "name", "email_address") VALUES (?, ?, ?)', params: [uid, 'ann', 'a@x'] },
     ]);
     expect(batch.options).toMatchObject({ prepare: true, isIdempotent: true, timestamp: 5, counter: false });
-    await expect(users.insert({ userId: uid, name: 'ann', emailAddress: 'a@x' }, { ifNotExists: true })).rejects.toThrow(/cannot span multiple tables/);
+    await expect(users.insert({ userId: uid, name: 'ann', emailAddress: 'a@x' }, { ifNotExists: true })).rejects.toThrow(
+      /cannot span multiple tables/,
+    );
     await expect(users.insert({ name: 'x' })).rejects.toThrow(ArgumentError);
   });
 
   it('update: assignments, when / ifExists, ttl; counters are not idempotent; the not-applied row is mapped', async () => {
-    const client = fakeClient((query) => query.includes(' IF ')
-      ? rs([{ '[applied]': false, name: 'bob' }], ['[applied]', 'name'])
-      : rs(undefined, null));
+    const client = fakeClient((query) =>
+      query.includes(' IF ') ? rs([{ '[applied]': false, name: 'bob' }], ['[applied]', 'name']) : rs(undefined, null),
+    );
     const mapper = new Mapper(client, options);
     const users = mapper.forModel('User');
     const r1 = await users.update({ userId: uid, name: 'ann', tags: q.append(['t']) }, { ttl: 10 });
@@ -155,14 +203,21 @@ describe('mapping.ModelMapper', () => {
     expect(r1.wasApplied()).toBe(true);
     expect(r1.first()).toBeNull();
     const r2 = await users.update({ userId: uid, name: 'ann' }, { when: { name: 'carl' } });
-    expect(client.calls[1]).toMatchObject({ query: 'UPDATE ks.users SET "name" = ? WHERE "user_id" = ? IF "name" = ?', params: ['ann', uid, 'carl'] });
+    expect(client.calls[1]).toMatchObject({
+      query: 'UPDATE ks.users SET "name" = ? WHERE "user_id" = ? IF "name" = ?',
+      params: ['ann', uid, 'carl'],
+    });
     expect(r2.wasApplied()).toBe(false);
     expect(r2.first()).toEqual({ name: 'bob' });
     await users.update({ userId: uid, tags: q.prepend(['a']) }, { ifExists: true });
     expect(client.calls[2]!.query).toBe('UPDATE ks.users SET "tags" = ? + "tags" WHERE "user_id" = ? IF EXISTS');
     await expect(users.update({ userId: uid, name: 'a' }, { ifExists: true, when: { name: 'b' } })).rejects.toThrow(ArgumentError);
     await mapper.forModel('Counter').update({ id: 1, hits: q.incr(2) });
-    expect(client.calls[3]).toMatchObject({ query: 'UPDATE ks.counters SET "hits" = "hits" + ? WHERE "id" = ?', params: [2, 1], options: { isIdempotent: false } });
+    expect(client.calls[3]).toMatchObject({
+      query: 'UPDATE ks.counters SET "hits" = "hits" + ? WHERE "id" = ?',
+      params: [2, 1],
+      options: { isIdempotent: false },
+    });
   });
 
   it('remove: by primary key, conditions, only some columns', async () => {
@@ -170,16 +225,28 @@ describe('mapping.ModelMapper', () => {
     const videos = new Mapper(client, options).forModel('Video');
     const added = new Date(5);
     await videos.remove({ userId: uid, added, videoId: uid });
-    expect(client.calls[0]).toMatchObject({ query: 'DELETE FROM ks.videos WHERE "user_id" = ? AND "added" = ? AND "video_id" = ?', params: [uid, added, uid], options: { isIdempotent: true } });
+    expect(client.calls[0]).toMatchObject({
+      query: 'DELETE FROM ks.videos WHERE "user_id" = ? AND "added" = ? AND "video_id" = ?',
+      params: [uid, added, uid],
+      options: { isIdempotent: true },
+    });
     await videos.remove({ userId: uid, added, videoId: uid, name: 'X' }, { deleteOnlyColumns: true, when: { name: 'Y' } });
-    expect(client.calls[1]).toMatchObject({ query: 'DELETE "title" FROM ks.videos WHERE "user_id" = ? AND "added" = ? AND "video_id" = ? IF "title" = ?', params: [uid, added, uid, 'y'], options: { isIdempotent: false } });
+    expect(client.calls[1]).toMatchObject({
+      query: 'DELETE "title" FROM ks.videos WHERE "user_id" = ? AND "added" = ? AND "video_id" = ? IF "title" = ?',
+      params: [uid, added, uid, 'y'],
+      options: { isIdempotent: false },
+    });
     await expect(videos.remove({ userId: uid })).rejects.toThrow(ArgumentError);
   });
 
   it('mapWithQuery: runs the query with the handler params and maps rows', async () => {
     const client = fakeClient(() => rs([{ user_id: uid, email_address: 'z@x' }], ['user_id', 'email_address']));
     const users = new Mapper(client, options).forModel('User');
-    const byEmail = users.mapWithQuery('SELECT user_id, email_address FROM ks.users_by_email WHERE email_address = ?', (doc) => [doc['emailAddress']], 'p1');
+    const byEmail = users.mapWithQuery(
+      'SELECT user_id, email_address FROM ks.users_by_email WHERE email_address = ?',
+      (doc) => [doc['emailAddress']],
+      'p1',
+    );
     const result = await byEmail({ emailAddress: 'z@x' }, 'ignored');
     expect(client.calls[0]).toMatchObject({ params: ['z@x'], options: { prepare: true, executionProfile: 'p1' } });
     expect(result.first()).toEqual({ userId: uid, emailAddress: 'z@x' });
@@ -203,17 +270,23 @@ describe('mapping.ModelMapper', () => {
     const users = mapper.forModel('User');
     const videos = mapper.forModel('Video');
     const added = new Date(7);
-    await mapper.batch([
-      users.batching.insert({ userId: uid, name: 'ann', emailAddress: 'a@x' }),
-      videos.batching.update({ userId: uid, added, videoId: uid, name: 'Clip' }, { ttl: 5 }),
-      videos.batching.remove({ userId: uid, added, videoId: uid }),
-    ], { logged: false, executionProfile: 'p' });
+    await mapper.batch(
+      [
+        users.batching.insert({ userId: uid, name: 'ann', emailAddress: 'a@x' }),
+        videos.batching.update({ userId: uid, added, videoId: uid, name: 'Clip' }, { ttl: 5 }),
+        videos.batching.remove({ userId: uid, added, videoId: uid }),
+      ],
+      { logged: false, executionProfile: 'p' },
+    );
     const call = client.calls[0]!;
     expect(call.kind).toBe('batch');
     expect(call.query).toEqual([
       { query: 'INSERT INTO ks.users ("user_id", "name", "email_address") VALUES (?, ?, ?)', params: [uid, 'ann', 'a@x'] },
       { query: 'INSERT INTO ks.users_by_email ("user_id", "name", "email_address") VALUES (?, ?, ?)', params: [uid, 'ann', 'a@x'] },
-      { query: 'UPDATE ks.videos USING TTL ? SET "title" = ? WHERE "user_id" = ? AND "added" = ? AND "video_id" = ?', params: [5, 'clip', uid, added, uid] },
+      {
+        query: 'UPDATE ks.videos USING TTL ? SET "title" = ? WHERE "user_id" = ? AND "added" = ? AND "video_id" = ?',
+        params: [5, 'clip', uid, added, uid],
+      },
       { query: 'DELETE FROM ks.videos WHERE "user_id" = ? AND "added" = ? AND "video_id" = ?', params: [uid, added, uid] },
     ]);
     expect(call.options).toMatchObject({ prepare: true, logged: false, counter: false, isIdempotent: true, executionProfile: 'p' });

@@ -34,7 +34,12 @@ function normType(t: unknown): unknown {
   else if (info !== null && typeof info === 'object') {
     const o = info as Obj;
     if (typeof o['code'] === 'number') info = normType(o);
-    else info = { keyspace: o['keyspace'], name: o['name'], fields: (o['fields'] as Obj[]).map((f) => ({ name: f['name'], type: normType(f['type']) })) };
+    else
+      info = {
+        keyspace: o['keyspace'],
+        name: o['name'],
+        fields: (o['fields'] as Obj[]).map((f) => ({ name: f['name'], type: normType(f['type']) })),
+      };
   }
   return { code: d.code, info, frozen };
 }
@@ -57,9 +62,25 @@ function plain(v: unknown): unknown {
 }
 
 const COLLECTION_FIELDS = [
-  'name', 'bloomFilterFalsePositiveChance', 'caching', 'comment', 'gcGraceSeconds', 'compactionClass', 'compactionOptions',
-  'compression', 'extensions', 'crcCheckChance', 'populateCacheOnFlush', 'defaultTtl', 'speculativeRetry',
-  'minIndexInterval', 'maxIndexInterval', 'clusteringOrder', 'nodesync', 'readRepairChance', 'localReadRepairChance',
+  'name',
+  'bloomFilterFalsePositiveChance',
+  'caching',
+  'comment',
+  'gcGraceSeconds',
+  'compactionClass',
+  'compactionOptions',
+  'compression',
+  'extensions',
+  'crcCheckChance',
+  'populateCacheOnFlush',
+  'defaultTtl',
+  'speculativeRetry',
+  'minIndexInterval',
+  'maxIndexInterval',
+  'clusteringOrder',
+  'nodesync',
+  'readRepairChance',
+  'localReadRepairChance',
 ];
 
 function normCollection(t: Obj | null, extra: string[]): unknown {
@@ -68,7 +89,9 @@ function normCollection(t: Obj | null, extra: string[]): unknown {
   for (const f of [...COLLECTION_FIELDS, ...extra]) out[f] = plain(t[f]);
   out['columns'] = (t['columns'] as Obj[]).map(normColumn);
   const byName = t['columnsByName'] as Record<string, Obj>;
-  out['columnsByName'] = Object.keys(byName).sort().map((k) => [k, normColumn(byName[k]!)]);
+  out['columnsByName'] = Object.keys(byName)
+    .sort()
+    .map((k) => [k, normColumn(byName[k]!)]);
   out['partitionKeys'] = (t['partitionKeys'] as Obj[]).map(normColumn);
   out['clusteringKeys'] = (t['clusteringKeys'] as Obj[]).map(normColumn);
   // Keys are the same objects as in `columns` in both drivers.
@@ -81,7 +104,15 @@ function normTable(t: unknown): unknown {
   const o = t as Obj;
   const base = normCollection(o, ['replicateOnWrite', 'memtableFlushPeriod', 'indexInterval', 'isCompact', 'cdc', 'virtual']) as Obj;
   base['indexes'] = (o['indexes'] as Array<Obj & { isCompositesKind(): boolean; isKeysKind(): boolean; isCustomKind(): boolean }>)
-    .map((i) => ({ name: i['name'], target: i['target'], kind: i['kind'], options: plain(i['options']), composites: i.isCompositesKind(), keys: i.isKeysKind(), custom: i.isCustomKind() }))
+    .map((i) => ({
+      name: i['name'],
+      target: i['target'],
+      kind: i['kind'],
+      options: plain(i['options']),
+      composites: i.isCompositesKind(),
+      keys: i.isKeysKind(),
+      custom: i.isCustomKind(),
+    }))
     .sort((a, b) => String(a.name).localeCompare(String(b.name)));
   return base;
 }
@@ -93,15 +124,34 @@ function normView(v: unknown): unknown {
 function normUdt(u: unknown): unknown {
   if (u === null) return null;
   const o = u as Obj;
-  return { keyspace: o['keyspace'], name: o['name'], fields: (o['fields'] as Obj[]).map((f) => ({ name: f['name'], type: normType(f['type']) })) };
+  return {
+    keyspace: o['keyspace'],
+    name: o['name'],
+    fields: (o['fields'] as Obj[]).map((f) => ({ name: f['name'], type: normType(f['type']) })),
+  };
 }
 
 function normFunction(f: unknown): unknown {
   if (f === null || f === undefined) return null;
   const o = f as Obj;
   const out: Obj = {};
-  for (const k of ['name', 'keyspaceName', 'signature', 'argumentNames', 'body', 'calledOnNullInput', 'language', 'deterministic', 'monotonic', 'monotonicOn',
-    'stateFunction', 'finalFunction', 'initConditionRaw', 'initCondition']) out[k] = plain(o[k]);
+  for (const k of [
+    'name',
+    'keyspaceName',
+    'signature',
+    'argumentNames',
+    'body',
+    'calledOnNullInput',
+    'language',
+    'deterministic',
+    'monotonic',
+    'monotonicOn',
+    'stateFunction',
+    'finalFunction',
+    'initConditionRaw',
+    'initCondition',
+  ])
+    out[k] = plain(o[k]);
   out['argumentTypes'] = (o['argumentTypes'] as unknown[]).map(normType);
   out['returnType'] = normType(o['returnType']);
   out['stateType'] = normType(o['stateType']);
@@ -187,7 +237,14 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
   });
 
   it('keyspaces match', async () => {
-    const pick = (k: Obj | undefined): unknown => k && { name: k['name'], durableWrites: k['durableWrites'], strategy: k['strategy'], strategyOptions: plain(k['strategyOptions']), virtual: k['virtual'] };
+    const pick = (k: Obj | undefined): unknown =>
+      k && {
+        name: k['name'],
+        durableWrites: k['durableWrites'],
+        strategy: k['strategy'],
+        strategyOptions: plain(k['strategyOptions']),
+        virtual: k['virtual'],
+      };
     expect(pick(client.metadata.keyspaces[KS] as unknown as Obj)).toEqual(pick((ref.metadata.keyspaces as Record<string, Obj>)[KS]));
     expect(client.metadata.keyspaces[KS]!.strategy).toBe('org.apache.cassandra.locator.SimpleStrategy');
     // Both views freshly read: other tests (or processes) may have created or dropped keyspaces since connect,
@@ -224,7 +281,14 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     expect(t.clusteringOrder).toEqual(['DESC', 'ASC']);
     expect(t.columnsByName['owner']!.isStatic).toBe(true);
     expect(t.columnsByName['Quoted']!.type).toEqual({ code: shardcql.types.dataTypes.inet, info: null });
-    expect(t.columnsByName['attrs']!.type).toEqual({ code: 0x21, info: [{ code: 0x0a, info: null }, { code: 9, info: null }], options: { frozen: false } });
+    expect(t.columnsByName['attrs']!.type).toEqual({
+      code: 0x21,
+      info: [
+        { code: 0x0a, info: null },
+        { code: 9, info: null },
+      ],
+      options: { frozen: false },
+    });
     expect(t.columnsByName['addr']!.type.code).toBe(0x30);
     expect(t.columnsByName['addr']!.type.options).toEqual({ frozen: true });
     expect(t.comment).toBe('meta test table');
@@ -245,7 +309,8 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     const ours = await client.metadata.getTable('system_views', 'settings');
     const theirs = await ref.metadata.getTable('system_views', 'settings');
     expect(ours?.virtual).toBe(true);
-    const pick = (t: Obj | null): unknown => t && { virtual: t['virtual'], columns: (t['columns'] as Obj[]).map(normColumn), pk: (t['partitionKeys'] as Obj[]).map(normColumn) };
+    const pick = (t: Obj | null): unknown =>
+      t && { virtual: t['virtual'], columns: (t['columns'] as Obj[]).map(normColumn), pk: (t['partitionKeys'] as Obj[]).map(normColumn) };
     expect(pick(ours as unknown as Obj)).toEqual(pick(theirs as unknown as Obj));
   });
 
@@ -275,7 +340,10 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     const f = await client.metadata.getFunction(KS, 'plus', ['int', 'int']);
     expect(f?.argumentNames).toEqual(['a', 'b']);
     expect(normFunction(f)).toEqual(normFunction(await ref.metadata.getFunction(KS, 'plus', ['int', 'int'])));
-    const byCode = await client.metadata.getFunction(KS, 'plus', [{ code: 2, info: null }, { code: 2, info: null }]);
+    const byCode = await client.metadata.getFunction(KS, 'plus', [
+      { code: 2, info: null },
+      { code: 2, info: null },
+    ]);
     expect(byCode?.signature).toEqual(['bigint', 'bigint']);
     for (const name of ['total', 'half_total']) {
       const as = await client.metadata.getAggregates(KS, name);
@@ -309,11 +377,17 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
   });
 
   it('callback forms', async () => {
-    const t = await new Promise<unknown>((resolve, reject) => client.metadata.getTable(KS, 'users', (err, v) => (err ? reject(err) : resolve(v))));
+    const t = await new Promise<unknown>((resolve, reject) =>
+      client.metadata.getTable(KS, 'users', (err, v) => (err ? reject(err) : resolve(v))),
+    );
     expect((t as { name: string }).name).toBe('users');
-    const missing = await new Promise<unknown>((resolve, reject) => client.metadata.getUdt(KS, 'nope', (err, v) => (err ? reject(err) : resolve(v))));
+    const missing = await new Promise<unknown>((resolve, reject) =>
+      client.metadata.getUdt(KS, 'nope', (err, v) => (err ? reject(err) : resolve(v))),
+    );
     expect(missing).toBeNull();
-    const agreed = await new Promise<unknown>((resolve, reject) => client.metadata.checkSchemaAgreement((err, v) => (err ? reject(err) : resolve(v))));
+    const agreed = await new Promise<unknown>((resolve, reject) =>
+      client.metadata.checkSchemaAgreement((err, v) => (err ? reject(err) : resolve(v))),
+    );
     expect(agreed).toBe(true);
     await new Promise<void>((resolve, reject) => client.metadata.refreshKeyspace(KS, (err) => (err ? reject(err) : resolve())));
     await new Promise<void>((resolve, reject) => client.metadata.refreshKeyspaces((err) => (err ? reject(err) : resolve())));
@@ -377,7 +451,9 @@ describe('metadata (real Cassandra, compared with cassandra-driver)', () => {
     expect(range.contains(client.metadata.newToken('0'))).toBe(true);
     expect(range.contains(t1)).toBe(false);
     expect(client.metadata.getReplicas(KS, key).map((h) => h.address)).toEqual(ref.metadata.getReplicas(KS, key).map((h) => h.address));
-    expect(client.metadata.getReplicas(KS, range).map((h) => h.address)).toEqual(ref.metadata.getReplicas(KS, refRange).map((h) => h.address));
+    expect(client.metadata.getReplicas(KS, range).map((h) => h.address)).toEqual(
+      ref.metadata.getReplicas(KS, refRange).map((h) => h.address),
+    );
     const host = client.hosts.values()[0]!;
     const refHost = ref.hosts.values()[0]!;
     const forHost = [...client.metadata.getTokenRangesForHost(KS, host)!].map(String).sort();

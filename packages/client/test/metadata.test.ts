@@ -16,13 +16,32 @@ describe('parseSchemaType', () => {
   it('native, collections, frozen, tuples, vectors, custom, quoted UDTs', async () => {
     expect(await parseSchemaType('ks', 'int', noUdt)).toEqual({ code: 9, info: null });
     expect(await parseSchemaType('ks', 'text', noUdt)).toEqual({ code: 10, info: null });
-    expect(await parseSchemaType('ks', 'frozen<list<int>>', noUdt)).toEqual({ code: 0x20, info: { code: 9, info: null }, options: { frozen: true } });
-    expect(await parseSchemaType('ks', 'map<text, frozen<set<uuid>>>', noUdt)).toEqual({
-      code: 0x21, info: [{ code: 10, info: null }, { code: 0x22, info: { code: 12, info: null }, options: { frozen: true } }], options: { frozen: false },
+    expect(await parseSchemaType('ks', 'frozen<list<int>>', noUdt)).toEqual({
+      code: 0x20,
+      info: { code: 9, info: null },
+      options: { frozen: true },
     });
-    expect(await parseSchemaType('ks', 'frozen<tuple<int, text, map<int, int>>>', noUdt)).toMatchObject({ code: 0x31, options: { frozen: true } });
-    expect(await parseSchemaType('ks', 'vector<float, 3>', noUdt)).toEqual({ code: 0, info: { subtype: { code: 8, info: null }, dimension: 3 }, customTypeName: 'vector' });
-    expect(await parseSchemaType('ks', "'org.apache.cassandra.db.marshal.BytesType'", noUdt)).toEqual({ code: 0, info: 'org.apache.cassandra.db.marshal.BytesType' });
+    expect(await parseSchemaType('ks', 'map<text, frozen<set<uuid>>>', noUdt)).toEqual({
+      code: 0x21,
+      info: [
+        { code: 10, info: null },
+        { code: 0x22, info: { code: 12, info: null }, options: { frozen: true } },
+      ],
+      options: { frozen: false },
+    });
+    expect(await parseSchemaType('ks', 'frozen<tuple<int, text, map<int, int>>>', noUdt)).toMatchObject({
+      code: 0x31,
+      options: { frozen: true },
+    });
+    expect(await parseSchemaType('ks', 'vector<float, 3>', noUdt)).toEqual({
+      code: 0,
+      info: { subtype: { code: 8, info: null }, dimension: 3 },
+      customTypeName: 'vector',
+    });
+    expect(await parseSchemaType('ks', "'org.apache.cassandra.db.marshal.BytesType'", noUdt)).toEqual({
+      code: 0,
+      info: 'org.apache.cassandra.db.marshal.BytesType',
+    });
     expect(await parseSchemaType('ks', 'empty', noUdt)).toEqual({ code: 0, info: 'empty' });
     const asked: string[] = [];
     const udt = { keyspace: 'ks', name: 'My"Type', fields: [] };
@@ -31,7 +50,10 @@ describe('parseSchemaType', () => {
       return name === 'My"Type' || name === 'addr' ? udt : null;
     };
     expect(await parseSchemaType('ks', 'frozen<"My""Type">', resolve)).toEqual({ code: 0x30, info: udt, options: { frozen: true } });
-    expect(await parseSchemaType('ks', 'list<frozen<addr>>', resolve)).toMatchObject({ code: 0x20, info: { code: 0x30, options: { frozen: true } } });
+    expect(await parseSchemaType('ks', 'list<frozen<addr>>', resolve)).toMatchObject({
+      code: 0x20,
+      info: { code: 0x30, options: { frozen: true } },
+    });
     expect(asked).toEqual(['ks.My"Type', 'ks.addr']);
     await expect(parseSchemaType('ks', 'nosuch', resolve)).rejects.toThrow(TypeError);
     await expect(parseSchemaType('ks', 'vector<float, x>', resolve)).rejects.toThrow(TypeError);
@@ -52,10 +74,25 @@ function fakeSource(sync: boolean): MetadataSource & { queries: string[]; commen
       const rows = (r: Record<string, unknown>[]): Row[] => r as unknown as Row[];
       if (cql.includes('system_virtual_schema')) return [];
       if (cql.includes('system_schema.keyspaces')) {
-        return rows([{ keyspace_name: 'ks', durable_writes: true, replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' } }]);
+        return rows([
+          {
+            keyspace_name: 'ks',
+            durable_writes: true,
+            replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' },
+          },
+        ]);
       }
       if (cql.includes('system_schema.tables') && cql.includes("'ks'") && cql.includes("'t'")) {
-        return rows([{ keyspace_name: 'ks', table_name: 't', comment: src.comment, flags: ['compound'], caching: { keys: 'ALL' }, compaction: { class: 'X', a: '1' } }]);
+        return rows([
+          {
+            keyspace_name: 'ks',
+            table_name: 't',
+            comment: src.comment,
+            flags: ['compound'],
+            caching: { keys: 'ALL' },
+            compaction: { class: 'X', a: '1' },
+          },
+        ]);
       }
       if (cql.includes('system_schema.columns') && cql.includes("'t'")) {
         return rows([
@@ -64,7 +101,8 @@ function fakeSource(sync: boolean): MetadataSource & { queries: string[]; commen
           { column_name: 's', kind: 'static', position: -1, type: 'frozen<u>' },
         ]);
       }
-      if (cql.includes('system_schema.types') && cql.includes("'u'")) return rows([{ keyspace_name: 'ks', type_name: 'u', field_names: ['a'], field_types: ['int'] }]);
+      if (cql.includes('system_schema.types') && cql.includes("'u'"))
+        return rows([{ keyspace_name: 'ks', type_name: 'u', field_names: ['a'], field_types: ['int'] }]);
       return [];
     },
   };
@@ -81,7 +119,11 @@ describe('Metadata caching', () => {
     expect(a!.comment).toBe('one');
     expect(a!.clusteringOrder).toEqual(['DESC']);
     expect(a!.columnsByName['s']!.isStatic).toBe(true);
-    expect(a!.columnsByName['s']!.type).toEqual({ code: 0x30, info: { keyspace: 'ks', name: 'u', fields: [{ name: 'a', type: { code: 9, info: null } }] }, options: { frozen: true } });
+    expect(a!.columnsByName['s']!.type).toEqual({
+      code: 0x30,
+      info: { keyspace: 'ks', name: 'u', fields: [{ name: 'a', type: { code: 9, info: null } }] },
+      options: { frozen: true },
+    });
     expect(a!.compactionClass).toBe('X');
     expect(a!.compactionOptions).toEqual({ a: '1' });
     expect(a!.caching).toBe('{"keys":"ALL"}');
@@ -122,7 +164,11 @@ describe('Metadata caching', () => {
     // The full load answers with the schema as it was when it was read: before CREATE ks2 and DROP ks.
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
-    const ksRow = (name: string): Record<string, unknown> => ({ keyspace_name: name, durable_writes: true, replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' } });
+    const ksRow = (name: string): Record<string, unknown> => ({
+      keyspace_name: name,
+      durable_writes: true,
+      replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' },
+    });
     const src = fakeSource(true);
     src.querySystem = async (cql: string): Promise<Row[]> => {
       if (cql === 'SELECT * FROM system_schema.keyspaces') {
@@ -146,14 +192,21 @@ describe('Metadata caching', () => {
 
   it('of two overlapping full loads, the older one landing last does not replace the newer one', async () => {
     const gates: Array<() => void> = [];
-    const answers = [['ks', 'old'], ['ks', 'new']];
+    const answers = [
+      ['ks', 'old'],
+      ['ks', 'new'],
+    ];
     let n = 0;
     const src = fakeSource(true);
     src.querySystem = async (cql: string): Promise<Row[]> => {
       if (cql !== 'SELECT * FROM system_schema.keyspaces') return [];
       const names = answers[n++]!;
       await new Promise<void>((r) => gates.push(r));
-      return names.map((k) => ({ keyspace_name: k, durable_writes: true, replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' } })) as unknown as Row[];
+      return names.map((k) => ({
+        keyspace_name: k,
+        durable_writes: true,
+        replication: { class: 'org.apache.cassandra.locator.SimpleStrategy', replication_factor: '1' },
+      })) as unknown as Row[];
     };
     const m = new Metadata(src);
     const first = m.refreshKeyspaces();
@@ -181,7 +234,12 @@ describe('tokens', () => {
     for (const s of ['', 'a', 'hello world', '0123456789abcdef0123']) {
       expect(murmur3Tokenizer.hash(Buffer.from(s)).toString()).toBe(ref.hash(Buffer.from(s)).toString());
     }
-    const cases: Array<[string, string, number]> = [['-100', '100', 3], ['100', '-100', 4], ['-9223372036854775808', '-9223372036854775808', 5], ['9000000000000000000', '-9000000000000000000', 7]];
+    const cases: Array<[string, string, number]> = [
+      ['-100', '100', 3],
+      ['100', '-100', 4],
+      ['-9223372036854775808', '-9223372036854775808', 5],
+      ['9000000000000000000', '-9000000000000000000', 7],
+    ];
     for (const [s, e, n] of cases) {
       const ours = new TokenRange(murmur3Tokenizer.parse(s), murmur3Tokenizer.parse(e)).splitEvenly(n).map(String);
       const theirs = ref.split(ref.parse(s), ref.parse(e), n).map(String);

@@ -31,10 +31,18 @@ describe('ClientMetrics / DefaultMetrics', () => {
   it('classifies client-side errors', () => {
     const calls: string[] = [];
     const m = new (class extends ClientMetrics {
-      override onClientTimeoutError(): void { calls.push('clientTimeout'); }
-      override onConnectionError(): void { calls.push('connection'); }
-      override onOtherError(): void { calls.push('other'); }
-      override onWriteTimeoutError(): void { calls.push('writeTimeout'); }
+      override onClientTimeoutError(): void {
+        calls.push('clientTimeout');
+      }
+      override onConnectionError(): void {
+        calls.push('connection');
+      }
+      override onOtherError(): void {
+        calls.push('other');
+      }
+      override onWriteTimeoutError(): void {
+        calls.push('writeTimeout');
+      }
     })();
     reportError(m, new Error('t'), true);
     reportError(m, Object.assign(new Error('s'), { isSocketError: true }), false);

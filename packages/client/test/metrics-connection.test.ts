@@ -4,10 +4,16 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ByteWriter, EnvelopeParser, opcodes, writeHeader, type CqlEvent } from '@shardcql/core';
-import { Connection, ConnectionMetrics, createMetricsBuffer, defaultConnectionOptions, type ConnectionListener, type IncomingAnswer } from '@shardcql/shard-worker';
+import {
+  Connection,
+  ConnectionMetrics,
+  createMetricsBuffer,
+  defaultConnectionOptions,
+  type ConnectionListener,
+  type IncomingAnswer,
+} from '@shardcql/shard-worker';
 import { req } from '../../shard-worker/test/helpers/connections';
 import { ShardMetricsReader } from '../src/metrics/shard-metrics';
-
 
 function envelope(stream: number, opcode: number, body: Uint8Array): Buffer {
   const b = Buffer.alloc(9 + body.length);
@@ -48,7 +54,9 @@ function fakeServer(): Promise<{ server: net.Server; port: number }> {
       }
     });
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.2', () => resolve({ server, port: (server.address() as net.AddressInfo).port })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.2', () => resolve({ server, port: (server.address() as net.AddressInfo).port })),
+  );
 }
 
 class Listener implements ConnectionListener {
@@ -85,7 +93,10 @@ describe('Connection metrics', () => {
     const metrics = new ConnectionMetrics(sab, 2, 1);
     metrics.c[0] = 1; // C_STATE up (the worker sets it)
     const l = new Listener();
-    const c = await Connection.open({ ...defaultConnectionOptions('127.0.0.2', s.port), maxProtocolVersion: 4, heartbeatIntervalMs: 0, metrics }, l);
+    const c = await Connection.open(
+      { ...defaultConnectionOptions('127.0.0.2', s.port), maxProtocolVersion: 4, heartbeatIntervalMs: 0, metrics },
+      l,
+    );
     const send = (tag: number, what: string, timeoutMs = 0): boolean => {
       const b = Buffer.from(what);
       return c.send(req(tag, opcodes.query, 0, b, 0, b.length, timeoutMs));
@@ -104,7 +115,16 @@ describe('Connection metrics', () => {
     await until(() => l.failures.length === 3);
     expect(l.errorAnswers).toBe(1);
     const m = new ShardMetricsReader(sab).read(1, '127.0.0.2:x')!;
-    expect(m).toMatchObject({ requests: 104, responses: 101, serverErrors: 1, timeouts: 1, connectionLost: 2, inFlight: 0, errors: 4, latencyCount: 101 });
+    expect(m).toMatchObject({
+      requests: 104,
+      responses: 101,
+      serverErrors: 1,
+      timeouts: 1,
+      connectionLost: 2,
+      inFlight: 0,
+      errors: 4,
+      latencyCount: 101,
+    });
     expect(m.framesWritten).toBe(104 + 2); // + OPTIONS and STARTUP
     expect(m.socketWrites).toBeLessThanOrEqual(5);
     expect(m.framesPerWrite).toBeGreaterThan(20);

@@ -19,7 +19,10 @@ function fakeMeter(): { meter: Meter; collect(): Array<{ name: string; value: nu
     collect() {
       const out: Array<{ name: string; value: number; attributes: Attributes }> = [];
       for (const cb of callbacks) {
-        void cb({ observe: (o: Observable, value: number, attributes: Attributes = {}) => out.push({ name: (o as unknown as { name: string }).name, value, attributes }) });
+        void cb({
+          observe: (o: Observable, value: number, attributes: Attributes = {}) =>
+            out.push({ name: (o as unknown as { name: string }).name, value, attributes }),
+        });
       }
       return out;
     },
@@ -27,9 +30,33 @@ function fakeMeter(): { meter: Meter; collect(): Array<{ name: string; value: nu
 }
 
 const m: ShardMetrics = {
-  host: '10.0.0.2:9042', shard: 3, worker: 1, conn: 7, up: true, requests: 42, responses: 40, errors: 2, serverErrors: 2, timeouts: 0,
-  connectionLost: 0, busy: 0, noConnection: 0, inFlight: 0, bytesSent: 1, bytesReceived: 2, socketWrites: 2, framesWritten: 42,
-  framesPerWrite: 21, latencyCount: 40, meanUs: 300, maxUs: 900, p50Us: 250, p99Us: 800, p999Us: 900, ringMeanBatch: 5, ringMaxBatch: 50,
+  host: '10.0.0.2:9042',
+  shard: 3,
+  worker: 1,
+  conn: 7,
+  up: true,
+  requests: 42,
+  responses: 40,
+  errors: 2,
+  serverErrors: 2,
+  timeouts: 0,
+  connectionLost: 0,
+  busy: 0,
+  noConnection: 0,
+  inFlight: 0,
+  bytesSent: 1,
+  bytesReceived: 2,
+  socketWrites: 2,
+  framesWritten: 42,
+  framesPerWrite: 21,
+  latencyCount: 40,
+  meanUs: 300,
+  maxUs: 900,
+  p50Us: 250,
+  p99Us: 800,
+  p999Us: 900,
+  ringMeanBatch: 5,
+  ringMaxBatch: 50,
 };
 
 describe('OpenTelemetry adapter', () => {

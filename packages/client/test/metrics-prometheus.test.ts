@@ -5,9 +5,33 @@ import type { ShardMetrics } from '../src/metrics/shard-metrics';
 
 function sample(host: string, shard: number, worker: number, requests: number): ShardMetrics {
   return {
-    host, shard, worker, conn: worker, up: true, requests, responses: requests - 2, errors: 3, serverErrors: 1, timeouts: 1,
-    connectionLost: 0, busy: 1, noConnection: 0, inFlight: 1, bytesSent: 100, bytesReceived: 200, socketWrites: 4,
-    framesWritten: 40, framesPerWrite: 10, latencyCount: requests, meanUs: 500, maxUs: 9000, p50Us: 400, p99Us: 2000, p999Us: 8000, ringMeanBatch: 5, ringMaxBatch: 50,
+    host,
+    shard,
+    worker,
+    conn: worker,
+    up: true,
+    requests,
+    responses: requests - 2,
+    errors: 3,
+    serverErrors: 1,
+    timeouts: 1,
+    connectionLost: 0,
+    busy: 1,
+    noConnection: 0,
+    inFlight: 1,
+    bytesSent: 100,
+    bytesReceived: 200,
+    socketWrites: 4,
+    framesWritten: 40,
+    framesPerWrite: 10,
+    latencyCount: requests,
+    meanUs: 500,
+    maxUs: 9000,
+    p50Us: 400,
+    p99Us: 2000,
+    p999Us: 8000,
+    ringMeanBatch: 5,
+    ringMaxBatch: 50,
   };
 }
 

@@ -64,7 +64,13 @@ describe('per-shard metrics against the shard simulator', () => {
     }
     const theirs = new Map<number, number>();
     for (const r of rs.rows) theirs.set(Number(r['shard']), Number(r['executes']));
-    console.log('shard -> [our requests, simulator executes]:', [...theirs.keys()].sort().map((s) => `${s}: [${ours.get(s) ?? 0}, ${theirs.get(s)}]`).join(', '));
+    console.log(
+      'shard -> [our requests, simulator executes]:',
+      [...theirs.keys()]
+        .sort()
+        .map((s) => `${s}: [${ours.get(s) ?? 0}, ${theirs.get(s)}]`)
+        .join(', '),
+    );
     expect(new Set(after.map((m) => m.shard)).size).toBeGreaterThan(1);
     let total = 0;
     for (const [shard, n] of theirs) {

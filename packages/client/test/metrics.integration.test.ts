@@ -70,7 +70,9 @@ describe('per-shard metrics against the real Cassandra', () => {
     // The node is shared: another client's DDL reaches this one as SCHEMA_CHANGE, and the engine's refresh (1 s
     // after the event) and the metadata's re-read are requests on these connections too. A window that such an
     // event or refresh touched is measured again (at most 5 times); a quiet one must count exactly 10,000.
-    const engine = (client as unknown as { engine: { on(e: 'event', f: () => void): void; off(e: 'event', f: () => void): void; refreshCount: number } }).engine;
+    const engine = (
+      client as unknown as { engine: { on(e: 'event', f: () => void): void; off(e: 'event', f: () => void): void; refreshCount: number } }
+    ).engine;
     let lastEvent = -Infinity;
     const onEvent = (): void => void (lastEvent = Date.now());
     engine.on('event', onEvent);
@@ -81,9 +83,11 @@ describe('per-shard metrics against the real Cassandra', () => {
       for (let attempt = 1; ; attempt++) {
         // connect() loads the keyspace metadata in the background: on a busy machine its queries can still be
         // out here, and their answers would land in the measured window (seen: responses delta 10,001). Wait them out.
-        for (const end = Date.now() + 10_000; sum(client.getShardMetrics(), 'inFlight') > 0 && Date.now() < end;) await new Promise((r) => setTimeout(r, 10));
+        for (const end = Date.now() + 10_000; sum(client.getShardMetrics(), 'inFlight') > 0 && Date.now() < end;)
+          await new Promise((r) => setTimeout(r, 10));
         // And start in a quiet moment: no schema event for 2.5 s (its refresh is done), waited for up to 30 s.
-        for (const end = Date.now() + 30_000; Date.now() - lastEvent < 2500 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
+        for (const end = Date.now() + 30_000; Date.now() - lastEvent < 2500 && Date.now() < end;)
+          await new Promise((r) => setTimeout(r, 50));
         const started = Date.now();
         const refreshes = engine.refreshCount;
         before = client.getShardMetrics();
@@ -123,8 +127,17 @@ describe('per-shard metrics against the real Cassandra', () => {
       expect(m.p99Us).toBeLessThan(10_000_000);
       expect(m.maxUs).toBeGreaterThanOrEqual(m.p99Us * 0.98);
     }
-    console.log('coalescing', (frames / writes).toFixed(1), 'frames/write;',
-      after.map((m) => `${m.host}/s${m.shard}/w${m.worker}: req=${m.requests} p50=${m.p50Us.toFixed(0)}us p99=${m.p99Us.toFixed(0)}us fpw=${m.framesPerWrite.toFixed(1)}`).join(' | '));
+    console.log(
+      'coalescing',
+      (frames / writes).toFixed(1),
+      'frames/write;',
+      after
+        .map(
+          (m) =>
+            `${m.host}/s${m.shard}/w${m.worker}: req=${m.requests} p50=${m.p50Us.toFixed(0)}us p99=${m.p99Us.toFixed(0)}us fpw=${m.framesPerWrite.toFixed(1)}`,
+        )
+        .join(' | '),
+    );
   });
 
   it('counts server errors by kind', async () => {
@@ -155,7 +168,12 @@ describe('per-shard metrics against the real Cassandra', () => {
       expect(text).toContain(`shardcql_shard_latency_seconds{${labels},quantile="0.99"}`);
     }
     expect(total).toBeGreaterThanOrEqual(10_000);
-    console.log(text.split('\n').filter((l) => l.startsWith('shardcql_shard_') && !l.includes('kind=')).join('\n'));
+    console.log(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('shardcql_shard_') && !l.includes('kind='))
+        .join('\n'),
+    );
   });
 
   it('client.metrics (DefaultMetrics) hears responses with latencies and server errors', async () => {
@@ -177,7 +195,12 @@ describe('per-shard metrics against the real Cassandra', () => {
   });
 
   it('allocates nothing with shardcql.metrics: false', async () => {
-    const off = new Client({ contactPoints: [CONTACT], localDataCenter: dc, keyspace: KS, shardcql: { workers: 1, metrics: false } as { workers: number } });
+    const off = new Client({
+      contactPoints: [CONTACT],
+      localDataCenter: dc,
+      keyspace: KS,
+      shardcql: { workers: 1, metrics: false } as { workers: number },
+    });
     await off.connect();
     try {
       await off.execute('SELECT release_version FROM system.local');

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionMetrics, C_REQUESTS, C_RESPONSES, C_SOCKET_WRITES, C_FRAMES_WRITTEN, C_STATE, C_TIMEOUTS, HIST_BUCKETS, bucketLow, bucketOf, createMetricsBuffer } from '@shardcql/shard-worker';
+import {
+  ConnectionMetrics,
+  C_REQUESTS,
+  C_RESPONSES,
+  C_SOCKET_WRITES,
+  C_FRAMES_WRITTEN,
+  C_STATE,
+  C_TIMEOUTS,
+  HIST_BUCKETS,
+  bucketLow,
+  bucketOf,
+  createMetricsBuffer,
+} from '@shardcql/shard-worker';
 import { ShardMetricsReader } from '../src/metrics/shard-metrics';
 
 describe('metrics layout', () => {
@@ -41,7 +53,18 @@ describe('metrics layout', () => {
     const r = new ShardMetricsReader(sab);
     expect(r.read(0, 'h:1')).toBeNull();
     const s = r.read(3, 'h:1')!;
-    expect(s).toMatchObject({ host: 'h:1', conn: 3, up: true, requests: 1000, responses: 990, timeouts: 4, errors: 4, inFlight: 6, framesPerWrite: 100, latencyCount: 990 });
+    expect(s).toMatchObject({
+      host: 'h:1',
+      conn: 3,
+      up: true,
+      requests: 1000,
+      responses: 990,
+      timeouts: 4,
+      errors: 4,
+      inFlight: 6,
+      framesPerWrite: 100,
+      latencyCount: 990,
+    });
     expect(Math.abs(s.p50Us - 49_500) / 49_500).toBeLessThan(0.02);
     expect(Math.abs(s.p99Us - 98_000) / 98_000).toBeLessThan(0.02);
     expect(s.maxUs).toBe(99_000);

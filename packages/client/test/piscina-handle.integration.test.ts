@@ -20,7 +20,12 @@ describe('a client handle used from a piscina pool', () => {
     await ddl(client, `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
     await ddl(client, `DROP TABLE IF EXISTS ${KS}.t`);
     await ddl(client, `CREATE TABLE IF NOT EXISTS ${KS}.t (pk bigint PRIMARY KEY, v text)`);
-    pool = new Piscina({ filename: join(__dirname, 'fixtures', 'piscina-task.cjs'), minThreads: 2, maxThreads: 2, execArgv: ['--conditions=source'] });
+    pool = new Piscina({
+      filename: join(__dirname, 'fixtures', 'piscina-task.cjs'),
+      minThreads: 2,
+      maxThreads: 2,
+      execArgv: ['--conditions=source'],
+    });
   });
 
   afterAll(async () => {
@@ -29,7 +34,7 @@ describe('a client handle used from a piscina pool', () => {
     await client?.shutdown();
   });
 
-  it('writes and reads through the owner\'s shard workers from several pool threads', async () => {
+  it("writes and reads through the owner's shard workers from several pool threads", async () => {
     const handle = await client.createHandle();
     const tasks = Array.from({ length: 8 }, (_, i) => pool.run({ handle, keyspace: KS, from: i * 500, count: 500 }));
     const results = (await Promise.all(tasks)) as Array<{ inserted: number; readBack: number; mismatches: number; threadId: number }>;
@@ -46,7 +51,12 @@ describe('a client handle used from a piscina pool', () => {
 
   it('gets back the requesters of pool threads that piscina terminates (destroy), without a word from them', async () => {
     const engine = (client as unknown as { engine: { handleThreadCount: number } }).engine;
-    const own = new Piscina({ filename: join(__dirname, 'fixtures', 'piscina-task.cjs'), minThreads: 2, maxThreads: 2, execArgv: ['--conditions=source'] });
+    const own = new Piscina({
+      filename: join(__dirname, 'fixtures', 'piscina-task.cjs'),
+      minThreads: 2,
+      maxThreads: 2,
+      execArgv: ['--conditions=source'],
+    });
     const handle = await client.createHandle();
     const base = engine.handleThreadCount;
     await Promise.all(Array.from({ length: 4 }, (_, i) => own.run({ handle, keyspace: KS, from: 100_000 + i * 10, count: 10 })));

@@ -41,8 +41,10 @@ class RecordingEngine extends FakeEngineBase {
 
 function newClient(options: Record<string, unknown> = {}): { client: Client; engine: () => RecordingEngine } {
   let engine: RecordingEngine | null = null;
-  const client = new Client({ contactPoints: ['10.0.0.1'], localDataCenter: 'dc1', isMetadataSyncEnabled: false, ...options },
-    (o) => (engine = new RecordingEngine(o)));
+  const client = new Client(
+    { contactPoints: ['10.0.0.1'], localDataCenter: 'dc1', isMetadataSyncEnabled: false, ...options },
+    (o) => (engine = new RecordingEngine(o)),
+  );
   return { client, engine: () => engine! };
 }
 
@@ -71,7 +73,9 @@ describe('execution option timestamp', () => {
     await client.connect();
     for (const bad of ['abc', {}, '1700000000000000', new Date()]) {
       await expect(client.execute('INSERT INTO t (a) VALUES (1)', [], { timestamp: bad as unknown as number })).rejects.toThrow(TypeError);
-      await expect(client.execute('INSERT INTO t (a) VALUES (1)', [], { timestamp: bad as unknown as number })).rejects.toThrow(/Expected Long/);
+      await expect(client.execute('INSERT INTO t (a) VALUES (1)', [], { timestamp: bad as unknown as number })).rejects.toThrow(
+        /Expected Long/,
+      );
     }
     // Nothing went out as timestamp 0 (which every later write would silently win over).
     expect(engine().sent).toHaveLength(0);

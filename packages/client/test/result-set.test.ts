@@ -5,8 +5,14 @@ import { Metadata } from '../src/metadata';
 import { murmur3Token } from '@shardcql/core';
 
 const info = (): ExecutionInfo => ({
-  queriedHost: '127.0.0.1:9042', triedHosts: {}, speculativeExecutions: 0, achievedConsistency: 1,
-  traceId: null, warnings: null, customPayload: null, isSchemaInAgreement: true,
+  queriedHost: '127.0.0.1:9042',
+  triedHosts: {},
+  speculativeExecutions: 0,
+  achievedConsistency: 1,
+  traceId: null,
+  warnings: null,
+  customPayload: null,
+  isSchemaInAgreement: true,
 });
 // Rows are plain objects here: ResultSet only reads them.
 const row = (o: Record<string, unknown>) => o as never;
@@ -103,13 +109,25 @@ describe('Metadata.getReplicas', () => {
     const hosts = [mk('a', 'dc1', ['-100', '500']), mk('b', 'dc1', ['0']), mk('c', 'dc2', ['100']), mk('d', 'dc2', ['1000'])];
     const m = new Metadata({ querySystem: async () => [], clearPrepared: () => undefined, hosts: { values: () => hosts } });
     m.keyspaces = {
-      s: { name: 's', durableWrites: true, strategy: 'org.apache.cassandra.locator.SimpleStrategy', strategyOptions: { replication_factor: '2' }, virtual: false },
+      s: {
+        name: 's',
+        durableWrites: true,
+        strategy: 'org.apache.cassandra.locator.SimpleStrategy',
+        strategyOptions: { replication_factor: '2' },
+        virtual: false,
+      },
       n: { name: 'n', durableWrites: true, strategy: 'NetworkTopologyStrategy', strategyOptions: { dc1: '1', dc2: '1' }, virtual: false },
     };
     const key = Buffer.from('some key');
     const t = murmur3Token(key);
     // Ring: -100 a, 0 b, 100 c, 500 a, 1000 d; the first token >= t owns the key (wrapping).
-    const ring: Array<[bigint, string]> = [[-100n, 'a'], [0n, 'b'], [100n, 'c'], [500n, 'a'], [1000n, 'd']];
+    const ring: Array<[bigint, string]> = [
+      [-100n, 'a'],
+      [0n, 'b'],
+      [100n, 'c'],
+      [500n, 'a'],
+      [1000n, 'd'],
+    ];
     let start = ring.findIndex(([tok]) => tok >= t);
     if (start < 0) start = 0;
     const order: string[] = [];

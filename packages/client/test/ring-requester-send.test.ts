@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { Doorbell, FailureKind, failureWasNotSent, OperationTimedOutError, RingConsumer, RingProducer, RING_KIND_REQUEST, RING_KIND_RESPONSE, REQUEST_HEADER_SIZE, RESPONSE_HEADER_SIZE, writeResponseHeader } from '@shardcql/core';
+import {
+  Doorbell,
+  FailureKind,
+  failureWasNotSent,
+  OperationTimedOutError,
+  RingConsumer,
+  RingProducer,
+  RING_KIND_REQUEST,
+  RING_KIND_RESPONSE,
+  REQUEST_HEADER_SIZE,
+  RESPONSE_HEADER_SIZE,
+  writeResponseHeader,
+} from '@shardcql/core';
 import { RingRequester, createWorkerRings, failureError } from '../src/engine/ring-requester';
 import { EngineRequest } from '../src/engine/request';
 
@@ -109,7 +121,11 @@ describe('RingRequester: every request settles, even when its worker never answe
     // The orphaned id is free again: both ids can be taken.
     const more = [0, 1].map(() => requester.send(0, 1, message(0x0a, 0, new Uint8Array(4), 4, 0)));
     await Promise.resolve();
-    expect(readAll(consumer).map((r) => r[0]).sort()).toEqual([0, 1]);
+    expect(
+      readAll(consumer)
+        .map((r) => r[0])
+        .sort(),
+    ).toEqual([0, 1]);
     requester.close(new Error('done'));
     for (const p of more) await expect(p).rejects.toThrow('done');
   }, 20_000);

@@ -112,7 +112,11 @@ class ReplicaPlanEngine extends FakeEngineBase {
     this.sent.push(host);
     const w = new ByteWriter(64);
     if (host === 2) {
-      w.i32(0x1000); w.string('Cannot achieve consistency'); w.u16(1); w.i32(1); w.i32(0);
+      w.i32(0x1000);
+      w.string('Cannot achieve consistency');
+      w.u16(1);
+      w.i32(1);
+      w.i32(0);
       return new ResponseFrame(opcodes.error, 0, w.toBuffer(), host);
     }
     w.i32(1);
@@ -120,11 +124,13 @@ class ReplicaPlanEngine extends FakeEngineBase {
   }
 }
 
-describe('retries follow the request\'s query plan', () => {
+describe("retries follow the request's query plan", () => {
   it('an Unavailable on the first replica retries on the next replica of the token, not the first untried host by index', async () => {
     let engine: ReplicaPlanEngine | null = null;
-    const client = new Client({ contactPoints: ['10.0.0.1'], localDataCenter: 'dc1', isMetadataSyncEnabled: false },
-      (o) => (engine = new ReplicaPlanEngine(o)));
+    const client = new Client(
+      { contactPoints: ['10.0.0.1'], localDataCenter: 'dc1', isMetadataSyncEnabled: false },
+      (o) => (engine = new ReplicaPlanEngine(o)),
+    );
     await client.connect();
     const rs = await client.execute('SELECT v FROM ks.t WHERE k = ?', ['a'], { hints: ['text'], routingKey: Buffer.from('a') });
     // Before: the retry went to host 0 (the first host not tried, by index). Now: host 3, the other replica.

@@ -44,7 +44,9 @@ async function insertRandom(client: Client, n: number): Promise<number> {
     while (next < n) {
       next++;
       const pk = types.Long.fromBits((Math.random() * 0x100000000) >>> 0, (Math.random() * 0x100000000) | 0);
-      await client.execute('INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)', [pk, pk, pk], { prepare: true }).catch(() => failed++);
+      await client
+        .execute('INSERT INTO benchks.benchtab (pk, v1, v2) VALUES (?, ?, ?)', [pk, pk, pk], { prepare: true })
+        .catch(() => failed++);
     }
   };
   await Promise.all(Array.from({ length: 64 }, loop));
@@ -72,11 +74,21 @@ describe.each([
   { name: 'plain port only', host: '127.0.0.71', aware: false },
   { name: 'shard-aware port', host: '127.0.0.81', aware: true },
 ])('ScyllaDB simulator, 3 nodes x 4 shards ($name): an emptied shard slot is filled again', ({ host, aware }) => {
-  it('opens a replacement on the freed shard, routes that shard\'s requests to it, logs once; an extra connection takes a freed slot', async () => {
-    const stub = (state.stub = await startStub({ host, port: 0, shards: 4, extraArgs: ['-nodes', '3', ...(aware ? ['-shard-aware-port', '-1'] : [])] }));
+  it("opens a replacement on the freed shard, routes that shard's requests to it, logs once; an extra connection takes a freed slot", async () => {
+    const stub = (state.stub = await startStub({
+      host,
+      port: 0,
+      shards: 4,
+      extraArgs: ['-nodes', '3', ...(aware ? ['-shard-aware-port', '-1'] : [])],
+    }));
     let engine: ShardedEngine | null = null;
     const client = (state.client = new Client(
-      { contactPoints: [host], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2, directLane: 0 } },
+      {
+        contactPoints: [host],
+        localDataCenter: 'datacenter1',
+        protocolOptions: { port: stub.port },
+        shardcql: { workers: 2, directLane: 0 },
+      },
       (o) => (engine = new ShardedEngine(o)),
     ));
     const logs: string[] = [];
@@ -145,12 +157,17 @@ describe.each([
 });
 
 describe('ScyllaDB simulator, 3 nodes x 4 shards: shard slots refilled again and again', () => {
-  it('reuses the indexes of the connections it closes (real workers): bounded, each shard\'s requests on its own connection', async () => {
+  it("reuses the indexes of the connections it closes (real workers): bounded, each shard's requests on its own connection", async () => {
     const host = '127.0.0.91';
     const stub = (state.stub = await startStub({ host, port: 0, shards: 4, extraArgs: ['-nodes', '3', '-shard-aware-port', '-1'] }));
     let engine: ShardedEngine | null = null;
     const client = (state.client = new Client(
-      { contactPoints: [host], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2, directLane: 0 } },
+      {
+        contactPoints: [host],
+        localDataCenter: 'datacenter1',
+        protocolOptions: { port: stub.port },
+        shardcql: { workers: 2, directLane: 0 },
+      },
       (o) => (engine = new ShardedEngine(o)),
     ));
     await client.connect();
@@ -169,7 +186,11 @@ describe('ScyllaDB simulator, 3 nodes x 4 shards: shard slots refilled again and
       const c = sc(1);
       e.workers.onMessage(null, { type: 'connection-state', conn: c, up: false, error: null, shard: -1 });
       e.workers.onMessage(null, { type: 'connection-state', conn: c, up: true, error: null, shard: 3 });
-      await until(`round ${round}: shard 1 has a new connection`, () => sc(1) >= 0 && sc(1) !== c && e.connTable.isUp(sc(1)) && e.shards.refills.size === 0, 15_000);
+      await until(
+        `round ${round}: shard 1 has a new connection`,
+        () => sc(1) >= 0 && sc(1) !== c && e.connTable.isUp(sc(1)) && e.shards.refills.size === 0,
+        15_000,
+      );
       expect(hostConns()).not.toContain(c);
       used.add(sc(1));
     }
@@ -185,6 +206,11 @@ describe('ScyllaDB simulator, 3 nodes x 4 shards: shard slots refilled again and
     expect(counted.find((r) => r.node === hs.ip && r.shard === 1)!.executes).toBeGreaterThan(50);
     // The metrics see one live connection per (node, shard): a reused slot starts over, with its new owner.
     const live = client.getShardMetrics().filter((m) => m.up);
-    expect(live.filter((m) => m.host.startsWith(`${hs.ip}:`)).map((m) => m.shard).sort()).toEqual([0, 1, 2, 3]);
+    expect(
+      live
+        .filter((m) => m.host.startsWith(`${hs.ip}:`))
+        .map((m) => m.shard)
+        .sort(),
+    ).toEqual([0, 1, 2, 3]);
   }, 90_000);
 });

@@ -28,7 +28,12 @@ function tokenRequest(): EngineRequest {
 
 describe('query plan (engine/query-plan.ts)', () => {
   // 4 hosts, one token each: host i owns (token(i-1), token(i)]; RF 2: replicas of a range are its owner and the next.
-  const ring = new TokenRing([['-4000', 0], ['-1000', 1], ['2000', 2], ['5000', 3]]);
+  const ring = new TokenRing([
+    ['-4000', 0],
+    ['-1000', 1],
+    ['2000', 2],
+    ['5000', 3],
+  ]);
   const locs = [0, 1, 2, 3].map(() => ({ datacenter: 'dc1', rack: 'r1' }));
   const plans = ReplicaPlans.build(ring, { kind: 'simple', replicationFactor: 2 }, locs, 'dc1');
   // Token 0 = (hi 0, lo 0) lies in (-1000, 2000]: owner host 2, then host 3.
@@ -62,7 +67,10 @@ class PlanEngine extends FakeEngineBase {
   override connected = true;
   sent: number[] = [];
   override hostsEpoch = 0;
-  constructor(private readonly delays: number[], private readonly plan: number[]) {
+  constructor(
+    private readonly delays: number[],
+    private readonly plan: number[],
+  ) {
     super();
     this.hosts = fakeHosts(delays.length, null);
   }
@@ -166,7 +174,10 @@ describe('speculative executions on the simulator, 3 nodes x 4 shards, RF 3', ()
     let engine: SlowHostEngine | null = null;
     const client = new Client(
       {
-        contactPoints: ['127.0.0.61'], localDataCenter: 'datacenter1', protocolOptions: { port: stub.port }, shardcql: { workers: 2 },
+        contactPoints: ['127.0.0.61'],
+        localDataCenter: 'datacenter1',
+        protocolOptions: { port: stub.port },
+        shardcql: { workers: 2 },
         policies: { speculativeExecution: policy },
       },
       (o) => (engine = new SlowHostEngine(o)),
@@ -181,7 +192,12 @@ describe('speculative executions on the simulator, 3 nodes x 4 shards, RF 3', ()
   }
 
   beforeAll(async () => {
-    stub = await startStub({ host: '127.0.0.61', port: 0, shards: 4, extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1'] });
+    stub = await startStub({
+      host: '127.0.0.61',
+      port: 0,
+      shards: 4,
+      extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1'],
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -225,7 +241,7 @@ describe('speculative executions on the simulator, 3 nodes x 4 shards, RF 3', ()
     return lists.reduce((a, l) => a + l.length, 0);
   }
 
-  it('with one slow node, each request\'s executions hit distinct hosts, and the counts agree with the simulator', async () => {
+  it("with one slow node, each request's executions hit distinct hosts, and the counts agree with the simulator", async () => {
     const { client, engine } = await newClient(new ConstantSpeculativeExecutionPolicy(40, 2));
     expect(client.getState().getConnectedHosts().length).toBe(3);
     engine.slowHosts.add(1);

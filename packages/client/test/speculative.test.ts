@@ -22,7 +22,10 @@ class SlowHostsEngine extends FakeEngineBase {
   sent: number[] = [];
   late = 0;
   private next = 0;
-  constructor(readonly options: EngineOptions, private readonly script: HostScript[]) {
+  constructor(
+    readonly options: EngineOptions,
+    private readonly script: HostScript[],
+  ) {
     super();
     this.hosts = fakeHosts(script.length);
   }
@@ -57,20 +60,30 @@ class CountingMetrics extends ClientMetrics {
 function newClient(script: HostScript[], policy: unknown, metrics?: ClientMetrics): { client: Client; engine: () => SlowHostsEngine } {
   let engine: SlowHostsEngine | null = null;
   const client = new Client(
-    { contactPoints: ['10.0.0.1'], localDataCenter: 'dc1', isMetadataSyncEnabled: false, policies: { speculativeExecution: policy as NoSpeculativeExecutionPolicy }, ...(metrics ? { metrics } : {}) },
+    {
+      contactPoints: ['10.0.0.1'],
+      localDataCenter: 'dc1',
+      isMetadataSyncEnabled: false,
+      policies: { speculativeExecution: policy as NoSpeculativeExecutionPolicy },
+      ...(metrics ? { metrics } : {}),
+    },
     (o) => (engine = new SlowHostsEngine(o, script)),
   );
   return { client, engine: () => engine! };
 }
 
-const Q = "INSERT INTO ks.t (k) VALUES (1)";
+const Q = 'INSERT INTO ks.t (k) VALUES (1)';
 
 describe('speculative executions', () => {
   it('sends an idempotent request to the next host after the delay; the first answer wins', async () => {
     const metrics = new CountingMetrics();
     // Host 0 answers seconds after the speculative execution: an event loop stalled past both timers fires them
     // in deadline order, so the gap (not the CPU) decides the winner on a busy machine.
-    const { client, engine } = newClient([{ delayMs: 3000 }, { delayMs: 5 }, { delayMs: 5 }], new ConstantSpeculativeExecutionPolicy(30, 2), metrics);
+    const { client, engine } = newClient(
+      [{ delayMs: 3000 }, { delayMs: 5 }, { delayMs: 5 }],
+      new ConstantSpeculativeExecutionPolicy(30, 2),
+      metrics,
+    );
     await client.connect();
     const t0 = performance.now();
     const rs = await client.execute(Q, [], { isIdempotent: true });
@@ -86,7 +99,10 @@ describe('speculative executions', () => {
   it('starts up to maxSpeculativeExecutions when nobody answers, and takes the first answer', async () => {
     // Host 0's answer comes 600 ms in: both speculative executions (10 and 20 ms) start first even when the event
     // loop stalls for a few hundred ms; the losers answer at 1.2 s.
-    const { client, engine } = newClient([{ delayMs: 600 }, { delayMs: 1200 }, { delayMs: 1200 }, { delayMs: 1200 }], new ConstantSpeculativeExecutionPolicy(10, 2));
+    const { client, engine } = newClient(
+      [{ delayMs: 600 }, { delayMs: 1200 }, { delayMs: 1200 }, { delayMs: 1200 }],
+      new ConstantSpeculativeExecutionPolicy(10, 2),
+    );
     await client.connect();
     const rs = await client.execute(Q, [], { isIdempotent: true });
     expect(engine().sent).toEqual([0, 1, 2]);
@@ -120,7 +136,13 @@ describe('speculative executions', () => {
 
   it('fails only when every execution started has failed; the error then goes through the retry policy', async () => {
     // A 2 s delay, so "failed without waiting for it" holds with a wide margin on a busy machine.
-    const { client, engine } = newClient([{ delayMs: 5, fail: true }, { delayMs: 5, fail: true }], new ConstantSpeculativeExecutionPolicy(2000, 2));
+    const { client, engine } = newClient(
+      [
+        { delayMs: 5, fail: true },
+        { delayMs: 5, fail: true },
+      ],
+      new ConstantSpeculativeExecutionPolicy(2000, 2),
+    );
     await client.connect();
     const t0 = performance.now();
     await expect(client.execute(Q, [], { isIdempotent: true })).rejects.toThrow(DriverError);
@@ -140,4 +162,3 @@ describe('speculative executions', () => {
     await client.shutdown();
   });
 });
-

@@ -43,7 +43,9 @@ describe('ScyllaDB simulator with tablets, 3 nodes x 4 shards, RF 3', () => {
 
   beforeAll(async () => {
     stub = await startStub({
-      host: '127.0.0.11', port: 0, shards: 4,
+      host: '127.0.0.11',
+      port: 0,
+      shards: 4,
       extraArgs: ['-nodes', '3', '-tokens', '8', '-shard-aware-port', '-1', '-tablets', KS],
     });
     client = new Client(
@@ -86,7 +88,9 @@ describe('ScyllaDB simulator with tablets, 3 nodes x 4 shards, RF 3', () => {
     const first = tokenFromHiLo(tablet.firstHi, tablet.firstLo);
     const last = tokenFromHiLo(tablet.lastHi, tablet.lastLo);
     expect(tablet.hostIds).toHaveLength(3);
-    console.log(`tablet (${first}, ${last}] learned after ${tries} request(s): ${tablet.hostIds.map((h, i) => `${h.slice(-4)}/${tablet.shards[i]}`).join(', ')}`);
+    console.log(
+      `tablet (${first}, ${last}] learned after ${tries} request(s): ${tablet.hostIds.map((h, i) => `${h.slice(-4)}/${tablet.shards[i]}`).join(', ')}`,
+    );
 
     // 2. 1,000 keys of that tablet.
     const keys: bigint[] = [];

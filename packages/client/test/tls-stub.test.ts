@@ -47,10 +47,17 @@ describe('sslOptions are checked at construction', () => {
     expect((e as Error).message).toMatch(message);
   });
 
-  it.each([undefined, null, false, {}, { rejectUnauthorized: false }, { ca: [Buffer.from('pem')], cert: 'pem', key: [{ pem: 'k', passphrase: 'p' }] }, { checkServerIdentity: () => undefined }])(
-    'sslOptions %o: accepted', (value) => {
-      expect(() => make(value)).not.toThrow();
-    });
+  it.each([
+    undefined,
+    null,
+    false,
+    {},
+    { rejectUnauthorized: false },
+    { ca: [Buffer.from('pem')], cert: 'pem', key: [{ pem: 'k', passphrase: 'p' }] },
+    { checkServerIdentity: () => undefined },
+  ])('sslOptions %o: accepted', (value) => {
+    expect(() => make(value)).not.toThrow();
+  });
 });
 
 describe('TLS against the stub behind a TLS terminator (certificate for localhost only)', () => {
@@ -80,7 +87,11 @@ describe('TLS against the stub behind a TLS terminator (certificate for localhos
       await client.execute(INSERT, [k, k, k], { prepare: true });
     }
     expect(laneUsed()).toBe(true);
-    await Promise.all(Array.from({ length: 300 }, (_, i) => client.execute(INSERT, [types.Long.fromNumber(i), types.Long.ONE, types.Long.ONE], { prepare: true })));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        client.execute(INSERT, [types.Long.fromNumber(i), types.Long.ONE, types.Long.ONE], { prepare: true }),
+      ),
+    );
     expect(client.getShardMetrics().some((m) => m.worker >= 0 && m.requests > 0)).toBe(true);
   }
 
@@ -110,7 +121,11 @@ describe('TLS against the stub behind a TLS terminator (certificate for localhos
 
   it('sslOptions.servername set by the user wins over the contact point', async () => {
     const before = proxy.servernames.length;
-    const client = tlsClient(`127.0.0.1:${proxy.port}`, { ca: [certs.ca], rejectUnauthorized: true, servername: 'localhost' }, { workers: 1, directLane: 0 });
+    const client = tlsClient(
+      `127.0.0.1:${proxy.port}`,
+      { ca: [certs.ca], rejectUnauthorized: true, servername: 'localhost' },
+      { workers: 1, directLane: 0 },
+    );
     try {
       await client.connect();
       await client.execute('SELECT * FROM system.local');
@@ -120,17 +135,21 @@ describe('TLS against the stub behind a TLS terminator (certificate for localhos
     expect(new Set(proxy.servernames.slice(before))).toEqual(new Set(['localhost']));
   });
 
-  it('the user\'s checkServerIdentity decides on the workers\' and the lane\'s connections: it can accept', async () => {
+  it("the user's checkServerIdentity decides on the workers' and the lane's connections: it can accept", async () => {
     const seen: Array<{ hostname: string; san: string | undefined; rawIsBuffer: boolean }> = [];
-    const client = tlsClient(`127.0.0.1:${proxy.port}`, {
-      ca: [certs.ca],
-      rejectUnauthorized: true,
-      // Node's own check would refuse 127.0.0.1 for this certificate; the user's accepts the name in it.
-      checkServerIdentity: (hostname: string, cert: tls.PeerCertificate) => {
-        seen.push({ hostname, san: cert.subjectaltname, rawIsBuffer: Buffer.isBuffer(cert.raw) });
-        return cert.subjectaltname === 'DNS:localhost' ? undefined : new Error('unexpected certificate');
+    const client = tlsClient(
+      `127.0.0.1:${proxy.port}`,
+      {
+        ca: [certs.ca],
+        rejectUnauthorized: true,
+        // Node's own check would refuse 127.0.0.1 for this certificate; the user's accepts the name in it.
+        checkServerIdentity: (hostname: string, cert: tls.PeerCertificate) => {
+          seen.push({ hostname, san: cert.subjectaltname, rawIsBuffer: Buffer.isBuffer(cert.raw) });
+          return cert.subjectaltname === 'DNS:localhost' ? undefined : new Error('unexpected certificate');
+        },
       },
-    }, { workers: 2 });
+      { workers: 2 },
+    );
     try {
       await client.connect();
       await useLaneAndWorkers(client);
@@ -141,8 +160,12 @@ describe('TLS against the stub behind a TLS terminator (certificate for localhos
     for (const s of seen) expect(s).toEqual({ hostname: '127.0.0.1', san: 'DNS:localhost', rawIsBuffer: true });
   });
 
-  it('the user\'s checkServerIdentity can refuse: connect fails with its error, typed, never a DataCloneError', async () => {
-    const client = tlsClient(`localhost:${proxy.port}`, { ca: [certs.ca], rejectUnauthorized: true, checkServerIdentity: () => new Error('pinned certificate mismatch') }, { workers: 1 });
+  it("the user's checkServerIdentity can refuse: connect fails with its error, typed, never a DataCloneError", async () => {
+    const client = tlsClient(
+      `localhost:${proxy.port}`,
+      { ca: [certs.ca], rejectUnauthorized: true, checkServerIdentity: () => new Error('pinned certificate mismatch') },
+      { workers: 1 },
+    );
     const err = await client.connect().catch((e: unknown) => e);
     await client.shutdown();
     expect(err).toBeInstanceOf(errors.NoHostAvailableError);
@@ -151,9 +174,21 @@ describe('TLS against the stub behind a TLS terminator (certificate for localhos
   });
 
   describe('a connection whose server identity is decided elsewhere (serverIdentity, what a worker uses)', () => {
-    const listener: ConnectionListener = { onResponse: () => undefined, onFailure: () => undefined, onEvent: () => undefined, onClose: () => undefined };
-    const open = (tlsOptions: tls.ConnectionOptions, serverIdentity: (h: string, c: tls.PeerCertificate) => Promise<Error | null>, connectTimeoutMs = 5000) =>
-      Connection.open({ ...defaultConnectionOptions('127.0.0.1', proxy.port), maxProtocolVersion: 4, tls: tlsOptions, serverIdentity, connectTimeoutMs }, listener);
+    const listener: ConnectionListener = {
+      onResponse: () => undefined,
+      onFailure: () => undefined,
+      onEvent: () => undefined,
+      onClose: () => undefined,
+    };
+    const open = (
+      tlsOptions: tls.ConnectionOptions,
+      serverIdentity: (h: string, c: tls.PeerCertificate) => Promise<Error | null>,
+      connectTimeoutMs = 5000,
+    ) =>
+      Connection.open(
+        { ...defaultConnectionOptions('127.0.0.1', proxy.port), maxProtocolVersion: 4, tls: tlsOptions, serverIdentity, connectTimeoutMs },
+        listener,
+      );
 
     it('an answer that never comes ends in the connect timeout, typed', async () => {
       const err = await open({ ca: [certs.ca] }, () => new Promise(() => undefined), 300).catch((e: unknown) => e);

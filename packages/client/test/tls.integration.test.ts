@@ -23,14 +23,16 @@ describe.skipIf(!ON)('TLS against Cassandra (SHARDCQL_TEST_TLS=1, db started wit
       await client.connect();
       const rs = await client.execute('SELECT release_version FROM system.local WHERE key = ?', ['local'], { prepare: true });
       expect(String(rs.first()!['release_version'])).toMatch(/^5\./);
-      const many = await Promise.all(Array.from({ length: 500 }, () => client.execute('SELECT key FROM system.local WHERE key = ?', ['local'], { prepare: true })));
+      const many = await Promise.all(
+        Array.from({ length: 500 }, () => client.execute('SELECT key FROM system.local WHERE key = ?', ['local'], { prepare: true })),
+      );
       expect(many.length).toBe(500);
     } finally {
       await client.shutdown();
     }
   });
 
-  it('a host name contact point is verified by that name (the test bed certificate names localhost), and the user\'s checkServerIdentity decides on every connection', async () => {
+  it("a host name contact point is verified by that name (the test bed certificate names localhost), and the user's checkServerIdentity decides on every connection", async () => {
     const checked: string[] = [];
     const client = new Client({
       contactPoints: ['localhost'],
@@ -47,7 +49,9 @@ describe.skipIf(!ON)('TLS against Cassandra (SHARDCQL_TEST_TLS=1, db started wit
     });
     try {
       await client.connect();
-      const many = await Promise.all(Array.from({ length: 200 }, () => client.execute('SELECT key FROM system.local WHERE key = ?', ['local'], { prepare: true })));
+      const many = await Promise.all(
+        Array.from({ length: 200 }, () => client.execute('SELECT key FROM system.local WHERE key = ?', ['local'], { prepare: true })),
+      );
       expect(many.length).toBe(200);
     } finally {
       await client.shutdown();
@@ -58,7 +62,12 @@ describe.skipIf(!ON)('TLS against Cassandra (SHARDCQL_TEST_TLS=1, db started wit
   });
 
   it('refuses a server whose certificate is not signed by a trusted CA, with a typed error', async () => {
-    const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', sslOptions: { rejectUnauthorized: true }, shardcql: { workers: 1 } });
+    const client = new Client({
+      contactPoints: ['127.0.0.1'],
+      localDataCenter: 'dc1',
+      sslOptions: { rejectUnauthorized: true },
+      shardcql: { workers: 1 },
+    });
     const err = await client.connect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(errors.NoHostAvailableError);
     const inner = Object.values((err as { innerErrors: Record<string, Error> }).innerErrors)[0]!;
@@ -67,7 +76,12 @@ describe.skipIf(!ON)('TLS against Cassandra (SHARDCQL_TEST_TLS=1, db started wit
   });
 
   it('refuses plain TCP to a TLS-only node with a typed error, never a hang', async () => {
-    const client = new Client({ contactPoints: ['127.0.0.1'], localDataCenter: 'dc1', socketOptions: { connectTimeout: 3000 }, shardcql: { workers: 1 } });
+    const client = new Client({
+      contactPoints: ['127.0.0.1'],
+      localDataCenter: 'dc1',
+      socketOptions: { connectTimeout: 3000 },
+      shardcql: { workers: 1 },
+    });
     const err = await client.connect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(errors.NoHostAvailableError);
     await client.shutdown();

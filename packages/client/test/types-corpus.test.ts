@@ -19,9 +19,11 @@ function keptLines(): Set<string> {
   const out = new Set<string>();
   for (const file of corpusFiles()) {
     const rel = relative(ROOT, file);
-    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-      if (KEPT.test(line)) out.add(`${rel}:${i + 1}`);
-    });
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (KEPT.test(line)) out.add(`${rel}:${i + 1}`);
+      });
   }
   return out;
 }
@@ -45,7 +47,10 @@ describe('type corpus: cassandra-driver declarations compile unchanged against @
       if (unexpected.length > 0) console.log(`only with shardcql (${set}):\n${unexpected.map((d) => d.text).join('\n')}`);
       expect(unexpected.map((d) => d.text)).toEqual([]);
       const differing = new Set(onlyOurs.map(lineOf));
-      expect([...kept].filter((l) => !differing.has(l)), 'lines marked `kept:` that no longer differ').toEqual([]);
+      expect(
+        [...kept].filter((l) => !differing.has(l)),
+        'lines marked `kept:` that no longer differ',
+      ).toEqual([]);
     });
   }
 

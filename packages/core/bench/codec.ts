@@ -53,7 +53,9 @@ function measure(name: string, fn: () => unknown, ms = 500): number {
     if (cpu > 0 && cpu < bestCpu) bestCpu = cpu;
     calls += n;
   }
-  console.log(`${name.padEnd(66)} ${bestCpu.toFixed(0).padStart(8)} ns/op cpu ${bestWall.toFixed(0).padStart(8)} ns/op wall (${calls} calls)`);
+  console.log(
+    `${name.padEnd(66)} ${bestCpu.toFixed(0).padStart(8)} ns/op cpu ${bestWall.toFixed(0).padStart(8)} ns/op wall (${calls} calls)`,
+  );
   return bestCpu;
 }
 
@@ -94,17 +96,34 @@ measure('encodeExecute v5, INSERT of 3 bigints (Long)', () => {
 });
 const cdEncoder = new Encoder(4, {});
 const cdOptions = {
-  isQueryTracing: () => false, getCustomPayload: () => null, getOrGenerateTimestamp: () => null, getConsistency: () => 6,
-  getFetchSize: () => undefined, getPageState: () => undefined, getSerialConsistency: () => undefined, getKeyspace: () => undefined,
+  isQueryTracing: () => false,
+  getCustomPayload: () => null,
+  getOrGenerateTimestamp: () => null,
+  getConsistency: () => 6,
+  getFetchSize: () => undefined,
+  getPageState: () => undefined,
+  getSerialConsistency: () => undefined,
+  getKeyspace: () => undefined,
 };
 const cdMeta = { columns: [{ type: BIGINT }, { type: BIGINT }, { type: BIGINT }] };
 measure('  cassandra-driver ExecuteRequest.write (whole frame), same', () => {
-  const req = new ExecuteRequest('q', id, [cd.types.Long.fromNumber(counter++), cd.types.Long.fromNumber(2), cd.types.Long.fromNumber(3)], cdOptions, cdMeta);
+  const req = new ExecuteRequest(
+    'q',
+    id,
+    [cd.types.Long.fromNumber(counter++), cd.types.Long.fromNumber(2), cd.types.Long.fromNumber(3)],
+    cdOptions,
+    cdMeta,
+  );
   return req.write(cdEncoder, 1);
 });
 
 // ---- RESULT rows bodies ----
-function rowsBody(cols: [string, DataType][], rows: number, cell: (w: ByteWriter, r: number, c: number) => void, noMetadata: boolean): Buffer {
+function rowsBody(
+  cols: [string, DataType][],
+  rows: number,
+  cell: (w: ByteWriter, r: number, c: number) => void,
+  noMetadata: boolean,
+): Buffer {
   const b = new ByteWriter(1024);
   b.i32(2);
   b.i32(noMetadata ? 0x04 : 0x01);
@@ -115,7 +134,10 @@ function rowsBody(cols: [string, DataType][], rows: number, cell: (w: ByteWriter
     for (const [name, t] of cols) {
       b.string(name);
       b.u16(t.code);
-      if (t.code === dataTypes.map) { b.u16(dataTypes.varchar); b.u16(dataTypes.int); }
+      if (t.code === dataTypes.map) {
+        b.u16(dataTypes.varchar);
+        b.u16(dataTypes.int);
+      }
     }
   }
   b.i32(rows);
@@ -123,17 +145,40 @@ function rowsBody(cols: [string, DataType][], rows: number, cell: (w: ByteWriter
   return b.toBuffer();
 }
 
-const bigCols: [string, DataType][] = [['a', BIGINT], ['b', BIGINT], ['c', BIGINT]];
-const bigCell = (b: ByteWriter, r: number, c: number) => { b.i32(8); b.i64(r, r * 3 + c); };
+const bigCols: [string, DataType][] = [
+  ['a', BIGINT],
+  ['b', BIGINT],
+  ['c', BIGINT],
+];
+const bigCell = (b: ByteWriter, r: number, c: number) => {
+  b.i32(8);
+  b.i64(r, r * 3 + c);
+};
 const big = rowsBody(bigCols, 100, bigCell, false);
 const bigBare = rowsBody(bigCols, 100, bigCell, true);
-const mixCols: [string, DataType][] = [['t', TEXT], ['b', BLOB], ['m', MAP]];
+const mixCols: [string, DataType][] = [
+  ['t', TEXT],
+  ['b', BLOB],
+  ['m', MAP],
+];
 const mixCell = (b: ByteWriter, r: number, c: number) => {
-  if (c === 0) { const s = Buffer.from(`text value ${r}`); b.i32(s.length); b.raw(s); }
-  else if (c === 1) { b.i32(16); b.raw(Buffer.alloc(16, r)); }
-  else {
-    const start = b.pos; b.i32(0); b.i32(3);
-    for (let k = 0; k < 3; k++) { b.i32(2); b.raw(Buffer.from(`k${k}`)); b.i32(4); b.i32(r + k); }
+  if (c === 0) {
+    const s = Buffer.from(`text value ${r}`);
+    b.i32(s.length);
+    b.raw(s);
+  } else if (c === 1) {
+    b.i32(16);
+    b.raw(Buffer.alloc(16, r));
+  } else {
+    const start = b.pos;
+    b.i32(0);
+    b.i32(3);
+    for (let k = 0; k < 3; k++) {
+      b.i32(2);
+      b.raw(Buffer.from(`k${k}`));
+      b.i32(4);
+      b.i32(r + k);
+    }
     b.patchI32(start, b.pos - start - 4);
   }
 };
@@ -166,7 +211,9 @@ measure('decodeResult, 100 rows (bigint, bigint, bigint), with metadata', () => 
 measure('decodeResult, 100 rows (bigint, bigint, bigint), No_metadata', () => decodeResult(bigBare, 0, bigBare.length, 4, codec, bigKnown));
 measure('  cassandra-driver FrameReader + Parser row loop, same', () => cdDecode(big));
 measure('decodeResult, 100 rows (text, blob, map<text,int>), with metadata', () => decodeResult(mix, 0, mix.length, 4, codec, null));
-measure('decodeResult, 100 rows (text, blob, map<text,int>), No_metadata', () => decodeResult(mixBare, 0, mixBare.length, 4, codec, mixKnown));
+measure('decodeResult, 100 rows (text, blob, map<text,int>), No_metadata', () =>
+  decodeResult(mixBare, 0, mixBare.length, 4, codec, mixKnown),
+);
 measure('  cassandra-driver FrameReader + Parser row loop, same', () => cdDecode(mix));
 allocated('decodeResult, 100 rows (bigint x3), No_metadata', () => decodeResult(bigBare, 0, bigBare.length, 4, codec, bigKnown));
 allocated('  cassandra-driver, 100 rows (bigint x3)', () => cdDecode(big));

@@ -351,12 +351,19 @@ export function formatIp(addr: Uint8Array): string {
     const parts: string[] = [];
     for (let i = 0; i < 16; i += 2) parts.push(((addr[i]! << 8) | addr[i + 1]!).toString(16));
     // Compress the longest run of zero groups, as RFC 5952 prints it.
-    let best = -1, bestLen = 0;
-    for (let i = 0; i < 8; ) {
-      if (parts[i] !== '0') { i++; continue; }
+    let best = -1,
+      bestLen = 0;
+    for (let i = 0; i < 8;) {
+      if (parts[i] !== '0') {
+        i++;
+        continue;
+      }
       let j = i;
       while (j < 8 && parts[j] === '0') j++;
-      if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+      if (j - i > bestLen && j - i > 1) {
+        best = i;
+        bestLen = j - i;
+      }
       i = j;
     }
     if (best < 0) return parts.join(':');

@@ -47,7 +47,8 @@ export class BusyConnectionError extends DriverError {
         `${connectionLength === 1 ? 'a single connection' : `each ${connectionLength} connections`}`,
     );
     this.name = 'BusyConnectionError';
-    this.info = 'Represents a client-side error indicating that all connections to a certain host have reached the maximum amount of in-flight requests supported (pooling.maxRequestsPerConnection)';
+    this.info =
+      'Represents a client-side error indicating that all connections to a certain host have reached the maximum amount of in-flight requests supported (pooling.maxRequestsPerConnection)';
   }
 }
 
@@ -100,7 +101,8 @@ export class OperationTimedOutError extends DriverError {
   constructor(message: string, host?: string) {
     super(message);
     this.name = 'OperationTimedOutError';
-    this.info = 'Represents a client-side error that is raised when the client did not hear back from the server within socketOptions.readTimeout';
+    this.info =
+      'Represents a client-side error that is raised when the client did not hear back from the server within socketOptions.readTimeout';
     if (host !== undefined) this.host = host;
   }
 }
@@ -141,6 +143,7 @@ export class VIntOutOfRangeException extends DriverError {
   constructor(long: unknown) {
     super(`Value ${String(long)} is out of range for a JavaScript Number`);
     this.name = 'VIntOutOfRangeException';
-    this.info = 'Represents a run-time exception when attempting to decode a vint and the JavaScript Number doesn\'t have enough space to fit the value that was decoded';
+    this.info =
+      "Represents a run-time exception when attempting to decode a vint and the JavaScript Number doesn't have enough space to fit the value that was decoded";
   }
 }

@@ -2,8 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../src/bytes';
 import { CodecError, ResponseError } from '../src/errors';
 import {
-  decodeAuthChallenge, decodeAuthenticate, decodeAuthSuccess, decodeEvent, decodeSupported, encodeAuthResponse,
-  encodeOptions, encodeRegister, encodeStartup,
+  decodeAuthChallenge,
+  decodeAuthenticate,
+  decodeAuthSuccess,
+  decodeEvent,
+  decodeSupported,
+  encodeAuthResponse,
+  encodeOptions,
+  encodeRegister,
+  encodeStartup,
 } from '../src/frame/control';
 import { nextVersionToTry, parseSupportedVersions, protocolVersions } from '../src/frame/negotiation';
 
@@ -21,7 +28,11 @@ function body(fn: (w: ByteWriter) => void): Buffer {
   return w.toBuffer();
 }
 
-const inet4 = (w: ByteWriter): void => { w.u8(4); w.raw(Buffer.from([10, 0, 0, 7])); w.i32(9042); };
+const inet4 = (w: ByteWriter): void => {
+  w.u8(4);
+  w.raw(Buffer.from([10, 0, 0, 7]));
+  w.i32(9042);
+};
 
 describe('request bodies (spec section 4.1)', () => {
   it('STARTUP is a [string map]', () => {
@@ -39,7 +50,13 @@ describe('request bodies (spec section 4.1)', () => {
 
 describe('response bodies (spec section 4.2)', () => {
   it('SUPPORTED is a [string multimap]', () => {
-    const b = body((w) => { w.u16(2); w.string('COMPRESSION'); w.stringList(['snappy', 'lz4']); w.string('PROTOCOL_VERSIONS'); w.stringList(['3/v3', '4/v4', '5/v5']); });
+    const b = body((w) => {
+      w.u16(2);
+      w.string('COMPRESSION');
+      w.stringList(['snappy', 'lz4']);
+      w.string('PROTOCOL_VERSIONS');
+      w.stringList(['3/v3', '4/v4', '5/v5']);
+    });
     expect(decodeSupported(b, 2, b.length - 1)).toEqual({ COMPRESSION: ['snappy', 'lz4'], PROTOCOL_VERSIONS: ['3/v3', '4/v4', '5/v5'] });
     expect(() => decodeSupported(b, 2, 10)).toThrow(CodecError);
   });
@@ -56,34 +73,95 @@ describe('response bodies (spec section 4.2)', () => {
   });
 
   it('EVENT TOPOLOGY_CHANGE and STATUS_CHANGE', () => {
-    const t = body((w) => { w.string('TOPOLOGY_CHANGE'); w.string('NEW_NODE'); inet4(w); });
+    const t = body((w) => {
+      w.string('TOPOLOGY_CHANGE');
+      w.string('NEW_NODE');
+      inet4(w);
+    });
     expect(decodeEvent(t, 2, t.length - 1)).toEqual({ type: 'TOPOLOGY_CHANGE', change: 'NEW_NODE', address: '10.0.0.7', port: 9042 });
     const s = body((w) => {
-      w.string('STATUS_CHANGE'); w.string('DOWN'); w.u8(16);
-      w.raw(Buffer.from('20010db8000000000000000000000001', 'hex')); w.i32(19042);
+      w.string('STATUS_CHANGE');
+      w.string('DOWN');
+      w.u8(16);
+      w.raw(Buffer.from('20010db8000000000000000000000001', 'hex'));
+      w.i32(19042);
     });
     expect(decodeEvent(s, 2, s.length - 1)).toEqual({ type: 'STATUS_CHANGE', change: 'DOWN', address: '2001:db8::1', port: 19042 });
   });
 
   it('EVENT SCHEMA_CHANGE for every target', () => {
-    const ks = body((w) => { w.string('SCHEMA_CHANGE'); w.string('CREATED'); w.string('KEYSPACE'); w.string('ks'); });
-    expect(decodeEvent(ks, 2, ks.length - 1)).toEqual({ type: 'SCHEMA_CHANGE', change: 'CREATED', target: 'KEYSPACE', keyspace: 'ks', name: null, argTypes: null });
+    const ks = body((w) => {
+      w.string('SCHEMA_CHANGE');
+      w.string('CREATED');
+      w.string('KEYSPACE');
+      w.string('ks');
+    });
+    expect(decodeEvent(ks, 2, ks.length - 1)).toEqual({
+      type: 'SCHEMA_CHANGE',
+      change: 'CREATED',
+      target: 'KEYSPACE',
+      keyspace: 'ks',
+      name: null,
+      argTypes: null,
+    });
     for (const target of ['TABLE', 'TYPE'] as const) {
-      const b = body((w) => { w.string('SCHEMA_CHANGE'); w.string('UPDATED'); w.string(target); w.string('ks'); w.string('t1'); });
-      expect(decodeEvent(b, 2, b.length - 1)).toEqual({ type: 'SCHEMA_CHANGE', change: 'UPDATED', target, keyspace: 'ks', name: 't1', argTypes: null });
+      const b = body((w) => {
+        w.string('SCHEMA_CHANGE');
+        w.string('UPDATED');
+        w.string(target);
+        w.string('ks');
+        w.string('t1');
+      });
+      expect(decodeEvent(b, 2, b.length - 1)).toEqual({
+        type: 'SCHEMA_CHANGE',
+        change: 'UPDATED',
+        target,
+        keyspace: 'ks',
+        name: 't1',
+        argTypes: null,
+      });
     }
     for (const target of ['FUNCTION', 'AGGREGATE'] as const) {
-      const b = body((w) => { w.string('SCHEMA_CHANGE'); w.string('DROPPED'); w.string(target); w.string('ks'); w.string('f'); w.stringList(['int', 'map<text, int>']); });
-      expect(decodeEvent(b, 2, b.length - 1)).toEqual({ type: 'SCHEMA_CHANGE', change: 'DROPPED', target, keyspace: 'ks', name: 'f', argTypes: ['int', 'map<text, int>'] });
+      const b = body((w) => {
+        w.string('SCHEMA_CHANGE');
+        w.string('DROPPED');
+        w.string(target);
+        w.string('ks');
+        w.string('f');
+        w.stringList(['int', 'map<text, int>']);
+      });
+      expect(decodeEvent(b, 2, b.length - 1)).toEqual({
+        type: 'SCHEMA_CHANGE',
+        change: 'DROPPED',
+        target,
+        keyspace: 'ks',
+        name: 'f',
+        argTypes: ['int', 'map<text, int>'],
+      });
     }
   });
 
   it('EVENT: unknown kinds and truncation are CodecErrors', () => {
     for (const fn of [
-      (w: ByteWriter) => { w.string('NOPE'); },
-      (w: ByteWriter) => { w.string('STATUS_CHANGE'); w.string('SIDEWAYS'); inet4(w); },
-      (w: ByteWriter) => { w.string('SCHEMA_CHANGE'); w.string('CREATED'); w.string('INDEX'); w.string('ks'); },
-      (w: ByteWriter) => { w.string('TOPOLOGY_CHANGE'); w.string('NEW_NODE'); w.u8(4); },
+      (w: ByteWriter) => {
+        w.string('NOPE');
+      },
+      (w: ByteWriter) => {
+        w.string('STATUS_CHANGE');
+        w.string('SIDEWAYS');
+        inet4(w);
+      },
+      (w: ByteWriter) => {
+        w.string('SCHEMA_CHANGE');
+        w.string('CREATED');
+        w.string('INDEX');
+        w.string('ks');
+      },
+      (w: ByteWriter) => {
+        w.string('TOPOLOGY_CHANGE');
+        w.string('NEW_NODE');
+        w.u8(4);
+      },
     ]) {
       const b = body(fn);
       expect(() => decodeEvent(b, 2, b.length - 1)).toThrow(CodecError);
@@ -92,10 +170,16 @@ describe('response bodies (spec section 4.2)', () => {
 });
 
 describe('protocol version negotiation', () => {
-  const cassandra = new ResponseError(0x000a, 'Invalid or unsupported protocol version (6); supported versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)');
-  it('parses the supported list of Cassandra\'s message', () => {
+  const cassandra = new ResponseError(
+    0x000a,
+    'Invalid or unsupported protocol version (6); supported versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)',
+  );
+  it("parses the supported list of Cassandra's message", () => {
     expect(parseSupportedVersions(cassandra.message)).toEqual([
-      { version: 3, beta: false }, { version: 4, beta: false }, { version: 5, beta: false }, { version: 6, beta: true },
+      { version: 3, beta: false },
+      { version: 4, beta: false },
+      { version: 5, beta: false },
+      { version: 6, beta: true },
     ]);
     expect(parseSupportedVersions('Invalid or unsupported protocol version: 5')).toBeNull();
   });

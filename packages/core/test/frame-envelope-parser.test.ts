@@ -6,7 +6,13 @@ import { EnvelopeParser } from '../src/frame/envelope-parser';
 import { beginEnvelope, endEnvelope, HEADER_SIZE, writeHeader } from '../src/frame/header';
 import { frameFlags, opcodes } from '../src/frame/opcodes';
 
-interface Env { version: number; flags: number; stream: number; opcode: number; body: Buffer }
+interface Env {
+  version: number;
+  flags: number;
+  stream: number;
+  opcode: number;
+  body: Buffer;
+}
 
 function encode(envs: readonly Env[]): Buffer {
   const w = new ByteWriter(16);
@@ -20,8 +26,13 @@ function encode(envs: readonly Env[]): Buffer {
 
 function drain(p: EnvelopeParser, out: Env[]): void {
   while (p.next()) {
-    out.push({ version: p.version | (p.isResponse ? 0x80 : 0), flags: p.flags, stream: p.stream, opcode: p.opcode,
-      body: Buffer.from(p.body.subarray(p.bodyStart, p.bodyEnd)) });
+    out.push({
+      version: p.version | (p.isResponse ? 0x80 : 0),
+      flags: p.flags,
+      stream: p.stream,
+      opcode: p.opcode,
+      body: Buffer.from(p.body.subarray(p.bodyStart, p.bodyEnd)),
+    });
   }
 }
 
@@ -90,8 +101,10 @@ describe('EnvelopeParser', () => {
   });
 
   it('gathers an envelope split byte by byte', () => {
-    const envs: Env[] = [{ version: 0x84, flags: 8, stream: 7, opcode: 8, body: Buffer.from('abcdefghij') },
-      { version: 0x84, flags: 0, stream: 8, opcode: 2, body: Buffer.alloc(0) }];
+    const envs: Env[] = [
+      { version: 0x84, flags: 8, stream: 7, opcode: 8, body: Buffer.from('abcdefghij') },
+      { version: 0x84, flags: 0, stream: 8, opcode: 2, body: Buffer.alloc(0) },
+    ];
     const wire = encode(envs);
     const p = new EnvelopeParser();
     const got: Env[] = [];
@@ -104,8 +117,10 @@ describe('EnvelopeParser', () => {
   });
 
   it('keeps undrained bytes when a chunk is pushed before the previous one was drained', () => {
-    const envs: Env[] = [{ version: 0x85, flags: 0, stream: 1, opcode: 8, body: Buffer.from('x') },
-      { version: 0x85, flags: 0, stream: 2, opcode: 8, body: Buffer.from('yz') }];
+    const envs: Env[] = [
+      { version: 0x85, flags: 0, stream: 1, opcode: 8, body: Buffer.from('x') },
+      { version: 0x85, flags: 0, stream: 2, opcode: 8, body: Buffer.from('yz') },
+    ];
     const wire = encode(envs);
     const p = new EnvelopeParser();
     p.push(wire.subarray(0, 13));

@@ -18,11 +18,15 @@ class Rng {
   constructor(private s: number) {}
   u32(): number {
     let x = this.s;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     this.s = x >>> 0;
     return this.s;
   }
-  int(n: number): number { return this.u32() % n; }
+  int(n: number): number {
+    return this.u32() % n;
+  }
   bytes(n: number): Buffer {
     const b = Buffer.allocUnsafe(n);
     for (let i = 0; i < n; i++) b[i] = this.u32() & 0xff;
@@ -137,13 +141,22 @@ function validCrcFrames(rng: Rng, compressed: boolean): Buffer {
   const n = 1 + rng.int(4);
   for (let i = 0; i < n; i++) {
     const len = rng.int(4) === 0 ? rng.int(300) : rng.int(40);
-    const payload = rng.int(3) === 0 ? Buffer.concat([Buffer.from([0x05, 0, 0, 0, 7, 0, 0, 0, rng.int(60)]), rng.bytes(len)]) : rng.bytes(len);
+    const payload =
+      rng.int(3) === 0 ? Buffer.concat([Buffer.from([0x05, 0, 0, 0, 7, 0, 0, 0, rng.int(60)]), rng.bytes(len)]) : rng.bytes(len);
     const sc = rng.int(2);
     const at = w.pos;
     if (compressed) {
       const unc = rng.int(3) === 0 ? 0 : rng.int(0x20000);
       const plen = payload.length;
-      w.raw(Buffer.from([plen & 0xff, (plen >> 8) & 0xff, ((plen >> 16) & 1) | ((unc & 0x7f) << 1), (unc >> 7) & 0xff, ((unc >> 15) & 3) | (sc << 2)]));
+      w.raw(
+        Buffer.from([
+          plen & 0xff,
+          (plen >> 8) & 0xff,
+          ((plen >> 16) & 1) | ((unc & 0x7f) << 1),
+          (unc >> 7) & 0xff,
+          ((unc >> 15) & 3) | (sc << 2),
+        ]),
+      );
       const c = crc24(w.buf, at, 5);
       w.raw(Buffer.from([c & 0xff, (c >> 8) & 0xff, c >> 16]));
     } else {

@@ -22,7 +22,11 @@ const HOST = process.env.SHARDCQL_TEST_HOST ?? '127.0.0.1';
 const PORT = Number(process.env.SHARDCQL_TEST_PORT ?? 9042);
 const KS = 'h3_frame';
 
-interface Response { opcode: number; flags: number; body: Buffer }
+interface Response {
+  opcode: number;
+  flags: number;
+  body: Buffer;
+}
 
 class RawConnection {
   private readonly parser = new EnvelopeParser();
@@ -40,7 +44,10 @@ class RawConnection {
   partialFramesWritten = 0;
   bytesWritten = 0;
 
-  private constructor(private readonly sock: net.Socket, readonly version: number) {
+  private constructor(
+    private readonly sock: net.Socket,
+    readonly version: number,
+  ) {
     sock.on('data', (chunk: Buffer) => this.onData(chunk));
     sock.on('error', (e) => this.fail(e));
     sock.on('close', () => this.fail(new Error('socket closed')));
@@ -181,7 +188,8 @@ function queryBody(version: number, cql: string): Buffer {
   const w = new ByteWriter(cql.length + 16);
   w.longString(cql);
   w.u16(0x0001); // ONE
-  if (version >= 5) w.u32(0); // v5 query flags are an [int]
+  if (version >= 5)
+    w.u32(0); // v5 query flags are an [int]
   else w.u8(0);
   return w.toBuffer();
 }
@@ -281,7 +289,10 @@ describe('framing against Cassandra 5.0', () => {
         expect(local.indexOf(Buffer.from('cluster_name'))).toBeGreaterThan(0);
         const before = c.framesWritten;
         const many = await c.requestMany(
-          Array.from({ length: 50 }, (_, i) => ({ opcode: opcodes.query, body: queryBody(5, `SELECT key FROM system.local WHERE key = 'local' /* ${i} */`) })),
+          Array.from({ length: 50 }, (_, i) => ({
+            opcode: opcodes.query,
+            body: queryBody(5, `SELECT key FROM system.local WHERE key = 'local' /* ${i} */`),
+          })),
         );
         expect(c.framesWritten - before).toBe(1);
         for (const r of many) expectOpcode(r, opcodes.result);
@@ -300,7 +311,10 @@ describe('framing against Cassandra 5.0', () => {
         expect(c.multiFrameEnvelopes).toBeGreaterThanOrEqual(1);
         // a request whose text alone is > 128 KiB, answered with a small result
         // (system.local: a node-local read, no replica involved)
-        const big = await query(c, `SELECT key FROM system.local WHERE key = 'local' AND cluster_name = '${'x'.repeat(140_000)}' ALLOW FILTERING`);
+        const big = await query(
+          c,
+          `SELECT key FROM system.local WHERE key = 'local' AND cluster_name = '${'x'.repeat(140_000)}' ALLOW FILTERING`,
+        );
         expect(big.readInt32BE(0)).toBe(2);
       });
     });

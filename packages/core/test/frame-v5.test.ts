@@ -86,7 +86,10 @@ describe('V5FrameEncoder', () => {
   it('starts a new self-contained frame instead of splitting a small envelope', () => {
     const env = envelopes([60000, 60000, 60000]);
     const frames = frameHeaders(encodeAll(new V5FrameEncoder(null), env), false);
-    expect(frames).toEqual([[2 * 60009, 1, 0], [60009, 1, 0]]);
+    expect(frames).toEqual([
+      [2 * 60009, 1, 0],
+      [60009, 1, 0],
+    ]);
   });
 
   it('splits a 300 KiB envelope over frames that are not self-contained, between self-contained ones', () => {
@@ -153,7 +156,10 @@ describe('V5FrameDecoder', () => {
           const points = [...new Set(cuts.map((x) => x % (wire.length + 1)))].sort((a, b) => a - b);
           const parts: Buffer[] = [];
           let prev = 0;
-          for (const p of points) { parts.push(wire.subarray(prev, p)); prev = p; }
+          for (const p of points) {
+            parts.push(wire.subarray(prev, p));
+            prev = p;
+          }
           parts.push(wire.subarray(prev));
           const stream = decodeAll(new V5FrameDecoder(c), parts);
           expectSame(stream, env);

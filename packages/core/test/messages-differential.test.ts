@@ -15,7 +15,7 @@ import { dataTypes, defaultCodecOptions, writeTypeSpec } from '../src/types';
 import type { DataType } from '../src/types';
 
 const require = createRequire(import.meta.url);
- 
+
 const cd: any = require('cassandra-driver');
 const { QueryRequest, ExecuteRequest, BatchRequest }: any = require('cassandra-driver/lib/requests');
 const { FrameReader }: any = require('cassandra-driver/lib/readers');
@@ -36,38 +36,90 @@ function prng(seed: number): () => number {
   };
 }
 
-type Abstract = { kind: 'int' | 'bigint' | 'text' | 'double' | 'blob' | 'bool' | 'null' | 'guess-bigint' | 'guess-text' | 'guess-double' | 'guess-blob' | 'guess-bool' | 'list-int'; v: unknown };
+type Abstract = {
+  kind:
+    | 'int'
+    | 'bigint'
+    | 'text'
+    | 'double'
+    | 'blob'
+    | 'bool'
+    | 'null'
+    | 'guess-bigint'
+    | 'guess-text'
+    | 'guess-double'
+    | 'guess-blob'
+    | 'guess-bool'
+    | 'list-int';
+  v: unknown;
+};
 const T = (code: number): DataType => ({ code, info: null });
 const LIST_INT: DataType = { code: dataTypes.list, info: T(dataTypes.int) };
 
 function randomValue(rnd: () => number): Abstract {
-  const kinds: Abstract['kind'][] = ['int', 'bigint', 'text', 'double', 'blob', 'bool', 'null', 'guess-bigint', 'guess-text', 'guess-double', 'guess-blob', 'guess-bool', 'list-int'];
+  const kinds: Abstract['kind'][] = [
+    'int',
+    'bigint',
+    'text',
+    'double',
+    'blob',
+    'bool',
+    'null',
+    'guess-bigint',
+    'guess-text',
+    'guess-double',
+    'guess-blob',
+    'guess-bool',
+    'list-int',
+  ];
   const kind = kinds[Math.floor(rnd() * kinds.length)]!;
-  const i32 = (Math.floor(rnd() * 4294967296) | 0);
+  const i32 = Math.floor(rnd() * 4294967296) | 0;
   switch (kind) {
-    case 'int': return { kind, v: i32 };
-    case 'bigint': case 'guess-bigint': return { kind, v: `${i32}${Math.floor(rnd() * 1e9)}` };
-    case 'text': case 'guess-text': return { kind, v: 'é' + i32.toString(36) };
-    case 'double': case 'guess-double': return { kind, v: i32 / 7 };
-    case 'blob': case 'guess-blob': return { kind, v: Buffer.from(i32.toString(16)) };
-    case 'bool': case 'guess-bool': return { kind, v: rnd() < 0.5 };
-    case 'null': return { kind, v: null };
-    case 'list-int': return { kind, v: [i32, 1, -1] };
+    case 'int':
+      return { kind, v: i32 };
+    case 'bigint':
+    case 'guess-bigint':
+      return { kind, v: `${i32}${Math.floor(rnd() * 1e9)}` };
+    case 'text':
+    case 'guess-text':
+      return { kind, v: 'é' + i32.toString(36) };
+    case 'double':
+    case 'guess-double':
+      return { kind, v: i32 / 7 };
+    case 'blob':
+    case 'guess-blob':
+      return { kind, v: Buffer.from(i32.toString(16)) };
+    case 'bool':
+    case 'guess-bool':
+      return { kind, v: rnd() < 0.5 };
+    case 'null':
+      return { kind, v: null };
+    case 'list-int':
+      return { kind, v: [i32, 1, -1] };
   }
 }
 
 /** Our value and type. */
 function ours(a: Abstract): [unknown, DataType | null] {
   switch (a.kind) {
-    case 'int': return [a.v, T(dataTypes.int)];
-    case 'bigint': return [Long.fromString(a.v as string), T(dataTypes.bigint)];
-    case 'guess-bigint': return [Long.fromString(a.v as string), null];
-    case 'text': return [a.v, T(dataTypes.varchar)];
-    case 'double': return [a.v, T(dataTypes.double)];
-    case 'blob': return [a.v, T(dataTypes.blob)];
-    case 'bool': return [a.v, T(dataTypes.boolean)];
-    case 'list-int': return [a.v, LIST_INT];
-    default: return [a.v, null];
+    case 'int':
+      return [a.v, T(dataTypes.int)];
+    case 'bigint':
+      return [Long.fromString(a.v as string), T(dataTypes.bigint)];
+    case 'guess-bigint':
+      return [Long.fromString(a.v as string), null];
+    case 'text':
+      return [a.v, T(dataTypes.varchar)];
+    case 'double':
+      return [a.v, T(dataTypes.double)];
+    case 'blob':
+      return [a.v, T(dataTypes.blob)];
+    case 'bool':
+      return [a.v, T(dataTypes.boolean)];
+    case 'list-int':
+      return [a.v, LIST_INT];
+    default:
+      return [a.v, null];
   }
 }
 
@@ -78,7 +130,17 @@ function theirs(a: Abstract): [unknown, unknown] {
   return [v, type];
 }
 
-function execOptions(o: { consistency: number; fetchSize?: number; pageState?: Buffer; serial?: number; timestamp?: string; keyspace?: string; hints?: unknown[]; logged?: boolean; counter?: boolean }): unknown {
+function execOptions(o: {
+  consistency: number;
+  fetchSize?: number;
+  pageState?: Buffer;
+  serial?: number;
+  timestamp?: string;
+  keyspace?: string;
+  hints?: unknown[];
+  logged?: boolean;
+  counter?: boolean;
+}): unknown {
   return {
     isQueryTracing: () => false,
     getCustomPayload: () => null,
@@ -158,7 +220,13 @@ describe('requests equal cassandra-driver 4.10 body bytes', () => {
       const id = Buffer.from([i & 0xff, 1, 2, 3]);
       const resultId = Buffer.from([9, i & 0xff]);
       const meta = { columns: values.map((a) => ({ type: theirs(a)[1] })), resultId };
-      const req = new ExecuteRequest('q', id, values.map((a) => theirs(a)[0]), execOptions(o), meta);
+      const req = new ExecuteRequest(
+        'q',
+        id,
+        values.map((a) => theirs(a)[0]),
+        execOptions(o),
+        meta,
+      );
       const expected = bodyOf(req.write(new Encoder(version === 5 ? DSE_V2 : 4, {}), 0));
       w.reset();
       encodeExecute(w, version, id, resultId, ourParams(o, values, null), codec);
@@ -178,7 +246,9 @@ describe('requests equal cassandra-driver 4.10 body bytes', () => {
       const hints: unknown[][] = [];
       for (let j = 0; j < count; j++) {
         const prepared = rnd() < 0.5;
-        const values = Array.from({ length: Math.floor(rnd() * 4) }, () => randomValue(rnd)).filter((a) => !prepared || !a.kind.startsWith('guess'));
+        const values = Array.from({ length: Math.floor(rnd() * 4) }, () => randomValue(rnd)).filter(
+          (a) => !prepared || !a.kind.startsWith('guess'),
+        );
         const tv = values.map((a) => theirs(a)[0]);
         if (prepared) {
           const id = Buffer.from([j, i & 0xff]);
@@ -206,13 +276,32 @@ function theirError(version: number, body: Buffer): any {
   return new FrameReader({ version, flags: 0, opcode: 0 }, body, 0).readError();
 }
 
-const ERROR_FIELDS = ['code', 'message', 'consistencies', 'required', 'alive', 'received', 'blockFor', 'writeType', 'failures', 'reasons', 'queryId', 'keyspace', 'table', 'functionName', 'argTypes'] as const;
+const ERROR_FIELDS = [
+  'code',
+  'message',
+  'consistencies',
+  'required',
+  'alive',
+  'received',
+  'blockFor',
+  'writeType',
+  'failures',
+  'reasons',
+  'queryId',
+  'keyspace',
+  'table',
+  'functionName',
+  'argTypes',
+] as const;
 
 describe('ERROR bodies decode to the same ResponseError fields as cassandra-driver 4.10', () => {
   it('every kind it knows, v4 and v5, random field values', () => {
     const rnd = prng(4);
     const w = new ByteWriter(64);
-    const codes = [0x0000, 0x000a, 0x0100, 0x1000, 0x1001, 0x1002, 0x1003, 0x1100, 0x1200, 0x1300, 0x1400, 0x1500, 0x2000, 0x2100, 0x2200, 0x2300, 0x2400, 0x2500];
+    const codes = [
+      0x0000, 0x000a, 0x0100, 0x1000, 0x1001, 0x1002, 0x1003, 0x1100, 0x1200, 0x1300, 0x1400, 0x1500, 0x2000, 0x2100, 0x2200, 0x2300,
+      0x2400, 0x2500,
+    ];
     const writeTypes = ['SIMPLE', 'BATCH', 'UNLOGGED_BATCH', 'COUNTER', 'BATCH_LOG', 'CAS', 'VIEW', 'CDC'];
     let compared = 0;
     for (let i = 0; i < 3000; i++) {
@@ -223,18 +312,44 @@ describe('ERROR bodies decode to the same ResponseError fields as cassandra-driv
       w.i32(code);
       w.string('server says ' + i);
       switch (code) {
-        case 0x1000: w.u16(int()); w.i32(int()); w.i32(int()); break;
-        case 0x1100: w.u16(int()); w.i32(int()); w.i32(int()); w.string(writeTypes[int() % writeTypes.length]!); break;
-        case 0x1200: w.u16(int()); w.i32(int()); w.i32(int()); w.u8(int() % 2); break;
+        case 0x1000:
+          w.u16(int());
+          w.i32(int());
+          w.i32(int());
+          break;
+        case 0x1100:
+          w.u16(int());
+          w.i32(int());
+          w.i32(int());
+          w.string(writeTypes[int() % writeTypes.length]!);
+          break;
+        case 0x1200:
+          w.u16(int());
+          w.i32(int());
+          w.i32(int());
+          w.u8(int() % 2);
+          break;
         case 0x1300:
         case 0x1500: {
-          w.u16(int()); w.i32(int()); w.i32(int());
+          w.u16(int());
+          w.i32(int());
+          w.i32(int());
           const n = int() % 4;
           w.i32(n);
           if (version >= 5) {
             for (let k = 0; k < n; k++) {
-              if (rnd() < 0.5) { w.u8(4); w.raw(Buffer.from([10, 0, k, int()])); }
-              else { w.u8(16); const a = Buffer.alloc(16); a[0] = 0x20; a[1] = 1; a[15] = k; a[7] = int(); w.raw(a); }
+              if (rnd() < 0.5) {
+                w.u8(4);
+                w.raw(Buffer.from([10, 0, k, int()]));
+              } else {
+                w.u8(16);
+                const a = Buffer.alloc(16);
+                a[0] = 0x20;
+                a[1] = 1;
+                a[15] = k;
+                a[7] = int();
+                w.raw(a);
+              }
               w.u16(int());
             }
           }
@@ -242,9 +357,18 @@ describe('ERROR bodies decode to the same ResponseError fields as cassandra-driv
           else w.string(writeTypes[int() % writeTypes.length]!);
           break;
         }
-        case 0x1400: w.string('ks'); w.string('f' + i); w.stringList(['int', 'text'].slice(0, int() % 3)); break;
-        case 0x2400: w.string('ks'); w.string(rnd() < 0.5 ? '' : 'tbl'); break;
-        case 0x2500: w.shortBytes(Buffer.from([i & 0xff, 1, 2])); break;
+        case 0x1400:
+          w.string('ks');
+          w.string('f' + i);
+          w.stringList(['int', 'text'].slice(0, int() % 3));
+          break;
+        case 0x2400:
+          w.string('ks');
+          w.string(rnd() < 0.5 ? '' : 'tbl');
+          break;
+        case 0x2500:
+          w.shortBytes(Buffer.from([i & 0xff, 1, 2]));
+          break;
       }
       const body = w.toBuffer();
       const mine = decodeError(body, 0, body.length, version);
@@ -283,9 +407,16 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
     const rnd = prng(5);
     const enc = new Encoder(4, {});
     const types: DataType[] = [
-      T(dataTypes.bigint), T(dataTypes.int), T(dataTypes.varchar), T(dataTypes.blob), T(dataTypes.double), T(dataTypes.boolean),
-      { code: dataTypes.map, info: [T(dataTypes.varchar), T(dataTypes.int)] }, { code: dataTypes.list, info: T(dataTypes.bigint) },
-      T(dataTypes.uuid), T(dataTypes.timestamp),
+      T(dataTypes.bigint),
+      T(dataTypes.int),
+      T(dataTypes.varchar),
+      T(dataTypes.blob),
+      T(dataTypes.double),
+      T(dataTypes.boolean),
+      { code: dataTypes.map, info: [T(dataTypes.varchar), T(dataTypes.int)] },
+      { code: dataTypes.list, info: T(dataTypes.bigint) },
+      T(dataTypes.uuid),
+      T(dataTypes.timestamp),
     ];
     const w = new ByteWriter(64);
     for (let i = 0; i < 300; i++) {
@@ -296,12 +427,21 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       w.i32(2);
       w.i32(global ? 1 : 0);
       w.i32(cols.length);
-      if (global) { w.string('ks'); w.string('tb'); }
+      if (global) {
+        w.string('ks');
+        w.string('tb');
+      }
       cols.forEach((t, j) => {
-        if (!global) { w.string('ks'); w.string('tb'); }
+        if (!global) {
+          w.string('ks');
+          w.string('tb');
+        }
         w.string('c' + j);
         w.u16(t.code);
-        if (t.code === dataTypes.map) { w.u16(dataTypes.varchar); w.u16(dataTypes.int); }
+        if (t.code === dataTypes.map) {
+          w.u16(dataTypes.varchar);
+          w.u16(dataTypes.int);
+        }
         if (t.code === dataTypes.list) w.u16(dataTypes.bigint);
       });
       const rowCount = Math.floor(rnd() * 5);
@@ -309,20 +449,36 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       for (let r = 0; r < rowCount; r++) {
         for (const t of cols) {
           const x = rnd();
-          if (x < 0.1) { w.i32(-1); continue; }
-          if (x < 0.15) { w.i32(0); continue; } // empty cell: null for most types, '' / empty buffer for text and blob
+          if (x < 0.1) {
+            w.i32(-1);
+            continue;
+          }
+          if (x < 0.15) {
+            w.i32(0);
+            continue;
+          } // empty cell: null for most types, '' / empty buffer for text and blob
           const tv = (() => {
             switch (t.code) {
-              case dataTypes.bigint: return cd.types.Long.fromString(String(Math.floor(rnd() * 2 ** 53) - 2 ** 52));
-              case dataTypes.int: return Math.floor(rnd() * 2 ** 32) | 0;
-              case dataTypes.varchar: return 'ü' + Math.floor(rnd() * 1e6);
-              case dataTypes.blob: return Buffer.from([Math.floor(rnd() * 256), 1]);
-              case dataTypes.double: return rnd() * 1e6;
-              case dataTypes.boolean: return rnd() < 0.5;
-              case dataTypes.map: return { a: Math.floor(rnd() * 100), ['k' + Math.floor(rnd() * 100)]: -1 };
-              case dataTypes.list: return [cd.types.Long.fromNumber(Math.floor(rnd() * 1e9)), cd.types.Long.fromNumber(-3)];
-              case dataTypes.uuid: return cd.types.Uuid.random();
-              default: return new Date(Math.floor(rnd() * 2e12));
+              case dataTypes.bigint:
+                return cd.types.Long.fromString(String(Math.floor(rnd() * 2 ** 53) - 2 ** 52));
+              case dataTypes.int:
+                return Math.floor(rnd() * 2 ** 32) | 0;
+              case dataTypes.varchar:
+                return 'ü' + Math.floor(rnd() * 1e6);
+              case dataTypes.blob:
+                return Buffer.from([Math.floor(rnd() * 256), 1]);
+              case dataTypes.double:
+                return rnd() * 1e6;
+              case dataTypes.boolean:
+                return rnd() < 0.5;
+              case dataTypes.map:
+                return { a: Math.floor(rnd() * 100), ['k' + Math.floor(rnd() * 100)]: -1 };
+              case dataTypes.list:
+                return [cd.types.Long.fromNumber(Math.floor(rnd() * 1e9)), cd.types.Long.fromNumber(-3)];
+              case dataTypes.uuid:
+                return cd.types.Uuid.random();
+              default:
+                return new Date(Math.floor(rnd() * 2e12));
             }
           })();
           w.bytes(enc.encode(tv, t));
@@ -341,9 +497,13 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       }
       const res = decodeResult(body, 0, body.length, 4, codec, null);
       if (res.kind !== 2) throw new Error('not rows');
-      expect(res.rows.map((row) => norm({ ...row })), `case ${i}`).toEqual(expected.map(norm));
+      expect(
+        res.rows.map((row) => norm({ ...row })),
+        `case ${i}`,
+      ).toEqual(expected.map(norm));
       expect(res.metadata.columns!.map((c) => [c.name, c.type.code])).toEqual(meta.columns.map((c: any) => [c.name, c.type.code]));
-      if (!global) expect(res.metadata.columns!.map((c) => [c.ksname, c.tablename])).toEqual(meta.columns.map((c: any) => [c.ksname, c.tablename]));
+      if (!global)
+        expect(res.metadata.columns!.map((c) => [c.ksname, c.tablename])).toEqual(meta.columns.map((c: any) => [c.ksname, c.tablename]));
     }
   });
 
@@ -351,7 +511,17 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
     const rnd = prng(6);
     const enc = new Encoder(4, {});
     const t = cd.types;
-    const udt: DataType = { code: dataTypes.udt, info: { keyspace: 'ks', name: 'addr', fields: [{ name: 'street', type: T(dataTypes.varchar) }, { name: 'no', type: T(dataTypes.int) }] } };
+    const udt: DataType = {
+      code: dataTypes.udt,
+      info: {
+        keyspace: 'ks',
+        name: 'addr',
+        fields: [
+          { name: 'street', type: T(dataTypes.varchar) },
+          { name: 'no', type: T(dataTypes.int) },
+        ],
+      },
+    };
     const tuple: DataType = { code: dataTypes.tuple, info: [T(dataTypes.int), T(dataTypes.varchar), T(dataTypes.bigint)] };
     const cases: [DataType, () => unknown][] = [
       [T(dataTypes.ascii), () => 'ascii' + Math.floor(rnd() * 100)],
@@ -360,17 +530,35 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       [T(dataTypes.float), () => Math.fround(rnd() * 1000)],
       [T(dataTypes.varint), () => t.Integer.fromString(String(Math.floor(rnd() * 1e15) - 5e14) + '123456789')],
       [T(dataTypes.timeuuid), () => t.TimeUuid.now()],
-      [T(dataTypes.inet), () => (rnd() < 0.5 ? t.InetAddress.fromString('10.1.2.' + Math.floor(rnd() * 255)) : t.InetAddress.fromString('2001:db8::' + Math.floor(rnd() * 255)))],
+      [
+        T(dataTypes.inet),
+        () =>
+          rnd() < 0.5
+            ? t.InetAddress.fromString('10.1.2.' + Math.floor(rnd() * 255))
+            : t.InetAddress.fromString('2001:db8::' + Math.floor(rnd() * 255)),
+      ],
       [T(dataTypes.date), () => new t.LocalDate(1970 + Math.floor(rnd() * 100), 1 + Math.floor(rnd() * 12), 1 + Math.floor(rnd() * 28))],
       [T(dataTypes.time), () => t.LocalTime.fromMilliseconds(Math.floor(rnd() * 86_400_000))],
       [T(dataTypes.smallint), () => Math.floor(rnd() * 65536) - 32768],
       [T(dataTypes.tinyint), () => Math.floor(rnd() * 256) - 128],
-      [T(dataTypes.duration), () => new t.Duration(Math.floor(rnd() * 10), Math.floor(rnd() * 30), t.Long.fromNumber(Math.floor(rnd() * 1e12)))],
+      [
+        T(dataTypes.duration),
+        () => new t.Duration(Math.floor(rnd() * 10), Math.floor(rnd() * 30), t.Long.fromNumber(Math.floor(rnd() * 1e12))),
+      ],
       [{ code: dataTypes.set, info: T(dataTypes.varchar) }, () => ['a', 'b' + Math.floor(rnd() * 10)]],
-      [{ code: dataTypes.list, info: { code: dataTypes.map, info: [T(dataTypes.int), T(dataTypes.varchar)] } }, () => [{ 1: 'x' }, { 2: 'y', 3: 'z' }]],
+      [
+        { code: dataTypes.list, info: { code: dataTypes.map, info: [T(dataTypes.int), T(dataTypes.varchar)] } },
+        () => [{ 1: 'x' }, { 2: 'y', 3: 'z' }],
+      ],
       [udt, () => ({ street: 'Main ' + Math.floor(rnd() * 100), no: Math.floor(rnd() * 100) })],
       [tuple, () => new t.Tuple(Math.floor(rnd() * 100), 'e', t.Long.fromNumber(-7))],
-      [{ code: dataTypes.list, info: udt }, () => [{ street: 'A', no: 1 }, { street: 'B', no: null }]],
+      [
+        { code: dataTypes.list, info: udt },
+        () => [
+          { street: 'A', no: 1 },
+          { street: 'B', no: null },
+        ],
+      ],
       [{ code: dataTypes.custom, info: 'org.apache.cassandra.db.marshal.DynamicCompositeType' }, () => Buffer.from([0, 1, 2])],
     ];
     const w = new ByteWriter(64);
@@ -378,8 +566,15 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       const cols = cases.filter(() => rnd() < 0.5);
       if (cols.length === 0) cols.push(cases[0]!);
       w.reset();
-      w.i32(2); w.i32(1); w.i32(cols.length); w.string('ks'); w.string('tb');
-      cols.forEach(([type], j) => { w.string('c' + j); writeTypeSpec(w, type); });
+      w.i32(2);
+      w.i32(1);
+      w.i32(cols.length);
+      w.string('ks');
+      w.string('tb');
+      cols.forEach(([type], j) => {
+        w.string('c' + j);
+        writeTypeSpec(w, type);
+      });
       const rowCount = 1 + Math.floor(rnd() * 3);
       w.i32(rowCount);
       for (let r = 0; r < rowCount; r++) for (const [type, value] of cols) w.bytes(rnd() < 0.1 ? null : enc.encode(value(), type));
@@ -395,10 +590,24 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       }
       const res = decodeResult(body, 0, body.length, 4, codec, null);
       if (res.kind !== 2) throw new Error('not rows');
-      const typeOf = (x: any): unknown => (x === null || typeof x !== 'object' ? x : { code: x.code, info: x.info === undefined ? null : normType(x.info) });
-      const normType = (info: any): unknown => (Array.isArray(info) ? info.map(typeOf) : info && typeof info === 'object' && 'code' in info ? typeOf(info) : info && info.fields ? { ...info, fields: info.fields.map((f: any) => ({ name: f.name, type: typeOf(f.type) })) } : info);
-      expect(res.metadata.columns!.map((c) => typeOf(c.type)), `case ${i}`).toEqual(meta.columns.map((c: any) => typeOf(c.type)));
-      expect(res.rows.map((row) => norm({ ...row })), `case ${i}`).toEqual(expected.map(norm));
+      const typeOf = (x: any): unknown =>
+        x === null || typeof x !== 'object' ? x : { code: x.code, info: x.info === undefined ? null : normType(x.info) };
+      const normType = (info: any): unknown =>
+        Array.isArray(info)
+          ? info.map(typeOf)
+          : info && typeof info === 'object' && 'code' in info
+            ? typeOf(info)
+            : info && info.fields
+              ? { ...info, fields: info.fields.map((f: any) => ({ name: f.name, type: typeOf(f.type) })) }
+              : info;
+      expect(
+        res.metadata.columns!.map((c) => typeOf(c.type)),
+        `case ${i}`,
+      ).toEqual(meta.columns.map((c: any) => typeOf(c.type)));
+      expect(
+        res.rows.map((row) => norm({ ...row })),
+        `case ${i}`,
+      ).toEqual(expected.map(norm));
     }
   });
 
@@ -408,9 +617,27 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       w.i32(4);
       w.shortBytes(Buffer.from('a1a2', 'hex'));
       if (version === 5) w.shortBytes(Buffer.from('b1', 'hex'));
-      w.i32(1); w.i32(3); w.i32(2); w.u16(2); w.u16(0); w.string('ks'); w.string('t');
-      for (const [n, c] of [['a', 9], ['b', 13], ['c', 2]] as const) { w.string(n); w.u16(c); }
-      w.i32(1); w.i32(1); w.string('ks'); w.string('t'); w.string('x'); w.u16(9);
+      w.i32(1);
+      w.i32(3);
+      w.i32(2);
+      w.u16(2);
+      w.u16(0);
+      w.string('ks');
+      w.string('t');
+      for (const [n, c] of [
+        ['a', 9],
+        ['b', 13],
+        ['c', 2],
+      ] as const) {
+        w.string(n);
+        w.u16(c);
+      }
+      w.i32(1);
+      w.i32(1);
+      w.string('ks');
+      w.string('t');
+      w.string('x');
+      w.u16(9);
       const body = w.toBuffer();
       const reader = new FrameReader({ version: version === 5 ? DSE_V2 : 4, flags: 0, opcode: 8 }, body, 4);
       const id = reader.readShortBytes();
@@ -422,7 +649,9 @@ describe('RESULT rows decode to the same values as cassandra-driver 4.10', () =>
       expect(mine.resultMetadataId).toEqual(version === 5 ? bind.resultId : null);
       expect(mine.bindMetadata.pkIndexes).toEqual(bind.partitionKeys);
       expect(mine.bindMetadata.columns!.map((c) => [c.name, c.type.code])).toEqual(bind.columns.map((c: any) => [c.name, c.type.code]));
-      expect(mine.resultMetadata.columns!.map((c) => [c.ksname, c.tablename, c.name, c.type.code])).toEqual(result.columns.map((c: any) => [result.keyspace, result.table, c.name, c.type.code]));
+      expect(mine.resultMetadata.columns!.map((c) => [c.ksname, c.tablename, c.name, c.type.code])).toEqual(
+        result.columns.map((c: any) => [result.keyspace, result.table, c.name, c.type.code]),
+      );
     }
   });
 });

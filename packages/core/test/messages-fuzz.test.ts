@@ -29,62 +29,242 @@ function seeds(): { results: Buffer[]; errors: Buffer[] } {
   const results: Buffer[] = [];
   const errors: Buffer[] = [];
   const w = new ByteWriter(256);
-  const done = (into: Buffer[]) => { into.push(w.toBuffer()); w.reset(); };
-  const spec = (name: string, write: () => void) => { w.string(name); write(); };
+  const done = (into: Buffer[]) => {
+    into.push(w.toBuffer());
+    w.reset();
+  };
+  const spec = (name: string, write: () => void) => {
+    w.string(name);
+    write();
+  };
   // rows: global spec, several types (bigint, text, blob, map<text,int>, list<int>, set<uuid>, tuple<int,text>, udt)
-  w.i32(2); w.i32(0x03); w.i32(8); w.bytes(Buffer.from([1, 2, 3])); w.string('ks'); w.string('t');
+  w.i32(2);
+  w.i32(0x03);
+  w.i32(8);
+  w.bytes(Buffer.from([1, 2, 3]));
+  w.string('ks');
+  w.string('t');
   spec('a', () => w.u16(dataTypes.bigint));
   spec('b', () => w.u16(dataTypes.varchar));
   spec('c', () => w.u16(dataTypes.blob));
-  spec('d', () => { w.u16(dataTypes.map); w.u16(dataTypes.varchar); w.u16(dataTypes.int); });
-  spec('e', () => { w.u16(dataTypes.list); w.u16(dataTypes.int); });
-  spec('f', () => { w.u16(dataTypes.set); w.u16(dataTypes.uuid); });
-  spec('g', () => { w.u16(dataTypes.tuple); w.u16(2); w.u16(dataTypes.int); w.u16(dataTypes.varchar); });
-  spec('h', () => { w.u16(dataTypes.udt); w.string('ks'); w.string('u'); w.u16(2); w.string('x'); w.u16(dataTypes.int); w.string('y'); w.u16(dataTypes.varchar); });
+  spec('d', () => {
+    w.u16(dataTypes.map);
+    w.u16(dataTypes.varchar);
+    w.u16(dataTypes.int);
+  });
+  spec('e', () => {
+    w.u16(dataTypes.list);
+    w.u16(dataTypes.int);
+  });
+  spec('f', () => {
+    w.u16(dataTypes.set);
+    w.u16(dataTypes.uuid);
+  });
+  spec('g', () => {
+    w.u16(dataTypes.tuple);
+    w.u16(2);
+    w.u16(dataTypes.int);
+    w.u16(dataTypes.varchar);
+  });
+  spec('h', () => {
+    w.u16(dataTypes.udt);
+    w.string('ks');
+    w.string('u');
+    w.u16(2);
+    w.string('x');
+    w.u16(dataTypes.int);
+    w.string('y');
+    w.u16(dataTypes.varchar);
+  });
   w.i32(3);
   for (let r = 0; r < 3; r++) {
-    w.i32(8); w.i64(r, 7);
-    w.i32(3); w.raw(Buffer.from('abc'));
-    w.i32(2); w.raw(Buffer.from([r, 9]));
-    w.i32(4 + 2 * (4 + 1 + 4 + 4)); w.i32(2); w.i32(1); w.raw(Buffer.from('k')); w.i32(4); w.i32(r); w.i32(1); w.raw(Buffer.from('j')); w.i32(4); w.i32(-r);
-    w.i32(4 + 8 + 8); w.i32(2); w.i32(4); w.i32(1); w.i32(4); w.i32(2);
-    w.i32(4 + 4 + 16); w.i32(1); w.i32(16); w.raw(Buffer.alloc(16, r));
-    w.i32(4 + 4 + 4 + 2); w.i32(4); w.i32(5); w.i32(2); w.raw(Buffer.from('tt'));
+    w.i32(8);
+    w.i64(r, 7);
+    w.i32(3);
+    w.raw(Buffer.from('abc'));
+    w.i32(2);
+    w.raw(Buffer.from([r, 9]));
+    w.i32(4 + 2 * (4 + 1 + 4 + 4));
+    w.i32(2);
+    w.i32(1);
+    w.raw(Buffer.from('k'));
+    w.i32(4);
+    w.i32(r);
+    w.i32(1);
+    w.raw(Buffer.from('j'));
+    w.i32(4);
+    w.i32(-r);
+    w.i32(4 + 8 + 8);
+    w.i32(2);
+    w.i32(4);
+    w.i32(1);
+    w.i32(4);
+    w.i32(2);
+    w.i32(4 + 4 + 16);
+    w.i32(1);
+    w.i32(16);
+    w.raw(Buffer.alloc(16, r));
+    w.i32(4 + 4 + 4 + 2);
+    w.i32(4);
+    w.i32(5);
+    w.i32(2);
+    w.raw(Buffer.from('tt'));
     if (r === 2) w.i32(-1);
-    else { w.i32(4 + 4 + 4 + 1); w.i32(4); w.i32(5); w.i32(1); w.raw(Buffer.from('u')); }
+    else {
+      w.i32(4 + 4 + 4 + 1);
+      w.i32(4);
+      w.i32(5);
+      w.i32(1);
+      w.raw(Buffer.from('u'));
+    }
   }
   done(results);
   // rows, per-column table spec, v5 metadata changed
-  w.i32(2); w.i32(0x08); w.i32(2); w.shortBytes(Buffer.from([5, 5]));
-  for (const n of ['x', 'y']) { w.string('ks'); w.string('t'); w.string(n); w.u16(dataTypes.int); }
-  w.i32(2); w.i32(4); w.i32(1); w.i32(-1); w.i32(4); w.i32(2); w.i32(0);
+  w.i32(2);
+  w.i32(0x08);
+  w.i32(2);
+  w.shortBytes(Buffer.from([5, 5]));
+  for (const n of ['x', 'y']) {
+    w.string('ks');
+    w.string('t');
+    w.string(n);
+    w.u16(dataTypes.int);
+  }
+  w.i32(2);
+  w.i32(4);
+  w.i32(1);
+  w.i32(-1);
+  w.i32(4);
+  w.i32(2);
+  w.i32(0);
   done(results);
   // rows without metadata (decoded with known metadata)
-  w.i32(2); w.i32(0x04); w.i32(2); w.i32(2); w.i32(4); w.i32(1); w.i32(4); w.i32(77); w.i32(-1); w.i32(0);
+  w.i32(2);
+  w.i32(0x04);
+  w.i32(2);
+  w.i32(2);
+  w.i32(4);
+  w.i32(1);
+  w.i32(4);
+  w.i32(77);
+  w.i32(-1);
+  w.i32(0);
   done(results);
   // prepared (v5 layout: the result metadata id is there; a v4 decode of it is a mutation of its own)
-  w.i32(4); w.shortBytes(Buffer.from([1, 2])); w.shortBytes(Buffer.from([3]));
-  w.i32(1); w.i32(2); w.i32(1); w.u16(0); w.string('ks'); w.string('t'); w.string('k'); w.u16(dataTypes.int); w.string('v'); w.u16(dataTypes.varchar);
-  w.i32(1); w.i32(1); w.string('ks'); w.string('t'); w.string('v'); w.u16(dataTypes.varchar);
+  w.i32(4);
+  w.shortBytes(Buffer.from([1, 2]));
+  w.shortBytes(Buffer.from([3]));
+  w.i32(1);
+  w.i32(2);
+  w.i32(1);
+  w.u16(0);
+  w.string('ks');
+  w.string('t');
+  w.string('k');
+  w.u16(dataTypes.int);
+  w.string('v');
+  w.u16(dataTypes.varchar);
+  w.i32(1);
+  w.i32(1);
+  w.string('ks');
+  w.string('t');
+  w.string('v');
+  w.u16(dataTypes.varchar);
   done(results);
-  w.i32(1); done(results);
-  w.i32(3); w.string('ks'); done(results);
-  w.i32(5); w.string('CREATED'); w.string('FUNCTION'); w.string('ks'); w.string('f'); w.stringList(['int', 'text']); done(results);
-  w.i32(5); w.string('UPDATED'); w.string('TABLE'); w.string('ks'); w.string('t'); done(results);
+  w.i32(1);
+  done(results);
+  w.i32(3);
+  w.string('ks');
+  done(results);
+  w.i32(5);
+  w.string('CREATED');
+  w.string('FUNCTION');
+  w.string('ks');
+  w.string('f');
+  w.stringList(['int', 'text']);
+  done(results);
+  w.i32(5);
+  w.string('UPDATED');
+  w.string('TABLE');
+  w.string('ks');
+  w.string('t');
+  done(results);
 
-  const e = (code: number, rest: () => void) => { w.i32(code); w.string('message'); rest(); done(errors); };
-  e(0x1000, () => { w.u16(4); w.i32(2); w.i32(1); });
-  e(0x1100, () => { w.u16(4); w.i32(2); w.i32(1); w.string('SIMPLE'); });
-  e(0x1200, () => { w.u16(4); w.i32(2); w.i32(1); w.u8(1); });
-  e(0x1300, () => { w.u16(4); w.i32(2); w.i32(1); w.i32(2); w.u8(4); w.raw(Buffer.from([1, 2, 3, 4])); w.u16(1); w.u8(16); w.raw(Buffer.alloc(16, 1)); w.u16(2); w.u8(0); });
-  e(0x1300, () => { w.u16(4); w.i32(2); w.i32(1); w.i32(2); w.u8(0); });
-  e(0x1400, () => { w.string('ks'); w.string('f'); w.stringList(['int']); });
-  e(0x1500, () => { w.u16(4); w.i32(2); w.i32(1); w.i32(1); w.u8(4); w.raw(Buffer.from([1, 2, 3, 4])); w.u16(1); w.string('BATCH'); });
+  const e = (code: number, rest: () => void) => {
+    w.i32(code);
+    w.string('message');
+    rest();
+    done(errors);
+  };
+  e(0x1000, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+  });
+  e(0x1100, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.string('SIMPLE');
+  });
+  e(0x1200, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.u8(1);
+  });
+  e(0x1300, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.i32(2);
+    w.u8(4);
+    w.raw(Buffer.from([1, 2, 3, 4]));
+    w.u16(1);
+    w.u8(16);
+    w.raw(Buffer.alloc(16, 1));
+    w.u16(2);
+    w.u8(0);
+  });
+  e(0x1300, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.i32(2);
+    w.u8(0);
+  });
+  e(0x1400, () => {
+    w.string('ks');
+    w.string('f');
+    w.stringList(['int']);
+  });
+  e(0x1500, () => {
+    w.u16(4);
+    w.i32(2);
+    w.i32(1);
+    w.i32(1);
+    w.u8(4);
+    w.raw(Buffer.from([1, 2, 3, 4]));
+    w.u16(1);
+    w.string('BATCH');
+  });
   e(0x1600, () => {});
-  e(0x1700, () => { w.u16(9); w.i32(0); w.i32(1); });
-  e(0x2400, () => { w.string('ks'); w.string('t'); });
-  e(0x2500, () => { w.shortBytes(Buffer.from([1, 2, 3])); });
-  e(0xf000, () => { w.u8(1); w.u8(0); });
+  e(0x1700, () => {
+    w.u16(9);
+    w.i32(0);
+    w.i32(1);
+  });
+  e(0x2400, () => {
+    w.string('ks');
+    w.string('t');
+  });
+  e(0x2500, () => {
+    w.shortBytes(Buffer.from([1, 2, 3]));
+  });
+  e(0xf000, () => {
+    w.u8(1);
+    w.u8(0);
+  });
   e(0x2200, () => {});
   return { results, errors };
 }
@@ -142,7 +322,8 @@ describe('response decoders under fuzzing', () => {
     const known = decodeResult(results[1]!, 0, results[1]!.length, 5, codec, null);
     const knownMetadata: RowsMetadata | null = known.kind === 2 ? known.metadata : null;
     expect(knownMetadata).not.toBeNull();
-    for (const s of results) expect(run(() => decodeResult(s, 0, s.length, 5, codec, knownMetadata), 'seed', s)).not.toBeInstanceOf(CodecError);
+    for (const s of results)
+      expect(run(() => decodeResult(s, 0, s.length, 5, codec, knownMetadata), 'seed', s)).not.toBeInstanceOf(CodecError);
     for (const s of errors) {
       const v5 = run(() => decodeError(s, 0, s.length, 5, 0xf000), 'seed', s);
       expect(v5 instanceof ResponseError ? v5 : run(() => decodeError(s, 0, s.length, 4, 0xf000), 'seed', s)).toBeInstanceOf(ResponseError);

@@ -57,14 +57,20 @@ describe('QUERY (section 4.1.4)', () => {
     ts.writeBigInt64BE(1700000000000000n);
     expect(encode((w) => encodeQuery(w, 5, 'Q', p, codec))).toBe(
       bytes(
-        '00000001', { s: 'Q' }, '0004',
+        '00000001',
+        { s: 'Q' },
+        '0004',
         '000001bf', // values|skip|page size|paging state|serial|timestamp|keyspace|now = 0x1bf (no names)
-        '0002', '00000004 00000007', '00000001', { s: 'x' },
+        '0002',
+        '00000004 00000007',
+        '00000001',
+        { s: 'x' },
         '00000064',
         '00000003 010203',
         '0009',
         ts.toString('hex'),
-        '0002', { s: 'ks' },
+        '0002',
+        { s: 'ks' },
         '0000002a',
       ),
     );
@@ -137,9 +143,7 @@ describe('EXECUTE (section 4.1.6)', () => {
   });
   it('v5: the result metadata id follows the id; the keyspace is never sent', () => {
     const p = params({ consistency: 6, keyspace: 'ks', nowInSeconds: 1 });
-    expect(encode((w) => encodeExecute(w, 5, id, md, p, codec))).toBe(
-      bytes('0002 cafe', '0003 beef01', '0006', '00000100', '00000001'),
-    );
+    expect(encode((w) => encodeExecute(w, 5, id, md, p, codec))).toBe(bytes('0002 cafe', '0003 beef01', '0006', '00000100', '00000001'));
     expect(() => encode((w) => encodeExecute(w, 5, id, null, p, codec))).toThrow(ArgumentError);
   });
 });
@@ -152,24 +156,31 @@ describe('BATCH (section 4.1.7)', () => {
   ];
   const body = bytes(
     '0003',
-    0x00, '00000008', { s: 'INSERT a' }, '0001', '00000004 00000001',
-    0x01, '0002 0a0b', '0000',
-    0x00, '00000008', { s: 'INSERT b' }, '0001', '00000001', { s: 's' },
+    0x00,
+    '00000008',
+    { s: 'INSERT a' },
+    '0001',
+    '00000004 00000001',
+    0x01,
+    '0002 0a0b',
+    '0000',
+    0x00,
+    '00000008',
+    { s: 'INSERT b' },
+    '0001',
+    '00000001',
+    { s: 's' },
   );
   it('v4: type, entries, consistency, flags byte, serial, timestamp', () => {
     const p = params({ consistency: 4, serialConsistency: 8, timestamp: 10, keyspace: 'ks', nowInSeconds: 3 });
-    expect(encode((w) => encodeBatch(w, 4, 1, entries, p, codec))).toBe(
-      bytes(0x01, body, '0004', 0x30, '0008', '000000000000000a'),
-    );
+    expect(encode((w) => encodeBatch(w, 4, 1, entries, p, codec))).toBe(bytes(0x01, body, '0004', 0x30, '0008', '000000000000000a'));
   });
   it('v5: flags [int], keyspace and now_in_seconds', () => {
     const p = params({ consistency: 4, serialConsistency: 8, timestamp: 10, keyspace: 'ks', nowInSeconds: 3 });
     expect(encode((w) => encodeBatch(w, 5, 2, entries, p, codec))).toBe(
       bytes(0x02, body, '0004', '000001b0', '0008', '000000000000000a', '0002', { s: 'ks' }, '00000003'),
     );
-    expect(encode((w) => encodeBatch(w, 5, 0, entries, params({ consistency: 1 }), codec))).toBe(
-      bytes(0x00, body, '0001', '00000000'),
-    );
+    expect(encode((w) => encodeBatch(w, 5, 0, entries, params({ consistency: 1 }), codec))).toBe(bytes(0x00, body, '0001', '00000000'));
   });
   it('rejects an empty batch and an entry with neither query nor id', () => {
     expect(() => encode((w) => encodeBatch(w, 4, 0, [], params({}), codec))).toThrow(ArgumentError);

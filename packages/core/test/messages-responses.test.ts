@@ -68,67 +68,172 @@ describe('readResponsePrelude (section 2.2)', () => {
 
 describe('decodeError (v4 section 9, v5 section 8)', () => {
   it('plain codes: code and message only', () => {
-    const e = err(4, (w) => { w.i32(0x2200); w.string('bad query'); });
+    const e = err(4, (w) => {
+      w.i32(0x2200);
+      w.string('bad query');
+    });
     expect(e).toBeInstanceOf(ResponseError);
     expect(e.code).toBe(0x2200);
     expect(e.message).toBe('bad query');
   });
   it('unavailable', () => {
-    const e = err(4, (w) => { w.i32(0x1000); w.string('x'); w.u16(4); w.i32(2); w.i32(1); });
+    const e = err(4, (w) => {
+      w.i32(0x1000);
+      w.string('x');
+      w.u16(4);
+      w.i32(2);
+      w.i32(1);
+    });
     expect([e.consistencies, e.required, e.alive]).toEqual([4, 2, 1]);
     expect(e.message).toBe('Not enough replicas available for query at consistency QUORUM (2 required but only 1 alive)');
   });
   it('write timeout, with the batch log message', () => {
-    const e = err(4, (w) => { w.i32(0x1100); w.string('x'); w.u16(1); w.i32(0); w.i32(1); w.string('BATCH_LOG'); });
+    const e = err(4, (w) => {
+      w.i32(0x1100);
+      w.string('x');
+      w.u16(1);
+      w.i32(0);
+      w.i32(1);
+      w.string('BATCH_LOG');
+    });
     expect([e.consistencies, e.received, e.blockFor, e.writeType]).toEqual([1, 0, 1, 'BATCH_LOG']);
     expect(e.message).toMatch(/^Server timeout during batchlog write at consistency ONE/);
   });
   it('read timeout: data present as a boolean', () => {
-    const e = err(4, (w) => { w.i32(0x1200); w.string('x'); w.u16(6); w.i32(2); w.i32(2); w.u8(0); });
+    const e = err(4, (w) => {
+      w.i32(0x1200);
+      w.string('x');
+      w.u16(6);
+      w.i32(2);
+      w.i32(2);
+      w.u8(0);
+    });
     expect([e.received, e.blockFor, e.isDataPresent]).toEqual([2, 2, false]);
-    expect(e.message).toBe("Server timeout during read query at consistency LOCAL_QUORUM (the replica queried for the data didn't respond)");
+    expect(e.message).toBe(
+      "Server timeout during read query at consistency LOCAL_QUORUM (the replica queried for the data didn't respond)",
+    );
   });
   it('read failure: v4 count, v5 reason map', () => {
-    const v4 = err(4, (w) => { w.i32(0x1300); w.string('x'); w.u16(4); w.i32(1); w.i32(2); w.i32(1); w.u8(1); });
+    const v4 = err(4, (w) => {
+      w.i32(0x1300);
+      w.string('x');
+      w.u16(4);
+      w.i32(1);
+      w.i32(2);
+      w.i32(1);
+      w.u8(1);
+    });
     expect([v4.failures, v4.reasons, v4.isDataPresent]).toEqual([1, undefined, true]);
     const v5 = err(5, (w) => {
-      w.i32(0x1300); w.string('x'); w.u16(4); w.i32(1); w.i32(2);
-      w.i32(2); ipv4(w, [10, 0, 0, 1]); w.u16(3); w.u8(16); w.raw(Buffer.from('20010db8000000000000000000000001', 'hex')); w.u16(0);
+      w.i32(0x1300);
+      w.string('x');
+      w.u16(4);
+      w.i32(1);
+      w.i32(2);
+      w.i32(2);
+      ipv4(w, [10, 0, 0, 1]);
+      w.u16(3);
+      w.u8(16);
+      w.raw(Buffer.from('20010db8000000000000000000000001', 'hex'));
+      w.u16(0);
       w.u8(1);
     });
     expect(v5.failures).toBe(2);
     expect(v5.reasons).toEqual({ '10.0.0.1': 3, '2001:db8::1': 0 });
   });
   it('write failure v5: reason map then write type', () => {
-    const e = err(5, (w) => { w.i32(0x1500); w.string('x'); w.u16(5); w.i32(1); w.i32(3); w.i32(1); ipv4(w, [1, 2, 3, 4]); w.u16(1); w.string('SIMPLE'); });
+    const e = err(5, (w) => {
+      w.i32(0x1500);
+      w.string('x');
+      w.u16(5);
+      w.i32(1);
+      w.i32(3);
+      w.i32(1);
+      ipv4(w, [1, 2, 3, 4]);
+      w.u16(1);
+      w.string('SIMPLE');
+    });
     expect([e.consistencies, e.received, e.blockFor, e.failures, e.reasons, e.writeType]).toEqual([5, 1, 3, 1, { '1.2.3.4': 1 }, 'SIMPLE']);
-    expect(e.message).toBe('Server failure during write query at consistency ALL (3 responses were required but only 1 replicas responded, 1 failed)');
+    expect(e.message).toBe(
+      'Server failure during write query at consistency ALL (3 responses were required but only 1 replicas responded, 1 failed)',
+    );
   });
   it('function failure, already exists, unprepared (copied)', () => {
-    const f = err(4, (w) => { w.i32(0x1400); w.string('m'); w.string('ks'); w.string('fn'); w.stringList(['int', 'text']); });
+    const f = err(4, (w) => {
+      w.i32(0x1400);
+      w.string('m');
+      w.string('ks');
+      w.string('fn');
+      w.stringList(['int', 'text']);
+    });
     expect([f.keyspace, f.functionName, f.argTypes]).toEqual(['ks', 'fn', ['int', 'text']]);
-    const ks = err(4, (w) => { w.i32(0x2400); w.string('m'); w.string('ks'); w.string(''); });
+    const ks = err(4, (w) => {
+      w.i32(0x2400);
+      w.string('m');
+      w.string('ks');
+      w.string('');
+    });
     expect([ks.keyspace, ks.table]).toEqual(['ks', undefined]);
-    const t = err(4, (w) => { w.i32(0x2400); w.string('m'); w.string('ks'); w.string('t'); });
+    const t = err(4, (w) => {
+      w.i32(0x2400);
+      w.string('m');
+      w.string('ks');
+      w.string('t');
+    });
     expect(t.table).toBe('t');
-    const b = body((w) => { w.i32(0x2500); w.string('m'); w.shortBytes(Buffer.from('abcd', 'hex')); });
+    const b = body((w) => {
+      w.i32(0x2500);
+      w.string('m');
+      w.shortBytes(Buffer.from('abcd', 'hex'));
+    });
     const u = decodeError(b.buf, b.start, b.end, 4);
     b.buf.fill(0);
     expect(u.queryId).toEqual(Buffer.from('abcd', 'hex'));
   });
   it('v5 CDC write failure and CAS write unknown', () => {
-    expect(err(5, (w) => { w.i32(0x1600); w.string('cdc'); }).message).toBe('cdc');
-    const c = err(5, (w) => { w.i32(0x1700); w.string('cas'); w.u16(9); w.i32(1); w.i32(2); });
+    expect(
+      err(5, (w) => {
+        w.i32(0x1600);
+        w.string('cdc');
+      }).message,
+    ).toBe('cdc');
+    const c = err(5, (w) => {
+      w.i32(0x1700);
+      w.string('cas');
+      w.u16(9);
+      w.i32(1);
+      w.i32(2);
+    });
     expect([c.message, c.consistencies, c.received, c.blockFor]).toEqual(['cas', 9, 1, 2]);
   });
-  it("ScyllaDB rate limit, at the code the server announced", () => {
-    const e = err(4, (w) => { w.i32(0xf000); w.string('rl'); w.u8(1); w.u8(1); }, 0xf000);
+  it('ScyllaDB rate limit, at the code the server announced', () => {
+    const e = err(
+      4,
+      (w) => {
+        w.i32(0xf000);
+        w.string('rl');
+        w.u8(1);
+        w.u8(1);
+      },
+      0xf000,
+    );
     expect([e.opType, e.rejectedByCoordinator]).toEqual([1, true]);
-    const notNegotiated = err(4, (w) => { w.i32(0xf000); w.string('rl'); w.u8(1); w.u8(1); });
+    const notNegotiated = err(4, (w) => {
+      w.i32(0xf000);
+      w.string('rl');
+      w.u8(1);
+      w.u8(1);
+    });
     expect(notNegotiated.opType).toBeUndefined();
   });
   it('truncated extra fields are a CodecError', () => {
-    expect(() => err(4, (w) => { w.i32(0x1000); w.string('x'); w.u16(4); })).toThrow(CodecError);
+    expect(() =>
+      err(4, (w) => {
+        w.i32(0x1000);
+        w.string('x');
+        w.u16(4);
+      }),
+    ).toThrow(CodecError);
   });
 });
 
@@ -136,7 +241,10 @@ const BIGINT = { code: dataTypes.bigint, info: null };
 const TEXT = { code: dataTypes.varchar, info: null };
 
 function colSpec(w: ByteWriter, name: string, code: number, global: boolean): void {
-  if (!global) { w.string('ks'); w.string('t'); }
+  if (!global) {
+    w.string('ks');
+    w.string('t');
+  }
   w.string(name);
   w.u16(code);
 }
@@ -145,30 +253,80 @@ describe('decodeResult (section 4.2.5)', () => {
   it('void, set_keyspace', () => {
     let b = body((w) => w.i32(1));
     expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({ kind: 1 });
-    b = body((w) => { w.i32(3); w.string('ks1'); });
+    b = body((w) => {
+      w.i32(3);
+      w.string('ks1');
+    });
     expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({ kind: 3, keyspace: 'ks1' });
   });
   it('schema_change for keyspace, table and function', () => {
-    let b = body((w) => { w.i32(5); w.string('CREATED'); w.string('KEYSPACE'); w.string('ks'); });
-    expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({ kind: 5, change: 'CREATED', target: 'KEYSPACE', keyspace: 'ks', name: null, argTypes: null });
-    b = body((w) => { w.i32(5); w.string('UPDATED'); w.string('TABLE'); w.string('ks'); w.string('t'); });
-    expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({ kind: 5, change: 'UPDATED', target: 'TABLE', keyspace: 'ks', name: 't', argTypes: null });
-    b = body((w) => { w.i32(5); w.string('DROPPED'); w.string('FUNCTION'); w.string('ks'); w.string('f'); w.stringList(['int']); });
-    expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({ kind: 5, change: 'DROPPED', target: 'FUNCTION', keyspace: 'ks', name: 'f', argTypes: ['int'] });
+    let b = body((w) => {
+      w.i32(5);
+      w.string('CREATED');
+      w.string('KEYSPACE');
+      w.string('ks');
+    });
+    expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({
+      kind: 5,
+      change: 'CREATED',
+      target: 'KEYSPACE',
+      keyspace: 'ks',
+      name: null,
+      argTypes: null,
+    });
+    b = body((w) => {
+      w.i32(5);
+      w.string('UPDATED');
+      w.string('TABLE');
+      w.string('ks');
+      w.string('t');
+    });
+    expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({
+      kind: 5,
+      change: 'UPDATED',
+      target: 'TABLE',
+      keyspace: 'ks',
+      name: 't',
+      argTypes: null,
+    });
+    b = body((w) => {
+      w.i32(5);
+      w.string('DROPPED');
+      w.string('FUNCTION');
+      w.string('ks');
+      w.string('f');
+      w.stringList(['int']);
+    });
+    expect(decodeResult(b.buf, b.start, b.end, 4, codec, null)).toEqual({
+      kind: 5,
+      change: 'DROPPED',
+      target: 'FUNCTION',
+      keyspace: 'ks',
+      name: 'f',
+      argTypes: ['int'],
+    });
   });
   it('rows with per-column table specs, nulls and a paging state', () => {
     const b = body((w) => {
       w.i32(2);
-      w.i32(0x02); w.i32(2); w.bytes(Buffer.from([7, 7]));
-      colSpec(w, 'a', dataTypes.bigint, false); colSpec(w, 'b', dataTypes.varchar, false);
+      w.i32(0x02);
       w.i32(2);
-      w.i32(8); w.i64(0, 5); w.i32(2); w.raw(Buffer.from('hi'));
-      w.i32(-1); w.i32(0);
+      w.bytes(Buffer.from([7, 7]));
+      colSpec(w, 'a', dataTypes.bigint, false);
+      colSpec(w, 'b', dataTypes.varchar, false);
+      w.i32(2);
+      w.i32(8);
+      w.i64(0, 5);
+      w.i32(2);
+      w.raw(Buffer.from('hi'));
+      w.i32(-1);
+      w.i32(0);
     });
     const res = decodeResult(b.buf, b.start, b.end, 4, codec, null);
     if (res.kind !== 2) throw new Error('not rows');
     expect(res.metadata.columns!.map((c) => [c.ksname, c.tablename, c.name, c.type.code])).toEqual([
-      ['ks', 't', 'a', dataTypes.bigint], ['ks', 't', 'b', dataTypes.varchar],
+      ['ks', 't', 'a', dataTypes.bigint],
+      ['ks', 't', 'b', dataTypes.varchar],
     ]);
     expect(res.metadata.pagingState).toEqual(Buffer.from([7, 7]));
     expect(res.rows).toHaveLength(2);
@@ -180,11 +338,21 @@ describe('decodeResult (section 4.2.5)', () => {
   });
   it('decoded rows behave as Row: instanceof, get by name and index, keys, values, forEach, JSON', () => {
     const b = body((w) => {
-      w.i32(2); w.i32(0x01); w.i32(2); w.string('ks'); w.string('t');
-      colSpec(w, 'id', dataTypes.int, true); colSpec(w, 'name', dataTypes.varchar, true);
       w.i32(2);
-      w.i32(4); w.i32(1); w.i32(1); w.raw(Buffer.from('a'));
-      w.i32(4); w.i32(2); w.i32(-1);
+      w.i32(0x01);
+      w.i32(2);
+      w.string('ks');
+      w.string('t');
+      colSpec(w, 'id', dataTypes.int, true);
+      colSpec(w, 'name', dataTypes.varchar, true);
+      w.i32(2);
+      w.i32(4);
+      w.i32(1);
+      w.i32(1);
+      w.raw(Buffer.from('a'));
+      w.i32(4);
+      w.i32(2);
+      w.i32(-1);
     });
     const res = decodeResult(b.buf, b.start, b.end, 4, codec, null);
     if (res.kind !== 2) throw new Error('not rows');
@@ -196,7 +364,10 @@ describe('decodeResult (section 4.2.5)', () => {
     expect(r1.values()).toEqual([2, null]);
     const seen: [string, unknown][] = [];
     r0.forEach((v, k) => seen.push([k, v]));
-    expect(seen).toEqual([['id', 1], ['name', 'a']]);
+    expect(seen).toEqual([
+      ['id', 1],
+      ['name', 'a'],
+    ]);
     expect(JSON.stringify(r0)).toBe('{"id":1,"name":"a"}');
     expect(Object.keys(r0)).toEqual(['id', 'name']);
     expect(r0.__columns.map((c) => c.name)).toEqual(['id', 'name']);
@@ -206,8 +377,15 @@ describe('decodeResult (section 4.2.5)', () => {
     expect(Object.getPrototypeOf(again.rows[0])).toBe(Object.getPrototypeOf(r0));
     // Name lists that would collide if joined with a separator still get their own row shapes.
     const one = body((w) => {
-      w.i32(2); w.i32(0x01); w.i32(1); w.string('ks'); w.string('t'); colSpec(w, 'id\u0000name', dataTypes.int, true);
-      w.i32(1); w.i32(4); w.i32(5);
+      w.i32(2);
+      w.i32(0x01);
+      w.i32(1);
+      w.string('ks');
+      w.string('t');
+      colSpec(w, 'id\u0000name', dataTypes.int, true);
+      w.i32(1);
+      w.i32(4);
+      w.i32(5);
     });
     const r2 = decodeResult(one.buf, one.start, one.end, 4, codec, null);
     if (r2.kind !== 2) throw new Error('not rows');
@@ -217,15 +395,29 @@ describe('decodeResult (section 4.2.5)', () => {
 
   it('rows with a global table spec; No_metadata rows use the known metadata; v5 Metadata_changed', () => {
     const full = body((w) => {
-      w.i32(2); w.i32(0x01); w.i32(1); w.string('ks'); w.string('tb'); colSpec(w, 'x', dataTypes.bigint, true);
-      w.i32(1); w.i32(8); w.i64(-1, -1);
+      w.i32(2);
+      w.i32(0x01);
+      w.i32(1);
+      w.string('ks');
+      w.string('tb');
+      colSpec(w, 'x', dataTypes.bigint, true);
+      w.i32(1);
+      w.i32(8);
+      w.i64(-1, -1);
     });
     const r1 = decodeResult(full.buf, full.start, full.end, 4, codec, null);
     if (r1.kind !== 2) throw new Error('not rows');
     expect(r1.metadata.columns![0]).toMatchObject({ ksname: 'ks', tablename: 'tb', name: 'x' });
     expect(r1.rows[0]!['x']!.toString()).toBe('-1');
 
-    const bare = body((w) => { w.i32(2); w.i32(0x04); w.i32(1); w.i32(1); w.i32(8); w.i64(0, 9); });
+    const bare = body((w) => {
+      w.i32(2);
+      w.i32(0x04);
+      w.i32(1);
+      w.i32(1);
+      w.i32(8);
+      w.i64(0, 9);
+    });
     expect(() => decodeResult(bare.buf, bare.start, bare.end, 4, codec, null)).toThrow(CodecError);
     const r2 = decodeResult(bare.buf, bare.start, bare.end, 4, codec, r1.metadata);
     if (r2.kind !== 2) throw new Error('not rows');
@@ -235,8 +427,14 @@ describe('decodeResult (section 4.2.5)', () => {
     expect(() => decodeResult(bare.buf, bare.start, bare.end, 4, codec, wrongKnown)).toThrow(CodecError);
 
     const changed = body((w) => {
-      w.i32(2); w.i32(0x08 | 0x01); w.i32(1); w.shortBytes(Buffer.from('aa01', 'hex')); w.string('ks'); w.string('tb');
-      colSpec(w, 'x', dataTypes.bigint, true); w.i32(0);
+      w.i32(2);
+      w.i32(0x08 | 0x01);
+      w.i32(1);
+      w.shortBytes(Buffer.from('aa01', 'hex'));
+      w.string('ks');
+      w.string('tb');
+      colSpec(w, 'x', dataTypes.bigint, true);
+      w.i32(0);
     });
     const r3 = decodeResult(changed.buf, changed.start, changed.end, 5, codec, null);
     if (r3.kind !== 2) throw new Error('not rows');
@@ -245,11 +443,20 @@ describe('decodeResult (section 4.2.5)', () => {
   });
   it('prepared v4 and v5: id, result metadata id, bind metadata with pk indexes, result metadata', () => {
     const build = (v5: boolean) => (w: ByteWriter) => {
-      w.i32(4); w.shortBytes(Buffer.from('0102', 'hex'));
+      w.i32(4);
+      w.shortBytes(Buffer.from('0102', 'hex'));
       if (v5) w.shortBytes(Buffer.from('0304', 'hex'));
-      w.u32(0x80000001); w.i32(2); w.i32(2); w.u16(1); w.u16(0); w.string('ks'); w.string('t');
-      colSpec(w, 'k1', dataTypes.varchar, true); colSpec(w, 'k2', dataTypes.bigint, true);
-      w.i32(0x04); w.i32(3);
+      w.u32(0x80000001);
+      w.i32(2);
+      w.i32(2);
+      w.u16(1);
+      w.u16(0);
+      w.string('ks');
+      w.string('t');
+      colSpec(w, 'k1', dataTypes.varchar, true);
+      colSpec(w, 'k2', dataTypes.bigint, true);
+      w.i32(0x04);
+      w.i32(3);
     };
     for (const v of [4, 5]) {
       const b = body(build(v === 5));
@@ -260,19 +467,43 @@ describe('decodeResult (section 4.2.5)', () => {
       expect(res.resultMetadataId).toEqual(v === 5 ? Buffer.from('0304', 'hex') : null);
       expect(res.bindMetadata.flags).toBe(0x80000001);
       expect(res.bindMetadata.pkIndexes).toEqual([1, 0]);
-      expect(res.bindMetadata.columns!.map((c) => [c.name, c.type])).toEqual([['k1', TEXT], ['k2', BIGINT]]);
+      expect(res.bindMetadata.columns!.map((c) => [c.name, c.type])).toEqual([
+        ['k1', TEXT],
+        ['k2', BIGINT],
+      ]);
       expect(res.resultMetadata).toMatchObject({ flags: 4, columns: null, columnCount: 3, pkIndexes: null });
     }
   });
   it('unknown kinds and counts the body cannot hold are CodecErrors', () => {
     let b = body((w) => w.i32(9));
     expect(() => decodeResult(b.buf, b.start, b.end, 4, codec, null)).toThrow(CodecError);
-    b = body((w) => { w.i32(2); w.i32(0); w.i32(0x7fffffff); });
+    b = body((w) => {
+      w.i32(2);
+      w.i32(0);
+      w.i32(0x7fffffff);
+    });
     expect(() => decodeResult(b.buf, b.start, b.end, 4, codec, null)).toThrow(CodecError);
-    b = body((w) => { w.i32(2); w.i32(0x01); w.i32(1); w.string('k'); w.string('t'); colSpec(w, 'x', 2, true); w.i32(0x7fffffff); });
+    b = body((w) => {
+      w.i32(2);
+      w.i32(0x01);
+      w.i32(1);
+      w.string('k');
+      w.string('t');
+      colSpec(w, 'x', 2, true);
+      w.i32(0x7fffffff);
+    });
     expect(() => decodeResult(b.buf, b.start, b.end, 4, codec, null)).toThrow(CodecError);
     // a cell length that runs past `end` into the trailing bytes
-    b = body((w) => { w.i32(2); w.i32(0x01); w.i32(1); w.string('k'); w.string('t'); colSpec(w, 'x', 3, true); w.i32(1); w.i32(4); });
+    b = body((w) => {
+      w.i32(2);
+      w.i32(0x01);
+      w.i32(1);
+      w.string('k');
+      w.string('t');
+      colSpec(w, 'x', 3, true);
+      w.i32(1);
+      w.i32(4);
+    });
     expect(() => decodeResult(b.buf, b.start, b.end, 4, codec, null)).toThrow(CodecError);
   });
 });

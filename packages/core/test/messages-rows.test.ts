@@ -73,7 +73,15 @@ describe('rows of generated constructors', () => {
         });
       }
       const first = stub ? 'fallback_k' : 'k';
-      const { rows } = rowsOf(intRows([first, '__proto__'], [[1, 2], [3, null]]));
+      const { rows } = rowsOf(
+        intRows(
+          [first, '__proto__'],
+          [
+            [1, 2],
+            [3, null],
+          ],
+        ),
+      );
       vi.unstubAllGlobals();
       for (const row of rows) {
         expect(row).toBeInstanceOf(Row);
@@ -95,8 +103,21 @@ describe('rows of generated constructors', () => {
   });
 
   it('rows of a page are independent objects; nulls are null; zero columns give empty rows', () => {
-    const { rows } = rowsOf(intRows(['k', 'v'], [[1, null], [2, 20], [3, null]]));
-    expect(rows.map((r) => r.values())).toEqual([[1, null], [2, 20], [3, null]]);
+    const { rows } = rowsOf(
+      intRows(
+        ['k', 'v'],
+        [
+          [1, null],
+          [2, 20],
+          [3, null],
+        ],
+      ),
+    );
+    expect(rows.map((r) => r.values())).toEqual([
+      [1, null],
+      [2, 20],
+      [3, null],
+    ]);
     rows[0]!['v'] = 5;
     expect(rows[2]!['v']).toBeNull();
     const empty = rowsOf(intRows([], [[], []])).rows;
@@ -110,7 +131,15 @@ describe('rows of generated constructors', () => {
       throw new EvalError('Code generation from strings disallowed for this context');
     });
     // Names no other test uses: the factory cache must not already hold a generated constructor.
-    const { rows } = rowsOf(intRows(['nocodegen_a', 'nocodegen "b"', '7'], [[1, 2, 3], [4, null, 6]]));
+    const { rows } = rowsOf(
+      intRows(
+        ['nocodegen_a', 'nocodegen "b"', '7'],
+        [
+          [1, 2, 3],
+          [4, null, 6],
+        ],
+      ),
+    );
     vi.unstubAllGlobals();
     expect(rows[0]).toBeInstanceOf(Row);
     expect(Object.keys(rows[0]!)).toEqual(['7', 'nocodegen_a', 'nocodegen "b"']);
@@ -129,7 +158,12 @@ describe('rows of generated constructors', () => {
 });
 
 describe('No_metadata pages (EXECUTE with Skip_metadata)', () => {
-  const columns: ColumnInfo[] = ['pk', 'v'].map((name) => ({ ksname: 'ks', tablename: 't', name, type: { code: dataTypes.bigint, info: null } }));
+  const columns: ColumnInfo[] = ['pk', 'v'].map((name) => ({
+    ksname: 'ks',
+    tablename: 't',
+    name,
+    type: { code: dataTypes.bigint, info: null },
+  }));
   const known: RowsMetadata = { flags: 0, columns, pagingState: null, newMetadataId: null, pkIndexes: null, columnCount: 2 };
 
   function bare(flags: number, count: number, rows: number[][], pagingState?: Buffer): Buffer {
@@ -210,7 +244,12 @@ describe('copyBuffer copies of blobs (small ones by a loop, larger natively)', (
 
 describe('column specs of results with metadata, cached by their bytes', () => {
   /** A Rows body with full metadata: per-column table specs unless global; `types` writes each column's [option]. */
-  function withSpecs(global: boolean, cols: [string, (w: ByteWriter) => void][], cells: (w: ByteWriter) => void = () => {}, rows = 0): Buffer {
+  function withSpecs(
+    global: boolean,
+    cols: [string, (w: ByteWriter) => void][],
+    cells: (w: ByteWriter) => void = () => {},
+    rows = 0,
+  ): Buffer {
     const w = new ByteWriter(64);
     w.i32(2);
     w.i32(global ? 0x01 : 0);
@@ -253,8 +292,21 @@ describe('column specs of results with metadata, cached by their bytes', () => {
   };
 
   it('results of the same specs share one columns array and decode their own rows', () => {
-    const spec: [string, (w: ByteWriter) => void][] = [['cached_a', int], ['cached_b', nested]];
-    const one = (v: number): Buffer => withSpecs(true, spec, (w) => { w.i32(4); w.i32(v); w.i32(-1); }, 1);
+    const spec: [string, (w: ByteWriter) => void][] = [
+      ['cached_a', int],
+      ['cached_b', nested],
+    ];
+    const one = (v: number): Buffer =>
+      withSpecs(
+        true,
+        spec,
+        (w) => {
+          w.i32(4);
+          w.i32(v);
+          w.i32(-1);
+        },
+        1,
+      );
     const a = rowsOf(one(1));
     const b = rowsOf(one(2));
     expect(b.metadata.columns).toBe(a.metadata.columns);
@@ -268,15 +320,38 @@ describe('column specs of results with metadata, cached by their bytes', () => {
   });
 
   it('specs that differ in a name, a type, the table spec layout or the count get their own columns', () => {
-    const base = rowsOf(withSpecs(true, [['d_a', int], ['d_b', int]])).metadata.columns!;
-    const renamed = rowsOf(withSpecs(true, [['d_a', int], ['d_c', int]])).metadata.columns!;
-    const retyped = rowsOf(withSpecs(true, [['d_a', int], ['d_b', (w) => w.u16(dataTypes.text)]])).metadata.columns!;
-    const perColumn = rowsOf(withSpecs(false, [['d_a', int], ['d_b', int]])).metadata.columns!;
+    const base = rowsOf(
+      withSpecs(true, [
+        ['d_a', int],
+        ['d_b', int],
+      ]),
+    ).metadata.columns!;
+    const renamed = rowsOf(
+      withSpecs(true, [
+        ['d_a', int],
+        ['d_c', int],
+      ]),
+    ).metadata.columns!;
+    const retyped = rowsOf(
+      withSpecs(true, [
+        ['d_a', int],
+        ['d_b', (w) => w.u16(dataTypes.text)],
+      ]),
+    ).metadata.columns!;
+    const perColumn = rowsOf(
+      withSpecs(false, [
+        ['d_a', int],
+        ['d_b', int],
+      ]),
+    ).metadata.columns!;
     const fewer = rowsOf(withSpecs(true, [['d_a', int]])).metadata.columns!;
     for (const other of [renamed, retyped, perColumn, fewer]) expect(other).not.toBe(base);
     expect(renamed.map((c) => c.name)).toEqual(['d_a', 'd_c']);
     expect(retyped[1]!.type.code).toBe(dataTypes.text);
-    expect(perColumn.map((c) => [c.ksname, c.tablename, c.name])).toEqual([['ks', 't', 'd_a'], ['ks', 't', 'd_b']]);
+    expect(perColumn.map((c) => [c.ksname, c.tablename, c.name])).toEqual([
+      ['ks', 't', 'd_a'],
+      ['ks', 't', 'd_b'],
+    ]);
     expect(fewer).toHaveLength(1);
   });
 
@@ -292,7 +367,17 @@ describe('column specs of results with metadata, cached by their bytes', () => {
 
   it('many distinct specs (past the cache bound) and specs too large to cache still decode', () => {
     for (let i = 0; i < 300; i++) {
-      const { metadata, rows } = rowsOf(withSpecs(true, [[`many_${i}`, int]], (w) => { w.i32(4); w.i32(i); }, 1));
+      const { metadata, rows } = rowsOf(
+        withSpecs(
+          true,
+          [[`many_${i}`, int]],
+          (w) => {
+            w.i32(4);
+            w.i32(i);
+          },
+          1,
+        ),
+      );
       expect(metadata.columns![0]!.name).toBe(`many_${i}`);
       expect(rows[0]!.get(0)).toBe(i);
     }

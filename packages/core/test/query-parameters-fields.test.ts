@@ -26,7 +26,10 @@ describe('writeQueryParameters fixed fields', () => {
             const w = new ByteWriter(8); // small: the fields land across a growth
             for (let i = 0; i < prefix; i++) w.u8(0xee);
             writeQueryParameters(w, version, p, codec, false);
-            const got = w.view().toString('hex').slice(prefix * 2);
+            const got = w
+              .view()
+              .toString('hex')
+              .slice(prefix * 2);
             expect(got).toBe(reference(version, consistency, pageSize > 0 ? 0x04 : 0, pageSize));
           }
         }

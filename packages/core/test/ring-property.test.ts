@@ -2,11 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RING_CONTROL_BYTES, RING_HEAD, RING_TAIL, RingConsumer, RingProducer, createRingBuffer } from '@shardcql/core';
 
-type Op =
-  | { t: 'reserve'; kind: number; len: number }
-  | { t: 'publish' }
-  | { t: 'next'; n: number }
-  | { t: 'release' };
+type Op = { t: 'reserve'; kind: number; len: number } | { t: 'publish' } | { t: 'next'; n: number } | { t: 'release' };
 
 interface ModelRecord {
   id: number;
@@ -17,7 +13,14 @@ interface ModelRecord {
 
 const opArb = (maxPayload: number): fc.Arbitrary<Op> =>
   fc.oneof(
-    { weight: 6, arbitrary: fc.record({ t: fc.constant('reserve' as const), kind: fc.integer({ min: 1, max: 0xffff }), len: fc.oneof(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: maxPayload })) }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        t: fc.constant('reserve' as const),
+        kind: fc.integer({ min: 1, max: 0xffff }),
+        len: fc.oneof(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: maxPayload })),
+      }),
+    },
     { weight: 2, arbitrary: fc.constant({ t: 'publish' as const }) },
     { weight: 3, arbitrary: fc.record({ t: fc.constant('next' as const), n: fc.integer({ min: 1, max: 8 }) }) },
     { weight: 2, arbitrary: fc.constant({ t: 'release' as const }) },

@@ -16,9 +16,7 @@ function startWorker(data: Record<string, unknown>): { worker: Worker; result: P
     workerData: data,
   });
   const result = new Promise<TrafficStats>((res, rej) => {
-    worker.once('message', (m: { ok: boolean; stats?: TrafficStats; error?: string }) =>
-      m.ok ? res(m.stats!) : rej(new Error(m.error)),
-    );
+    worker.once('message', (m: { ok: boolean; stats?: TrafficStats; error?: string }) => (m.ok ? res(m.stats!) : rej(new Error(m.error))));
     worker.once('error', rej);
     worker.once('exit', (code) => rej(new Error(`worker exited with ${code} before reporting`)));
   });
@@ -29,7 +27,7 @@ function report(label: string, s: TrafficStats, otherWaits: number): void {
   const secs = s.ms / 1000;
   console.log(
     `${label}: ${s.records} records, ${(s.payloadBytes / 1e6).toFixed(1)} MB payload in ${s.ms.toFixed(0)} ms: ` +
-      `${((s.records / secs) / 1e6).toFixed(2)} M records/s, ${(s.payloadBytes / 1e6 / secs).toFixed(1)} MB/s; ` +
+      `${(s.records / secs / 1e6).toFixed(2)} M records/s, ${(s.payloadBytes / 1e6 / secs).toFixed(1)} MB/s; ` +
       `consumer sleeps ${s.waits}, producer waits ${otherWaits}`,
   );
 }
@@ -98,7 +96,15 @@ describe('ring between two real threads (64 KiB ring, 2,000,000 variable-length 
     const workerBell = Doorbell.createBuffer();
     const mainBellSab = Doorbell.createBuffer();
     const n = 20_000;
-    const { worker, result } = startWorker({ role: 'echo', ring: requests, doorbell: workerBell, replies, replyDoorbell: mainBellSab, n, batch: 1 });
+    const { worker, result } = startWorker({
+      role: 'echo',
+      ring: requests,
+      doorbell: workerBell,
+      replies,
+      replyDoorbell: mainBellSab,
+      n,
+      batch: 1,
+    });
     try {
       const p = new RingProducer(requests, new Doorbell(workerBell));
       const c = new RingConsumer(replies);

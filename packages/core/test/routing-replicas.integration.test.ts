@@ -63,7 +63,9 @@ describe('ReplicaPlans against cassandra-driver getReplicas on the real cluster'
 
   it('reads a token ring from the system tables', () => {
     expect(topo.ring.size).toBeGreaterThan(0);
-    console.log(`cluster: ${topo.hostIds.length} node(s), ${topo.ring.size} ring tokens, DCs ${[...new Set(topo.locations.map((l) => l.datacenter))].join(', ')}`);
+    console.log(
+      `cluster: ${topo.hostIds.length} node(s), ${topo.ring.size} ring tokens, DCs ${[...new Set(topo.locations.map((l) => l.datacenter))].join(', ')}`,
+    );
   });
 
   for (const ks of ['h4_routing_simple1', 'h4_routing_simple3', 'h4_routing_nts']) {
@@ -79,7 +81,10 @@ describe('ReplicaPlans against cassandra-driver getReplicas on the real cluster'
         const r = plans.rangeIndexOf(hl[0], hl[1]);
         const ours = Array.from(plans.replicas.subarray(plans.offsets[r], plans.offsets[r + 1]), (h) => topo.hostIds[h]);
         const theirs = (client.getReplicas(ks, key) ?? []).map((h) => String(h.hostId));
-        const same = strategy.kind === 'simple' ? ours.join() === theirs.join() : ours[0] === theirs[0] && [...ours].sort().join() === [...theirs].sort().join();
+        const same =
+          strategy.kind === 'simple'
+            ? ours.join() === theirs.join()
+            : ours[0] === theirs[0] && [...ours].sort().join() === [...theirs].sort().join();
         if (!same) mismatches.push(`key ${key.toString('hex')}: ours ${ours.join(' ')}, cassandra-driver ${theirs.join(' ')}`);
       }
       expect(mismatches.slice(0, 5)).toEqual([]);

@@ -17,7 +17,10 @@ const A = 0, B = 1, C = 2, D = 3; // prettier-ignore
 function ringOf(order: number[]): TokenRing {
   return new TokenRing(order.map((h, i) => [String((i + 1) * 100), h] as const));
 }
-const nts = (f: Record<string, number>): ReplicationStrategy => ({ kind: 'network-topology', replicationFactors: new Map(Object.entries(f)) });
+const nts = (f: Record<string, number>): ReplicationStrategy => ({
+  kind: 'network-topology',
+  replicationFactors: new Map(Object.entries(f)),
+});
 const loc = (datacenter: string, rack: string): HostLocation => ({ datacenter, rack });
 
 describe('parseReplication', () => {
@@ -80,7 +83,10 @@ describe('computeReplicas', () => {
 
   it('NetworkTopologyStrategy invariants on random topologies', () => {
     const topo = fc.record({
-      hosts: fc.array(fc.record({ dc: fc.integer({ min: 0, max: 2 }), rack: fc.integer({ min: 0, max: 3 }) }), { minLength: 1, maxLength: 12 }),
+      hosts: fc.array(fc.record({ dc: fc.integer({ min: 0, max: 2 }), rack: fc.integer({ min: 0, max: 3 }) }), {
+        minLength: 1,
+        maxLength: 12,
+      }),
       vnodes: fc.integer({ min: 1, max: 4 }),
       rf: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 3, maxLength: 3 }),
       seed: fc.integer(),
@@ -124,7 +130,8 @@ describe('computeReplicas', () => {
 describe('ReplicaPlans', () => {
   const hosts = [loc('dc1', 'r1'), loc('dc2', 'r1'), loc('dc1', 'r2'), loc('dc2', 'r2'), loc('dc1', 'r1'), loc('dc2', 'r1')];
   const entries: [string, number][] = [];
-  for (let h = 0; h < hosts.length; h++) for (let v = 0; v < 8; v++) entries.push([String(BigInt(Math.imul(h * 8 + v + 1, 0x9e3779b1)) * 1000003n), h]);
+  for (let h = 0; h < hosts.length; h++)
+    for (let v = 0; v < 8; v++) entries.push([String(BigInt(Math.imul(h * 8 + v + 1, 0x9e3779b1)) * 1000003n), h]);
   const ring = new TokenRing(entries);
   const strategy = nts({ dc1: 2, dc2: 2 });
 
@@ -155,7 +162,9 @@ describe('ReplicaPlans', () => {
   it('without a local DC keeps ring order (primary first)', () => {
     const plans = ReplicaPlans.build(ring, strategy, hosts);
     for (let r = 0; r < ring.size; r++) {
-      expect(Array.from(plans.replicas.subarray(plans.offsets[r], plans.offsets[r + 1]))).toEqual(computeReplicas(ring, r, strategy, hosts));
+      expect(Array.from(plans.replicas.subarray(plans.offsets[r], plans.offsets[r + 1]))).toEqual(
+        computeReplicas(ring, r, strategy, hosts),
+      );
     }
   });
 

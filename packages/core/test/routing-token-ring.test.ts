@@ -20,13 +20,7 @@ describe('TokenRing', () => {
 
   it('sorts tokens as signed 64-bit values', () => {
     expect(ring.size).toBe(5);
-    expect([0, 1, 2, 3, 4].map((i) => ring.tokenAt(i))).toEqual([
-      -9223372036854775808n,
-      -5n,
-      100n,
-      4294967296n,
-      9223372036854775807n,
-    ]);
+    expect([0, 1, 2, 3, 4].map((i) => ring.tokenAt(i))).toEqual([-9223372036854775808n, -5n, 100n, 4294967296n, 9223372036854775807n]);
   });
 
   it('gives a token to the owner of the smallest ring token >= it, ranges (prev, tok]', () => {

@@ -99,9 +99,7 @@ describe('murmur3Token against the real Cassandra token(pk)', () => {
       policies: { loadBalancing: new cassandra.policies.loadBalancing.RoundRobinPolicy() },
     });
     await client.connect();
-    await client.execute(
-      `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
-    );
+    await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
     for (const s of shapes) {
       await client.execute(`DROP TABLE IF EXISTS ${KS}.${s.table}`);
       await client.execute(`CREATE TABLE ${KS}.${s.table} (${s.ddl})`);

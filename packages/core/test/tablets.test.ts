@@ -50,7 +50,13 @@ const MAX = (1n << 63n) - 1n;
 
 describe('decodeTabletPayload', () => {
   it('decodes (first, last] and the (host id, shard) replicas', () => {
-    const p = decodeTabletPayload(payload(-5n, 1n << 40n, [[ID(1), 3], [ID(2), 0], [ID(3), 11]]));
+    const p = decodeTabletPayload(
+      payload(-5n, 1n << 40n, [
+        [ID(1), 3],
+        [ID(2), 0],
+        [ID(3), 11],
+      ]),
+    );
     expect([p.firstHi, p.firstLo]).toEqual(hl(-5n));
     expect([p.lastHi, p.lastLo]).toEqual(hl(1n << 40n));
     expect(p.hostIds).toEqual([ID(1), ID(2), ID(3)]);
@@ -73,7 +79,10 @@ describe('decodeTabletPayload', () => {
   });
 
   it('never throws anything but CodecError on random or mutated bytes', () => {
-    const good = payload(-100n, 100n, [[ID(1), 1], [ID(2), 2]]);
+    const good = payload(-100n, 100n, [
+      [ID(1), 1],
+      [ID(2), 2],
+    ]);
     let seed = 12345;
     const rnd = (n: number): number => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as T from '../src/types';
 
 const require = createRequire(__filename);
- 
+
 export const cd: any = require('cassandra-driver');
 export const ot = cd.types;
 
@@ -64,9 +64,9 @@ export const scalarCases: TypeCase[] = [
   {
     name: 'inet',
     type: simple(d.inet),
-    arb: fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 })).map(
-      (a) => new T.InetAddress(Buffer.from(a)),
-    ),
+    arb: fc
+      .oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), fc.uint8Array({ minLength: 16, maxLength: 16 }))
+      .map((a) => new T.InetAddress(Buffer.from(a))),
     nestable: true,
   },
   { name: 'date', type: simple(d.date), arb: fc.integer(INT32).map((n) => new T.LocalDate(n)), nestable: true },
@@ -81,7 +81,9 @@ export const scalarCases: TypeCase[] = [
   {
     name: 'duration',
     type: simple(d.duration),
-    arb: fc.tuple(fc.integer(INT32), fc.integer(INT32), bigint64).map(([m, dd, n]) => new T.Duration(m, dd, T.Long.fromString(n.toString()))),
+    arb: fc
+      .tuple(fc.integer(INT32), fc.integer(INT32), bigint64)
+      .map(([m, dd, n]) => new T.Duration(m, dd, T.Long.fromString(n.toString()))),
     nestable: true,
   },
 ];
@@ -136,7 +138,11 @@ export function complexCases(): TypeCase[] {
   out.push({
     name: 'map<text,frozen<map<int,text>>>',
     type: { code: d.map, info: [simple(d.text), { code: d.map, info: [simple(d.int), simple(d.text)] }] },
-    arb: fc.dictionary(fc.string({ maxLength: 4 }), fc.dictionary(fc.integer(INT32).map(String), fc.string({ maxLength: 4 }), { minKeys: 1, maxKeys: 3 }), { maxKeys: 3 }),
+    arb: fc.dictionary(
+      fc.string({ maxLength: 4 }),
+      fc.dictionary(fc.integer(INT32).map(String), fc.string({ maxLength: 4 }), { minKeys: 1, maxKeys: 3 }),
+      { maxKeys: 3 },
+    ),
     nestable: false,
   });
   out.push({ name: 'udt', type: udtType, arb: udtArb, nestable: false });
@@ -146,14 +152,22 @@ export function complexCases(): TypeCase[] {
     name: 'tuple<int,text,bigint,udt>',
     type: tupleType,
     arb: fc
-      .tuple(fc.option(fc.integer(INT32), { nil: null }), fc.option(fc.string({ maxLength: 6 }), { nil: null }), fc.option(longArb, { nil: null }), fc.option(udtArb, { nil: null }))
+      .tuple(
+        fc.option(fc.integer(INT32), { nil: null }),
+        fc.option(fc.string({ maxLength: 6 }), { nil: null }),
+        fc.option(longArb, { nil: null }),
+        fc.option(udtArb, { nil: null }),
+      )
       .map((a) => T.Tuple.fromArray(a)),
     nestable: false,
   });
   out.push({
     name: 'list<frozen<tuple<int,text>>>',
     type: { code: d.list, info: { code: d.tuple, info: [simple(d.int), simple(d.text)] } },
-    arb: fc.array(fc.tuple(fc.integer(INT32), fc.string({ maxLength: 5 })).map((a) => T.Tuple.fromArray(a)), { maxLength: 4 }),
+    arb: fc.array(
+      fc.tuple(fc.integer(INT32), fc.string({ maxLength: 5 })).map((a) => T.Tuple.fromArray(a)),
+      { maxLength: 4 },
+    ),
     nestable: false,
   });
   for (const sub of ['float', 'double', 'int', 'bigint', 'text', 'uuid', 'boolean', 'varint', 'smallint', 'date', 'decimal', 'timestamp']) {
@@ -170,13 +184,20 @@ export function complexCases(): TypeCase[] {
   out.push({
     name: 'vector<list<int>,2>',
     type: T.vectorType({ code: d.list, info: simple(d.int) }, 2),
-    arb: fc.array(fc.array(fc.integer(INT32), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 2 }).map((a) => new T.Vector(a, 'list<int>')),
+    arb: fc
+      .array(fc.array(fc.integer(INT32), { minLength: 1, maxLength: 3 }), { minLength: 2, maxLength: 2 })
+      .map((a) => new T.Vector(a, 'list<int>')),
     nestable: false,
   });
   out.push({
     name: 'vector<vector<float,2>,2>',
     type: T.vectorType(T.vectorType(simple(d.float), 2), 2),
-    arb: fc.array(fc.array(fc.float(), { minLength: 2, maxLength: 2 }).map((a) => new T.Vector(a, 'float')), { minLength: 2, maxLength: 2 }).map((a) => new T.Vector(a)),
+    arb: fc
+      .array(
+        fc.array(fc.float(), { minLength: 2, maxLength: 2 }).map((a) => new T.Vector(a, 'float')),
+        { minLength: 2, maxLength: 2 },
+      )
+      .map((a) => new T.Vector(a)),
     nestable: false,
   });
   return out;

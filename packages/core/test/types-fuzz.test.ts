@@ -34,12 +34,19 @@ describe('readValue fuzz', () => {
         T.writeValue(w, v, c.type, opts);
         const len = w.buf.readInt32BE(0);
         const enc = len < 0 ? new Uint8Array(0) : Uint8Array.from(w.buf.subarray(4, 4 + len));
-        return fc.tuple(fc.constant(enc), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }), fc.nat(), fc.uint8Array({ maxLength: 4 })).map(([e, flips, cut, ext]) => {
-          const out = Uint8Array.from(e);
-          for (const [i, b] of flips) if (out.length > 0) out[i % out.length] = b;
-          const kept = out.subarray(0, cut % (out.length + 1));
-          return Math.random() < 0.5 ? kept : Uint8Array.from([...out, ...ext]);
-        });
+        return fc
+          .tuple(
+            fc.constant(enc),
+            fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+            fc.nat(),
+            fc.uint8Array({ maxLength: 4 }),
+          )
+          .map(([e, flips, cut, ext]) => {
+            const out = Uint8Array.from(e);
+            for (const [i, b] of flips) if (out.length > 0) out[i % out.length] = b;
+            const kept = out.subarray(0, cut % (out.length + 1));
+            return Math.random() < 0.5 ? kept : Uint8Array.from([...out, ...ext]);
+          });
       });
       const bytes = fc.oneof(fc.uint8Array({ maxLength: 48 }), mutated);
       const runs = c.nestable ? 2000 : 600;

@@ -27,12 +27,18 @@ describe('codec round trip', () => {
   const opts = T.defaultCodecOptions();
   for (const c of scalarCases) {
     it(c.name, () => {
-      fc.assert(fc.property(c.arb, (v) => void expect(norm(roundTrip(v, c.type, opts))).toEqual(norm(v))), { numRuns: 1000 });
+      fc.assert(
+        fc.property(c.arb, (v) => void expect(norm(roundTrip(v, c.type, opts))).toEqual(norm(v))),
+        { numRuns: 1000 },
+      );
     });
   }
   for (const c of complexCases()) {
     it(c.name, () => {
-      fc.assert(fc.property(c.arb, (v) => void expect(norm(roundTrip(v, c.type, opts))).toEqual(norm(expected(v, c.type)))), { numRuns: 200 });
+      fc.assert(
+        fc.property(c.arb, (v) => void expect(norm(roundTrip(v, c.type, opts))).toEqual(norm(expected(v, c.type)))),
+        { numRuns: 200 },
+      );
     });
   }
 
@@ -95,7 +101,10 @@ describe('codec round trip', () => {
   it('null, undefined and unset', () => {
     const t = T.parseTypeName('int');
     for (const [v, o, len] of [
-      [null, opts, -1], [undefined, opts, -1], [undefined, { ...opts, useUndefinedAsUnset: true }, -2], [T.unset, opts, -2],
+      [null, opts, -1],
+      [undefined, opts, -1],
+      [undefined, { ...opts, useUndefinedAsUnset: true }, -2],
+      [T.unset, opts, -2],
     ] as const) {
       w.reset();
       T.writeValue(w, v, t, o);
@@ -103,7 +112,17 @@ describe('codec round trip', () => {
       expect(w.pos).toBe(4);
     }
     // In a UDT, a missing field follows the same rule (-2 with useUndefinedAsUnset).
-    const udt: T.DataType = { code: T.dataTypes.udt, info: { keyspace: 'k', name: 'u', fields: [{ name: 'a', type: t }, { name: 'b', type: t }] } };
+    const udt: T.DataType = {
+      code: T.dataTypes.udt,
+      info: {
+        keyspace: 'k',
+        name: 'u',
+        fields: [
+          { name: 'a', type: t },
+          { name: 'b', type: t },
+        ],
+      },
+    };
     w.reset();
     T.writeValue(w, { a: 1 }, udt, { ...opts, useUndefinedAsUnset: true });
     expect(w.view().toString('hex')).toBe('0000000c' + '0000000400000001' + 'fffffffe');
@@ -111,14 +130,36 @@ describe('codec round trip', () => {
 
   it('rejects values a type cannot take with TypeError (RangeError when out of range), like cassandra-driver', () => {
     const bad: [unknown, string, ErrorConstructor][] = [
-      ['abc', 'int', TypeError], [{}, 'int', TypeError], [2147483648, 'int', RangeError], [40000, 'smallint', RangeError],
-      [128, 'tinyint', RangeError], [1, 'text', TypeError], [1, 'ascii', TypeError], ['abc', 'blob', TypeError],
-      [{}, 'bigint', TypeError], ['x', 'double', TypeError], [T.Long.ONE, 'float', TypeError], ['not-a-uuid', 'uuid', TypeError],
-      [1, 'uuid', TypeError], ['1.2.3', 'inet', TypeError], [1, 'inet', TypeError], [{}, 'decimal', TypeError], [{}, 'varint', TypeError],
-      ['nope', 'date', TypeError], [1, 'date', TypeError], [1, 'time', TypeError], ['x', 'duration', TypeError],
-      ['invalid date', 'timestamp', TypeError], [1, 'list<int>', TypeError], [[1, null], 'list<int>', TypeError],
-      [[undefined], 'set<int>', TypeError], [{ a: null }, 'map<text,int>', TypeError], [1, 'map<text,int>', TypeError],
-      [new T.Vector([1, 2]), 'vector<float,3>', TypeError], ['x', 'vector<float,1>', TypeError], [1, 'tuple<int>', TypeError],
+      ['abc', 'int', TypeError],
+      [{}, 'int', TypeError],
+      [2147483648, 'int', RangeError],
+      [40000, 'smallint', RangeError],
+      [128, 'tinyint', RangeError],
+      [1, 'text', TypeError],
+      [1, 'ascii', TypeError],
+      ['abc', 'blob', TypeError],
+      [{}, 'bigint', TypeError],
+      ['x', 'double', TypeError],
+      [T.Long.ONE, 'float', TypeError],
+      ['not-a-uuid', 'uuid', TypeError],
+      [1, 'uuid', TypeError],
+      ['1.2.3', 'inet', TypeError],
+      [1, 'inet', TypeError],
+      [{}, 'decimal', TypeError],
+      [{}, 'varint', TypeError],
+      ['nope', 'date', TypeError],
+      [1, 'date', TypeError],
+      [1, 'time', TypeError],
+      ['x', 'duration', TypeError],
+      ['invalid date', 'timestamp', TypeError],
+      [1, 'list<int>', TypeError],
+      [[1, null], 'list<int>', TypeError],
+      [[undefined], 'set<int>', TypeError],
+      [{ a: null }, 'map<text,int>', TypeError],
+      [1, 'map<text,int>', TypeError],
+      [new T.Vector([1, 2]), 'vector<float,3>', TypeError],
+      ['x', 'vector<float,1>', TypeError],
+      [1, 'tuple<int>', TypeError],
     ];
     for (const [v, name, cls] of bad) {
       w.reset();
@@ -133,7 +174,15 @@ describe('codec round trip', () => {
   });
 
   it('type specs round trip through writeTypeSpec/readTypeSpec', () => {
-    const names = ['int', 'map<text,frozen<list<int>>>', 'tuple<int,text,vector<float,3>>', 'vector<varchar,2>', 'set<timeuuid>', 'duration', 'list<vector<bigint,4>>'];
+    const names = [
+      'int',
+      'map<text,frozen<list<int>>>',
+      'tuple<int,text,vector<float,3>>',
+      'vector<varchar,2>',
+      'set<timeuuid>',
+      'duration',
+      'list<vector<bigint,4>>',
+    ];
     for (const n of names) {
       const t = T.parseTypeName(n);
       w.reset();
@@ -142,7 +191,10 @@ describe('codec round trip', () => {
       expect(T.readTypeSpec(r)).toEqual(t);
       expect(r.remaining()).toBe(0);
     }
-    const udt: T.DataType = { code: T.dataTypes.udt, info: { keyspace: 'ks', name: 'u', fields: [{ name: 'a', type: T.parseTypeName('list<int>') }] } };
+    const udt: T.DataType = {
+      code: T.dataTypes.udt,
+      info: { keyspace: 'ks', name: 'u', fields: [{ name: 'a', type: T.parseTypeName('list<int>') }] },
+    };
     w.reset();
     T.writeTypeSpec(w, udt);
     expect(T.readTypeSpec(new ByteReader(w.toBuffer()))).toEqual(udt);

@@ -51,34 +51,39 @@ describe('value classes behave as cassandra-driver types', () => {
 
   it('Integer', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(2n ** 150n), max: 2n ** 150n }), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), fc.integer({ min: 2, max: 36 }), (a, b, radix) => {
-        const x = T.Integer.fromString(a.toString());
-        const y = T.Integer.fromString(b.toString());
-        const ox = ot.Integer.fromString(a.toString());
-        const oy = ot.Integer.fromString(b.toString());
-        expect(T.Integer.toBuffer(x).toString('hex')).toBe(ot.Integer.toBuffer(ox).toString('hex'));
-        // cassandra-driver's toString(radix) can misprint large values (division rounding): BigInt is the reference.
-        expect(x.toString(radix)).toBe(a.toString(radix));
-        expect(x.toString()).toBe(ox.toString());
-        expect(T.Integer.fromString(a.toString(radix), radix).toString()).toBe(a.toString());
-        expect(x.add(y).toString()).toBe(ox.add(oy).toString());
-        // cassandra-driver's Closure multiply loses carries on large operands: exact BigInt is the reference.
-        expect(x.multiply(y).toString()).toBe((a * b).toString());
-        if (b !== 0n) {
-          expect(x.divide(y).toString()).toBe(ox.divide(oy).toString());
-          expect(x.modulo(y).toString()).toBe(ox.modulo(oy).toString());
-        }
-        expect(x.compare(y)).toBe(ox.compare(oy));
-        expect(x.and(y).toString()).toBe(ox.and(oy).toString());
-        expect(x.xor(y).toString()).toBe(ox.xor(oy).toString());
-        expect(x.shiftRight(13).toString()).toBe(ox.shiftRight(13).toString());
-        expect(x.shiftLeft(7).toString()).toBe(ox.shiftLeft(7).toString());
-        expect(x.toInt()).toBe(ox.toInt());
-        expect(x.getBits(1)).toBe(ox.getBits(1));
-        expect(x.shorten(40).toString()).toBe(ox.shorten(40).toString());
-        expect(x.isOdd()).toBe(ox.isOdd());
-        expect(T.Integer.fromBuffer(T.Integer.toBuffer(x)).equals(x)).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(2n ** 150n), max: 2n ** 150n }),
+        fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+        fc.integer({ min: 2, max: 36 }),
+        (a, b, radix) => {
+          const x = T.Integer.fromString(a.toString());
+          const y = T.Integer.fromString(b.toString());
+          const ox = ot.Integer.fromString(a.toString());
+          const oy = ot.Integer.fromString(b.toString());
+          expect(T.Integer.toBuffer(x).toString('hex')).toBe(ot.Integer.toBuffer(ox).toString('hex'));
+          // cassandra-driver's toString(radix) can misprint large values (division rounding): BigInt is the reference.
+          expect(x.toString(radix)).toBe(a.toString(radix));
+          expect(x.toString()).toBe(ox.toString());
+          expect(T.Integer.fromString(a.toString(radix), radix).toString()).toBe(a.toString());
+          expect(x.add(y).toString()).toBe(ox.add(oy).toString());
+          // cassandra-driver's Closure multiply loses carries on large operands: exact BigInt is the reference.
+          expect(x.multiply(y).toString()).toBe((a * b).toString());
+          if (b !== 0n) {
+            expect(x.divide(y).toString()).toBe(ox.divide(oy).toString());
+            expect(x.modulo(y).toString()).toBe(ox.modulo(oy).toString());
+          }
+          expect(x.compare(y)).toBe(ox.compare(oy));
+          expect(x.and(y).toString()).toBe(ox.and(oy).toString());
+          expect(x.xor(y).toString()).toBe(ox.xor(oy).toString());
+          expect(x.shiftRight(13).toString()).toBe(ox.shiftRight(13).toString());
+          expect(x.shiftLeft(7).toString()).toBe(ox.shiftLeft(7).toString());
+          expect(x.toInt()).toBe(ox.toInt());
+          expect(x.getBits(1)).toBe(ox.getBits(1));
+          expect(x.shorten(40).toString()).toBe(ox.shorten(40).toString());
+          expect(x.isOdd()).toBe(ox.isOdd());
+          expect(T.Integer.fromBuffer(T.Integer.toBuffer(x)).equals(x)).toBe(true);
+        },
+      ),
       { numRuns: 1000 },
     );
     fc.assert(
@@ -130,7 +135,17 @@ describe('value classes behave as cassandra-driver types', () => {
       }),
       { numRuns: 2000 },
     );
-    const samples = ['::', '::1', '1::', '1:0:0:2::', 'fe80::1', '2001:db8:0:0:1:0:0:1', '0:0:1:0:0:0:0:1', '1:2:3:4:5:6:7:8', '1:0:2:3:4:5:6:7'];
+    const samples = [
+      '::',
+      '::1',
+      '1::',
+      '1:0:0:2::',
+      'fe80::1',
+      '2001:db8:0:0:1:0:0:1',
+      '0:0:1:0:0:0:0:1',
+      '1:2:3:4:5:6:7:8',
+      '1:0:2:3:4:5:6:7',
+    ];
     for (const s of samples) expect(T.InetAddress.fromString(s).toString()).toBe(ot.InetAddress.fromString(s).toString());
     expect(T.InetAddress.fromString('10.0.0.1').toString()).toBe('10.0.0.1');
     expect(() => T.InetAddress.fromString('1:2')).toThrow(TypeError);
@@ -226,7 +241,9 @@ describe('type names', () => {
   it('getDataTypeNameByCode as cassandra-driver', () => {
     for (const n of ['int', 'list<int>', 'map<text, int>', 'set<uuid>', 'tuple<int, text, bigint>', 'map<text, frozen<list<int>>>']) {
       const t = T.parseTypeName(n);
-      expect(T.getDataTypeNameByCode(t)).toBe(ot.getDataTypeNameByCode(ot.dataTypes.getByName(n.replace('frozen<list<int>>', 'list<int>'))));
+      expect(T.getDataTypeNameByCode(t)).toBe(
+        ot.getDataTypeNameByCode(ot.dataTypes.getByName(n.replace('frozen<list<int>>', 'list<int>'))),
+      );
     }
     expect(T.getDataTypeNameByCode(T.parseTypeName('vector<float,3>'))).toBe('vector<float, 3>');
     expect(T.getDataTypeNameByCode({ code: T.dataTypes.udt, info: { keyspace: 'k', name: 'addr', fields: [] } })).toBe('addr');
@@ -238,15 +255,33 @@ describe('type names', () => {
     for (const n of simple) expect(T.parseTypeName(n)).toEqual({ code: ot.dataTypes.getByName(n).code, info: null });
     expect(T.parseTypeName('INT')).toEqual({ code: 9, info: null });
     expect(T.parseTypeName('list<text>')).toEqual({ code: 0x20, info: { code: 0x0a, info: null } });
-    expect(T.parseTypeName('map< text , int >')).toEqual({ code: 0x21, info: [{ code: 0x0a, info: null }, { code: 9, info: null }] });
+    expect(T.parseTypeName('map< text , int >')).toEqual({
+      code: 0x21,
+      info: [
+        { code: 0x0a, info: null },
+        { code: 9, info: null },
+      ],
+    });
     expect(T.parseTypeName('frozen<set<frozen<tuple<int,text>>>>')).toEqual({
       code: 0x22,
-      info: { code: 0x31, info: [{ code: 9, info: null }, { code: 0x0a, info: null }] },
+      info: {
+        code: 0x31,
+        info: [
+          { code: 9, info: null },
+          { code: 0x0a, info: null },
+        ],
+      },
     });
     expect(T.parseTypeName('tuple<int,tuple<int,text>>').info).toHaveLength(2);
-    expect(T.parseTypeName('vector<float, 3>')).toEqual({ code: 0, customTypeName: 'vector', info: { subtype: { code: 8, info: null }, dimension: 3 } });
+    expect(T.parseTypeName('vector<float, 3>')).toEqual({
+      code: 0,
+      customTypeName: 'vector',
+      info: { subtype: { code: 8, info: null }, dimension: 3 },
+    });
     expect(T.parseTypeName('map<text,vector<int,2>>').info).toHaveLength(2);
-    expect(T.parseTypeName('org.apache.cassandra.db.marshal.ListType(org.apache.cassandra.db.marshal.Int32Type)')).toEqual(T.parseTypeName('list<int>'));
+    expect(T.parseTypeName('org.apache.cassandra.db.marshal.ListType(org.apache.cassandra.db.marshal.Int32Type)')).toEqual(
+      T.parseTypeName('list<int>'),
+    );
     for (const bad of ['udt<addr>', 'nope', 'list<nope>', 'map<int>', 'vector<float>', 'vector<float,0>', 'udt', '']) {
       // cassandra-driver's types.getDataTypeByName throws TypeError here.
       expect(() => T.parseTypeName(bad), bad).toThrow(TypeError);
@@ -257,9 +292,27 @@ describe('type names', () => {
 
   it('guessDataType as Encoder.guessDataType', () => {
     const values: unknown[] = [
-      1, 1.5, 'abc', '550e8400-e29b-41d4-a716-446655440000', true, Buffer.from('x'), new Date(), T.Long.ONE, T.Integer.ONE,
-      T.BigDecimal.fromString('1.5'), T.Uuid.random(), T.TimeUuid.now(), T.InetAddress.fromString('1.2.3.4'), new T.LocalDate(1),
-      T.LocalTime.fromMilliseconds(1), new T.Duration(1, 2, 3), [1, 2], {}, new Map(), Symbol('x'), undefined,
+      1,
+      1.5,
+      'abc',
+      '550e8400-e29b-41d4-a716-446655440000',
+      true,
+      Buffer.from('x'),
+      new Date(),
+      T.Long.ONE,
+      T.Integer.ONE,
+      T.BigDecimal.fromString('1.5'),
+      T.Uuid.random(),
+      T.TimeUuid.now(),
+      T.InetAddress.fromString('1.2.3.4'),
+      new T.LocalDate(1),
+      T.LocalTime.fromMilliseconds(1),
+      new T.Duration(1, 2, 3),
+      [1, 2],
+      {},
+      new Map(),
+      Symbol('x'),
+      undefined,
     ];
     const toOt = (v: unknown): unknown => {
       if (T.Long.isLong(v)) return ot.Long.ONE;

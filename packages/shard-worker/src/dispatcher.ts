@@ -14,8 +14,21 @@ import { Doorbell, RingConsumer, RingWriter, type RecordSink } from '@shardcql/c
 // The protocol's and the metrics layout's defining modules, not the package index: their exports are plain
 // properties, where the index's would be a getter call on every read (core ring/records.ts).
 import {
-  ANSWER_HEADER_SIZE, FailureKind, RECORD_ID_SIZE, REQUEST_HEADER_SIZE, RING_KIND_FAILURE, RING_KIND_REQUEST, RING_KIND_RESPONSE,
-  TARGET_ANY, recordRequestId, requestFlags, requestOpcode, requestTarget, requestTimeoutMs, writeFailureHeader, writeResponseHeader,
+  ANSWER_HEADER_SIZE,
+  FailureKind,
+  RECORD_ID_SIZE,
+  REQUEST_HEADER_SIZE,
+  RING_KIND_FAILURE,
+  RING_KIND_REQUEST,
+  RING_KIND_RESPONSE,
+  TARGET_ANY,
+  recordRequestId,
+  requestFlags,
+  requestOpcode,
+  requestTarget,
+  requestTimeoutMs,
+  writeFailureHeader,
+  writeResponseHeader,
 } from '@shardcql/core/ring/records';
 import { C_BUSY, W_DRAINS, W_MAX_BATCH, W_NO_CONNECTION, W_RECORDS } from '@shardcql/core/ring/metrics-layout';
 import { OutgoingRequest, type Connection, type IncomingAnswer } from './connection';
@@ -51,7 +64,11 @@ class Requester {
   dirty = false;
   removed = false;
 
-  constructor(readonly index: number, rings: RequesterRings, onError: (r: Requester, e: Error) => void) {
+  constructor(
+    readonly index: number,
+    rings: RequesterRings,
+    onError: (r: Requester, e: Error) => void,
+  ) {
     this.requests = new RingConsumer(rings.requests);
     this.bell = new Doorbell(rings.responseBell);
     this.answers = new RingWriter(rings.responses, this.bell, (e) => onError(this, e));
@@ -70,7 +87,10 @@ export class RingDispatcher implements RecordSink<Requester> {
   /** The worker's metrics section (drains, records, NO_CONNECTION without a slot); null: not counted. */
   metrics: WorkerMetrics | null = null;
 
-  constructor(requestBell: SharedArrayBuffer, private readonly targets: DispatchTargets) {
+  constructor(
+    requestBell: SharedArrayBuffer,
+    private readonly targets: DispatchTargets,
+  ) {
     this.bell = new Doorbell(requestBell);
     this.runLoop = this.runLoop.bind(this);
     this.publishAnswers = this.publishAnswers.bind(this);

@@ -130,7 +130,15 @@ export type FromWorker =
    * 'auth-answer' with the same `ask` ('id' would be taken for the answer to an engine call); 'success'
    * ends the session (no answer).
    */
-  | { type: 'auth'; ask: number; session: number; step: 'initial' | 'challenge' | 'success'; address: string; authenticatorClass: string; token: Uint8Array | null }
+  | {
+      type: 'auth';
+      ask: number;
+      session: number;
+      step: 'initial' | 'challenge' | 'success';
+      address: string;
+      authenticatorClass: string;
+      token: Uint8Array | null;
+    }
   /** A TLS handshake's server identity, for the user's checkServerIdentity (remoteServerIdentity): answer 'tls-check-answer'. */
   | { type: 'tls-check'; ask: number; hostname: string; cert: PeerCertificate };
 

@@ -37,7 +37,10 @@ class ShardWorker implements ConnectionListener, DispatchTargets, ConnectionSetE
   private rr = 0;
   private metrics: WorkerMetrics | null = null;
 
-  constructor(private readonly init: WorkerInit, private readonly port: NonNullable<typeof parentPort>) {
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly port: NonNullable<typeof parentPort>,
+  ) {
     this.rings = new RingDispatcher(init.requestBell, this);
     this.slots = new ConnectionSet({ worker: init.workerIndex, listener: this, timers: true, unref: false, events: this });
     this.slotList = this.slots.list;
@@ -61,10 +64,26 @@ class ShardWorker implements ConnectionListener, DispatchTargets, ConnectionSetE
       new Promise<Uint8Array | null>((resolve, reject) => {
         const id = this.nextAuthAsk++;
         this.authAsks.set(id, { resolve, reject });
-        this.post({ type: 'auth', ask: id, session, step, address, authenticatorClass, token: token === null ? null : new Uint8Array(token) });
+        this.post({
+          type: 'auth',
+          ask: id,
+          session,
+          step,
+          address,
+          authenticatorClass,
+          token: token === null ? null : new Uint8Array(token),
+        });
       }),
     tell: (session, address, token) => {
-      this.post({ type: 'auth', ask: 0, session, step: 'success', address, authenticatorClass: '', token: token === null ? null : new Uint8Array(token) });
+      this.post({
+        type: 'auth',
+        ask: 0,
+        session,
+        step: 'success',
+        address,
+        authenticatorClass: '',
+        token: token === null ? null : new Uint8Array(token),
+      });
     },
   };
 
@@ -260,7 +279,13 @@ class ShardWorker implements ConnectionListener, DispatchTargets, ConnectionSetE
       targets.map(async (s, i): Promise<ControlAnswer> => {
         const connIndex = s?.spec.conn ?? (conns !== null ? conns[i]! : -1);
         if (s === undefined || s.conn === null || !s.up) {
-          return { conn: connIndex, opcode: 0, flags: 0, body: null, error: serializeError(new Error(`connection ${connIndex} is not open`)) };
+          return {
+            conn: connIndex,
+            opcode: 0,
+            flags: 0,
+            body: null,
+            error: serializeError(new Error(`connection ${connIndex} is not open`)),
+          };
         }
         try {
           const res = await s.conn.request(opcode, body, CONTROL_REQUEST_TIMEOUT_MS);

@@ -14,9 +14,18 @@ const NOT_FOR_WORKERS = new Set(['--expose-gc', '--expose_gc']);
 export function startShardWorker(init: WorkerInit): Worker {
   const js = join(__dirname, 'worker-main.js');
   if (!__filename.endsWith('.ts') && existsSync(js)) {
-    return new Worker(js, { workerData: init, execArgv: process.execArgv.filter((a) => !NOT_FOR_WORKERS.has(a)), name: `shardcql-shard-${init.workerIndex}` });
+    return new Worker(js, {
+      workerData: init,
+      execArgv: process.execArgv.filter((a) => !NOT_FOR_WORKERS.has(a)),
+      name: `shardcql-shard-${init.workerIndex}`,
+    });
   }
   const ts = join(__dirname, 'worker-main.ts');
   const boot = `require('tsx/cjs/api').register(); require(${JSON.stringify(ts)});`;
-  return new Worker(boot, { eval: true, workerData: init, execArgv: [...process.execArgv.filter((a) => a !== '--conditions=source' && !NOT_FOR_WORKERS.has(a)), '--conditions=source'], name: `shardcql-shard-${init.workerIndex}` });
+  return new Worker(boot, {
+    eval: true,
+    workerData: init,
+    execArgv: [...process.execArgv.filter((a) => a !== '--conditions=source' && !NOT_FOR_WORKERS.has(a)), '--conditions=source'],
+    name: `shardcql-shard-${init.workerIndex}`,
+  });
 }

@@ -19,9 +19,14 @@ import {
   writeHeader,
   type CqlEvent,
 } from '@shardcql/core';
-import { Connection, defaultConnectionOptions, type ConnectionListener, type ConnectionOptions, type IncomingAnswer } from '../src/connection';
+import {
+  Connection,
+  defaultConnectionOptions,
+  type ConnectionListener,
+  type ConnectionOptions,
+  type IncomingAnswer,
+} from '../src/connection';
 import { req } from './helpers/connections';
-
 
 const HOST = '127.0.0.2';
 
@@ -66,7 +71,10 @@ class FakeServer {
   port = 0;
   readonly sockets: net.Socket[] = [];
   readonly requests: Req[] = [];
-  constructor(readonly handler: Handler, tlsOptions: tls.TlsOptions | null = null) {
+  constructor(
+    readonly handler: Handler,
+    tlsOptions: tls.TlsOptions | null = null,
+  ) {
     const onSocket = (sock: net.Socket): void => {
       this.sockets.push(sock);
       const p = new EnvelopeParser();
@@ -74,7 +82,12 @@ class FakeServer {
       sock.on('data', (chunk) => {
         p.push(chunk);
         while (p.next()) {
-          const req = { version: p.version, stream: p.stream, opcode: p.opcode, body: Buffer.from(p.body.subarray(p.bodyStart, p.bodyEnd)) };
+          const req = {
+            version: p.version,
+            stream: p.stream,
+            opcode: p.opcode,
+            body: Buffer.from(p.body.subarray(p.bodyStart, p.bodyEnd)),
+          };
           this.requests.push(req);
           this.handler(sock, req, this);
         }
@@ -83,10 +96,12 @@ class FakeServer {
     this.server = tlsOptions !== null ? tls.createServer(tlsOptions, onSocket) : net.createServer(onSocket);
   }
   listen(): Promise<void> {
-    return new Promise((resolve) => this.server.listen(0, HOST, () => {
-      this.port = (this.server.address() as net.AddressInfo).port;
-      resolve();
-    }));
+    return new Promise((resolve) =>
+      this.server.listen(0, HOST, () => {
+        this.port = (this.server.address() as net.AddressInfo).port;
+        resolve();
+      }),
+    );
   }
   close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
@@ -100,7 +115,14 @@ function v4Server(rest?: Handler): Handler {
     switch (req.opcode) {
       case opcodes.options:
         if (req.version !== 4) {
-          sock.write(envelope(4, req.stream, opcodes.error, errorBody(0x0a, `Invalid or unsupported protocol version (${req.version}); supported versions are (3/v3, 4/v4)`)));
+          sock.write(
+            envelope(
+              4,
+              req.stream,
+              opcodes.error,
+              errorBody(0x0a, `Invalid or unsupported protocol version (${req.version}); supported versions are (3/v3, 4/v4)`),
+            ),
+          );
           return;
         }
         if (rest !== undefined && server.requests.filter((r) => r.opcode === opcodes.options).length > 1) {
@@ -188,7 +210,8 @@ describe('Connection against a fake server', () => {
     await open(s, new Recorder(), { startupOptions: { APPLICATION_NAME: 'app' } });
     const startup = s.requests.find((r) => r.opcode === opcodes.startup)!;
     const text = startup.body.toString('latin1');
-    for (const k of ['CQL_VERSION', '3.0.0', 'DRIVER_NAME', 'shardcql', 'DRIVER_VERSION', 'APPLICATION_NAME', 'app']) expect(text).toContain(k);
+    for (const k of ['CQL_VERSION', '3.0.0', 'DRIVER_NAME', 'shardcql', 'DRIVER_VERSION', 'APPLICATION_NAME', 'app'])
+      expect(text).toContain(k);
     expect(text).not.toContain('COMPRESSION'); // not asked: the server offers none
   });
 
@@ -205,10 +228,12 @@ describe('Connection against a fake server', () => {
       sock.write(Buffer.from([queue.shift()!]));
       setImmediate(drip, sock);
     };
-    const s = await serve(v4Server((sock, req) => {
-      for (const b of envelope(4, req.stream, opcodes.result, Buffer.from(`answer-${req.stream}`))) queue.push(b);
-      if (!dripping) drip(sock);
-    }));
+    const s = await serve(
+      v4Server((sock, req) => {
+        for (const b of envelope(4, req.stream, opcodes.result, Buffer.from(`answer-${req.stream}`))) queue.push(b);
+        if (!dripping) drip(sock);
+      }),
+    );
     const rec = new Recorder();
     const c = await open(s, rec);
     for (let t = 0; t < 5; t++) c.send(req(100 + t, opcodes.query, 0, BODY, 0, BODY.length, 5000));
@@ -219,14 +244,16 @@ describe('Connection against a fake server', () => {
 
   it('parses many answers in one chunk and one answer split across chunks', async () => {
     const pending: Buffer[] = [];
-    const s = await serve(v4Server((sock, req) => {
-      pending.push(envelope(4, req.stream, opcodes.result, Buffer.alloc(1000, req.stream & 0xff)));
-      if (pending.length === 50) {
-        const all = Buffer.concat(pending);
-        sock.write(all.subarray(0, 12345));
-        setTimeout(() => sock.write(all.subarray(12345)), 20);
-      }
-    }));
+    const s = await serve(
+      v4Server((sock, req) => {
+        pending.push(envelope(4, req.stream, opcodes.result, Buffer.alloc(1000, req.stream & 0xff)));
+        if (pending.length === 50) {
+          const all = Buffer.concat(pending);
+          sock.write(all.subarray(0, 12345));
+          setTimeout(() => sock.write(all.subarray(12345)), 20);
+        }
+      }),
+    );
     const rec = new Recorder();
     const c = await open(s, rec);
     for (let t = 0; t < 50; t++) c.send(req(t, opcodes.query, 0, BODY, 0, BODY.length, 5000));
@@ -242,7 +269,10 @@ describe('Connection against a fake server', () => {
     c.send(req(2, opcodes.query, 0, BODY, 0, BODY.length, 5000));
     await until(() => rec.closes.length === 1);
     expect(c.state).toBe('closed');
-    expect(rec.failures.map((f) => [f.tag, f.kind])).toEqual([[1, FailureKind.CONNECTION_LOST], [2, FailureKind.CONNECTION_LOST]]);
+    expect(rec.failures.map((f) => [f.tag, f.kind])).toEqual([
+      [1, FailureKind.CONNECTION_LOST],
+      [2, FailureKind.CONNECTION_LOST],
+    ]);
     expect(rec.closes[0]).toBeInstanceOf(DriverInternalError);
   });
 
@@ -258,16 +288,18 @@ describe('Connection against a fake server', () => {
   });
 
   it('delivers events on stream -1', async () => {
-    const s = await serve(v4Server((sock, req) => {
-      const w = new ByteWriter(128);
-      w.string('STATUS_CHANGE');
-      w.string('UP');
-      w.u8(4);
-      w.raw(Buffer.from([10, 0, 0, 7]));
-      w.i32(9042);
-      sock.write(envelope(4, -1, opcodes.event, w.view()));
-      sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT));
-    }));
+    const s = await serve(
+      v4Server((sock, req) => {
+        const w = new ByteWriter(128);
+        w.string('STATUS_CHANGE');
+        w.string('UP');
+        w.u8(4);
+        w.raw(Buffer.from([10, 0, 0, 7]));
+        w.i32(9042);
+        sock.write(envelope(4, -1, opcodes.event, w.view()));
+        sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT));
+      }),
+    );
     const rec = new Recorder();
     const c = await open(s, rec);
     c.send(req(1, opcodes.query, 0, BODY, 0, BODY.length, 5000));
@@ -330,10 +362,12 @@ describe('Connection against a fake server', () => {
   });
 
   it('fails in-flight requests with CONNECTION_LOST when the server closes abruptly', async () => {
-    const s = await serve(v4Server((sock, req) => {
-      if (req.stream === 2) sock.destroy();
-      else sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT));
-    }));
+    const s = await serve(
+      v4Server((sock, req) => {
+        if (req.stream === 2) sock.destroy();
+        else sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT));
+      }),
+    );
     const rec = new Recorder();
     const c = await open(s, rec);
     for (let t = 0; t < 3; t++) c.send(req(t, opcodes.query, 0, BODY, 0, BODY.length, 5000));
@@ -346,10 +380,12 @@ describe('Connection against a fake server', () => {
   });
 
   it('close() waits for in-flight answers, bounded by closeTimeoutMs', async () => {
-    const s = await serve(v4Server((sock, req) => {
-      if (req.stream === 0) setTimeout(() => sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT)), 30);
-      // stream 1 never answers
-    }));
+    const s = await serve(
+      v4Server((sock, req) => {
+        if (req.stream === 0) setTimeout(() => sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT)), 30);
+        // stream 1 never answers
+      }),
+    );
     const rec = new Recorder();
     const c = await Connection.open(opts(s, { closeTimeoutMs: 150 }), rec);
     c.send(req(10, opcodes.query, 0, BODY, 0, BODY.length, 0));
@@ -374,11 +410,13 @@ describe('Connection against a fake server', () => {
 
   it('sends heartbeats when idle and closes when one gets no answer', async () => {
     let answerHeartbeats = true;
-    const s = await serve(v4Server((sock, req) => {
-      if (req.opcode === opcodes.options) {
-        if (answerHeartbeats) sock.write(envelope(4, req.stream, opcodes.supported, supportedBody()));
-      } else sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT));
-    }));
+    const s = await serve(
+      v4Server((sock, req) => {
+        if (req.opcode === opcodes.options) {
+          if (answerHeartbeats) sock.write(envelope(4, req.stream, opcodes.supported, supportedBody()));
+        } else sock.write(envelope(4, req.stream, opcodes.result, VOID_RESULT));
+      }),
+    );
     const rec = new Recorder();
     const t0 = performance.now();
     const c = await open(s, rec, { heartbeatIntervalMs: 60 });
@@ -443,8 +481,29 @@ describe('Connection against a fake server', () => {
   it('connects over TLS', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shardcql-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-        '-days', '1', '-subj', '/CN=localhost', '-addext', `subjectAltName=IP:${HOST}`], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          `subjectAltName=IP:${HOST}`,
+        ],
+        { stdio: 'ignore' },
+      );
       const key = readFileSync(join(dir, 'key.pem'));
       const cert = readFileSync(join(dir, 'cert.pem'));
       const s = await serve(v4Server(), { key, cert });
@@ -497,7 +556,9 @@ describe('Connection against a fake server', () => {
 
     it('rejects bad credentials with AuthenticationError', async () => {
       const s = await serve(authServer('\0cassandra\0secret'));
-      const err = await Connection.open(opts(s, { credentials: { username: 'cassandra', password: 'wrong' } }), new Recorder()).catch((e: unknown) => e);
+      const err = await Connection.open(opts(s, { credentials: { username: 'cassandra', password: 'wrong' } }), new Recorder()).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(AuthenticationError);
       expect((err as Error).message).toMatch(/incorrect/);
     });

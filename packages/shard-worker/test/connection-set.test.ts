@@ -17,10 +17,12 @@ import {
 } from '../src';
 import { closedPort, gaps, plainOptions } from './helpers/connections';
 
-
-
-const QUIET: ConnectionListener = { onResponse: () => undefined, onFailure: () => undefined, onEvent: () => undefined, onClose: () => undefined };
-
+const QUIET: ConnectionListener = {
+  onResponse: () => undefined,
+  onFailure: () => undefined,
+  onEvent: () => undefined,
+  onClose: () => undefined,
+};
 
 /** A custom policy (cassandra-driver's shape: newSchedule() gives an iterator of delays) and how often it was asked. */
 class ListPolicy implements ReconnectionSchedules {
@@ -35,7 +37,11 @@ class ListPolicy implements ReconnectionSchedules {
 describe('reconnection schedules', () => {
   it('samples a schedule: its delays in order, trailing repeats cut, the last one repeating after', () => {
     expect(sampleSchedule(new ListPolicy([100, 200, 400, 400, 400]))).toEqual([100, 200, 400]);
-    const constant: ReconnectionSchedules = { *newSchedule() { for (;;) yield 200; } };
+    const constant: ReconnectionSchedules = {
+      *newSchedule() {
+        for (;;) yield 200;
+      },
+    };
     expect(sampleSchedule(constant)).toEqual([200]);
     const it = new SampledSchedules([100, 200, 400]).newSchedule();
     expect([1, 2, 3, 4, 5].map(() => it.next().value)).toEqual([100, 200, 400, 400, 400]);
@@ -48,7 +54,11 @@ describe('reconnection schedules', () => {
     expect(def[1]).toBe(2000);
     expect(def[def.length - 1]).toBe(600_000);
     expect(sampleSchedule(new ListPolicy([]))).toEqual(def);
-    const throws: ReconnectionSchedules = { newSchedule: () => { throw new Error('no'); } };
+    const throws: ReconnectionSchedules = {
+      newSchedule: () => {
+        throw new Error('no');
+      },
+    };
     expect(sampleSchedule(throws)).toEqual(def);
   });
 
@@ -153,7 +163,13 @@ describe('a shard worker reconnecting to a closed port', () => {
     let connected: (() => void) | null = null;
     const done = new Promise<void>((r) => (connected = r));
     w.on('message', (m: FromWorker) => {
-      if (m.type === 'started') w.postMessage({ type: 'connect', id: 1, connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }], options: plainOptions() });
+      if (m.type === 'started')
+        w.postMessage({
+          type: 'connect',
+          id: 1,
+          connections: [{ conn: 0, host: '127.0.0.1', port, localPort: null, reconnectDelays: delays }],
+          options: plainOptions(),
+        });
       else if (m.type === 'connected') {
         expect(m.results[0]!.ok).toBe(false);
         times.push(performance.now());
@@ -166,7 +182,11 @@ describe('a shard worker reconnecting to a closed port', () => {
   }
 
   it('retries every ~200 ms with the sample of a constant policy', async () => {
-    const constant: ReconnectionSchedules = { *newSchedule() { for (;;) yield 200; } };
+    const constant: ReconnectionSchedules = {
+      *newSchedule() {
+        for (;;) yield 200;
+      },
+    };
     const times = await workerAttempts(sampleSchedule(constant), 1100);
     expect(times.length).toBeGreaterThanOrEqual(4);
     expect(times.length).toBeLessThanOrEqual(7);

@@ -11,7 +11,6 @@ import {
 } from '../src/connection';
 import { req } from './helpers/connections';
 
-
 // Against the real Cassandra 5.0 that the test runner starts on 127.0.0.1:9042 (scripts/db.mjs).
 const HOST = process.env.SHARDCQL_TEST_HOST ?? '127.0.0.1';
 const SELECT_LOCAL = 'SELECT release_version FROM system.local';
@@ -253,7 +252,12 @@ describe('Connection against Cassandra 5.0', () => {
     expect(reg.opcode).toBe(opcodes.ready);
   });
 
-  for (const [version, compression] of [[5, 'none'], [5, 'lz4'], [4, 'lz4'], [4, 'none']] as const) {
+  for (const [version, compression] of [
+    [5, 'none'],
+    [5, 'lz4'],
+    [4, 'lz4'],
+    [4, 'none'],
+  ] as const) {
     it(`carries messages larger than one v5 frame both ways (v${version}, ${compression})`, async () => {
       const rec = new Recorder();
       const c = await connect({ maxProtocolVersion: version, compression }, rec);
@@ -280,14 +284,19 @@ describe('Connection against Cassandra 5.0', () => {
     w.stringList(['SCHEMA_CHANGE']);
     expect((await c.request(opcodes.register, w.view(), 5000)).opcode).toBe(opcodes.ready);
     const ks = `conn_evt_${process.pid}_${Date.now() % 100000}`;
-    const create = queryBody(c.protocolVersion, `CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`);
+    const create = queryBody(
+      c.protocolVersion,
+      `CREATE KEYSPACE ${ks} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}`,
+    );
     const r = await c.request(opcodes.query, create, 60000);
     expect(r.opcode).toBe(opcodes.result);
     const t0 = Date.now();
     while (!rec.events.some((e) => e.type === 'SCHEMA_CHANGE' && e.keyspace === ks) && Date.now() - t0 < 10000) {
       await new Promise((res) => setTimeout(res, 20));
     }
-    expect(rec.events).toContainEqual(expect.objectContaining({ type: 'SCHEMA_CHANGE', change: 'CREATED', target: 'KEYSPACE', keyspace: ks }));
+    expect(rec.events).toContainEqual(
+      expect.objectContaining({ type: 'SCHEMA_CHANGE', change: 'CREATED', target: 'KEYSPACE', keyspace: ks }),
+    );
     await c.request(opcodes.query, queryBody(c.protocolVersion, `DROP KEYSPACE ${ks}`), 60000);
   });
 

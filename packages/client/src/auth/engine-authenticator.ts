@@ -23,7 +23,10 @@ const MAX_SESSIONS = 1024;
 export class ProviderAuthenticator implements EngineAuthenticator {
   private auth: Authenticator | null = null;
 
-  constructor(private readonly provider: AuthProvider, private readonly address: string) {}
+  constructor(
+    private readonly provider: AuthProvider,
+    private readonly address: string,
+  ) {}
 
   initialResponse(authenticatorClass: string): Promise<Uint8Array | null> {
     return new Promise((resolve, reject) => {

@@ -9,7 +9,10 @@ export class NoAuthProvider extends AuthProvider {
 }
 
 class NoAuthAuthenticator extends Authenticator {
-  constructor(private readonly endpoint: string, readonly name: string) {
+  constructor(
+    private readonly endpoint: string,
+    readonly name: string,
+  ) {
     super();
   }
   override initialResponse(callback: AuthCallback): void {

@@ -5,7 +5,10 @@
 import { AuthProvider, Authenticator, type AuthCallback } from './provider';
 
 export class PlainTextAuthProvider extends AuthProvider {
-  constructor(readonly username: string, readonly password: string) {
+  constructor(
+    readonly username: string,
+    readonly password: string,
+  ) {
     super();
   }
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- cassandra-driver's signature (the names show in the .d.ts)
@@ -15,11 +18,17 @@ export class PlainTextAuthProvider extends AuthProvider {
 }
 
 export class PlainTextAuthenticator extends Authenticator {
-  constructor(private readonly username: string, private readonly password: string) {
+  constructor(
+    private readonly username: string,
+    private readonly password: string,
+  ) {
     super();
   }
   override initialResponse(callback: AuthCallback): void {
-    callback(null, Buffer.concat([Buffer.from([0]), Buffer.from(this.username, 'utf8'), Buffer.from([0]), Buffer.from(this.password, 'utf8')]));
+    callback(
+      null,
+      Buffer.concat([Buffer.from([0]), Buffer.from(this.username, 'utf8'), Buffer.from([0]), Buffer.from(this.password, 'utf8')]),
+    );
   }
   override evaluateChallenge(challenge: Buffer, callback: AuthCallback): void {
     callback(null, null);
@@ -31,7 +40,11 @@ export class PlainTextAuthenticator extends Authenticator {
  * authorization id (DSE proxy authorization) is recorded but not sent.
  */
 export class DsePlainTextAuthProvider extends PlainTextAuthProvider {
-  constructor(username: string, password: string, readonly authorizationId?: string) {
+  constructor(
+    username: string,
+    password: string,
+    readonly authorizationId?: string,
+  ) {
     super(username, password);
   }
 }

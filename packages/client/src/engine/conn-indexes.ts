@@ -63,7 +63,9 @@ export class ConnIndexPool {
       }
     }
     if (this.next >= this.limit) {
-      throw new DriverError(`all ${this.limit} connection indexes are in use or in quarantine (${this.waiting.length} given back in the last ${this.quarantineMs} ms); no connection can be opened`);
+      throw new DriverError(
+        `all ${this.limit} connection indexes are in use or in quarantine (${this.waiting.length} given back in the last ${this.quarantineMs} ms); no connection can be opened`,
+      );
     }
     return this.next++;
   }

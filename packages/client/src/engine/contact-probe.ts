@@ -56,15 +56,32 @@ const PROBE_TIMEOUT_MS = 12_000;
  * keyspace is refused (client.js sets it after the control connection, unwrapped), an AuthenticationError
  * as is (shardcql's choice: a wrong password is wrong on every host).
  */
-export async function probeContactPoints(targets: readonly ProbeTarget[], options: ProbeOptions, localDataCenter: string | null, keyspace: string | null,
-  checkDataCenters: ((dcs: string[]) => void) | null): Promise<ProbeOutcome> {
+export async function probeContactPoints(
+  targets: readonly ProbeTarget[],
+  options: ProbeOptions,
+  localDataCenter: string | null,
+  keyspace: string | null,
+  checkDataCenters: ((dcs: string[]) => void) | null,
+): Promise<ProbeOutcome> {
   const innerErrors: Record<string, Error> = {};
   for (let i = 0; i < targets.length; i++) {
     const t = targets[i]!;
     const address = `${t.host}:${t.port}`;
     let conn: Connection;
     try {
-      conn = await Connection.open({ ...options, host: t.host, port: t.port, servername: t.servername, keyspace: null, localPort: null, heartbeatIntervalMs: 0, metrics: null }, QUIET);
+      conn = await Connection.open(
+        {
+          ...options,
+          host: t.host,
+          port: t.port,
+          servername: t.servername,
+          keyspace: null,
+          localPort: null,
+          heartbeatIntervalMs: 0,
+          metrics: null,
+        },
+        QUIET,
+      );
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       if (err.name === 'AuthenticationError') throw err;
@@ -78,7 +95,9 @@ export async function probeContactPoints(targets: readonly ProbeTarget[], option
       }
       if (localDataCenter !== null && !dcs.has(localDataCenter)) {
         // cassandra-driver's words (control-connection.js setPeersInfo).
-        innerErrors[address] = new ArgumentError(`localDataCenter was configured as '${localDataCenter}', but only found hosts in data centers: [${[...dcs].join(', ')}]`);
+        innerErrors[address] = new ArgumentError(
+          `localDataCenter was configured as '${localDataCenter}', but only found hosts in data centers: [${[...dcs].join(', ')}]`,
+        );
         continue;
       }
       // The load-balancing policies' own checks come next in cassandra-driver (profileManager.init), unwrapped.

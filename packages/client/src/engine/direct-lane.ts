@@ -164,7 +164,15 @@ export class DirectLane implements ConnectionListener {
     const host = this.tagHost[tag]!;
     this.tagHost[tag] = null;
     let frame: ResponseFrame;
-    if (opcode === OPCODE_RESULT && flags === 0 && end - start === 4 && body[start] === 0 && body[start + 1] === 0 && body[start + 2] === 0 && body[start + 3] === 1) {
+    if (
+      opcode === OPCODE_RESULT &&
+      flags === 0 &&
+      end - start === 4 &&
+      body[start] === 0 &&
+      body[start + 1] === 0 &&
+      body[start + 2] === 0 &&
+      body[start + 3] === 1
+    ) {
       // A VOID answer (every write): one shared read-only frame per host, as the ring path does.
       const f = this.voidFrames[host.index + 1];
       if (f === undefined || f.hostIndex !== host.index) {
@@ -204,7 +212,8 @@ export class DirectLane implements ConnectionListener {
       address = host.address;
       break;
     }
-    if (error !== null && !this.closed) this.source.laneLog('info', `direct lane to ${address} closed (${error.message}); the rings carry its requests`);
+    if (error !== null && !this.closed)
+      this.source.laneLog('info', `direct lane to ${address} closed (${error.message}); the rings carry its requests`);
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------------
@@ -213,7 +222,10 @@ export class DirectLane implements ConnectionListener {
     let slot = host.lane;
     if (slot === null) {
       const conn = host.laneSlot >= 0 ? host.laneSlot : (host.laneSlot = this.source.laneSlot(host));
-      slot = host.lane = this.set.add({ conn, host: host.ip, port: host.port, localPort: null, servername: host.servername }, this.source.reconnection);
+      slot = host.lane = this.set.add(
+        { conn, host: host.ip, port: host.port, localPort: null, servername: host.servername },
+        this.source.reconnection,
+      );
     }
     // The engine's options at this moment (keyspace included); the user's sslOptions as given (functions too).
     this.set.options = this.source.laneOptions();
@@ -225,7 +237,8 @@ export class DirectLane implements ConnectionListener {
         if (opening.conn !== null) this.open.add(host);
       },
       (e: unknown) => {
-        if (!opening.closing && !this.closed) this.source.laneLog('info', `direct lane to ${host.address} not opened (${(e as Error).message}); the rings carry its requests`);
+        if (!opening.closing && !this.closed)
+          this.source.laneLog('info', `direct lane to ${host.address} not opened (${(e as Error).message}); the rings carry its requests`);
       },
     );
   }

@@ -103,7 +103,14 @@ export function isEngineHandle(v: unknown): v is EngineHandle {
 /** What travels on a handle channel (see the header): 'claim' and 'release' from threads, the rest from the owner. */
 export type HandleMessage =
   /** `live`: Int32 liveness cells (THREAD_CELL, OWNER_CELL); `claimed`: the handle's counter. */
-  | { type: 'claim'; token: string; responseBell: SharedArrayBuffer; workers: WorkerRings[]; live: SharedArrayBuffer; claimed: SharedArrayBuffer }
+  | {
+      type: 'claim';
+      token: string;
+      responseBell: SharedArrayBuffer;
+      workers: WorkerRings[];
+      live: SharedArrayBuffer;
+      claimed: SharedArrayBuffer;
+    }
   | { type: 'release'; token: string }
   /** The requester of `token` is served by generation gens[w] of worker w. */
   | { type: 'claimed'; token: string; gens: number[] }
@@ -170,19 +177,32 @@ export class HandleEngine extends EventEmitter implements Engine {
       if (Atomics.add(claimed, 0, 1) >= handle.threads) {
         Atomics.sub(claimed, 0, 1);
         channel.close();
-        throw new DriverError(`all ${handle.threads} thread slots of this client handle are taken; create it with client.createHandle({ threads: n }) for more threads`);
+        throw new DriverError(
+          `all ${handle.threads} thread slots of this client handle are taken; create it with client.createHandle({ threads: n }) for more threads`,
+        );
       }
       this.counted = true;
       this.channel = channel;
       channel.onmessage = this.onChannel;
-      descriptor = { requester: -1, responseBell: descriptor.responseBell, workers: handle.workerBells.map((bell) => createWorkerRings(bell, handle.ringBytes)) };
+      descriptor = {
+        requester: -1,
+        responseBell: descriptor.responseBell,
+        workers: handle.workerBells.map((bell) => createWorkerRings(bell, handle.ringBytes)),
+      };
     }
     this.requester = new RingRequester(descriptor);
     if (ownerGone) {
       this.requester.close(new NoHostAvailableError({}, `All host(s) tried for query failed: ${this.gone}`));
     } else {
       this.liveWaiter = new LivenessWaiter(this.live, THREAD_CELL);
-      const claim: HandleMessage = { type: 'claim', token: this.token, responseBell: descriptor.responseBell, workers: descriptor.workers, live: this.live.buffer as SharedArrayBuffer, claimed: handle.claimed };
+      const claim: HandleMessage = {
+        type: 'claim',
+        token: this.token,
+        responseBell: descriptor.responseBell,
+        workers: descriptor.workers,
+        live: this.live.buffer as SharedArrayBuffer,
+        claimed: handle.claimed,
+      };
       channel.postMessage(claim);
       // The main thread's exit ends the process, the owner with it: nothing to announce there.
       if (!isMainThread) {
@@ -286,7 +306,11 @@ export class HandleEngine extends EventEmitter implements Engine {
   }
 
   setKeyspace(_keyspace: string): Promise<void> {
-    return Promise.reject(new NotSupportedError('USE on a client handle would change the keyspace of the owner\'s connections; set the keyspace on the owning client, or qualify table names'));
+    return Promise.reject(
+      new NotSupportedError(
+        "USE on a client handle would change the keyspace of the owner's connections; set the keyspace on the owning client, or qualify table names",
+      ),
+    );
   }
 
   async waitForSchemaAgreement(): Promise<boolean> {

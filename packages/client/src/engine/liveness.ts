@@ -21,7 +21,10 @@ export const LIVENESS_CELL = 2;
 export class LivenessWaiter {
   private stopped = false;
 
-  constructor(private readonly words: Int32Array, private readonly at: number) {
+  constructor(
+    private readonly words: Int32Array,
+    private readonly at: number,
+  ) {
     this.onWake = this.onWake.bind(this);
     this.arm();
   }
@@ -50,7 +53,10 @@ export class LivenessProber {
   private woke = false;
   private ack: number;
 
-  constructor(private readonly words: Int32Array, private readonly at: number) {
+  constructor(
+    private readonly words: Int32Array,
+    private readonly at: number,
+  ) {
     this.ack = Atomics.load(words, at + 1);
   }
 

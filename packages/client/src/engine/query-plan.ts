@@ -19,8 +19,18 @@ import type { ReplicaPlans, TokenRing } from '@shardcql/core';
  *   3. any other usable host.
  */
 // eslint-disable-next-line max-params -- the retry and speculative path only (a plan is built lazily, never on a first try)
-export function appendQueryPlan(out: number[], plans: ReplicaPlans | null, ring: TokenRing | null, isLocal: Uint8Array | null,
-  tokenHi: number, tokenLo: number, hasToken: boolean, usable: ArrayLike<number>, replicaStart: number, hostStart: number): number[] {
+export function appendQueryPlan(
+  out: number[],
+  plans: ReplicaPlans | null,
+  ring: TokenRing | null,
+  isLocal: Uint8Array | null,
+  tokenHi: number,
+  tokenLo: number,
+  hasToken: boolean,
+  usable: ArrayLike<number>,
+  replicaStart: number,
+  hostStart: number,
+): number[] {
   if (hasToken) {
     if (plans !== null && plans.size > 0) {
       const r = plans.rangeIndexOf(tokenHi, tokenLo);

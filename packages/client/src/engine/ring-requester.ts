@@ -22,8 +22,20 @@ import {
 // The ring protocol's defining module (and the frame header's), not the package index: their exports are plain
 // properties, where the index's would be a getter call on every read (core ring/records.ts).
 import {
-  ANSWER_HEADER_SIZE, FailureKind, RECORD_ID_SIZE, REQUEST_HEADER_SIZE, RING_KIND_FAILURE, RING_KIND_REQUEST, RING_KIND_RESPONSE,
-  failureKind, failureWasNotSent, recordRequestId, responseFlags, responseOpcode, writeRequestHeader, writeRequestOp,
+  ANSWER_HEADER_SIZE,
+  FailureKind,
+  RECORD_ID_SIZE,
+  REQUEST_HEADER_SIZE,
+  RING_KIND_FAILURE,
+  RING_KIND_REQUEST,
+  RING_KIND_RESPONSE,
+  failureKind,
+  failureWasNotSent,
+  recordRequestId,
+  responseFlags,
+  responseOpcode,
+  writeRequestHeader,
+  writeRequestOp,
 } from '@shardcql/core/ring/records';
 /** The protocol's body limit (256 MiB): a larger request is refused before it is sent. */
 import { MAX_BODY_LENGTH } from '@shardcql/core/frame/header';
@@ -124,7 +136,10 @@ export class RingRequester implements RecordSink<WorkerLink> {
   /** For BusyConnectionError's message (the owner sets pooling.maxRequestsPerConnection). */
   maxRequestsPerConnection = 32768;
 
-  constructor(readonly descriptor: RequesterDescriptor, capacity = 1 << 17) {
+  constructor(
+    readonly descriptor: RequesterDescriptor,
+    capacity = 1 << 17,
+  ) {
     this.slots = new RequestSlots(capacity);
     this.targets = new Int32Array(capacity);
     this.timeouts = new Float64Array(capacity);
@@ -180,7 +195,9 @@ export class RingRequester implements RecordSink<WorkerLink> {
       return promise;
     }
     if (bodyLength > MAX_BODY_LENGTH) {
-      reject(new DriverError(`request body of ${bodyLength} bytes exceeds the protocol's limit of ${MAX_BODY_LENGTH} bytes; it was not sent`));
+      reject(
+        new DriverError(`request body of ${bodyLength} bytes exceeds the protocol's limit of ${MAX_BODY_LENGTH} bytes; it was not sent`),
+      );
       return promise;
     }
     if (!(timeoutMs >= 0 && timeoutMs <= 0xffffffff)) {
@@ -246,7 +263,9 @@ export class RingRequester implements RecordSink<WorkerLink> {
   }
 
   private newLink(worker: number, rings: WorkerRings): WorkerLink {
-    return new WorkerLink(rings, (e) => this.failWorker(worker, new DriverInternalError(`requests to shard worker ${worker} cannot be written: ${e.message}`)));
+    return new WorkerLink(rings, (e) =>
+      this.failWorker(worker, new DriverInternalError(`requests to shard worker ${worker} cannot be written: ${e.message}`)),
+    );
   }
 
   /**
@@ -334,7 +353,16 @@ export class RingRequester implements RecordSink<WorkerLink> {
     if (kind === RING_KIND_RESPONSE) this.settleResponse(link, u8, id, off, len);
     else if (kind === RING_KIND_FAILURE) {
       const message = textDecoder.decode(u8.subarray(off + ANSWER_HEADER_SIZE, off + len));
-      this.slots.reject(id, failureError(failureKind(u8, off), message, this.targetAddress(this.targets[id]!), this.timeouts[id]!, this.maxRequestsPerConnection));
+      this.slots.reject(
+        id,
+        failureError(
+          failureKind(u8, off),
+          message,
+          this.targetAddress(this.targets[id]!),
+          this.timeouts[id]!,
+          this.maxRequestsPerConnection,
+        ),
+      );
     }
   }
 
@@ -348,7 +376,15 @@ export class RingRequester implements RecordSink<WorkerLink> {
     const host = t < this.targetHost.length ? this.targetHost[t]! : -1;
     // A VOID result (every write) is the same 4 bytes each time: answer with a shared, read-only frame
     // per host instead of a copy, the commonest answer costs no allocation beyond the caller's promise.
-    if (bodyLen === 4 && opcode === OPCODE_RESULT && flags === 0 && u8[at] === 0 && u8[at + 1] === 0 && u8[at + 2] === 0 && u8[at + 3] === 1) {
+    if (
+      bodyLen === 4 &&
+      opcode === OPCODE_RESULT &&
+      flags === 0 &&
+      u8[at] === 0 &&
+      u8[at + 1] === 0 &&
+      u8[at + 2] === 0 &&
+      u8[at + 3] === 1
+    ) {
       let frame = this.voidFrames[host + 1];
       if (frame === undefined) {
         frame = new ResponseFrame(OPCODE_RESULT, 0, VOID_BODY, host);

@@ -17,11 +17,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import {
-  DriverError,
-  NoHostAvailableError,
-  type CqlEvent,
-} from '@shardcql/core';
+import { DriverError, NoHostAvailableError, type CqlEvent } from '@shardcql/core';
 import type { WorkerConnectionOptions, Authenticator, ReconnectionSchedules } from '@shardcql/shard-worker';
 import { defaultReconnectionPolicy } from '../policies';
 import { createMetricsBuffer } from '@shardcql/shard-worker';
@@ -368,7 +364,6 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
     }
     return Promise.all(out);
   }
-
 
   async setKeyspace(keyspace: string): Promise<void> {
     this.keyspace = keyspace;

@@ -47,7 +47,10 @@ export class Mapper {
     const resolved = (await Promise.all(items.map((item) => item.resolve()))).flat();
     const isIdempotent = resolved.every((r) => r.statement.isIdempotent);
     const isCounter = resolved.some((r) => r.statement.isCounter);
-    const rs = await this.client.batch(resolved.map((r) => ({ query: r.query, params: r.params })), batchOptions(executionOptions, isIdempotent, isCounter));
+    const rs = await this.client.batch(
+      resolved.map((r) => ({ query: r.query, params: r.params })),
+      batchOptions(executionOptions, isIdempotent, isCounter),
+    );
     return new Result(rs, mutationAdapter(items[0]!.mappingInfo, rs));
   }
 }

@@ -59,7 +59,11 @@ export class ModelMapper<T = any> {
   private readonly statements = new Map<string, Promise<Statement[]>>();
   private batchMapper: ModelBatchMapper | undefined;
 
-  constructor(name: string, private readonly client: MapperClient, readonly info: ModelMappingInfo) {
+  constructor(
+    name: string,
+    private readonly client: MapperClient,
+    readonly info: ModelMappingInfo,
+  ) {
     this.name = name;
   }
 
@@ -116,9 +120,12 @@ export class ModelMapper<T = any> {
    * Options given here win over those given per call, as cassandra-driver.
    */
   // `doc: any` as in cassandra-driver: the handler may declare its own document type, `(doc: { id: Uuid }) => [doc.id]`.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (see above)
-  mapWithQuery(query: string, paramsHandler: (doc: any) => Params, executionOptions?: ExecutionOptionsArg):
-    (doc: Doc, executionOptions?: ExecutionOptionsArg) => Promise<Result<T>> {
+  mapWithQuery(
+    query: string,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- cassandra-driver's declaration (see above)
+    paramsHandler: (doc: any) => Params,
+    executionOptions?: ExecutionOptionsArg,
+  ): (doc: Doc, executionOptions?: ExecutionOptionsArg) => Promise<Result<T>> {
     if (typeof query !== 'string' || query.length === 0) throw new ArgumentError('mapWithQuery expects a query string');
     if (typeof paramsHandler !== 'function') throw new ArgumentError('mapWithQuery expects a paramsHandler function');
     const common = executionOptions ?? null;
@@ -160,9 +167,16 @@ export class ModelMapper<T = any> {
         break;
       }
       if (chosen === null) {
-        throw noTable(allPrimaryKeys ? 'No table matches the filter (all PKs have to be specified)' : 'No table matches the filter (partition key required)', where);
+        throw noTable(
+          allPrimaryKeys
+            ? 'No table matches the filter (all PKs have to be specified)'
+            : 'No table matches the filter (partition key required)',
+          where,
+        );
       }
-      return this.selectExecutor(selectStatement(this.info.keyspace, chosen.name, where, { fields, orderBy, hasLimit: typeof info?.limit === 'number' }));
+      return this.selectExecutor(
+        selectStatement(this.info.keyspace, chosen.name, where, { fields, orderBy, hasLimit: typeof info?.limit === 'number' }),
+      );
     });
     return executor(doc, info, options) as Promise<Result<T>>;
   }
@@ -185,13 +199,21 @@ export class ModelMapper<T = any> {
       return new Result<T>(rs, mutationAdapter(this.info, rs));
     }
     const queries = statements.map((st) => ({ query: st.query, params: st.paramsGetter(doc, info) }));
-    const rs = await this.client.batch(queries, batchOptions(options, isIdempotent, statements.some((st) => st.isCounter)));
+    const rs = await this.client.batch(
+      queries,
+      batchOptions(
+        options,
+        isIdempotent,
+        statements.some((st) => st.isCounter),
+      ),
+    );
     return new Result<T>(rs, mutationAdapter(this.info, rs));
   }
 
   /** @internal The statements of a write of this shape (one per table written), generated once per shape. */
   mutationStatements(kind: MutationKind, doc: Doc, info: DocInfo | null): Promise<Statement[]> {
-    if (doc === null || typeof doc !== 'object' || Object.keys(doc).length === 0) return Promise.reject(new ArgumentError('Expected object with keys'));
+    if (doc === null || typeof doc !== 'object' || Object.keys(doc).length === 0)
+      return Promise.reject(new ArgumentError('Expected object with keys'));
     if (info?.when && info.ifExists) {
       return Promise.reject(new ArgumentError('Both when and ifExists conditions can not be applied to the same statement'));
     }
@@ -199,11 +221,19 @@ export class ModelMapper<T = any> {
     let p = this.statements.get(key);
     if (p === undefined) {
       if (this.statements.size >= CACHE_LIMIT) {
-        this.client.log?.('warning', `ModelMapper cache of "${this.name}" reached ${CACHE_LIMIT} items: use few document shapes (undefined for unset values)`);
+        this.client.log?.(
+          'warning',
+          `ModelMapper cache of "${this.name}" reached ${CACHE_LIMIT} items: use few document shapes (undefined for unset values)`,
+        );
         this.statements.clear();
       }
       const props = this.propertiesOf(info?.fields && info.fields.length > 0 ? info.fields : Object.keys(doc), doc);
-      p = kind === 'I' ? this.insertStatements(props, info) : kind === 'U' ? this.updateStatements(props, info) : this.deleteStatements(props, info);
+      p =
+        kind === 'I'
+          ? this.insertStatements(props, info)
+          : kind === 'U'
+            ? this.updateStatements(props, info)
+            : this.deleteStatements(props, info);
       this.statements.set(key, p);
       // A failed generation (unknown table, bad shape) is not kept: the next call tries again.
       p.catch(() => this.statements.delete(key));
@@ -220,8 +250,11 @@ export class ModelMapper<T = any> {
 
   private async updateStatements(props: PropertyInfo[], info: DocInfo | null): Promise<Statement[]> {
     const when = this.whenOf(info);
-    const tables = await this.writableTables(props, (t, cols) => hasPrimaryKey(t, cols) && cols.some((c) => t.columns.has(c) && !isKey(t, c)) &&
-      when.every((w) => t.columns.has(w.column)));
+    const tables = await this.writableTables(
+      props,
+      (t, cols) =>
+        hasPrimaryKey(t, cols) && cols.some((c) => t.columns.has(c) && !isKey(t, c)) && when.every((w) => t.columns.has(w.column)),
+    );
     if (tables.length === 0) throw noTable('No table matches (all PKs and columns to set have to be specified)', props);
     if (tables.length > 1 && (when.length > 0 || info?.ifExists)) {
       throw new ArgumentError('Batch with when or ifExists conditions cannot span multiple tables');
@@ -243,7 +276,10 @@ export class ModelMapper<T = any> {
     let p = this.executors.get(key);
     if (p === undefined) {
       if (this.executors.size >= CACHE_LIMIT) {
-        this.client.log?.('warning', `ModelMapper cache of "${this.name}" reached ${CACHE_LIMIT} items: use few document shapes (undefined for unset values)`);
+        this.client.log?.(
+          'warning',
+          `ModelMapper cache of "${this.name}" reached ${CACHE_LIMIT} items: use few document shapes (undefined for unset values)`,
+        );
         this.executors.clear();
       }
       p = create();
@@ -302,7 +338,8 @@ export class ModelMapper<T = any> {
     return Object.keys(orderBy).map((property) => {
       const value = orderBy[property];
       const ordering = typeof value === 'string' ? value.toUpperCase() : value;
-      if (ordering !== 'ASC' && ordering !== 'DESC') throw new ArgumentError(`Order must be either "ASC" or "DESC", obtained: ${String(value)}`);
+      if (ordering !== 'ASC' && ordering !== 'DESC')
+        throw new ArgumentError(`Order must be either "ASC" or "DESC", obtained: ${String(value)}`);
       return [this.info.getColumnName(property), ordering];
     });
   }
@@ -323,7 +360,6 @@ export class ModelMapper<T = any> {
       return item;
     };
   }
-
 }
 
 /** A write's result: nothing, or for a conditional write that was not applied, the row the node sent. */
@@ -386,7 +422,13 @@ function shapeKey(doc: Doc): string {
 function fieldsKey(info: DocInfo | null | undefined): string {
   if (!info) return '';
   let key = info.fields ? info.fields.join(',') : '';
-  key += `|${info.orderBy ? Object.keys(info.orderBy).map((k) => `${k}:${String(info.orderBy![k])}`).join(',') : ''}`;
+  key += `|${
+    info.orderBy
+      ? Object.keys(info.orderBy)
+          .map((k) => `${k}:${String(info.orderBy![k])}`)
+          .join(',')
+      : ''
+  }`;
   key += `|${typeof info.limit === 'number' ? 'L' : ''}${typeof info.ttl === 'number' ? 'T' : ''}${info.ifNotExists ? 'N' : ''}`;
   key += `${info.ifExists ? 'E' : ''}${info.deleteOnlyColumns ? 'C' : ''}`;
   if (info.when) key += `|${shapeKey(info.when)}`;

@@ -108,7 +108,12 @@ export function selectStatement(keyspace: string, table: string, where: readonly
   return { query, paramsGetter, isIdempotent: true, isCounter: false };
 }
 
-export function insertStatement(keyspace: string, table: TableKeys, props: readonly PropertyInfo[], docInfo: DocInfo | null | undefined): Statement {
+export function insertStatement(
+  keyspace: string,
+  table: TableKeys,
+  props: readonly PropertyInfo[],
+  docInfo: DocInfo | null | undefined,
+): Statement {
   const cols = props.filter((p) => table.columns.has(p.column));
   const ifNotExists = docInfo?.ifNotExists === true;
   const hasTtl = typeof docInfo?.ttl === 'number';
@@ -123,8 +128,13 @@ export function insertStatement(keyspace: string, table: TableKeys, props: reado
   return { query, paramsGetter, isIdempotent: !ifNotExists, isCounter: false };
 }
 
-export function updateStatement(keyspace: string, table: TableKeys, props: readonly PropertyInfo[], docInfo: DocInfo | null | undefined,
-  when: readonly PropertyInfo[]): Statement {
+export function updateStatement(
+  keyspace: string,
+  table: TableKeys,
+  props: readonly PropertyInfo[],
+  docInfo: DocInfo | null | undefined,
+  when: readonly PropertyInfo[],
+): Statement {
   const primary = new Set([...table.partitionKeys, ...table.clusteringKeys]);
   const inTable = props.filter((p) => table.columns.has(p.column));
   const sets = inTable.filter((p) => !primary.has(p.column));
@@ -165,8 +175,13 @@ export function updateStatement(keyspace: string, table: TableKeys, props: reado
   return { query, paramsGetter, isIdempotent, isCounter };
 }
 
-export function deleteStatement(keyspace: string, table: TableKeys, props: readonly PropertyInfo[], docInfo: DocInfo | null | undefined,
-  when: readonly PropertyInfo[]): Statement {
+export function deleteStatement(
+  keyspace: string,
+  table: TableKeys,
+  props: readonly PropertyInfo[],
+  docInfo: DocInfo | null | undefined,
+  when: readonly PropertyInfo[],
+): Statement {
   const primary = new Set([...table.partitionKeys, ...table.clusteringKeys]);
   const inTable = props.filter((p) => table.columns.has(p.column));
   const keys = inTable.filter((p) => primary.has(p.column));

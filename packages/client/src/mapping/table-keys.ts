@@ -21,8 +21,18 @@ export interface SchemaSource {
   metadata?: unknown;
 }
 
-interface ColumnLike { name: string; type?: unknown; isStatic?: boolean; kind?: string }
-interface TableLike { name?: string; partitionKeys: ColumnLike[]; clusteringKeys: ColumnLike[]; columns: ColumnLike[] }
+interface ColumnLike {
+  name: string;
+  type?: unknown;
+  isStatic?: boolean;
+  kind?: string;
+}
+interface TableLike {
+  name?: string;
+  partitionKeys: ColumnLike[];
+  clusteringKeys: ColumnLike[];
+  columns: ColumnLike[];
+}
 type Getter = (keyspace: string, name: string) => Promise<TableLike | null>;
 
 export async function getTableKeys(client: SchemaSource, keyspace: string, table: string, isView: boolean): Promise<TableKeys> {
@@ -30,7 +40,8 @@ export async function getTableKeys(client: SchemaSource, keyspace: string, table
   const getter = md !== undefined && md !== null ? md[isView ? 'getMaterializedView' : 'getTable'] : undefined;
   if (typeof getter === 'function') {
     const t = await (getter as Getter).call(md, keyspace, table);
-    if (t === null || t === undefined) throw new ArgumentError(`${isView ? 'View' : 'Table'} "${keyspace}.${table}" could not be retrieved`);
+    if (t === null || t === undefined)
+      throw new ArgumentError(`${isView ? 'View' : 'Table'} "${keyspace}.${table}" could not be retrieved`);
     return fromMetadata(table, isView, t);
   }
   return fromSystemSchema(client, keyspace, table, isView);
@@ -63,7 +74,9 @@ function fromMetadata(name: string, isView: boolean, t: TableLike): TableKeys {
 async function fromSystemSchema(client: SchemaSource, keyspace: string, table: string, isView: boolean): Promise<TableKeys> {
   const rs = await client.execute(
     'SELECT column_name, kind, position, type FROM system_schema.columns WHERE keyspace_name = ? AND table_name = ?',
-    [keyspace, table], { prepare: true });
+    [keyspace, table],
+    { prepare: true },
+  );
   if (rs.rows.length === 0) throw new ArgumentError(`${isView ? 'View' : 'Table'} "${keyspace}.${table}" could not be retrieved`);
   const pk: Array<[number, string]> = [];
   const ck: Array<[number, string]> = [];

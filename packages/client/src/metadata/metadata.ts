@@ -15,7 +15,14 @@ import type { MaterializedView, TableMetadata, Udt } from './data-collection';
 import { fetchTrace, type QueryTrace } from './query-trace';
 import type { Aggregate, SchemaFunction } from './schema-function';
 import {
-  loadFunctions, loadKeyspace, loadKeyspaces, loadTable, loadUdt, loadView, type KeyspaceInfo, type SchemaQuery,
+  loadFunctions,
+  loadKeyspace,
+  loadKeyspaces,
+  loadTable,
+  loadUdt,
+  loadView,
+  type KeyspaceInfo,
+  type SchemaQuery,
 } from './schema-parser';
 import { TokenMap } from './token-map';
 import { Token, TokenRange, murmur3Tokenizer } from './token';
@@ -219,11 +226,14 @@ export class Metadata {
     if (known !== undefined) return known;
     const p = load();
     map.set(name, p);
-    p.then((v) => {
-      if (!keep(v) && map.get(name) === p) map.delete(name);
-    }, () => {
-      if (map.get(name) === p) map.delete(name);
-    });
+    p.then(
+      (v) => {
+        if (!keep(v) && map.get(name) === p) map.delete(name);
+      },
+      () => {
+        if (map.get(name) === p) map.delete(name);
+      },
+    );
     return p;
   }
 
@@ -248,7 +258,11 @@ export class Metadata {
   /** A materialized view's definition; null when the keyspace or the view does not exist. */
   getMaterializedView(keyspace: string, name: string): Promise<MaterializedView>;
   getMaterializedView(keyspace: string, name: string, callback: ValueCallback<MaterializedView>): void;
-  getMaterializedView(keyspace: string, name: string, callback?: SomeCallback<MaterializedView | null>): Promise<MaterializedView | null> | undefined {
+  getMaterializedView(
+    keyspace: string,
+    name: string,
+    callback?: SomeCallback<MaterializedView | null>,
+  ): Promise<MaterializedView | null> | undefined {
     return optionalCallback(this._getMaterializedView(keyspace, name), callback);
   }
 
@@ -285,7 +299,12 @@ export class Metadata {
   /** The function with this signature (type names, or `{ code, info }` descriptors); null when none. */
   getFunction(keyspace: string, name: string, signature: Signature): Promise<SchemaFunction>;
   getFunction(keyspace: string, name: string, signature: Signature, callback: ValueCallback<SchemaFunction>): void;
-  getFunction(keyspace: string, name: string, signature: Signature, callback?: SomeCallback<SchemaFunction | null>): Promise<SchemaFunction | null> | undefined {
+  getFunction(
+    keyspace: string,
+    name: string,
+    signature: Signature,
+    callback?: SomeCallback<SchemaFunction | null>,
+  ): Promise<SchemaFunction | null> | undefined {
     return optionalCallback(this.single(keyspace, name, signature, false) as Promise<SchemaFunction | null>, callback);
   }
 
@@ -297,17 +316,25 @@ export class Metadata {
 
   getAggregate(keyspace: string, name: string, signature: Signature): Promise<Aggregate>;
   getAggregate(keyspace: string, name: string, signature: Signature, callback: ValueCallback<Aggregate>): void;
-  getAggregate(keyspace: string, name: string, signature: Signature, callback?: SomeCallback<Aggregate | null>): Promise<Aggregate | null> | undefined {
+  getAggregate(
+    keyspace: string,
+    name: string,
+    signature: Signature,
+    callback?: SomeCallback<Aggregate | null>,
+  ): Promise<Aggregate | null> | undefined {
     return optionalCallback(this.single(keyspace, name, signature, true) as Promise<Aggregate | null>, callback);
   }
 
   private async functionsMap(keyspace: string, name: string, aggregate: boolean): Promise<Map<string, SchemaFunction | Aggregate>> {
     if (!keyspace || !name) {
-      throw new ArgumentError(`You must provide the keyspace name and cql ${aggregate ? 'aggregate' : 'function'} name to retrieve the metadata`);
+      throw new ArgumentError(
+        `You must provide the keyspace name and cql ${aggregate ? 'aggregate' : 'function'} name to retrieve the metadata`,
+      );
     }
     const cache = await this.cacheOf(keyspace);
     if (cache === null) return new Map();
-    const load = (): Promise<Map<string, SchemaFunction | Aggregate>> => loadFunctions(this.query, keyspace, name, aggregate, this.resolveUdt);
+    const load = (): Promise<Map<string, SchemaFunction | Aggregate>> =>
+      loadFunctions(this.query, keyspace, name, aggregate, this.resolveUdt);
     if (cache === undefined) return load();
     return this.cached(aggregate ? cache.aggregates : cache.functions, name, load, (m) => m.size > 0);
   }
@@ -316,9 +343,16 @@ export class Metadata {
     return [...(await this.functionsMap(keyspace, name, aggregate)).values()];
   }
 
-  private async single(keyspace: string, name: string, signature: Signature, aggregate: boolean): Promise<SchemaFunction | Aggregate | null> {
+  private async single(
+    keyspace: string,
+    name: string,
+    signature: Signature,
+    aggregate: boolean,
+  ): Promise<SchemaFunction | Aggregate | null> {
     if (!keyspace || !name) {
-      throw new ArgumentError(`You must provide the keyspace name and cql ${aggregate ? 'aggregate' : 'function'} name to retrieve the metadata`);
+      throw new ArgumentError(
+        `You must provide the keyspace name and cql ${aggregate ? 'aggregate' : 'function'} name to retrieve the metadata`,
+      );
     }
     if (!Array.isArray(signature)) throw new ArgumentError('Signature must be an array of types');
     const key = signature.map((t) => (typeof t === 'string' ? t : getDataTypeNameByCode(t))).join(',');
@@ -334,7 +368,11 @@ export class Metadata {
   getTrace(traceId: Uuid, consistency?: number | null): Promise<QueryTrace>;
   getTrace(traceId: Uuid, callback: ValueCallback<QueryTrace>): void;
   getTrace(traceId: Uuid, consistency: number | null | undefined, callback: ValueCallback<QueryTrace>): void;
-  getTrace(traceId: Uuid, consistency?: number | null | SomeCallback<QueryTrace>, callback?: SomeCallback<QueryTrace>): Promise<QueryTrace> | undefined {
+  getTrace(
+    traceId: Uuid,
+    consistency?: number | null | SomeCallback<QueryTrace>,
+    callback?: SomeCallback<QueryTrace>,
+  ): Promise<QueryTrace> | undefined {
     let cl = consistency;
     if (!callback && typeof cl === 'function') {
       callback = cl;

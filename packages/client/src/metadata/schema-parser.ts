@@ -77,7 +77,9 @@ export async function loadKeyspaces(query: SchemaQuery): Promise<Record<string, 
 export async function loadKeyspace(query: SchemaQuery, name: string): Promise<KeyspaceInfo | null> {
   const rows = await query(`SELECT * FROM system_schema.keyspaces WHERE keyspace_name = ${literal(name)}`);
   if (rows.length > 0) return parseKeyspace(rows[0]!, false);
-  const vrows = await query(`SELECT * FROM system_virtual_schema.keyspaces WHERE keyspace_name = ${literal(name)}`).catch(() => [] as Row[]);
+  const vrows = await query(`SELECT * FROM system_virtual_schema.keyspaces WHERE keyspace_name = ${literal(name)}`).catch(
+    () => [] as Row[],
+  );
   return vrows.length > 0 ? parseKeyspace(vrows[0]!, true) : null;
 }
 
@@ -95,8 +97,13 @@ export async function loadUdt(query: SchemaQuery, keyspace: string, name: string
  * A table: system_schema.tables, else (virtual === undefined or true) system_virtual_schema.tables;
  * then its columns and indexes. null when neither has it.
  */
-export async function loadTable(query: SchemaQuery, keyspace: string, name: string, virtual: boolean | undefined,
-  resolveUdt: UdtResolver): Promise<TableMetadata | null> {
+export async function loadTable(
+  query: SchemaQuery,
+  keyspace: string,
+  name: string,
+  virtual: boolean | undefined,
+  resolveUdt: UdtResolver,
+): Promise<TableMetadata | null> {
   const where = `WHERE keyspace_name = ${literal(keyspace)} AND table_name = ${literal(name)}`;
   let isVirtual = virtual === true;
   let rows = isVirtual ? [] : await query(`SELECT * FROM system_schema.tables ${where}`);
@@ -133,12 +140,19 @@ export async function loadTable(query: SchemaQuery, keyspace: string, name: stri
   return table;
 }
 
-export async function loadView(query: SchemaQuery, keyspace: string, name: string, resolveUdt: UdtResolver): Promise<MaterializedView | null> {
+export async function loadView(
+  query: SchemaQuery,
+  keyspace: string,
+  name: string,
+  resolveUdt: UdtResolver,
+): Promise<MaterializedView | null> {
   const rows = await query(`SELECT * FROM system_schema.views WHERE keyspace_name = ${literal(keyspace)} AND view_name = ${literal(name)}`);
   const r = rows[0] as unknown as R | undefined;
   if (r === undefined) return null;
   const view = new MaterializedView(name);
-  const columnRows = await query(`SELECT * FROM system_schema.columns WHERE keyspace_name = ${literal(keyspace)} AND table_name = ${literal(name)}`);
+  const columnRows = await query(
+    `SELECT * FROM system_schema.columns WHERE keyspace_name = ${literal(keyspace)} AND table_name = ${literal(name)}`,
+  );
   await parseColumns(view, keyspace, columnRows, resolveUdt);
   parseOptions(view, r);
   view.tableName = r['base_table_name'] as string;
@@ -148,8 +162,13 @@ export async function loadView(query: SchemaQuery, keyspace: string, name: strin
 }
 
 /** Functions (or aggregates) of that name, keyed by signature joined with ','. */
-export async function loadFunctions(query: SchemaQuery, keyspace: string, name: string, aggregate: boolean,
-  resolveUdt: UdtResolver): Promise<Map<string, SchemaFunction | Aggregate>> {
+export async function loadFunctions(
+  query: SchemaQuery,
+  keyspace: string,
+  name: string,
+  aggregate: boolean,
+  resolveUdt: UdtResolver,
+): Promise<Map<string, SchemaFunction | Aggregate>> {
   const cql = aggregate
     ? `SELECT * FROM system_schema.aggregates WHERE keyspace_name = ${literal(keyspace)} AND aggregate_name = ${literal(name)}`
     : `SELECT * FROM system_schema.functions WHERE keyspace_name = ${literal(keyspace)} AND function_name = ${literal(name)}`;
@@ -202,24 +221,30 @@ async function parseColumns(target: DataCollection, keyspace: string, rows: Row[
   const pk: Array<{ c: ColumnInfo; i: number }> = [];
   const ck: Array<{ c: ColumnInfo; i: number; order: string }> = [];
   const byName: Record<string, ColumnInfo> = {};
-  target.columns = await Promise.all(rows.map(async (row) => {
-    const r = row as unknown as R;
-    const c: ColumnInfo = { name: r['column_name'] as string, type: await parseSchemaType(keyspace, r['type'] as string, resolveUdt), isStatic: false };
-    byName[c.name] = c;
-    const position = (r['position'] as number | null) || 0;
-    switch (r['kind']) {
-      case 'partition_key':
-        pk.push({ c, i: position });
-        break;
-      case 'clustering':
-        ck.push({ c, i: position, order: r['clustering_order'] === 'desc' ? 'DESC' : 'ASC' });
-        break;
-      case 'static':
-        c.isStatic = true;
-        break;
-    }
-    return c;
-  }));
+  target.columns = await Promise.all(
+    rows.map(async (row) => {
+      const r = row as unknown as R;
+      const c: ColumnInfo = {
+        name: r['column_name'] as string,
+        type: await parseSchemaType(keyspace, r['type'] as string, resolveUdt),
+        isStatic: false,
+      };
+      byName[c.name] = c;
+      const position = (r['position'] as number | null) || 0;
+      switch (r['kind']) {
+        case 'partition_key':
+          pk.push({ c, i: position });
+          break;
+        case 'clustering':
+          ck.push({ c, i: position, order: r['clustering_order'] === 'desc' ? 'DESC' : 'ASC' });
+          break;
+        case 'static':
+          c.isStatic = true;
+          break;
+      }
+      return c;
+    }),
+  );
   target.columnsByName = byName;
   pk.sort((a, b) => a.i - b.i);
   ck.sort((a, b) => a.i - b.i);

@@ -60,7 +60,7 @@ export class TokenMap {
   /** Replicas of range `i` for the keyspace; [] for an unknown strategy or LocalStrategy. */
   replicasOf(ks: KeyspaceInfo, i: number): Host[] {
     const all = this.replicasByRange(ks);
-    return all === null || i < 0 ? [] : all[i] ?? [];
+    return all === null || i < 0 ? [] : (all[i] ?? []);
   }
 
   /** The ranges the host replicates for the keyspace (every range on a single-token ring). */

@@ -55,7 +55,15 @@ function emitters<K extends string>(kinds: readonly K[]): EventEmitter & Record<
 
 /** Emits 'increment' on `errors[.kind]`, `retries[.kind]`, `ignoredErrors`, `speculativeExecutions`, `responses[.success]`. */
 export class DefaultMetrics extends ClientMetrics {
-  readonly errors: ErrorEmitters = emitters(['authentication', 'clientTimeout', 'connection', 'other', 'readTimeout', 'unavailable', 'writeTimeout'] as const);
+  readonly errors: ErrorEmitters = emitters([
+    'authentication',
+    'clientTimeout',
+    'connection',
+    'other',
+    'readTimeout',
+    'unavailable',
+    'writeTimeout',
+  ] as const);
   readonly retries: RetryEmitters = emitters(['clientTimeout', 'other', 'readTimeout', 'unavailable', 'writeTimeout'] as const);
   readonly speculativeExecutions = new EventEmitter();
   readonly ignoredErrors = new EventEmitter();
@@ -84,22 +92,54 @@ export class DefaultMetrics extends ClientMetrics {
     this.retries.emit('increment', e);
   }
 
-  override onAuthenticationError(e: Error): void { this.err('authentication', e); }
-  override onClientTimeoutError(e: Error): void { this.err('clientTimeout', e); }
-  override onConnectionError(e: Error): void { this.err('connection', e); }
-  override onOtherError(e: Error): void { this.err('other', e); }
-  override onReadTimeoutError(e: Error): void { this.err('readTimeout', e); }
-  override onUnavailableError(e: Error): void { this.err('unavailable', e); }
-  override onWriteTimeoutError(e: Error): void { this.err('writeTimeout', e); }
-  override onClientTimeoutRetry(e: Error): void { this.retry('clientTimeout', e); }
-  override onOtherErrorRetry(e: Error): void { this.retry('other', e); }
-  override onReadTimeoutRetry(e: Error): void { this.retry('readTimeout', e); }
-  override onUnavailableRetry(e: Error): void { this.retry('unavailable', e); }
-  override onWriteTimeoutRetry(e: Error): void { this.retry('writeTimeout', e); }
-  override onIgnoreError(e: Error): void { this.ignoredErrors.emit('increment', e); }
-  override onSpeculativeExecution(): void { this.speculativeExecutions.emit('increment'); }
-  override onResponse(latency: number[]): void { this.responses.emit('increment', latency); }
-  override onSuccessfulResponse(latency: number[]): void { this.responses.success.emit('increment', latency); }
+  override onAuthenticationError(e: Error): void {
+    this.err('authentication', e);
+  }
+  override onClientTimeoutError(e: Error): void {
+    this.err('clientTimeout', e);
+  }
+  override onConnectionError(e: Error): void {
+    this.err('connection', e);
+  }
+  override onOtherError(e: Error): void {
+    this.err('other', e);
+  }
+  override onReadTimeoutError(e: Error): void {
+    this.err('readTimeout', e);
+  }
+  override onUnavailableError(e: Error): void {
+    this.err('unavailable', e);
+  }
+  override onWriteTimeoutError(e: Error): void {
+    this.err('writeTimeout', e);
+  }
+  override onClientTimeoutRetry(e: Error): void {
+    this.retry('clientTimeout', e);
+  }
+  override onOtherErrorRetry(e: Error): void {
+    this.retry('other', e);
+  }
+  override onReadTimeoutRetry(e: Error): void {
+    this.retry('readTimeout', e);
+  }
+  override onUnavailableRetry(e: Error): void {
+    this.retry('unavailable', e);
+  }
+  override onWriteTimeoutRetry(e: Error): void {
+    this.retry('writeTimeout', e);
+  }
+  override onIgnoreError(e: Error): void {
+    this.ignoredErrors.emit('increment', e);
+  }
+  override onSpeculativeExecution(): void {
+    this.speculativeExecutions.emit('increment');
+  }
+  override onResponse(latency: number[]): void {
+    this.responses.emit('increment', latency);
+  }
+  override onSuccessfulResponse(latency: number[]): void {
+    this.responses.success.emit('increment', latency);
+  }
 }
 
 /** Server error codes (native protocol spec section 9) the hooks split on. */

@@ -55,7 +55,7 @@ const GAUGES: Array<[string, string, (m: ShardMetrics) => number]> = [
   ['frames_per_write', 'Mean CQL messages per socket write since start (the coalescing factor)', (m) => m.framesPerWrite],
   ['up', '1 when the connection is open', (m) => (m.up ? 1 : 0)],
   ['ring_mean_batch', "Mean requests the owning worker's drains found in its rings (ring occupancy)", (m) => m.ringMeanBatch],
-  ['ring_max_batch', "Most requests one drain of the owning worker found", (m) => m.ringMaxBatch],
+  ['ring_max_batch', 'Most requests one drain of the owning worker found', (m) => m.ringMaxBatch],
 ];
 
 /** Registers the families; returns a function that unregisters them. */
@@ -111,7 +111,13 @@ export function registerShardMetrics(source: ShardMetricsSource, options: Promet
 }
 
 /** The gauge families (in flight, coalescing, up, ring occupancy, latency quantiles); their names go to `names`. */
-function registerGauges(prom: typeof PromClient, registry: PromClient.Registry, prefix: string, read: () => ShardMetrics[], names: string[]): void {
+function registerGauges(
+  prom: typeof PromClient,
+  registry: PromClient.Registry,
+  prefix: string,
+  read: () => ShardMetrics[],
+  names: string[],
+): void {
   for (const [suffix, help, get] of GAUGES) {
     names.push(prefix + suffix);
     new prom.Gauge<Label>({

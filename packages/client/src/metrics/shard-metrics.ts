@@ -1,8 +1,35 @@
 import {
-  C_BUSY, C_BYTES_RECEIVED, C_BYTES_SENT, C_CONNECTION_LOST, C_FRAMES_WRITTEN, C_LATENCY_COUNT, C_LATENCY_MAX_US,
-  C_LATENCY_SUM_US, C_NO_CONNECTION, C_REQUESTS, C_RESPONSES, C_SERVER_ERRORS, C_SHARD, C_SOCKET_WRITES, C_STATE,
-  C_TIMEOUTS, C_WORKER, CONN_F64, H_MAGIC, H_MAX_CONNS, H_MAX_WORKERS, HIST_BUCKETS, METRICS_MAGIC, W_DRAINS,
-  W_MAX_BATCH, W_NO_CONNECTION, W_RECORDS, bucketMid, connOffset, workerOffset, CONN_SLOT_BYTES,
+  C_BUSY,
+  C_BYTES_RECEIVED,
+  C_BYTES_SENT,
+  C_CONNECTION_LOST,
+  C_FRAMES_WRITTEN,
+  C_LATENCY_COUNT,
+  C_LATENCY_MAX_US,
+  C_LATENCY_SUM_US,
+  C_NO_CONNECTION,
+  C_REQUESTS,
+  C_RESPONSES,
+  C_SERVER_ERRORS,
+  C_SHARD,
+  C_SOCKET_WRITES,
+  C_STATE,
+  C_TIMEOUTS,
+  C_WORKER,
+  CONN_F64,
+  H_MAGIC,
+  H_MAX_CONNS,
+  H_MAX_WORKERS,
+  HIST_BUCKETS,
+  METRICS_MAGIC,
+  W_DRAINS,
+  W_MAX_BATCH,
+  W_NO_CONNECTION,
+  W_RECORDS,
+  bucketMid,
+  connOffset,
+  workerOffset,
+  CONN_SLOT_BYTES,
 } from '@shardcql/core/ring/metrics-layout';
 
 /** One connection's counters: one per (host, shard, worker). Plain data, safe to serialize. */
@@ -146,7 +173,14 @@ export class ShardMetricsReader {
     const f = this.f64;
     const drains = f[base + W_DRAINS]!;
     const records = f[base + W_RECORDS]!;
-    return { worker: w, drains, records, meanBatch: drains > 0 ? records / drains : 0, maxBatch: f[base + W_MAX_BATCH]!, noConnection: f[base + W_NO_CONNECTION]! };
+    return {
+      worker: w,
+      drains,
+      records,
+      meanBatch: drains > 0 ? records / drains : 0,
+      maxBatch: f[base + W_MAX_BATCH]!,
+      noConnection: f[base + W_NO_CONNECTION]!,
+    };
   }
 
   /** The histogram at u32 index `h` as an array copy (for adapters that export buckets). */

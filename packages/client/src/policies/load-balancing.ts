@@ -25,9 +25,12 @@ function setLocalDc(lbp: LoadBalancingPolicy, client: unknown, hosts: HostMap): 
   const c = client as ClientLike | null;
   if (c && c.options) {
     if (lbp.localDc && !c.options.localDataCenter) {
-      c.log?.('info', `Local data center '${lbp.localDc}' was provided as an argument to the load-balancing policy. ` +
-        "It is preferable to specify the local data center using 'localDataCenter' in Client options instead when " +
-        'your application is targeting a single data center.');
+      c.log?.(
+        'info',
+        `Local data center '${lbp.localDc}' was provided as an argument to the load-balancing policy. ` +
+          "It is preferable to specify the local data center using 'localDataCenter' in Client options instead when " +
+          'your application is targeting a single data center.',
+      );
     }
     lbp.localDc = lbp.localDc || c.options.localDataCenter || null;
   }
@@ -149,7 +152,10 @@ export class TokenAwarePolicy extends LoadBalancingPolicy {
 export class AllowListPolicy extends LoadBalancingPolicy {
   private readonly allowList: Set<string>;
 
-  constructor(readonly childPolicy: LoadBalancingPolicy, allowList: string[]) {
+  constructor(
+    readonly childPolicy: LoadBalancingPolicy,
+    allowList: string[],
+  ) {
     super();
     if (!Array.isArray(allowList)) throw new Error('You must specify the list of allowed hosts as an Array');
     this.allowList = new Set(allowList);

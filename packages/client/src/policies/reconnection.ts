@@ -33,7 +33,11 @@ export class ConstantReconnectionPolicy extends ReconnectionPolicy {
 export class ExponentialReconnectionPolicy extends ReconnectionPolicy {
   readonly startWithNoDelay: boolean;
   // startWithNoDelay without a default value keeps the constructor's arity (3) that of cassandra-driver.
-  constructor(readonly baseDelay: number, readonly maxDelay: number, startWithNoDelay?: boolean) {
+  constructor(
+    readonly baseDelay: number,
+    readonly maxDelay: number,
+    startWithNoDelay?: boolean,
+  ) {
     super();
     this.startWithNoDelay = startWithNoDelay === true;
   }

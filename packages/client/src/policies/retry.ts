@@ -62,7 +62,13 @@ export class IdempotenceAwareRetryPolicy extends RetryPolicy {
     super();
     this.childPolicy = childPolicy ?? new RetryPolicy();
   }
-  override onReadTimeout(info: OperationInfo, consistency: number, received: number, blockFor: number, isDataPresent: boolean): DecisionInfo {
+  override onReadTimeout(
+    info: OperationInfo,
+    consistency: number,
+    received: number,
+    blockFor: number,
+    isDataPresent: boolean,
+  ): DecisionInfo {
     return this.childPolicy.onReadTimeout(info, consistency, received, blockFor, isDataPresent);
   }
   override onRequestError(info: OperationInfo, consistency: number, err: Error): DecisionInfo {

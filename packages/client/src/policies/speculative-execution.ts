@@ -31,7 +31,10 @@ export class NoSpeculativeExecutionPolicy extends SpeculativeExecutionPolicy {
 }
 
 export class ConstantSpeculativeExecutionPolicy extends SpeculativeExecutionPolicy {
-  constructor(readonly delay: number, readonly maxSpeculativeExecutions: number) {
+  constructor(
+    readonly delay: number,
+    readonly maxSpeculativeExecutions: number,
+  ) {
     super();
     if (!(delay >= 0)) throw new ArgumentError('delay must be a positive number or zero');
     if (!(maxSpeculativeExecutions > 0)) throw new ArgumentError('maxSpeculativeExecutions must be a positive number');

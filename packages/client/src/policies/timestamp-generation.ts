@@ -67,9 +67,12 @@ export class MonotonicTimestampGenerator extends TimestampGenerator {
       const now = Date.now();
       if (this.minLogInterval > 0 && this.lastLogDate + this.minLogInterval <= now) {
         this.lastLogDate = now;
-        client.log('warning', `Timestamp generated using current date was ${drifted} milliseconds behind the last ` +
-          `generated timestamp (which millisecond portion was ${previous}), the returned value (${String(result)}) ` +
-          'is being artificially incremented to guarantee monotonicity.');
+        client.log(
+          'warning',
+          `Timestamp generated using current date was ${drifted} milliseconds behind the last ` +
+            `generated timestamp (which millisecond portion was ${previous}), the returned value (${String(result)}) ` +
+            'is being artificially incremented to guarantee monotonicity.',
+        );
       }
     }
     return result;

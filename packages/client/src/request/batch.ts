@@ -13,11 +13,13 @@ export type BatchQuery = string | { query: string; params?: Params };
 /** A batch of prepared statements (`prepare: true`): every statement prepared (or cached) first. */
 export async function preparedBatch(queries: BatchQuery[], eo: DefaultExecutionOptions, prepare: PrepareHandler): Promise<Request> {
   const ks = prepare.keyspaceOf(eo);
-  const infos = await Promise.all(queries.map((item, i) => {
-    const q = typeof item === 'string' ? item : item?.query;
-    if (!q) throw new ArgumentError(`Invalid query at index ${i}`);
-    return prepare.get(q, ks);
-  }));
+  const infos = await Promise.all(
+    queries.map((item, i) => {
+      const q = typeof item === 'string' ? item : item?.query;
+      if (!q) throw new ArgumentError(`Invalid query at index ${i}`);
+      return prepare.get(q, ks);
+    }),
+  );
   const entries: BatchEntry[] = new Array<BatchEntry>(queries.length);
   for (let i = 0; i < queries.length; i++) {
     const item = queries[i]!;

@@ -85,7 +85,7 @@ export class RequestEncoder {
     p.consistency = req.consistency;
     p.serialConsistency = eo.getSerialConsistency() ?? -1;
     p.timestamp = req.timestamp;
-    p.keyspace = version >= 5 ? eo.getKeyspace() ?? null : null;
+    p.keyspace = version >= 5 ? (eo.getKeyspace() ?? null) : null;
     p.nowInSeconds = -1;
     try {
       if (req.kind === RequestKind.Batch) {
@@ -156,7 +156,12 @@ export class RequestEncoder {
         // cassandra-driver's words (encoder.js setRoutingKeyFromUser).
         throw new TypeError(`Unexpected routingKey '${inspect(userKey)}' provided. Expected Buffer, Array<Buffer>, Token, or TokenRange.`);
       } else if (userKey.length === 1) rw.raw(userKey[0]!);
-      else for (const c of userKey) { rw.u16(c.length); rw.raw(c); rw.u8(0); }
+      else
+        for (const c of userKey) {
+          rw.u16(c.length);
+          rw.raw(c);
+          rw.u8(0);
+        }
       fMurmur3(rw.buf, 0, rw.pos, this.token);
       return true;
     }

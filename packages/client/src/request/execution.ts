@@ -47,8 +47,12 @@ export class RequestExecutor implements Pager {
   /** The speculative execution policy is not NoSpeculativeExecutionPolicy: the request loop's one test. */
   private readonly speculative: boolean;
 
-  constructor(private readonly ctx: ClientContext, private readonly encoder: RequestEncoder, private readonly prepare: PrepareHandler,
-    private readonly results: ResultDecoder) {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly encoder: RequestEncoder,
+    private readonly prepare: PrepareHandler,
+    private readonly results: ResultDecoder,
+  ) {
     this.tracking = ctx.tracker !== null ? new Tracking(ctx, ctx.tracker, prepare) : null;
     this.speculative = !(ctx.options.policies.speculativeExecution instanceof NoSpeculativeExecutionPolicy);
   }
@@ -93,7 +97,8 @@ export class RequestExecutor implements Pager {
       // A fixed host by its address, not by the index it carries: a Host kept from before a topology change (or
       // from another client) would point at whichever host now has that index.
       const index = indexOf(this.ctx.hosts, fixed.address);
-      if (index < 0) throw new NoHostAvailableError({}, `Host ${String(fixed.address)} (execution option host) is not a host of this client`);
+      if (index < 0)
+        throw new NoHostAvailableError({}, `Host ${String(fixed.address)} (execution option host) is not a host of this client`);
       req.fixedIndex = index;
     }
     req.hostIndex = req.fixedIndex;
@@ -197,7 +202,10 @@ export class RequestExecutor implements Pager {
     const clientTimeout = err instanceof OperationTimedOutError;
     if (decision.decision === RETRY) {
       this.countRetry(req, decision, err, clientTimeout);
-      const next = decision.useCurrentHost !== false && address !== undefined ? indexOf(this.ctx.hosts, address) : this.nextHost(engine, req, req.triedHosts ?? {});
+      const next =
+        decision.useCurrentHost !== false && address !== undefined
+          ? indexOf(this.ctx.hosts, address)
+          : this.nextHost(engine, req, req.triedHosts ?? {});
       this.retryOn(req, err, clientTimeout, next);
       return null;
     }
@@ -214,8 +222,13 @@ export class RequestExecutor implements Pager {
   }
 
   /** The retry policy's decision on a server error. null to try again, the result of an ignored error; throws the final error. */
-  private onServerError(req: Request, engine: Engine, err: ResponseError & { query?: string }, hostIndex: number,
-    address: string): ResultSet | null {
+  private onServerError(
+    req: Request,
+    engine: Engine,
+    err: ResponseError & { query?: string },
+    hostIndex: number,
+    address: string,
+  ): ResultSet | null {
     if (req.started !== null) this.ctx.metrics.onResponse(process.hrtime(req.started));
     const decision = decideOnServerError(req, err);
     if (decision.decision === RETRY) {
@@ -312,7 +325,6 @@ export class RequestExecutor implements Pager {
     if (mask === 0 || info.bindMetadata === null) return false;
     return ((info.bindMetadata.flags >>> 0) & mask) >>> 0 === mask >>> 0;
   }
-
 }
 
 /**
@@ -324,7 +336,7 @@ function routeByTable(req: Request): void {
   const info = req.info;
   const cols = info !== null ? info.bindMetadata?.columns : null;
   const col = cols !== null && cols !== undefined && cols.length > 0 ? cols[0]! : null;
-  req.keyspace = col !== null ? col.ksname : req.eo.getKeyspace() ?? null;
+  req.keyspace = col !== null ? col.ksname : (req.eo.getKeyspace() ?? null);
   req.table = col !== null ? col.tablename : null;
 }
 

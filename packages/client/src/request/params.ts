@@ -43,9 +43,14 @@ export class TypeHints {
   parse(hints: Hints, n: number, keys: string[] | null): Array<DataType | null> {
     const out = new Array<DataType | null>(n);
     for (let i = 0; i < n; i++) {
-      const h = keys === null
-        ? (Array.isArray(hints) ? hints[i] : undefined)
-        : (Array.isArray(hints) ? hints[i] : (hints as Record<string, string | DataType>)[keys[i]!]);
+      const h =
+        keys === null
+          ? Array.isArray(hints)
+            ? hints[i]
+            : undefined
+          : Array.isArray(hints)
+            ? hints[i]
+            : (hints as Record<string, string | DataType>)[keys[i]!];
       out[i] = this.toDataType(h);
     }
     return out;

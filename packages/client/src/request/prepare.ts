@@ -20,7 +20,11 @@ const OP_ERROR: number = opcodes.error;
 export class PrepareHandler {
   private readonly cache: PreparedCache;
 
-  constructor(private readonly ctx: ClientContext, private readonly encoder: RequestEncoder, private readonly results: ResultDecoder) {
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly encoder: RequestEncoder,
+    private readonly results: ResultDecoder,
+  ) {
     this.cache = new PreparedCache(ctx.options.maxPrepared);
   }
 
@@ -88,7 +92,7 @@ export class PrepareHandler {
    */
   async afterUnprepared(req: Request, err: ResponseError, hostIndex: number, address: string): Promise<void> {
     req.reprepared = true;
-    const target = req.info ?? (err.queryId ? this.cache.getById(err.queryId) ?? null : null);
+    const target = req.info ?? (err.queryId ? (this.cache.getById(err.queryId) ?? null) : null);
     if (target === null) throw new DriverInternalError(`Unprepared response invalid, id: 0x${err.queryId?.toString('hex') ?? ''}`);
     this.ctx.log('info', `Query 0x${err.queryId?.toString('hex') ?? ''} not prepared on host ${address}, preparing and retrying`);
     const oldId = target.id;
@@ -126,7 +130,7 @@ export class PrepareHandler {
 
   /** One PREPARE per (statement, host) however many requests met UNPREPARED at once (cassandra-driver prepareOnce). */
   private reprepare(info: PreparedInfo, hostIndex: number): Promise<PreparedInfo> {
-    const inFlight = info.repreparing ??= new Map<number, Promise<PreparedInfo>>();
+    const inFlight = (info.repreparing ??= new Map<number, Promise<PreparedInfo>>());
     let p = inFlight.get(hostIndex);
     if (p === undefined) {
       p = this.prepareOn(info, hostIndex).finally(() => inFlight.delete(hostIndex));

@@ -78,8 +78,13 @@ export class Request extends EngineRequest {
   }
 
   /** QUERY of a simple statement, its values positional or named, with their hinted types. */
-  static query(query: string, values: readonly unknown[] | null, types: readonly (DataType | null)[] | null,
-    names: readonly string[] | null, eo: DefaultExecutionOptions): Request {
+  static query(
+    query: string,
+    values: readonly unknown[] | null,
+    types: readonly (DataType | null)[] | null,
+    names: readonly string[] | null,
+    eo: DefaultExecutionOptions,
+  ): Request {
     const req = new Request(RequestKind.Query, query, eo);
     req.values = values;
     req.types = types;

@@ -50,12 +50,23 @@ export class ResultDecoder {
   /** The negotiated protocol version (set once connected). */
   protocolVersion = 0;
 
-  constructor(private readonly ctx: ClientContext, private readonly codec: CodecOptions) {}
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly codec: CodecOptions,
+  ) {}
 
   /** Decodes a RESULT frame into a ResultSet and applies its side effects (keyspace, metadata id, schema). */
   toResultSet(frame: ResponseFrame, address: string, req: Request, pager: Pager): ResultSet | Promise<ResultSet> {
     const body = frame.body;
-    if (frame.flags === 0 && frame.opcode === OP_RESULT && body.length === 4 && body[3] === 1 && body[2] === 0 && body[1] === 0 && body[0] === 0) {
+    if (
+      frame.flags === 0 &&
+      frame.opcode === OP_RESULT &&
+      body.length === 4 &&
+      body[3] === 1 &&
+      body[2] === 0 &&
+      body[1] === 0 &&
+      body[0] === 0
+    ) {
       // VOID (every write) without tracing, warnings or payload: nothing to decode.
       return this.emptyResult(address, req);
     }
@@ -90,8 +101,13 @@ export class ResultDecoder {
     }
   }
 
-  private rows(result: Extract<ReturnType<typeof decodeResult>, { kind: 2 }>, known: RowsMetadata | null, execInfo: ExecutionInfo,
-    req: Request, pager: Pager): ResultSet {
+  private rows(
+    result: Extract<ReturnType<typeof decodeResult>, { kind: 2 }>,
+    known: RowsMetadata | null,
+    execInfo: ExecutionInfo,
+    req: Request,
+    pager: Pager,
+  ): ResultSet {
     const meta = result.metadata;
     const info = req.info;
     if (meta.newMetadataId !== null && info !== null) {
@@ -167,7 +183,8 @@ export class ResultDecoder {
     rs.info.isSchemaInAgreement = await ctx.waitForSchemaAgreement();
     if (ctx.options.isMetadataSyncEnabled !== false) {
       // Awaited, as cassandra-driver does: the caller's next metadata lookup sees the change.
-      await ctx.metadata.onSchemaChange({ type: 'SCHEMA_CHANGE', target, keyspace, name })
+      await ctx.metadata
+        .onSchemaChange({ type: 'SCHEMA_CHANGE', target, keyspace, name })
         .catch((err: Error) => ctx.log('warning', 'There was an error while handling schema change', err));
     }
     return rs;

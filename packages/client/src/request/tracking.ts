@@ -9,12 +9,23 @@ import type { PrepareHandler } from './prepare';
 import { RequestKind, type Request } from './request';
 
 export class Tracking {
-  constructor(private readonly ctx: ClientContext, private readonly tracker: RequestTracker, private readonly prepare: PrepareHandler) {}
+  constructor(
+    private readonly ctx: ClientContext,
+    private readonly tracker: RequestTracker,
+    private readonly prepare: PrepareHandler,
+  ) {}
 
   success(req: Request, address: string, responseLength: number): void {
     try {
-      this.tracker.onSuccess(this.ctx.hosts.get(address) ?? { address }, this.query(req), params(req), req.eo, req.requestLength,
-        responseLength, process.hrtime(req.started!));
+      this.tracker.onSuccess(
+        this.ctx.hosts.get(address) ?? { address },
+        this.query(req),
+        params(req),
+        req.eo,
+        req.requestLength,
+        responseLength,
+        process.hrtime(req.started!),
+      );
     } catch (err) {
       this.ctx.log('warning', 'The request tracker threw from onSuccess', err);
     }
@@ -22,7 +33,7 @@ export class Tracking {
 
   error(req: Request, address: string | undefined, error: Error): void {
     try {
-      const host = address !== undefined ? this.ctx.hosts.get(address) ?? { address } : { address: 'unknown' };
+      const host = address !== undefined ? (this.ctx.hosts.get(address) ?? { address }) : { address: 'unknown' };
       this.tracker.onError(host, this.query(req), params(req), req.eo, req.requestLength, error, process.hrtime(req.started!));
     } catch (err) {
       this.ctx.log('warning', 'The request tracker threw from onError', err);
@@ -34,7 +45,7 @@ export class Tracking {
     const entries = req.entries;
     if (req.kind !== RequestKind.Batch || entries === null) return req.query;
     return entries.map((e) => ({
-      query: e.query ?? (e.id !== null ? this.prepare.byId(e.id as Buffer)?.query ?? '' : ''),
+      query: e.query ?? (e.id !== null ? (this.prepare.byId(e.id as Buffer)?.query ?? '') : ''),
       params: e.values ?? undefined,
     }));
   }

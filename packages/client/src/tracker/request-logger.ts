@@ -46,25 +46,48 @@ export class RequestLogger extends RequestTracker {
   }
 
   // eslint-disable-next-line max-params -- cassandra-driver's RequestTracker signature
-  override onSuccess(host: TrackedHost, query: TrackedQuery, parameters: unknown, executionOptions: ExecutionOptions,
-    requestLength: number, responseLength: number, latency: [number, number]): void {
+  override onSuccess(
+    host: TrackedHost,
+    query: TrackedQuery,
+    parameters: unknown,
+    executionOptions: ExecutionOptions,
+    requestLength: number,
+    responseLength: number,
+    latency: [number, number],
+  ): void {
     const o = this.options;
     const ms = toMillis(latency);
     if ((o.slowThreshold ?? 0) > 0 && ms > o.slowThreshold!) {
-      this.emitter.emit('slow', `[${host.address}] Slow request, took ${Math.floor(ms)} ms (${sizes(requestLength, responseLength)}): ` +
-        this.statement(query, parameters, executionOptions));
+      this.emitter.emit(
+        'slow',
+        `[${host.address}] Slow request, took ${Math.floor(ms)} ms (${sizes(requestLength, responseLength)}): ` +
+          this.statement(query, parameters, executionOptions),
+      );
     } else if ((o.requestSizeThreshold ?? 0) > 0 && requestLength > o.requestSizeThreshold!) {
-      this.emitter.emit('large', `[${host.address}] Request exceeded length, ${sizes(requestLength, responseLength)} (took ${Math.trunc(ms)} ms): ` +
-        this.statement(query, parameters, executionOptions));
+      this.emitter.emit(
+        'large',
+        `[${host.address}] Request exceeded length, ${sizes(requestLength, responseLength)} (took ${Math.trunc(ms)} ms): ` +
+          this.statement(query, parameters, executionOptions),
+      );
     } else if (this.logNormalRequests) {
-      this.emitter.emit('normal', `[${host.address}] Request completed normally, took ${Math.trunc(ms)} ms (${sizes(requestLength, responseLength)}): ` +
-        this.statement(query, parameters, executionOptions));
+      this.emitter.emit(
+        'normal',
+        `[${host.address}] Request completed normally, took ${Math.trunc(ms)} ms (${sizes(requestLength, responseLength)}): ` +
+          this.statement(query, parameters, executionOptions),
+      );
     }
   }
 
   // eslint-disable-next-line max-params -- cassandra-driver's RequestTracker signature
-  override onError(host: TrackedHost, query: TrackedQuery, parameters: unknown, executionOptions: ExecutionOptions,
-    requestLength: number, err: Error, latency: [number, number]): void {
+  override onError(
+    host: TrackedHost,
+    query: TrackedQuery,
+    parameters: unknown,
+    executionOptions: ExecutionOptions,
+    requestLength: number,
+    err: Error,
+    latency: [number, number],
+  ): void {
     const o = this.options;
     const large = (o.requestSizeThreshold ?? 0) > 0 && requestLength > o.requestSizeThreshold!;
     if (!large && !this.logErroredRequests) return;
@@ -72,10 +95,16 @@ export class RequestLogger extends RequestTracker {
     const stack = String(err?.stack ?? err).slice(0, o.messageMaxErrorStackTraceLength || DEFAULT_MAX_STACK);
     const statement = this.statement(query, parameters, executionOptions);
     if (large) {
-      this.emitter.emit('large', `[${host.address}] Request exceeded length and execution failed, ${sizes(requestLength)} (took ${ms} ms): ` +
-        `${statement}; error: ${stack}`);
+      this.emitter.emit(
+        'large',
+        `[${host.address}] Request exceeded length and execution failed, ${sizes(requestLength)} (took ${ms} ms): ` +
+          `${statement}; error: ${stack}`,
+      );
     } else {
-      this.emitter.emit('failure', `[${host.address}] Request execution failed, took ${ms} ms (${sizes(requestLength)}): ${statement}; error: ${stack}`);
+      this.emitter.emit(
+        'failure',
+        `[${host.address}] Request execution failed, took ${ms} ms (${sizes(requestLength)}): ${statement}; error: ${stack}`,
+      );
     }
   }
 
@@ -92,7 +121,12 @@ export class RequestLogger extends RequestTracker {
   }
 }
 
-function batchStatement(queries: Array<{ query: string; params?: unknown } | string>, eo: ExecutionOptions, maxQuery: number, maxParam: number): string {
+function batchStatement(
+  queries: Array<{ query: string; params?: unknown } | string>,
+  eo: ExecutionOptions,
+  maxQuery: number,
+  maxParam: number,
+): string {
   let message = `${eo.isBatchLogged() ? 'LOGGED ' : ''}BATCH w/ ${queries.length}${eo.isPrepared() ? '' : ' not prepared'} queries (`;
   let remaining = maxQuery;
   let i = 0;

@@ -17,12 +17,26 @@ export type TrackedQuery = string | Array<{ query: string; params?: unknown }>;
 export class RequestTracker {
   /* eslint-disable @typescript-eslint/no-unused-vars, max-params -- cassandra-driver's RequestTracker signature: seven positional parameters, for subclasses (their names show in the .d.ts) */
   /** A request was answered by a RESULT (a server error is reported through onError). */
-  onSuccess(host: TrackedHost, query: TrackedQuery, parameters: unknown, executionOptions: ExecutionOptions,
-    requestLength: number, responseLength: number, latency: [number, number]): void {}
+  onSuccess(
+    host: TrackedHost,
+    query: TrackedQuery,
+    parameters: unknown,
+    executionOptions: ExecutionOptions,
+    requestLength: number,
+    responseLength: number,
+    latency: [number, number],
+  ): void {}
 
   /** A request failed: an ERROR response, a client-side timeout or a broken connection. */
-  onError(host: TrackedHost, query: TrackedQuery, parameters: unknown, executionOptions: ExecutionOptions,
-    requestLength: number, err: Error, latency: [number, number]): void {}
+  onError(
+    host: TrackedHost,
+    query: TrackedQuery,
+    parameters: unknown,
+    executionOptions: ExecutionOptions,
+    requestLength: number,
+    err: Error,
+    latency: [number, number],
+  ): void {}
   /* eslint-enable @typescript-eslint/no-unused-vars, max-params */
 
   /** Called once by `client.shutdown()`. */

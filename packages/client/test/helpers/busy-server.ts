@@ -9,7 +9,11 @@ import { Client, errors, policies, type ClientOptions } from '../../src/index';
 import type { DecisionInfo, OperationInfo } from '../../src/policies/retry';
 
 /** How often each kind of answer was retried, for the test's log line. */
-export interface Retried { writeTimeout: number; readTimeout: number; requestError: number }
+export interface Retried {
+  writeTimeout: number;
+  readTimeout: number;
+  requestError: number;
+}
 
 /**
  * Retries a server WriteTimeout / ReadTimeout and a request error (Overloaded, a client timeout, a broken

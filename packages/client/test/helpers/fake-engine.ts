@@ -6,7 +6,15 @@ import type { EngineRequest } from '../../src/engine/request';
 
 /** `n` up hosts 10.0.0.1.. in dc1. */
 export function fakeHosts(n: number, cassandraVersion: string | null = '5.0.2'): EngineHost[] {
-  return Array.from({ length: n }, (_x, i) => ({ address: `10.0.0.${i + 1}:9042`, datacenter: 'dc1', rack: 'r1', hostId: null, cassandraVersion, tokens: [], up: true }));
+  return Array.from({ length: n }, (_x, i) => ({
+    address: `10.0.0.${i + 1}:9042`,
+    datacenter: 'dc1',
+    rack: 'r1',
+    hostId: null,
+    cassandraVersion,
+    tokens: [],
+    up: true,
+  }));
 }
 
 export abstract class FakeEngineBase extends EventEmitter implements Engine {

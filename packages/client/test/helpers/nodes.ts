@@ -7,12 +7,19 @@ import { DB_DIR } from '../../../../scripts/db.mjs';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export interface Killed { n: number; argv: string[]; cwd: string; env: NodeJS.ProcessEnv }
+export interface Killed {
+  n: number;
+  argv: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
 
 export function kill(n: number): Killed {
   const pidPath = join(DB_DIR as string, `node${n}`, 'cassandra.pid');
   const pid = Number(readFileSync(pidPath, 'utf8').trim());
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+    .split('\0')
+    .filter((s) => s !== '');
   const cwd = readlinkSync(`/proc/${pid}/cwd`);
   const env: NodeJS.ProcessEnv = {};
   for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
@@ -39,4 +46,3 @@ export async function until(what: string, cond: () => boolean, ms: number): Prom
   }
   return Date.now() - t0;
 }
-

@@ -16,7 +16,7 @@ export function routeBy(engine: object, keyspace: string | null, table: string |
 }
 
 /** The connection engine.route picks for a request with this token, pinned host (-1: none) and LWT flag. */
- 
+
 export function route(engine: Routable, tokenHi: number, tokenLo: number, hasToken: boolean, hostIndex: number, lwt = false): number {
   const r = routing.get(engine);
   req.setToken(hasToken, tokenHi, tokenLo);

@@ -22,11 +22,60 @@ export function makeCertificates(dnsName = 'localhost'): TestCertificates {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
   try {
-    ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=shardcql test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
-    ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${dnsName}`, '-keyout', 'server.key', '-out', 'server.csr');
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=shardcql test CA',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-subj',
+      `/CN=${dnsName}`,
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+    );
     writeFileSync(join(dir, 'ext.cnf'), `subjectAltName=DNS:${dnsName}\n`);
-    ssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem');
-    return { ca: readFileSync(join(dir, 'ca.pem')), key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')) };
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+      '-out',
+      'server.pem',
+    );
+    return {
+      ca: readFileSync(join(dir, 'ca.pem')),
+      key: readFileSync(join(dir, 'server.key')),
+      cert: readFileSync(join(dir, 'server.pem')),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -44,8 +44,7 @@ export class EnvelopeParser {
 
   /** Bytes received and not yet returned as envelopes. */
   get pending(): number {
-    return (this.chunk.length - this.pos) + (this.headerFill > 0 ? this.headerFill : 0) +
-      (this.partial !== null ? HS + this.partialFill : 0);
+    return this.chunk.length - this.pos + (this.headerFill > 0 ? this.headerFill : 0) + (this.partial !== null ? HS + this.partialFill : 0);
   }
 
   push(chunk: Buffer): void {
@@ -152,7 +151,7 @@ export class EnvelopeParser {
     this.version = version;
     this.isResponse = (v & 0x80) !== 0;
     this.flags = buf[off + 1]!;
-    this.stream = (buf[off + 2]! << 24 >> 16) | buf[off + 3]!;
+    this.stream = ((buf[off + 2]! << 24) >> 16) | buf[off + 3]!;
     this.opcode = buf[off + 4]!;
     return len;
   }

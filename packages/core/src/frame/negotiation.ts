@@ -48,8 +48,8 @@ export function nextVersionToTry(current: number, serverError: ResponseError): n
   if (listed !== null) {
     let best = -1;
     for (const v of listed) {
-      if (!v.beta && v.version < current && v.version >= MIN_PROTOCOL_VERSION && v.version <= MAX_PROTOCOL_VERSION &&
-        v.version > best) best = v.version;
+      if (!v.beta && v.version < current && v.version >= MIN_PROTOCOL_VERSION && v.version <= MAX_PROTOCOL_VERSION && v.version > best)
+        best = v.version;
     }
     return best < 0 ? null : best;
   }

@@ -3,9 +3,7 @@
  * Note: a pending waitAsync does not keep Node's event loop alive; the thread must hold some other handle
  * (a socket, a port, a worker) while it waits, or it may exit.
  */
-export type WaitAsyncResult =
-  | { async: false; value: 'not-equal' | 'timed-out' }
-  | { async: true; value: Promise<'ok' | 'timed-out'> };
+export type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 
 interface AtomicsWithWaitAsync {
   waitAsync(typedArray: Int32Array, index: number, value: number, timeout?: number): WaitAsyncResult;

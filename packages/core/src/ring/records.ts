@@ -75,7 +75,12 @@ export type FailureKindCode = (typeof FailureKind)[keyof typeof FailureKind];
  * errors not sent (client engine/ring-requester.ts failureError).
  */
 export function failureWasNotSent(kind: number): boolean {
-  return kind === FailureKind.NO_CONNECTION || kind === FailureKind.BUSY || kind === FailureKind.BAD_REQUEST || kind === FailureKind.SHUTTING_DOWN;
+  return (
+    kind === FailureKind.NO_CONNECTION ||
+    kind === FailureKind.BUSY ||
+    kind === FailureKind.BAD_REQUEST ||
+    kind === FailureKind.SHUTTING_DOWN
+  );
 }
 
 // ---- little-endian fields ---------------------------------------------------------------------

@@ -281,8 +281,10 @@ export class RingConsumer {
         if (tail === pos) return false;
         // A healthy producer is never more than one ring ahead; anything else is a corrupt tail, and reading
         // on would walk the ring round and round (the fuzzer's hang).
-        if (((tail - pos) >>> 0) > this.capacity) {
-          throw new DriverInternalError(`Corrupt ring: tail ${tail >>> 0} is ${((tail - pos) >>> 0)} bytes ahead of ${pos >>> 0} (capacity ${this.capacity})`);
+        if ((tail - pos) >>> 0 > this.capacity) {
+          throw new DriverInternalError(
+            `Corrupt ring: tail ${tail >>> 0} is ${(tail - pos) >>> 0} bytes ahead of ${pos >>> 0} (capacity ${this.capacity})`,
+          );
         }
         this.tailCache = tail;
       }
@@ -295,7 +297,7 @@ export class RingConsumer {
         throw new DriverInternalError(`Corrupt ring record at ${off}: length ${len}`);
       }
       const size = ringRecordSize(len);
-      if (size > this.capacity - off || size > ((this.tailCache - pos) >>> 0)) {
+      if (size > this.capacity - off || size > (this.tailCache - pos) >>> 0) {
         throw new DriverInternalError(`Corrupt ring record at ${off}: length ${len}`);
       }
       this.consumed = (pos + size) | 0;

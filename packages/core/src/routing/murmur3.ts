@@ -129,7 +129,7 @@ function mulHi(ah: number, al: number, bh: number, bl: number): number {
 
 /** Carry out of the low-half addition al + bl whose 32-bit result is `sum`. */
 function carry(al: number, sum: number): number {
-  return (sum >>> 0) < (al >>> 0) ? 1 : 0;
+  return sum >>> 0 < al >>> 0 ? 1 : 0;
 }
 
 /**

@@ -34,12 +34,29 @@ const BIGINT: DataType = { code: dataTypes.bigint, info: null };
 // tuple<bigint first, bigint last, list<tuple<uuid host_id, int shard>>>
 const PAYLOAD_TYPE: DataType = {
   code: dataTypes.tuple,
-  info: [BIGINT, BIGINT, {
-    code: dataTypes.list,
-    info: { code: dataTypes.tuple, info: [{ code: dataTypes.uuid, info: null }, { code: dataTypes.int, info: null }] },
-  }],
+  info: [
+    BIGINT,
+    BIGINT,
+    {
+      code: dataTypes.list,
+      info: {
+        code: dataTypes.tuple,
+        info: [
+          { code: dataTypes.uuid, info: null },
+          { code: dataTypes.int, info: null },
+        ],
+      },
+    },
+  ],
 };
-const PAYLOAD_OPTS: CodecOptions = { useBigIntAsLong: true, useBigIntAsVarint: true, copyBuffer: true, useUndefinedAsUnset: false, map: null, set: null };
+const PAYLOAD_OPTS: CodecOptions = {
+  useBigIntAsLong: true,
+  useBigIntAsVarint: true,
+  copyBuffer: true,
+  useUndefinedAsUnset: false,
+  map: null,
+  set: null,
+};
 
 /**
  * Decodes a `tablets-routing-v1` payload value (the [bytes] of the custom payload map entry) with the

@@ -34,10 +34,7 @@ export class Duration {
 
   equals(other: unknown): boolean {
     return (
-      other instanceof Duration &&
-      this.months === other.months &&
-      this.days === other.days &&
-      this.nanoseconds.equals(other.nanoseconds)
+      other instanceof Duration && this.months === other.months && this.days === other.days && this.nanoseconds.equals(other.nanoseconds)
     );
   }
 
@@ -133,18 +130,29 @@ class DurationBuilder {
 
   add(text: string, symbol: string): this {
     switch (symbol.toLowerCase()) {
-      case 'y': return this.addMonthsUnit(text, 12, 1);
-      case 'mo': return this.addMonthsUnit(text, 1, 2);
-      case 'w': return this.addDaysUnit(text, 7, 3);
-      case 'd': return this.addDaysUnit(text, 1, 4);
-      case 'h': return this.addNanosUnit(text, NANOS_PER_HOUR, 5);
-      case 'm': return this.addNanosUnit(text, NANOS_PER_MINUTE, 6);
-      case 's': return this.addNanosUnit(text, NANOS_PER_SECOND, 7);
-      case 'ms': return this.addNanosUnit(text, NANOS_PER_MILLI, 8);
+      case 'y':
+        return this.addMonthsUnit(text, 12, 1);
+      case 'mo':
+        return this.addMonthsUnit(text, 1, 2);
+      case 'w':
+        return this.addDaysUnit(text, 7, 3);
+      case 'd':
+        return this.addDaysUnit(text, 1, 4);
+      case 'h':
+        return this.addNanosUnit(text, NANOS_PER_HOUR, 5);
+      case 'm':
+        return this.addNanosUnit(text, NANOS_PER_MINUTE, 6);
+      case 's':
+        return this.addNanosUnit(text, NANOS_PER_SECOND, 7);
+      case 'ms':
+        return this.addNanosUnit(text, NANOS_PER_MILLI, 8);
       case 'us':
-      case 'µs': return this.addNanosUnit(text, NANOS_PER_MICRO, 9);
-      case 'ns': return this.addNanosUnit(text, Long.ONE, 10);
-      default: throw new TypeError(`Unknown duration symbol '${symbol}'`);
+      case 'µs':
+        return this.addNanosUnit(text, NANOS_PER_MICRO, 9);
+      case 'ns':
+        return this.addNanosUnit(text, Long.ONE, 10);
+      default:
+        throw new TypeError(`Unknown duration symbol '${symbol}'`);
     }
   }
 
@@ -189,9 +197,7 @@ class DurationBuilder {
   }
 
   build(): Duration {
-    return this.negative
-      ? new Duration(-this.months, -this.days, this.nanos.negate())
-      : new Duration(this.months, this.days, this.nanos);
+    return this.negative ? new Duration(-this.months, -this.days, this.nanos.negate()) : new Duration(this.months, this.days, this.nanos);
   }
 }
 
@@ -232,6 +238,11 @@ function parseIsoAlternative(negative: boolean, source: string): Duration {
   const m = iso8601AlternateRegex.exec(source);
   if (!m || m[0] !== source) fail(source);
   return new DurationBuilder(negative)
-    .add(m[1]!, 'y').add(m[2]!, 'mo').add(m[3]!, 'd').add(m[4]!, 'h').add(m[5]!, 'm').add(m[6]!, 's')
+    .add(m[1]!, 'y')
+    .add(m[2]!, 'mo')
+    .add(m[3]!, 'd')
+    .add(m[4]!, 'h')
+    .add(m[5]!, 'm')
+    .add(m[6]!, 's')
     .build();
 }

@@ -74,8 +74,14 @@ export function writeValue(w: ByteWriter, value: unknown, type: DataType, opts: 
         w.ensure(8);
         const b = w.buf;
         const p = w.pos;
-        b[p] = 0; b[p + 1] = 0; b[p + 2] = 0; b[p + 3] = 4;
-        b[p + 4] = value >>> 24; b[p + 5] = value >>> 16; b[p + 6] = value >>> 8; b[p + 7] = value;
+        b[p] = 0;
+        b[p + 1] = 0;
+        b[p + 2] = 0;
+        b[p + 3] = 4;
+        b[p + 4] = value >>> 24;
+        b[p + 5] = value >>> 16;
+        b[p + 6] = value >>> 8;
+        b[p + 7] = value;
         w.pos = p + 8;
         return;
       }
@@ -124,9 +130,18 @@ function writeI64Value(w: ByteWriter, hi: number, lo: number): void {
   w.ensure(12);
   const b = w.buf;
   const p = w.pos;
-  b[p] = 0; b[p + 1] = 0; b[p + 2] = 0; b[p + 3] = 8;
-  b[p + 4] = hi >>> 24; b[p + 5] = hi >>> 16; b[p + 6] = hi >>> 8; b[p + 7] = hi;
-  b[p + 8] = lo >>> 24; b[p + 9] = lo >>> 16; b[p + 10] = lo >>> 8; b[p + 11] = lo;
+  b[p] = 0;
+  b[p + 1] = 0;
+  b[p + 2] = 0;
+  b[p + 3] = 8;
+  b[p + 4] = hi >>> 24;
+  b[p + 5] = hi >>> 16;
+  b[p + 6] = hi >>> 8;
+  b[p + 7] = hi;
+  b[p + 8] = lo >>> 24;
+  b[p + 9] = lo >>> 16;
+  b[p + 10] = lo >>> 8;
+  b[p + 11] = lo;
   w.pos = p + 12;
 }
 

@@ -142,7 +142,9 @@ export const protocolVersion = {
    */
   getHighestCommon(
     connection: { protocolVersion: number; log?: (level: string, message: string) => void },
-    hosts: Iterable<{ cassandraVersion?: string | null; address?: unknown }> | { forEach(cb: (h: { cassandraVersion?: string | null; address?: unknown }) => void): void },
+    hosts:
+      | Iterable<{ cassandraVersion?: string | null; address?: unknown }>
+      | { forEach(cb: (h: { cassandraVersion?: string | null; address?: unknown }) => void): void },
   ): number {
     const log = typeof connection.log === 'function' ? connection.log.bind(connection) : null;
     let max = connection.protocolVersion;
@@ -151,7 +153,10 @@ export const protocolVersion = {
     const visit = (h: { cassandraVersion?: string | null; address?: unknown }): void => {
       const m = typeof h.cassandraVersion === 'string' ? /^(\d+)\.(\d+)/.exec(h.cassandraVersion) : null;
       if (m === null) {
-        log?.('warning', `Encountered host ${String(h.address)} with no readable cassandra version, skipping it for protocol version evaluation`);
+        log?.(
+          'warning',
+          `Encountered host ${String(h.address)} with no readable cassandra version, skipping it for protocol version evaluation`,
+        );
         return;
       }
       const v = Number(m[1]) * 1000 + Number(m[2]);

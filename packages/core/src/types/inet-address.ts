@@ -41,7 +41,7 @@ export class InetAddress {
     if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
     let bestStart = -1;
     let bestLen = 0;
-    for (let g = 0; g < 8; ) {
+    for (let g = 0; g < 8;) {
       if (b[2 * g] !== 0 || b[2 * g + 1] !== 0) {
         g++;
         continue;

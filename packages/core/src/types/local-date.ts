@@ -74,9 +74,7 @@ export class LocalDate {
 
   /** Days since the epoch. */
   daysSinceEpoch(): number {
-    return this._value !== null && Number.isNaN(this.date.getTime())
-      ? this._value
-      : Math.floor(this.date.getTime() / MS_PER_DAY);
+    return this._value !== null && Number.isNaN(this.date.getTime()) ? this._value : Math.floor(this.date.getTime() / MS_PER_DAY);
   }
 
   compare(other: LocalDate): number {

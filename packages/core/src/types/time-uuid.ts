@@ -39,7 +39,13 @@ export class TimeUuid extends Uuid {
   static fromDate(date: Date | null | undefined, callback: ValueCallback): void;
   static fromDate(date: Date | null | undefined, ticks: number | null | undefined, callback: ValueCallback): void;
   static fromDate(date: Date | null | undefined, ticks: number | null | undefined, nodeId: IdInput, callback: ValueCallback): void;
-  static fromDate(date: Date | null | undefined, ticks: number | null | undefined, nodeId: IdInput, clockId: IdInput, callback: ValueCallback): void;
+  static fromDate(
+    date: Date | null | undefined,
+    ticks: number | null | undefined,
+    nodeId: IdInput,
+    clockId: IdInput,
+    callback: ValueCallback,
+  ): void;
   static fromDate(date?: Date | null, ...rest: unknown[]): TimeUuid | void {
     let [ticks, nodeId, clockId, callback] = rest as [unknown, unknown, unknown, unknown];
     if (typeof ticks === 'function') {

@@ -6,7 +6,7 @@ const HEX = '0123456789abcdef';
 export function parseUuidInto(s: string, out: Uint8Array, off: number): boolean {
   if (s.length !== 36) return false;
   let j = off;
-  for (let i = 0; i < 36; ) {
+  for (let i = 0; i < 36;) {
     if (i === 8 || i === 13 || i === 18 || i === 23) {
       if (s.charCodeAt(i) !== 0x2d) return false;
       i++;

@@ -47,10 +47,7 @@ export class Vector {
   }
 
   static [Symbol.hasInstance](value: unknown): boolean {
-    return (
-      (utilTypes.isProxy(value) && (value as { IDENTITY?: unknown }).IDENTITY === 'Vector') ||
-      value instanceof Float32Array
-    );
+    return (utilTypes.isProxy(value) && (value as { IDENTITY?: unknown }).IDENTITY === 'Vector') || value instanceof Float32Array;
   }
 
   toString(): string {

@@ -138,7 +138,12 @@ export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
     this.protocolVersion = version;
     this.address = `${opts.host}:${opts.port}`;
     this.metrics = opts.metrics ?? null;
-    this.pending = new InFlight(Math.min(opts.maxRequestsPerConnection ?? MAX_STREAM_IDS, MAX_STREAM_IDS), listener, this.metrics, this.address);
+    this.pending = new InFlight(
+      Math.min(opts.maxRequestsPerConnection ?? MAX_STREAM_IDS, MAX_STREAM_IDS),
+      listener,
+      this.metrics,
+      this.address,
+    );
     this.ids = this.pending.ids;
     this.controls = this.pending.controls;
     this.maxOrphans = opts.maxOrphanedStreams ?? 1024;
@@ -378,7 +383,8 @@ export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
     try {
       await connectSocket(o, this);
       await handshake(this, o);
-      if (this.state !== 'connecting') throw this.socketError ?? new DriverError(`Connection to ${this.address} closed during the handshake`);
+      if (this.state !== 'connecting')
+        throw this.socketError ?? new DriverError(`Connection to ${this.address} closed during the handshake`);
       this.state = 'ready';
       this.opened = true;
       this.writer.lastWriteAt = performance.now();
@@ -405,7 +411,7 @@ export class Connection implements EnvelopeSink, HandshakeChannel, SocketOwner {
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
     this.writer.attach(socket);
-    return this.state === 'closed' ? this.socketError ?? new DriverError(`Connection to ${this.address} closed`) : null;
+    return this.state === 'closed' ? (this.socketError ?? new DriverError(`Connection to ${this.address} closed`)) : null;
   }
 
   get lastSocketError(): Error | null {

@@ -9,7 +9,13 @@ import type { Authenticator } from './authenticator';
 
 /** What the worker gives a remote authenticator: a way to ask the engine's thread one step. */
 export interface AuthChannel {
-  ask(session: number, step: 'initial' | 'challenge', address: string, authenticatorClass: string, token: Buffer | null): Promise<Uint8Array | null>;
+  ask(
+    session: number,
+    step: 'initial' | 'challenge',
+    address: string,
+    authenticatorClass: string,
+    token: Buffer | null,
+  ): Promise<Uint8Array | null>;
   tell(session: number, address: string, token: Buffer | null): void;
 }
 
@@ -20,7 +26,10 @@ export class RemoteAuthenticator implements Authenticator {
   private readonly session = nextSession++;
   private authenticatorClass = '';
 
-  constructor(private readonly channel: AuthChannel, private readonly address: string) {}
+  constructor(
+    private readonly channel: AuthChannel,
+    private readonly address: string,
+  ) {}
 
   initialResponse(authenticatorClass: string): Promise<Uint8Array | null> {
     this.authenticatorClass = authenticatorClass;

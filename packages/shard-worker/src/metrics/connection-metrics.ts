@@ -1,7 +1,20 @@
 // The layout's defining module, not the package index: its exports are plain properties (see core ring/records.ts).
 import {
-  C_LATENCY_COUNT, C_LATENCY_MAX_US, C_LATENCY_SUM_US, CONN_F64, H_MAX_CONNS, H_MAX_WORKERS, HEADER_F64, HIST_BUCKETS,
-  HIST_MAX_SHIFT, HIST_SUB_BITS, METRICS_MAGIC, H_MAGIC, WORKER_F64, connOffset, workerOffset,
+  C_LATENCY_COUNT,
+  C_LATENCY_MAX_US,
+  C_LATENCY_SUM_US,
+  CONN_F64,
+  H_MAX_CONNS,
+  H_MAX_WORKERS,
+  HEADER_F64,
+  HIST_BUCKETS,
+  HIST_MAX_SHIFT,
+  HIST_SUB_BITS,
+  METRICS_MAGIC,
+  H_MAGIC,
+  WORKER_F64,
+  connOffset,
+  workerOffset,
 } from '@shardcql/core/ring/metrics-layout';
 
 /**
@@ -43,7 +56,10 @@ export class WorkerMetrics {
   readonly maxConns: number;
   readonly maxWorkers: number;
 
-  constructor(readonly sab: SharedArrayBuffer, worker: number) {
+  constructor(
+    readonly sab: SharedArrayBuffer,
+    worker: number,
+  ) {
     const h = new Float64Array(sab, 0, HEADER_F64);
     if (h[H_MAGIC] !== METRICS_MAGIC) throw new RangeError('not a shardcql metrics buffer');
     this.maxConns = h[H_MAX_CONNS]!;

@@ -5,7 +5,15 @@ import { OutgoingRequest, type WorkerConnectionOptions } from '../../src';
 
 /** Connection.send's descriptor, filled from positional arguments (one shared instance: send copies it). */
 const sendDescriptor = new OutgoingRequest();
-export function req(tag: number, opcode: number, flags: number, body: Uint8Array, start: number, end: number, timeoutMs: number): OutgoingRequest {
+export function req(
+  tag: number,
+  opcode: number,
+  flags: number,
+  body: Uint8Array,
+  start: number,
+  end: number,
+  timeoutMs: number,
+): OutgoingRequest {
   const r = sendDescriptor;
   r.tag = tag;
   r.opcode = opcode;

@@ -70,9 +70,13 @@ export class Cluster {
   private readonly hostNames = new Map<string, string>();
 
   constructor(private readonly e: EngineState) {
-    this.scheduler = new RefreshScheduler(REFRESH_WINDOW_MS, (what) => this.refresh(what), (err) => {
-      if (!e.shuttingDown) e.log('warning', `topology refresh failed: ${err.message}`);
-    });
+    this.scheduler = new RefreshScheduler(
+      REFRESH_WINDOW_MS,
+      (what) => this.refresh(what),
+      (err) => {
+        if (!e.shuttingDown) e.log('warning', `topology refresh failed: ${err.message}`);
+      },
+    );
   }
 
   /** The control connection's host index (-1 while there is none). */
@@ -95,8 +99,23 @@ export class Cluster {
     const first = await this.firstConnection(cps);
     e.version = first.result.protocolVersion;
     const spec = first.spec;
-    e.hostStates = [newHostState({ address: `${spec.host}:${spec.port}`, ip: spec.host, port: spec.port,
-      datacenter: null, rack: null, hostId: null, cassandraVersion: null, tokens: [], schemaVersion: null }, true, spec.servername ?? null)];
+    e.hostStates = [
+      newHostState(
+        {
+          address: `${spec.host}:${spec.port}`,
+          ip: spec.host,
+          port: spec.port,
+          datacenter: null,
+          rack: null,
+          hostId: null,
+          cassandraVersion: null,
+          tokens: [],
+          schemaVersion: null,
+        },
+        true,
+        spec.servername ?? null,
+      ),
+    ];
     const hs = e.hostStates[0]!;
     hs.index = 0;
     e.connTable.setHostCount(1);
@@ -201,7 +220,9 @@ export class Cluster {
     if (required !== null && !this.e.connected && !parsed.hosts.some((h) => h.datacenter === required)) {
       // What the contact-point probe reports (contact-probe.ts), when there was none (a custom AuthProvider).
       const dcs = [...new Set(parsed.hosts.map((h) => h.datacenter))].join(', ');
-      throw new NoHostAvailableError({ [address]: new ArgumentError(`localDataCenter was configured as '${required}', but only found hosts in data centers: [${dcs}]`) });
+      throw new NoHostAvailableError({
+        [address]: new ArgumentError(`localDataCenter was configured as '${required}', but only found hosts in data centers: [${dcs}]`),
+      });
     }
     this.localDc = o.localDataCenter ?? parsed.hosts[0]!.datacenter;
     if (o.localDataCenter !== null && !parsed.hosts.some((h) => h.datacenter === this.localDc)) {
@@ -312,7 +333,11 @@ export class Cluster {
     const w = new ByteWriter(256);
     encodeQuery(w, e.version, cql, p, defaultCodecOptions());
     const body = w.toBuffer();
-    const res = await e.requester!.send(e.connTable.workerOf(conn), conn, EngineRequest.of(opcodes.query, body, body.length, CONTROL_TIMEOUT_MS));
+    const res = await e.requester!.send(
+      e.connTable.workerOf(conn),
+      conn,
+      EngineRequest.of(opcodes.query, body, body.length, CONTROL_TIMEOUT_MS),
+    );
     if (res.opcode === opcodes.error) throw decodeError(res.body, 0, res.body.length, e.version);
     const r = decodeResult(res.body, 0, res.body.length, e.version, defaultCodecOptions(), null);
     if (r.kind !== 2) return [];

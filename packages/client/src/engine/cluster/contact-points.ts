@@ -59,8 +59,13 @@ export async function findContactPoints(e: EngineState, hostNames: Map<string, s
   let start = 0;
   const inner: Record<string, Error> = {};
   if (!e.workers.auth.remote) {
-    const probed = await probeContactPoints(targets, e.workers.connOptions.probe(), o.requiredDataCenter ?? null, e.keyspace,
-      o.checkDataCenters ?? null);
+    const probed = await probeContactPoints(
+      targets,
+      e.workers.connOptions.probe(),
+      o.requiredDataCenter ?? null,
+      e.keyspace,
+      o.checkDataCenters ?? null,
+    );
     start = probed.first;
     Object.assign(inner, probed.innerErrors);
   }

@@ -137,10 +137,14 @@ export class HostMerge {
     if (opened > 0) e.syncTargets();
     await this.openPlanned(byWorker);
     if (shardHosts.length > 0) {
-      const counts = await Promise.all(shardHosts.map((hs) => e.shards.connectShards(hs).catch((err: Error) => {
-        e.log('warning', `shard connections to ${hs.address} failed: ${err.message}`);
-        return 0;
-      })));
+      const counts = await Promise.all(
+        shardHosts.map((hs) =>
+          e.shards.connectShards(hs).catch((err: Error) => {
+            e.log('warning', `shard connections to ${hs.address} failed: ${err.message}`);
+            return 0;
+          }),
+        ),
+      );
       for (const n of counts) opened += n;
       e.syncTargets();
     }
@@ -164,7 +168,9 @@ export class HostMerge {
   private async openPlanned(byWorker: ConnectionSpec[][]): Promise<void> {
     const e = this.e;
     const results = await Promise.all(
-      byWorker.map((specs, w) => (specs.length > 0 ? e.workers.openConnections(w, specs).catch(() => [] as ConnectResult[]) : Promise.resolve([] as ConnectResult[]))),
+      byWorker.map((specs, w) =>
+        specs.length > 0 ? e.workers.openConnections(w, specs).catch(() => [] as ConnectResult[]) : Promise.resolve([] as ConnectResult[]),
+      ),
     );
     for (const list of results) {
       for (const r of list) {

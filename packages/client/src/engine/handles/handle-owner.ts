@@ -9,7 +9,15 @@ import { randomBytes } from 'node:crypto';
 import { ArgumentError, DriverError } from '@shardcql/core';
 import { DROPPED_REQUESTER, type RequesterRings } from '@shardcql/shard-worker';
 import { createWorkerRings, type WorkerRings } from '../ring-requester';
-import { HANDLE_PROBE_MS, OWNER_CELL, THREAD_CELL, type EngineHandle, type HandleMessage, type HandleRouting, type UnrefChannel } from '../handle-engine';
+import {
+  HANDLE_PROBE_MS,
+  OWNER_CELL,
+  THREAD_CELL,
+  type EngineHandle,
+  type HandleMessage,
+  type HandleRouting,
+  type UnrefChannel,
+} from '../handle-engine';
 import { LivenessProber, LivenessWaiter } from '../liveness';
 import type { EngineState } from '../engine-state';
 import type { ReplicaPlans } from '@shardcql/core';
@@ -105,13 +113,21 @@ export class HandleOwner {
       for (const [p, keyspaces] of byPlans) plans.push({ keyspaces, buffer: p.toSharedBuffer() });
     }
     return {
-      hosts: hosts.map((h) => ({ address: h.address, datacenter: h.datacenter, rack: h.rack, hostId: h.hostId, cassandraVersion: h.cassandraVersion, tokens: h.tokens.slice(), up: h.up })),
+      hosts: hosts.map((h) => ({
+        address: h.address,
+        datacenter: h.datacenter,
+        rack: h.rack,
+        hostId: h.hostId,
+        cassandraVersion: h.cassandraVersion,
+        tokens: h.tokens.slice(),
+        up: h.up,
+      })),
       connections: e.connTable.share(),
       ringEntries: ringEntries.length > 0 ? ringEntries : null,
       isLocal: table !== null ? Array.from(table.isLocal) : hosts.map((h) => (h.local ? 1 : 0)),
       plans,
       keyspace: e.keyspace,
-      sharding: hosts.map((h) => (h.sharder !== null ? [h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number] : null)),
+      sharding: hosts.map((h) => (h.sharder !== null ? ([h.sharder.nrShards, h.sharder.ignoreMsb] as [number, number]) : null)),
     };
   }
 
@@ -162,7 +178,11 @@ export class HandleOwner {
   private onClaim(m: ClaimMessage): void {
     const workers = this.e.workers;
     if (m.workers.length !== workers.count) {
-      this.post({ type: 'refused', token: m.token, message: `the handle has rings for ${m.workers.length} shard workers, the client has ${workers.count}` });
+      this.post({
+        type: 'refused',
+        token: m.token,
+        message: `the handle has rings for ${m.workers.length} shard workers, the client has ${workers.count}`,
+      });
       return;
     }
     let index = this.takeRequesterIndex();
@@ -171,13 +191,28 @@ export class HandleOwner {
       index = this.takeRequesterIndex();
     }
     if (index < 0) {
-      this.post({ type: 'refused', token: m.token, message: `this client already serves ${DROPPED_REQUESTER - 1} handle threads; shut down the clients of threads that no longer need theirs` });
+      this.post({
+        type: 'refused',
+        token: m.token,
+        message: `this client already serves ${DROPPED_REQUESTER - 1} handle threads; shut down the clients of threads that no longer need theirs`,
+      });
       return;
     }
     const live = new Int32Array(m.live);
-    this.requesters.set(m.token, { index, responseBell: m.responseBell, probe: new LivenessProber(live, THREAD_CELL), waiter: new LivenessWaiter(live, OWNER_CELL), claimed: new Int32Array(m.claimed) });
+    this.requesters.set(m.token, {
+      index,
+      responseBell: m.responseBell,
+      probe: new LivenessProber(live, THREAD_CELL),
+      waiter: new LivenessWaiter(live, OWNER_CELL),
+      claimed: new Int32Array(m.claimed),
+    });
     // A worker that died and has not been replaced yet: its restart gives this requester fresh rings.
-    workers.list.forEach((w, i) => w.post({ type: 'add-requester', rings: { requester: index, requests: m.workers[i]!.requests, responses: m.workers[i]!.responses, responseBell: m.responseBell } }));
+    workers.list.forEach((w, i) =>
+      w.post({
+        type: 'add-requester',
+        rings: { requester: index, requests: m.workers[i]!.requests, responses: m.workers[i]!.responses, responseBell: m.responseBell },
+      }),
+    );
     this.post({ type: 'claimed', token: m.token, gens: workers.gens.slice() });
     if (this.probeTimer === null) {
       this.probeTimer = setInterval(() => this.probe(), HANDLE_PROBE_MS);
@@ -208,7 +243,10 @@ export class HandleOwner {
     for (const [token, hr] of this.requesters) {
       if (hr.probe.probe()) continue;
       Atomics.sub(hr.claimed, 0, 1);
-      this.e.log('info', `a thread using a handle of this client ended without shutting its client down; its requester ${hr.index} is released`);
+      this.e.log(
+        'info',
+        `a thread using a handle of this client ended without shutting its client down; its requester ${hr.index} is released`,
+      );
       this.releaseRequester(token, hr);
     }
   }

@@ -245,7 +245,8 @@ export class ConnectionTable {
       if (x !== c) Atomics.store(this.hostConnList, base + w++, x);
     }
     Atomics.store(this.connCount, h, w);
-    for (let s = 0; s < this.shardCount[h]!; s++) if (this.shardConnList[h * this.perShard + s] === c) Atomics.store(this.shardConnList, h * this.perShard + s, -1);
+    for (let s = 0; s < this.shardCount[h]!; s++)
+      if (this.shardConnList[h * this.perShard + s] === c) Atomics.store(this.shardConnList, h * this.perShard + s, -1);
     this.refreshUsable(h);
     this.bump();
   }
@@ -359,11 +360,27 @@ export class ConnectionTable {
       return n;
     };
     const old = {
-      header: this.header, worker: this.worker, host: this.host, up: this.up, shard: this.shard, usable: this.usable,
-      connCount: this.connCount, shardCount: this.shardCount, list: this.hostConnList, slots: this.shardConnList,
-      conns: this.conns, hosts: this.hostCap, perHost: this.perHost, perShard: this.perShard,
+      header: this.header,
+      worker: this.worker,
+      host: this.host,
+      up: this.up,
+      shard: this.shard,
+      usable: this.usable,
+      connCount: this.connCount,
+      shardCount: this.shardCount,
+      list: this.hostConnList,
+      slots: this.shardConnList,
+      conns: this.conns,
+      hosts: this.hostCap,
+      perHost: this.perHost,
+      perShard: this.perShard,
     };
-    this.allocate(grow(this.conns, conns, 64), grow(this.hostCap, hosts, 8), grow(this.perHost, perHost, 8), perShard <= this.perShard ? this.perShard : grow(this.perShard, perShard, 4));
+    this.allocate(
+      grow(this.conns, conns, 64),
+      grow(this.hostCap, hosts, 8),
+      grow(this.perHost, perHost, 8),
+      perShard <= this.perShard ? this.perShard : grow(this.perShard, perShard, 4),
+    );
     this.header.set(old.header);
     this.worker.set(old.worker);
     this.host.set(old.host);

@@ -134,7 +134,7 @@ export class Router {
   plansFor(keyspace: string | null): ReplicaPlans | null {
     if (keyspace === this.cachedKs) return this.cachedPlans;
     const ks = keyspace ?? this.defaultKeyspace;
-    const p = ks === null ? null : this.plans.get(ks) ?? null;
+    const p = ks === null ? null : (this.plans.get(ks) ?? null);
     this.cachedKs = keyspace;
     this.cachedPlans = p;
     if (p === null && ks !== null) this.onMissingPlans?.(ks);
@@ -149,7 +149,8 @@ export class Router {
     const hi = req.tokenHi;
     const lo = req.tokenLo;
     const tt = hasToken && this.tabletsKnown ? this.tabletsFor(req.keyspace, req.table) : null;
-    if (req.hostIndex >= 0) return tt !== null ? this.tabletConnOfHost(tt, req.hostIndex, hi, lo) : this.connOfHostToken(req.hostIndex, hi, lo, hasToken);
+    if (req.hostIndex >= 0)
+      return tt !== null ? this.tabletConnOfHost(tt, req.hostIndex, hi, lo) : this.connOfHostToken(req.hostIndex, hi, lo, hasToken);
     if (tt !== null) {
       const c = this.tabletConn(tt, hi, lo, req.lwt);
       if (c >= 0) return c;
@@ -327,8 +328,18 @@ export class Router {
     const hasToken = req.hasToken;
     const tt = hasToken && this.tabletsKnown ? this.tabletsFor(req.keyspace, req.table) : null;
     if (tt !== null) this.appendTabletHosts(out, tt, req.tokenHi, req.tokenLo, start);
-    appendQueryPlan(out, hasToken ? this.plansFor(req.keyspace) : null, this.ring, this.isLocal, req.tokenHi, req.tokenLo, hasToken,
-      this.conns.usableMarks, start, this.planRr);
+    appendQueryPlan(
+      out,
+      hasToken ? this.plansFor(req.keyspace) : null,
+      this.ring,
+      this.isLocal,
+      req.tokenHi,
+      req.tokenLo,
+      hasToken,
+      this.conns.usableMarks,
+      start,
+      this.planRr,
+    );
     req.plan = out;
     req.planNext = 0;
     req.planEpoch = this.epoch;

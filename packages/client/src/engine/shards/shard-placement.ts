@@ -41,7 +41,7 @@ export class ShardPlacer {
   async connectShards(hs: HostState, quiet = false): Promise<number> {
     let opened = 0;
     if (hs.sharder === null) {
-      const r = await this.openHostConn(hs, (this.hostIndexOf(hs) % this.e.workers.count), hs.port, null);
+      const r = await this.openHostConn(hs, this.hostIndexOf(hs) % this.e.workers.count, hs.port, null);
       if (r === null) return 0;
       opened++;
       if (!r.ok) return opened; // down: the worker retries this slot; sharding is learned next refresh
@@ -54,7 +54,8 @@ export class ShardPlacer {
     }
     const n = hs.sharder!.nrShards;
     const run: ShardRun = { hs, nrShards: n, opened, awareUsable: hs.shardAwarePort > 0, quiet };
-    if (run.awareUsable) await Promise.all(Array.from({ length: n }, (_v, s) => (this.slot(hs, s) < 0 ? this.viaAwarePort(run, s) : Promise.resolve())));
+    if (run.awareUsable)
+      await Promise.all(Array.from({ length: n }, (_v, s) => (this.slot(hs, s) < 0 ? this.viaAwarePort(run, s) : Promise.resolve())));
     await this.viaPlainPort(run);
     const have = this.slots(hs).reduce((a, c) => a + (c >= 0 ? 1 : 0), 0);
     if (have < n && !quiet) this.e.log('warning', `host ${hs.address}: ${have}/${n} shards connected`);
@@ -74,7 +75,11 @@ export class ShardPlacer {
         this.dropConns([r.conn]);
         if (isLocalPortTaken(r.error)) continue;
         // Refused or timed out: the port is absent or filtered; the plain port takes over.
-        if (!run.quiet) this.e.log('warning', `shard-aware port ${hs.ip}:${hs.shardAwarePort} unusable (${r.error?.message ?? 'unknown error'}); falling back to port ${hs.port}`);
+        if (!run.quiet)
+          this.e.log(
+            'warning',
+            `shard-aware port ${hs.ip}:${hs.shardAwarePort} unusable (${r.error?.message ?? 'unknown error'}); falling back to port ${hs.port}`,
+          );
         run.awareUsable = false;
         return;
       }
@@ -143,7 +148,13 @@ export class ShardPlacer {
     const spec: ConnectionSpec = { conn: e.takeConnIndex(), host: hs.ip, port, localPort, servername: hs.servername };
     e.connTable.add(spec.conn, worker, h, spec);
     const results = await e.workers.openConnections(worker, [spec]).catch(() => [] as ConnectResult[]);
-    const r = results[0] ?? { conn: spec.conn, ok: false, protocolVersion: 0, supported: null, error: { name: 'DriverError', message: 'worker did not answer', code: null, fields: {} } };
+    const r = results[0] ?? {
+      conn: spec.conn,
+      ok: false,
+      protocolVersion: 0,
+      supported: null,
+      error: { name: 'DriverError', message: 'worker did not answer', code: null, fields: {} },
+    };
     // Dropped meanwhile (its host left): the connection's cells are no one's any more.
     if (e.connTable.hostOf(r.conn) >= 0) e.connTable.setUp(r.conn, r.ok);
     return r;
@@ -182,7 +193,8 @@ export class ShardPlacer {
     }
     const holder = table.shardConnOf(h, shard);
     if (holder === -1 || !table.isUp(holder)) table.setShardConn(h, shard, conn);
-    else this.e.log('info', `connection ${conn} to ${hs.address} reconnected on shard ${shard}, which has a connection: kept as an extra one`);
+    else
+      this.e.log('info', `connection ${conn} to ${hs.address} reconnected on shard ${shard}, which has a connection: kept as an extra one`);
     if (freed >= 0 && !this.adoptExtraConn(hs, freed)) this.scheduleShardRefill(hs);
     else this.dropExtraConns(hs);
   }
@@ -229,7 +241,10 @@ export class ShardPlacer {
     this.refills.add(hs);
     const missing: number[] = [];
     this.slots(hs).forEach((c, s) => c < 0 && missing.push(s));
-    this.e.log('info', `host ${hs.address}: shard(s) ${missing.join(', ')} lost their connection (it reconnected on another shard); opening a replacement`);
+    this.e.log(
+      'info',
+      `host ${hs.address}: shard(s) ${missing.join(', ')} lost their connection (it reconnected on another shard); opening a replacement`,
+    );
     const schedule = new ReconnectionSchedule(this.e.reconnection);
     setTimeout(() => void this.refillShards(hs, schedule), schedule.next()).unref();
   }

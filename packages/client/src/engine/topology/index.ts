@@ -14,4 +14,13 @@ export {
   PEERS_SCHEMA_QUERY,
   PEERS_V2_SCHEMA_QUERY,
 } from './system-queries';
-export { parseSharding, parseLwtMark, isLocalPortTaken, LocalPortPicker, LOCAL_PORT_MIN, LOCAL_PORT_MAX, type ShardingInfo, type LwtMark } from './shard-awareness';
+export {
+  parseSharding,
+  parseLwtMark,
+  isLocalPortTaken,
+  LocalPortPicker,
+  LOCAL_PORT_MIN,
+  LOCAL_PORT_MAX,
+  type ShardingInfo,
+  type LwtMark,
+} from './shard-awareness';

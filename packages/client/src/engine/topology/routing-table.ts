@@ -79,7 +79,7 @@ export class RoutingTable {
 
   /** The plans of a keyspace; null when it has none (unknown, LocalStrategy, no ring). */
   plansFor(keyspace: string | null): ReplicaPlans | null {
-    return keyspace === null ? null : this.plans.get(keyspace) ?? null;
+    return keyspace === null ? null : (this.plans.get(keyspace) ?? null);
   }
 
   /** Every keyspace's plans (keyspaces with equal replication share one object). */
@@ -98,7 +98,10 @@ function strategyKey(s: ReplicationStrategy): string {
     case 'simple':
       return `simple:${s.replicationFactor}`;
     case 'network-topology':
-      return `nts:${[...s.replicationFactors.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([d, f]) => `${d}=${f}`).join(',')}`;
+      return `nts:${[...s.replicationFactors.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([d, f]) => `${d}=${f}`)
+        .join(',')}`;
     default:
       return s.kind;
   }

@@ -19,7 +19,12 @@ type Row = Readonly<Record<string, unknown>>;
  * driver considers down (`isUp(address)` false, where address is the peer's native address, else `peer`),
  * as the other drivers do. Peers with a null schema_version (still bootstrapping) are ignored too.
  */
-export function schemaVersionsAgree(local: Row | undefined, peers: readonly Row[], peersV2: boolean, isUp: (ip: string) => boolean): boolean {
+export function schemaVersionsAgree(
+  local: Row | undefined,
+  peers: readonly Row[],
+  peersV2: boolean,
+  isUp: (ip: string) => boolean,
+): boolean {
   const versions = new Set<string>();
   const lv = local?.['schema_version'];
   if (lv !== null && lv !== undefined) versions.add(String(lv));

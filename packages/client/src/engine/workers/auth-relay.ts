@@ -26,7 +26,13 @@ export class AuthRelay {
   onAuthStep(worker: WorkerHandle, m: Extract<FromWorker, { type: 'auth' }>): void {
     const sessions = this.sessions;
     if (sessions === null) {
-      if (m.step !== 'success') worker.post({ type: 'auth-answer', ask: m.ask, token: null, error: { name: 'AuthenticationError', message: 'no AuthProvider', code: null, fields: {} } });
+      if (m.step !== 'success')
+        worker.post({
+          type: 'auth-answer',
+          ask: m.ask,
+          token: null,
+          error: { name: 'AuthenticationError', message: 'no AuthProvider', code: null, fields: {} },
+        });
       return;
     }
     sessions.step(worker.index, m).then(

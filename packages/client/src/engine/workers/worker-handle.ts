@@ -20,7 +20,12 @@ export class WorkerHandle {
   private expectExit = false;
   readonly started: Promise<void>;
 
-  constructor(readonly index: number, readonly requestBell: SharedArrayBuffer, requesters: RequesterRings[], private readonly events: WorkerHandleEvents) {
+  constructor(
+    readonly index: number,
+    readonly requestBell: SharedArrayBuffer,
+    requesters: RequesterRings[],
+    private readonly events: WorkerHandleEvents,
+  ) {
     const init: WorkerInit = { workerIndex: index, requestBell, requesters };
     this.thread = startShardWorker(init);
     let started!: () => void;

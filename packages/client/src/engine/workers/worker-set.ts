@@ -3,8 +3,25 @@
  * to them (open and close connections, REGISTER or USE on connections). The request path does not come here:
  * it goes through the rings (ring-requester.ts).
  */
-import { ByteWriter, Doorbell, DriverError, consistencies, decodeError, defaultCodecOptions, encodeQuery, newQueryParameters, opcodes } from '@shardcql/core';
-import { sampleSchedule, type ConnectResult, type ConnectionSpec, type FromWorker, type RequesterRings, type ToWorker } from '@shardcql/shard-worker';
+import {
+  ByteWriter,
+  Doorbell,
+  DriverError,
+  consistencies,
+  decodeError,
+  defaultCodecOptions,
+  encodeQuery,
+  newQueryParameters,
+  opcodes,
+} from '@shardcql/core';
+import {
+  sampleSchedule,
+  type ConnectResult,
+  type ConnectionSpec,
+  type FromWorker,
+  type RequesterRings,
+  type ToWorker,
+} from '@shardcql/shard-worker';
 import type { CqlEvent } from '@shardcql/core';
 import { createWorkerRings, type RequesterDescriptor, type WorkerRings } from '../ring-requester';
 import type { EngineState } from '../engine-state';
@@ -55,7 +72,12 @@ export class WorkerSet implements WorkerHandleEvents {
 
   private start(index: number, rings: WorkerRings, handles: RequesterRings[] = []): WorkerHandle {
     const d = this.descriptor!;
-    const mine: RequesterRings = { requester: d.requester, requests: rings.requests, responses: rings.responses, responseBell: d.responseBell };
+    const mine: RequesterRings = {
+      requester: d.requester,
+      requests: rings.requests,
+      responses: rings.responses,
+      responseBell: d.responseBell,
+    };
     return new WorkerHandle(index, rings.workerBell, [mine, ...handles], this);
   }
 
@@ -76,13 +98,24 @@ export class WorkerSet implements WorkerHandleEvents {
     const options = this.connOptions.worker();
     // Each connection's reconnection delays, drawn here: the user's policy cannot be posted (schedule.ts says more).
     for (const spec of specs) spec.reconnectDelays ??= sampleSchedule(this.e.reconnection);
-    const m = await this.list[worker]!.call<Extract<FromWorker, { type: 'connected' }>>((id) => ({ type: 'connect', id, connections: specs, options }));
+    const m = await this.list[worker]!.call<Extract<FromWorker, { type: 'connected' }>>((id) => ({
+      type: 'connect',
+      id,
+      connections: specs,
+      options,
+    }));
     return m.results;
   }
 
   /** One request on connections `conns` of worker `worker` (null: all of them), outside the rings. */
   async requestAll(worker: WorkerHandle, opcode: number, body: Uint8Array, conns: number[] | null): Promise<RequestAllAnswer[]> {
-    const m = await worker.call<Extract<FromWorker, { type: 'request-all-done' }>>((id) => ({ type: 'request-all', id, opcode, body, conns }));
+    const m = await worker.call<Extract<FromWorker, { type: 'request-all-done' }>>((id) => ({
+      type: 'request-all',
+      id,
+      opcode,
+      body,
+      conns,
+    }));
     return m.answers;
   }
 

@@ -1,5 +1,12 @@
 // Request message bodies (spec v4/v5 section 4.1): QUERY, PREPARE, EXECUTE, BATCH.
-export { newQueryParameters, queryFlags, writeQueryParameters, writeBoundValue, writeBoundValues, writeTimestamp } from './query-parameters';
+export {
+  newQueryParameters,
+  queryFlags,
+  writeQueryParameters,
+  writeBoundValue,
+  writeBoundValues,
+  writeTimestamp,
+} from './query-parameters';
 export type { QueryParameters } from './query-parameters';
 export { encodeQuery } from './query';
 export { encodePrepare } from './prepare';

@@ -82,8 +82,7 @@ export function writeBoundValue(w: ByteWriter, value: unknown, type: DataType | 
       type = guessType(value);
       if (type === null) {
         throw new TypeError(
-          'Target data type could not be guessed, you should use prepared statements for accurate type mapping. Value: ' +
-            inspect(value),
+          'Target data type could not be guessed, you should use prepared statements for accurate type mapping. Value: ' + inspect(value),
         );
       }
     }
