@@ -649,7 +649,7 @@ async function execSettle(input: SettleInput): Promise<{ typed?: true }> {
         req.send(0, 0, EngineRequest.of(7, body, body.length, 1000)).then(
           (v) => {
             if (v === null || typeof v !== 'object' || !('opcode' in (v as object)))
-              bad ??= new Error('resolved with something that is not a ResponseFrame');
+              bad ??= new Error('resolved with something that is not a EngineAnswer');
           },
           (e: unknown) => {
             if (!(e instanceof DriverError)) bad ??= e;

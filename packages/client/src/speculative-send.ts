@@ -11,7 +11,7 @@
  * host left, no further execution starts (as in cassandra-driver, where every execution takes the next host of
  * the same plan iterator).
  */
-import type { Engine, ResponseFrame } from './engine/engine';
+import type { Engine, EngineAnswer } from './engine/engine';
 import type { EngineRequest } from './engine/request';
 import type { ClientMetrics } from './metrics/client-metrics';
 import type { SpeculativePlan } from './policies/speculative-execution';
@@ -31,7 +31,7 @@ export class SpeculativeRun {
    * Resolves with the first answer; rejects only when every execution started has failed (the request loop
    * then applies the retry policy, and the next attempt speculates again if the plan allows).
    */
-  send(engine: Engine, req: EngineRequest): Promise<ResponseFrame> {
+  send(engine: Engine, req: EngineRequest): Promise<EngineAnswer> {
     const delay = this.plan.nextExecution();
     req.hostIndex = -1;
     if (delay < 0) return engine.send(req);
@@ -42,7 +42,7 @@ export class SpeculativeRun {
     const epoch = engine.hostsEpoch;
     const planned = engine.queryPlan(req);
     const hosts = planned.length > 0 ? planned : null;
-    return new Promise<ResponseFrame>((resolve, reject) => {
+    return new Promise<EngineAnswer>((resolve, reject) => {
       let pending = 0;
       let done = false;
       let timer: NodeJS.Timeout | null = null;

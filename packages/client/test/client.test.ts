@@ -16,7 +16,7 @@ import {
   type DataType,
 } from '@shardcql/core';
 import { Client } from '../src/client';
-import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import { EngineAnswer, type EngineOptions } from '../src/engine/engine';
 import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase } from './helpers/fake-engine';
 import type { ResultSet } from '../src/result-set';
@@ -51,7 +51,7 @@ class FakeEngine extends FakeEngineBase {
   ) {
     super();
   }
-  async send(r: EngineRequest): Promise<ResponseFrame> {
+  async send(r: EngineRequest): Promise<EngineAnswer> {
     const { opcode, flags, body, bodyLength, tokenHi, tokenLo, hasToken, hostIndex } = r;
     if (this.isShutdown) throw new NoHostAvailableError({}, 'engine is shut down');
     const req: Sent = { opcode, flags, body: Buffer.from(body.subarray(0, bodyLength)), hasToken, tokenHi, tokenLo, hostIndex };
@@ -62,8 +62,8 @@ class FakeEngine extends FakeEngineBase {
       await Promise.resolve();
       const out = await this.script(req, this);
       if (out instanceof Error) throw out;
-      if (Buffer.isBuffer(out)) return new ResponseFrame(opcodes.result, 0, out, host);
-      return new ResponseFrame(opcodes.error, 0, out.error, host);
+      if (Buffer.isBuffer(out)) return new EngineAnswer(opcodes.result, 0, out, host);
+      return new EngineAnswer(opcodes.error, 0, out.error, host);
     } finally {
       this.inFlight--;
     }

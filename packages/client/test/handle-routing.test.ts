@@ -58,4 +58,26 @@ describe('client handle routing, ScyllaDB simulator (3 nodes x 4 shards, RF 3)',
     expect(after.wrongNode - before.wrongNode).toBe(0);
     expect(after.wrongShard - before.wrongShard).toBe(0);
   }, 120_000);
+
+  it("checks schema agreement itself, with each node's system.local (a handle has no control connection)", async () => {
+    const engine = remote.getEngine()!;
+    const queries: string[] = [];
+    const send = engine.send.bind(engine);
+    engine.send = (req) => {
+      queries.push(`${req.hostIndex}:${Buffer.from(req.body.subarray(4, req.bodyLength)).toString('latin1').slice(0, 40)}`);
+      return send(req);
+    };
+    try {
+      expect(await engine.waitForSchemaAgreement(5000)).toBe(true);
+    } finally {
+      engine.send = send;
+    }
+    // One schema_version query pinned to each of the three nodes.
+    expect(
+      queries
+        .filter((q) => q.includes('schema_version'))
+        .map((q) => q.split(':')[0])
+        .sort(),
+    ).toEqual(['0', '1', '2']);
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { ArgumentError, ByteReader, ByteWriter, Long, NoHostAvailableError, opco
 import { Client } from '../src/client';
 import { Encoder } from '../src/encoder';
 import { Host } from '../src/host';
-import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import { EngineAnswer, type EngineOptions } from '../src/engine/engine';
 import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase } from './helpers/fake-engine';
 import { TimestampGenerator } from '../src/policies/timestamp-generation';
@@ -31,11 +31,11 @@ class RecordingEngine extends FakeEngineBase {
   constructor(readonly options: EngineOptions) {
     super();
   }
-  send(req: EngineRequest): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<EngineAnswer> {
     const { body, bodyLength, timeoutMs, hostIndex } = req;
     // Copies before returning, as the real engines do (the client reuses its writer right after).
     this.sent.push({ body: Buffer.from(body.subarray(0, bodyLength)), timeoutMs, hostIndex });
-    return Promise.resolve(new ResponseFrame(opcodes.result, 0, voidBody(), hostIndex >= 0 ? hostIndex : 0));
+    return Promise.resolve(new EngineAnswer(opcodes.result, 0, voidBody(), hostIndex >= 0 ? hostIndex : 0));
   }
 }
 

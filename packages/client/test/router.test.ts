@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, opcodes, parseReplication, tokenToHiLo } from '@shardcql/core';
 import { Client } from '../src/client';
-import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import { EngineAnswer, type EngineOptions } from '../src/engine/engine';
 import { EngineRequest } from '../src/engine/request';
 import { ConnectionTable } from '../src/engine/routing/connection-table';
 import { Router } from '../src/engine/routing/router';
@@ -106,7 +106,7 @@ class ReplicaPlanEngine extends FakeEngineBase {
     }
     return req.plan;
   }
-  async send(req: EngineRequest): Promise<ResponseFrame> {
+  async send(req: EngineRequest): Promise<EngineAnswer> {
     // The engine's own first pick is the plan's first host (the token's primary replica).
     const host = req.hostIndex >= 0 ? req.hostIndex : 2;
     this.sent.push(host);
@@ -117,10 +117,10 @@ class ReplicaPlanEngine extends FakeEngineBase {
       w.u16(1);
       w.i32(1);
       w.i32(0);
-      return new ResponseFrame(opcodes.error, 0, w.toBuffer(), host);
+      return new EngineAnswer(opcodes.error, 0, w.toBuffer(), host);
     }
     w.i32(1);
-    return new ResponseFrame(opcodes.result, 0, w.toBuffer(), host);
+    return new EngineAnswer(opcodes.result, 0, w.toBuffer(), host);
   }
 }
 

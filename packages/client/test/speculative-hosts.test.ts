@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ByteWriter, ReplicaPlans, TokenRing, opcodes } from '@shardcql/core';
 import { Client, types } from '@shardcql/client';
-import { ResponseFrame, ShardedEngine, type EngineOptions } from '../src/engine';
+import { EngineAnswer, ShardedEngine, type EngineOptions } from '../src/engine';
 import { FakeEngineBase, fakeHosts } from './helpers/fake-engine';
 import { EngineRequest } from '../src/engine/request';
 import { appendQueryPlan } from '../src/engine/query-plan';
@@ -78,14 +78,14 @@ class PlanEngine extends FakeEngineBase {
   override queryPlan(): number[] {
     return this.plan.slice();
   }
-  send(req: EngineRequest): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<EngineAnswer> {
     const hostIndex = req.hostIndex;
     this.sent.push(hostIndex);
     this.emit('sent', hostIndex);
     const h = hostIndex < 0 ? 0 : hostIndex;
     const w = new ByteWriter(8);
     w.i32(1);
-    return new Promise((r) => setTimeout(() => r(new ResponseFrame(opcodes.result, 0, w.toBuffer(), h)), this.delays[h]));
+    return new Promise((r) => setTimeout(() => r(new EngineAnswer(opcodes.result, 0, w.toBuffer(), h)), this.delays[h]));
   }
 }
 
@@ -146,7 +146,7 @@ class SlowHostEngine extends ShardedEngine {
   constructor(o: EngineOptions) {
     super(o);
   }
-  override send(req: EngineRequest): Promise<ResponseFrame> {
+  override send(req: EngineRequest): Promise<EngineAnswer> {
     const { opcode, body, bodyLength, hostIndex } = req;
     if (opcode === opcodes.execute) {
       const key = Buffer.from(body.subarray(0, bodyLength)).toString('hex');

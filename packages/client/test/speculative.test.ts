@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteWriter, DriverError, opcodes } from '@shardcql/core';
 import { Client } from '../src/client';
-import { ResponseFrame, type EngineOptions } from '../src/engine/engine';
+import { EngineAnswer, type EngineOptions } from '../src/engine/engine';
 import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase, fakeHosts } from './helpers/fake-engine';
 import { ConstantSpeculativeExecutionPolicy, NoSpeculativeExecutionPolicy } from '../src/policies/speculative-execution';
@@ -29,7 +29,7 @@ class SlowHostsEngine extends FakeEngineBase {
     super();
     this.hosts = fakeHosts(script.length);
   }
-  send(req: EngineRequest): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<EngineAnswer> {
     const { body, bodyLength, hostIndex } = req;
     const host = hostIndex >= 0 ? hostIndex : this.next++ % this.hosts.length;
     Buffer.from(body.subarray(0, bodyLength)); // the engine copies the body before returning
@@ -43,7 +43,7 @@ class SlowHostsEngine extends FakeEngineBase {
         else {
           const w = new ByteWriter(8);
           w.i32(1); // VOID
-          resolve(new ResponseFrame(opcodes.result, 0, w.toBuffer(), host));
+          resolve(new EngineAnswer(opcodes.result, 0, w.toBuffer(), host));
         }
       }, s.delayMs);
     });

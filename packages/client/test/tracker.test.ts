@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, ByteWriter, opcodes } from '@shardcql/core';
 import { tracker, ExecutionOptions, Client } from '../src/index';
-import { ResponseFrame } from '../src/engine/engine';
+import { EngineAnswer } from '../src/engine/engine';
 import type { EngineRequest } from '../src/engine/request';
 import { FakeEngineBase } from './helpers/fake-engine';
 
@@ -13,7 +13,7 @@ import { FakeEngineBase } from './helpers/fake-engine';
 class FakeEngine extends FakeEngineBase {
   lengths: number[] = [];
   private failed = false;
-  async send(req: EngineRequest): Promise<ResponseFrame> {
+  async send(req: EngineRequest): Promise<EngineAnswer> {
     const { body, bodyLength, hostIndex } = req;
     this.lengths.push(bodyLength);
     const text = Buffer.from(body.subarray(0, bodyLength)).toString('latin1');
@@ -26,11 +26,11 @@ class FakeEngine extends FakeEngineBase {
       w.u16(1);
       w.i32(1);
       w.i32(0);
-      return new ResponseFrame(opcodes.error, 0, w.toBuffer(), host);
+      return new EngineAnswer(opcodes.error, 0, w.toBuffer(), host);
     }
     const w = new ByteWriter(8);
     w.i32(1);
-    return new ResponseFrame(opcodes.result, 0, w.toBuffer(), host);
+    return new EngineAnswer(opcodes.result, 0, w.toBuffer(), host);
   }
 }
 

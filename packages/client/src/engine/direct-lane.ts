@@ -10,7 +10,7 @@
  *
  * The lane carries the same bytes as a worker connection (the same Connection class: handshake, keyspace,
  * coalescing writer, timeouts, heartbeats; the same ConnectionSet: options, metrics slot, shard, reconnection
- * schedule) and answers with the same ResponseFrame and the same typed errors, so the client cannot tell which
+ * schedule) and answers with the same EngineAnswer and the same typed errors, so the client cannot tell which
  * way a request went. It counts into the per-shard metrics buffer as one more connection of its host (worker -1).
  * Its connections open lazily, the first time a request could use them, again after a failure or a loss only once
  * the user's reconnection policy's delay has passed, and never keep the process alive while idle.
@@ -28,7 +28,7 @@ import {
   type ReconnectionSchedules,
   type WorkerConnectionOptions,
 } from '@shardcql/shard-worker';
-import { ResponseFrame } from './engine';
+import { EngineAnswer } from './engine';
 import type { EngineRequest } from './request';
 import { RequestSlots, type Settle } from './request-slots';
 import { failureError, markNotSent } from './ring-requester';
@@ -48,7 +48,7 @@ export interface LaneHost {
   port: number;
   /** The host name it was given by (a contact point): TLS verifies the certificate against it and sends it as SNI. */
   servername: string | null;
-  /** The host's index in the engine's host list (ResponseFrame.hostIndex); the engine keeps it current. */
+  /** The host's index in the engine's host list (EngineAnswer.hostIndex); the engine keeps it current. */
   index: number;
   /**
    * The host's lane connection slot (null: none yet): its connection (`conn`, when `up`), the shard it landed on,
@@ -76,7 +76,7 @@ export class DirectLane implements ConnectionListener {
   private readonly slots: RequestSlots;
   private readonly tagHost: Array<LaneHost | null> = [];
   private readonly tagTimeout: Float64Array;
-  private readonly voidFrames: ResponseFrame[] = [];
+  private readonly voidFrames: EngineAnswer[] = [];
   /** The descriptor each request is handed to its connection in (Connection.send), refilled per request. */
   private readonly out = new OutgoingRequest();
   /** Ref'd only while requests are in flight: an idle lane never keeps the process alive. */
@@ -119,7 +119,7 @@ export class DirectLane implements ConnectionListener {
    * lane is full or the connection is not open yet (then it starts opening it, in the background).
    * `shard` >= 0: only a lane connection serving that shard will do (ScyllaDB shard awareness).
    */
-  trySend(host: LaneHost, shard: number, req: EngineRequest): Promise<ResponseFrame> | null {
+  trySend(host: LaneHost, shard: number, req: EngineRequest): Promise<EngineAnswer> | null {
     const slot = host.lane;
     const conn = slot !== null ? slot.conn : null;
     if (conn === null) {
@@ -128,7 +128,7 @@ export class DirectLane implements ConnectionListener {
     }
     if (this.slots.inFlight >= this.maxInFlight || conn.state !== 'ready' || conn.availableStreams === 0) return null;
     if (shard >= 0 && slot!.shard !== shard) return null;
-    const promise = new Promise<ResponseFrame>(this.capture as (res: (v: ResponseFrame) => void, rej: (e: unknown) => void) => void);
+    const promise = new Promise<EngineAnswer>(this.capture as (res: (v: EngineAnswer) => void, rej: (e: unknown) => void) => void);
     const tag = this.slots.acquire(this.captured!, this.capturedReject!, 0);
     const timeoutMs = req.timeoutMs;
     this.tagHost[tag] = host;
@@ -163,7 +163,7 @@ export class DirectLane implements ConnectionListener {
     const end = a.end;
     const host = this.tagHost[tag]!;
     this.tagHost[tag] = null;
-    let frame: ResponseFrame;
+    let frame: EngineAnswer;
     if (
       opcode === OPCODE_RESULT &&
       flags === 0 &&
@@ -176,7 +176,7 @@ export class DirectLane implements ConnectionListener {
       // A VOID answer (every write): one shared read-only frame per host, as the ring path does.
       const f = this.voidFrames[host.index + 1];
       if (f === undefined || f.hostIndex !== host.index) {
-        frame = new ResponseFrame(OPCODE_RESULT, 0, VOID_BODY, host.index);
+        frame = new EngineAnswer(OPCODE_RESULT, 0, VOID_BODY, host.index);
         this.voidFrames[host.index + 1] = frame;
       } else {
         frame = f;
@@ -184,7 +184,7 @@ export class DirectLane implements ConnectionListener {
     } else {
       const copy = Buffer.allocUnsafe(end - start);
       body.copy(copy, 0, start, end);
-      frame = new ResponseFrame(opcode, flags, copy, host.index);
+      frame = new EngineAnswer(opcode, flags, copy, host.index);
     }
     this.slots.resolve(tag, frame);
     if (this.slots.inFlight === 0) this.keepAlive.unref();

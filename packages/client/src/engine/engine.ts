@@ -16,8 +16,12 @@ import type { ShardMetrics } from '../metrics/shard-metrics';
 import type { EngineHandle } from './handle-engine';
 import type { EngineRequest } from './request';
 
-/** One answer. `body` is owned by the caller (copied out of the ring or the socket buffer). */
-export class ResponseFrame {
+/**
+ * One answer, as the engine hands it back: not a protocol frame but what the facade decodes (the opcode, flags
+ * and body after the frame header) and the host it came from. `body` is owned by the caller (copied out of the
+ * ring or the socket buffer).
+ */
+export class EngineAnswer {
   constructor(
     public opcode: number,
     public flags: number,
@@ -97,9 +101,9 @@ export interface Engine extends EventEmitter {
    * primary replica first when `req.lwt`). Rejects with OperationTimedOutError, NoHostAvailableError,
    * BusyConnectionError or DriverError; never leaves the promise pending.
    */
-  send(req: EngineRequest): Promise<ResponseFrame>;
+  send(req: EngineRequest): Promise<EngineAnswer>;
   /** Sends the same request on one connection of every up host (PREPARE on all hosts). */
-  sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>>;
+  sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<EngineAnswer | Error>>;
   /** `USE ks` on every connection, present and future. */
   setKeyspace(keyspace: string): Promise<void>;
   /**

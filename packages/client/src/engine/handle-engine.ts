@@ -42,8 +42,24 @@
 import { EventEmitter } from 'node:events';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import { Doorbell, DriverError, NoHostAvailableError, NotSupportedError, ReplicaPlans, Sharder, TokenRing } from '@shardcql/core';
-import type { Engine, EngineHost, ResponseFrame } from './engine';
+import {
+  ByteWriter,
+  Doorbell,
+  DriverError,
+  NoHostAvailableError,
+  NotSupportedError,
+  ReplicaPlans,
+  Sharder,
+  TokenRing,
+  consistencies,
+  decodeResult,
+  defaultCodecOptions,
+  encodeQuery,
+  newQueryParameters,
+  opcodes,
+} from '@shardcql/core';
+import { LOCAL_SCHEMA_QUERY } from './topology/system-queries';
+import type { Engine, EngineHost, EngineAnswer } from './engine';
 import { EngineRequest } from './request';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
 import { LIVENESS_CELL, LivenessProber, LivenessWaiter } from './liveness';
@@ -53,6 +69,8 @@ import { Router, type RouterHost } from './routing/router';
 /** The claim's `live` buffer: the thread's cell (the owner probes it), then the owner's (the thread probes it). */
 export const THREAD_CELL = 0;
 export const OWNER_CELL = LIVENESS_CELL;
+/** One schema_version query of waitForSchemaAgreement. */
+const SCHEMA_QUERY_TIMEOUT_MS = 5000;
 /** How often each side probes the other (liveness.ts). */
 export const HANDLE_PROBE_MS = 2000;
 
@@ -266,7 +284,7 @@ export class HandleEngine extends EventEmitter implements Engine {
     return new NoHostAvailableError({}, `All host(s) tried for query failed: ${this.gone ?? 'the client handle is closed'}`);
   }
 
-  send(req: EngineRequest): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<EngineAnswer> {
     if (this.gone !== null) return Promise.reject(this.goneError());
     const c = this.router.route(req);
     if (c >= 0) return this.requester.send(this.conns.workerOf(c), c, req);
@@ -294,8 +312,8 @@ export class HandleEngine extends EventEmitter implements Engine {
     }
   }
 
-  async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
-    const out: Array<Promise<ResponseFrame | Error>> = [];
+  async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<EngineAnswer | Error>> {
+    const out: Array<Promise<EngineAnswer | Error>> = [];
     // One request for every host: send() reads it before it returns.
     const req = EngineRequest.of(opcode, body, bodyLength, timeoutMs);
     for (let h = 0; h < this.hostList.length; h++) {
@@ -313,8 +331,33 @@ export class HandleEngine extends EventEmitter implements Engine {
     );
   }
 
-  async waitForSchemaAgreement(): Promise<boolean> {
-    return true;
+  /**
+   * After DDL from a handle thread: polls, every 200 ms until `maxWaitMs`, the schema_version of every host this
+   * thread reaches (system.local of each, pinned, through its own rings: a handle has no control connection),
+   * until they agree. A host with no open connection is left out; an ERROR answer ends the wait (false). Never
+   * rejects.
+   */
+  async waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
+    const deadline = Date.now() + maxWaitMs;
+    const version = this.handle.protocolVersion;
+    const p = newQueryParameters();
+    p.consistency = consistencies.one;
+    const w = new ByteWriter(128);
+    encodeQuery(w, version, LOCAL_SCHEMA_QUERY, p, defaultCodecOptions());
+    const body = w.toBuffer();
+    for (;;) {
+      const answers = await this.sendToAllHosts(opcodes.query, body, body.length, SCHEMA_QUERY_TIMEOUT_MS);
+      const versions = new Set<string>();
+      for (const a of answers) {
+        if (a instanceof Error) continue;
+        if (a.opcode !== opcodes.result) return false;
+        const r = decodeResult(a.body, 0, a.body.length, version, defaultCodecOptions(), null);
+        if (r.kind === 2 && r.rows.length > 0) versions.add(String((r.rows[0] as unknown as Record<string, unknown>)['schema_version']));
+      }
+      if (versions.size <= 1) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise<void>((done) => setTimeout(done, 200));
+    }
   }
 
   /**

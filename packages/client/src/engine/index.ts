@@ -1,5 +1,5 @@
 // The engine: how requests reach the servers. The facade (client.ts) talks only to this surface.
-export { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
+export { EngineAnswer, type Engine, type EngineHost, type EngineOptions } from './engine';
 export { EngineRequest, type RoutingInfo } from './request';
 export { ShardedEngine, reviveError } from './sharded-engine';
 export { RingRequester, type RequesterDescriptor, type WorkerRings } from './ring-requester';

@@ -44,7 +44,7 @@ const OPCODE_RESULT = 0x08;
 /** RESULT kind VOID ([int] 1): shared by every void answer; never written to. */
 const VOID_BODY = Buffer.from([0, 0, 0, 1]);
 import { RequestSlots, type Settle } from './request-slots';
-import { ResponseFrame } from './engine';
+import { EngineAnswer } from './engine';
 import type { EngineRequest } from './request';
 
 /** Ring sizes: big enough for thousands of small requests in flight, small enough to stay in cache. */
@@ -108,7 +108,7 @@ export class RingRequester implements RecordSink<WorkerLink> {
   private closed = false;
   /** Address to name in errors, by target connection index (filled by the owner). */
   targetAddress: (target: number) => string = () => 'unknown host';
-  /** Host index by target connection index, for ResponseFrame.hostIndex. */
+  /** Host index by target connection index, for EngineAnswer.hostIndex. */
   targetHost: Int32Array = new Int32Array(0);
   private targets: Int32Array;
   private timeouts: Float64Array;
@@ -122,7 +122,7 @@ export class RingRequester implements RecordSink<WorkerLink> {
    */
   private readonly keepAlive: NodeJS.Timeout;
   /** Shared VOID answers by host index + 1 (see settle). */
-  private readonly voidFrames: ResponseFrame[] = [];
+  private readonly voidFrames: EngineAnswer[] = [];
   private captured: Settle | null = null;
   private capturedReject: Settle | null = null;
   /** The body copySmallBody saw last, and its DataView. */
@@ -168,13 +168,13 @@ export class RingRequester implements RecordSink<WorkerLink> {
    * Sends `req.body[0, req.bodyLength)` (opcode, flags, timeout: request.ts) to connection `target` on `worker`.
    * The body is copied, and every field read, before this returns.
    */
-  send(worker: number, target: number, req: EngineRequest): Promise<ResponseFrame> {
+  send(worker: number, target: number, req: EngineRequest): Promise<EngineAnswer> {
     const opcode = req.opcode;
     const flags = req.flags;
     const body = req.body;
     const bodyLength = req.bodyLength;
     const timeoutMs = req.timeoutMs;
-    const promise = new Promise<ResponseFrame>(this.capture as (res: (v: ResponseFrame) => void, rej: (e: unknown) => void) => void);
+    const promise = new Promise<EngineAnswer>(this.capture as (res: (v: EngineAnswer) => void, rej: (e: unknown) => void) => void);
     const resolve = this.captured!;
     const reject = this.capturedReject!;
     if (this.closed) {
@@ -387,7 +387,7 @@ export class RingRequester implements RecordSink<WorkerLink> {
     ) {
       let frame = this.voidFrames[host + 1];
       if (frame === undefined) {
-        frame = new ResponseFrame(OPCODE_RESULT, 0, VOID_BODY, host);
+        frame = new EngineAnswer(OPCODE_RESULT, 0, VOID_BODY, host);
         this.voidFrames[host + 1] = frame;
       }
       this.slots.resolve(id, frame);
@@ -401,7 +401,7 @@ export class RingRequester implements RecordSink<WorkerLink> {
       // Gathered from parts into a buffer of its own: the body is a view of it, no second copy.
       body = (u8 as Buffer).subarray(at, off + len);
     }
-    this.slots.resolve(id, new ResponseFrame(opcode, flags, body, host));
+    this.slots.resolve(id, new EngineAnswer(opcode, flags, body, host));
   }
 
   /** Whether a request in flight targets connection `target` (a scan: for the rare reuse of an index, conn-indexes.ts). */

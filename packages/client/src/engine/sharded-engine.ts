@@ -22,7 +22,7 @@ import type { WorkerConnectionOptions, Authenticator, ReconnectionSchedules } fr
 import { defaultReconnectionPolicy } from '../policies';
 import { createMetricsBuffer } from '@shardcql/shard-worker';
 import { DirectLane, type LaneHost, type LaneSource } from './direct-lane';
-import { ResponseFrame, type Engine, type EngineHost, type EngineOptions } from './engine';
+import { EngineAnswer, type Engine, type EngineHost, type EngineOptions } from './engine';
 import { EngineRequest } from './request';
 import { Router } from './routing/router';
 import { ConnectionTable } from './routing/connection-table';
@@ -278,7 +278,7 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
   }
 
   /** `req.lwt`: route to the replicas in ring order, primary first, never round robin (LWT, Paxos). */
-  send(req: EngineRequest): Promise<ResponseFrame> {
+  send(req: EngineRequest): Promise<EngineAnswer> {
     const requester = this.requester;
     if (requester === null || !this.connected) {
       return Promise.reject(new DriverError(this.shuttingDown ? 'The client is shut down' : 'The client is not connected'));
@@ -353,8 +353,8 @@ export class ShardedEngine extends EventEmitter implements Engine, LaneSource, E
 
   private tabletEvents = false;
 
-  async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<ResponseFrame | Error>> {
-    const out: Array<Promise<ResponseFrame | Error>> = [];
+  async sendToAllHosts(opcode: number, body: Uint8Array, bodyLength: number, timeoutMs: number): Promise<Array<EngineAnswer | Error>> {
+    const out: Array<Promise<EngineAnswer | Error>> = [];
     // One request for every host: send() copies it before it returns.
     const req = EngineRequest.of(opcode, body, bodyLength, timeoutMs);
     for (let h = 0; h < this.hostStates.length; h++) {

@@ -8,7 +8,7 @@
  * what `run` must return: the request object is the caller's, and every step is a plain method call.
  */
 import { NoHostAvailableError, OperationTimedOutError, opcodes, type ResponseError } from '@shardcql/core';
-import type { Engine, ResponseFrame } from '../engine/engine';
+import type { Engine, EngineAnswer } from '../engine/engine';
 import { reportError, reportRetry } from '../metrics/client-metrics';
 import { NoSpeculativeExecutionPolicy } from '../policies/speculative-execution';
 import { RetryPolicy, type DecisionInfo } from '../policies/retry';
@@ -66,7 +66,7 @@ export class RequestExecutor implements Pager {
     this.begin(req);
     for (;;) {
       this.encodeTry(req, engine);
-      let frame: ResponseFrame;
+      let frame: EngineAnswer;
       try {
         frame = await this.send(req, engine);
       } catch (e) {
@@ -136,7 +136,7 @@ export class RequestExecutor implements Pager {
     req.requestLength = enc.writer.pos + 9;
   }
 
-  private send(req: Request, engine: Engine): Promise<ResponseFrame> {
+  private send(req: Request, engine: Engine): Promise<EngineAnswer> {
     const enc = this.encoder;
     const w = enc.writer;
     const kind = req.kind;
@@ -155,7 +155,7 @@ export class RequestExecutor implements Pager {
   }
 
   /** A RESULT: the hosts tried, metrics, tracker, then the decoded result. */
-  private onResult(req: Request, engine: Engine, frame: ResponseFrame): ResultSet | Promise<ResultSet> {
+  private onResult(req: Request, engine: Engine, frame: EngineAnswer): ResultSet | Promise<ResultSet> {
     const address = addressOf(engine, frame.hostIndex);
     const tried = req.triedHosts;
     if (tried === null) {
@@ -213,7 +213,7 @@ export class RequestExecutor implements Pager {
   }
 
   /** An ERROR answer: decoded, its coordinator and the hosts tried noted, the tracker told. */
-  private serverError(req: Request, frame: ResponseFrame, address: string): ResponseError & { query?: string } {
+  private serverError(req: Request, frame: EngineAnswer, address: string): ResponseError & { query?: string } {
     const err = this.results.error(frame) as ResponseError & { query?: string };
     if (!req.internal) err.coordinator = address;
     (req.triedHosts ??= {})[address] = err;

@@ -15,7 +15,7 @@ import {
   type ResponseError,
   type RowsMetadata,
 } from '@shardcql/core';
-import type { ResponseFrame } from '../engine/engine';
+import type { EngineAnswer } from '../engine/engine';
 import type { PreparedInfo } from '../prepared-cache';
 import { ResultSet, type ExecutionInfo } from '../result-set';
 import type { ClientContext } from './context';
@@ -56,7 +56,7 @@ export class ResultDecoder {
   ) {}
 
   /** Decodes a RESULT frame into a ResultSet and applies its side effects (keyspace, metadata id, schema). */
-  toResultSet(frame: ResponseFrame, address: string, req: Request, pager: Pager): ResultSet | Promise<ResultSet> {
+  toResultSet(frame: EngineAnswer, address: string, req: Request, pager: Pager): ResultSet | Promise<ResultSet> {
     const body = frame.body;
     if (
       frame.flags === 0 &&
@@ -151,14 +151,14 @@ export class ResultDecoder {
   }
 
   /** The ResponseError of an ERROR frame. */
-  error(frame: ResponseFrame): ResponseError {
+  error(frame: EngineAnswer): ResponseError {
     const body = frame.body;
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     return fDecodeError(body, prelude.offset, body.length, this.protocolVersion);
   }
 
   /** The PREPARED result of a PREPARE's RESULT frame (DriverInternalError for another kind). */
-  prepared(frame: ResponseFrame): PreparedResult {
+  prepared(frame: EngineAnswer): PreparedResult {
     const body = frame.body;
     const prelude = fReadPrelude(body, 0, body.length, frame.flags);
     const result = fDecodeResult(body, prelude.offset, body.length, this.protocolVersion, this.codec, null);

@@ -1,7 +1,7 @@
 // The part every fake engine of the client's unit tests shares: nothing to connect, nothing sent to all hosts,
 // schema always in agreement. Each test's engine extends it with its own send (and what else it observes).
 import { EventEmitter } from 'node:events';
-import type { Engine, EngineHost, ResponseFrame } from '../../src/engine/engine';
+import type { Engine, EngineHost, EngineAnswer } from '../../src/engine/engine';
 import type { EngineRequest } from '../../src/engine/request';
 
 /** `n` up hosts 10.0.0.1.. in dc1. */
@@ -26,7 +26,7 @@ export abstract class FakeEngineBase extends EventEmitter implements Engine {
   async connect(): Promise<void> {
     this.connected = true;
   }
-  abstract send(req: EngineRequest): Promise<ResponseFrame>;
+  abstract send(req: EngineRequest): Promise<EngineAnswer>;
   hostsEpoch = 0;
   /** Every host in index order, kept in the request as the engines keep theirs (routing/router.ts). */
   queryPlan(req: EngineRequest): number[] {
@@ -36,7 +36,7 @@ export abstract class FakeEngineBase extends EventEmitter implements Engine {
     }
     return req.plan;
   }
-  async sendToAllHosts(): Promise<Array<ResponseFrame | Error>> {
+  async sendToAllHosts(): Promise<Array<EngineAnswer | Error>> {
     return [];
   }
   async setKeyspace(_keyspace: string): Promise<void> {}
