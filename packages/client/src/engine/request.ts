@@ -20,8 +20,6 @@ export interface RoutingInfo {
   lwt: boolean;
   /** >= 0: pinned to this index of `Engine.hosts` (cassandra-driver's `options.host`); -1: the engine picks. */
   hostIndex: number;
-  /** The statement is idempotent (speculative executions, retries of client-side failures). */
-  idempotent: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -40,7 +38,6 @@ export class EngineRequest implements RoutingInfo {
   table: string | null;
   lwt: boolean;
   hostIndex: number;
-  idempotent: boolean;
   /**
    * The request's query plan (routing/router.ts queryPlan): host indexes, computed on first use (a retry, a
    * speculative execution) and shared by every later one; null until then. Only the router writes it.
@@ -64,7 +61,6 @@ export class EngineRequest implements RoutingInfo {
     this.table = null;
     this.lwt = false;
     this.hostIndex = -1;
-    this.idempotent = false;
     this.plan = null;
     this.planNext = 0;
     this.planEpoch = -1;
