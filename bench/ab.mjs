@@ -15,6 +15,10 @@ const base = opt('base'),
 const workload = opt('workload', 'inserts'),
   conc = opt('concurrency', '1024'),
   ops = opt('ops', '300000');
+if (!base || !head || !(pairs >= 1)) {
+  console.error('usage: node bench/ab.mjs --base DIR --head DIR [--pairs N>=1] [--workload W] [--concurrency C] [--ops N]');
+  process.exit(2);
+}
 const runs = { base: [], head: [] };
 function run(name, dir) {
   const f = `/tmp/ab-${process.pid}-${name}.json`;
