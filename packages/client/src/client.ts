@@ -385,6 +385,12 @@ export class Client extends EventEmitter implements ClientContext {
     return engine.waitForSchemaAgreement(this.options.protocolOptions.maxSchemaAgreementWaitSeconds * 1000);
   }
 
+  /** @internal One schema agreement check, the engine's (metadata.checkSchemaAgreement); false without an engine. */
+  checkSchemaAgreement(): Promise<boolean> {
+    const engine = this.engine;
+    return engine === null ? Promise.resolve(false) : engine.checkSchemaAgreement();
+  }
+
   /**
    * @internal A system query outside the application's options (system options: no timestamp, no paging, no
    * retry, no tracker or metrics), pinned to `hostIndex` when >= 0; its rows.

@@ -226,6 +226,22 @@ describe('Metadata caching', () => {
     await expect(m.getTable('ks', 't')).rejects.toThrow(/not been initialized/);
     expect(await m.checkSchemaAgreement()).toBe(false);
   });
+
+  it("checkSchemaAgreement is the engine's one check (the client's), false when it fails", async () => {
+    const src = fakeSource(true);
+    const answers: (boolean | Error)[] = [true, false, new Error('control connection lost')];
+    let asked = 0;
+    src.checkSchemaAgreement = async () => {
+      const a = answers[asked++]!;
+      if (a instanceof Error) throw a;
+      return a;
+    };
+    const m = new Metadata(src);
+    expect(await m.checkSchemaAgreement()).toBe(true);
+    expect(await m.checkSchemaAgreement()).toBe(false);
+    expect(await m.checkSchemaAgreement()).toBe(false);
+    expect(asked).toBe(3);
+  });
 });
 
 describe('tokens', () => {

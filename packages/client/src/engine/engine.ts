@@ -115,7 +115,7 @@ export interface Engine extends EventEmitter {
    * One schema agreement check, no retry (metadata.checkSchemaAgreement): the same query as
    * waitForSchemaAgreement's; false when the hosts disagree or the check fails. Never rejects.
    */
-  checkSchemaAgreement?(): Promise<boolean>;
+  checkSchemaAgreement(): Promise<boolean>;
   /** ScyllaDB's LWT bit mask from SUPPORTED (0 when the server has none). */
   readonly lwtMask?: number;
   /**

@@ -332,31 +332,48 @@ export class HandleEngine extends EventEmitter implements Engine {
   }
 
   /**
-   * After DDL from a handle thread: polls, every 200 ms until `maxWaitMs`, the schema_version of every host this
-   * thread reaches (system.local of each, pinned, through its own rings: a handle has no control connection),
-   * until they agree. A host with no open connection is left out; an ERROR answer ends the wait (false). Never
-   * rejects.
+   * After DDL from a handle thread: checkSchemaAgreement every 200 ms until it holds or `maxWaitMs` passes.
+   * Never rejects.
    */
   async waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
     const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      const agreed = await this.schemaRound();
+      if (agreed !== false) return agreed === true;
+      if (Date.now() >= deadline) return false;
+      await new Promise<void>((done) => setTimeout(done, 200));
+    }
+  }
+
+  /** One round of waitForSchemaAgreement (metadata.checkSchemaAgreement from a handle thread). Never rejects. */
+  async checkSchemaAgreement(): Promise<boolean> {
+    return (await this.schemaRound()) === true;
+  }
+
+  /**
+   * The schema_version of every host this thread reaches (system.local of each, pinned, through its own rings:
+   * a handle has no control connection). true: they agree; false: they do not (yet); null: an ERROR answer, which
+   * ends a wait. A host with no open connection is left out.
+   */
+  private async schemaRound(): Promise<boolean | null> {
     const version = this.handle.protocolVersion;
     const p = newQueryParameters();
     p.consistency = consistencies.one;
     const w = new ByteWriter(128);
     encodeQuery(w, version, LOCAL_SCHEMA_QUERY, p, defaultCodecOptions());
     const body = w.toBuffer();
-    for (;;) {
+    try {
       const answers = await this.sendToAllHosts(opcodes.query, body, body.length, SCHEMA_QUERY_TIMEOUT_MS);
       const versions = new Set<string>();
       for (const a of answers) {
         if (a instanceof Error) continue;
-        if (a.opcode !== opcodes.result) return false;
+        if (a.opcode !== opcodes.result) return null;
         const r = decodeResult(a.body, 0, a.body.length, version, defaultCodecOptions(), null);
         if (r.kind === 2 && r.rows.length > 0) versions.add(String((r.rows[0] as unknown as Record<string, unknown>)['schema_version']));
       }
-      if (versions.size <= 1) return true;
-      if (Date.now() >= deadline) return false;
-      await new Promise<void>((done) => setTimeout(done, 200));
+      return versions.size <= 1;
+    } catch {
+      return null;
     }
   }
 

@@ -36,6 +36,8 @@ export interface MetadataSource {
   options?: { isMetadataSyncEnabled?: boolean };
   /** Schema lookups need a connected client. */
   connected?: boolean;
+  /** The engine's one schema agreement check (Engine.checkSchemaAgreement); absent: no engine, false. */
+  checkSchemaAgreement?(): Promise<boolean>;
 }
 
 /** A schema change as the server describes it (EVENT or RESULT SCHEMA_CHANGE, spec section 4.2.6). */
@@ -398,19 +400,11 @@ export class Metadata {
   }
 
   private async _checkSchemaAgreement(): Promise<boolean> {
-    if (!this.client.connected) return false;
-    const host = this.client.hosts.values().find((h) => h.isUp());
-    const index = host?.index ?? -1;
+    // The engine's check (the control connection's system.local and system.peers; a handle's per-node poll),
+    // the same one the client runs after DDL: one implementation of the rule.
+    if (!this.client.connected || this.client.checkSchemaAgreement === undefined) return false;
     try {
-      const versions = new Set<string>();
-      const local = await this.client.querySystem('SELECT schema_version FROM system.local', index);
-      for (const r of local) versions.add(String((r as unknown as Record<string, unknown>)['schema_version']));
-      const peers = await this.client.querySystem('SELECT schema_version FROM system.peers', index);
-      for (const r of peers) {
-        const v = (r as unknown as Record<string, unknown>)['schema_version'];
-        if (v !== null && v !== undefined) versions.add(String(v));
-      }
-      return versions.size === 1;
+      return await this.client.checkSchemaAgreement();
     } catch {
       return false;
     }

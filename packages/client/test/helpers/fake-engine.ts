@@ -43,5 +43,8 @@ export abstract class FakeEngineBase extends EventEmitter implements Engine {
   async waitForSchemaAgreement(): Promise<boolean> {
     return true;
   }
+  async checkSchemaAgreement(): Promise<boolean> {
+    return true;
+  }
   async shutdown(): Promise<void> {}
 }
