@@ -7,6 +7,7 @@ import {
   parseTopologyRows,
   refreshFor,
   schemaVersionsAgree,
+  waitForAgreement,
   REFRESH_KEYSPACES,
   REFRESH_TOPOLOGY,
   type RoutingHost,
@@ -343,5 +344,23 @@ describe('control connection helpers', () => {
     expect(schemaVersionsAgree(local, [{ peer: '10.0.0.2', rpc_address: '10.0.0.2', schema_version: 'b' }], false, up)).toBe(false);
     expect(schemaVersionsAgree(local, [{ peer: '10.0.0.9', rpc_address: '10.0.0.9', schema_version: 'b' }], false, up)).toBe(true);
     expect(schemaVersionsAgree(local, [{ peer: '10.0.0.2', native_address: '10.0.0.2', schema_version: null }], true, up)).toBe(true);
+  });
+
+  it('waits for schema agreement: checks again until a round agrees, a round ends it, or the wait is over', async () => {
+    const rounds = (answers: (boolean | null)[]): { round: () => Promise<boolean | null>; asked: () => number } => {
+      let asked = 0;
+      return { round: async () => answers[Math.min(asked++, answers.length - 1)]!, asked: () => asked };
+    };
+    const agrees = rounds([false, false, true]);
+    expect(await waitForAgreement(agrees.round, 10_000)).toBe(true);
+    expect(agrees.asked()).toBe(3);
+    const ended = rounds([false, null, true]);
+    expect(await waitForAgreement(ended.round, 10_000)).toBe(false);
+    expect(ended.asked()).toBe(2);
+    const never = rounds([false]);
+    const started = Date.now();
+    expect(await waitForAgreement(never.round, 300)).toBe(false);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(never.asked()).toBeGreaterThanOrEqual(2);
   });
 });

@@ -58,7 +58,7 @@ import {
   newQueryParameters,
   opcodes,
 } from '@shardcql/core';
-import { LOCAL_SCHEMA_QUERY } from './topology/system-queries';
+import { LOCAL_SCHEMA_QUERY, waitForAgreement } from './topology/system-queries';
 import type { Engine, EngineHost, EngineAnswer } from './engine';
 import { EngineRequest } from './request';
 import { RingRequester, createWorkerRings, type RequesterDescriptor, type WorkerRings } from './ring-requester';
@@ -147,6 +147,15 @@ export type UnrefChannel = BroadcastChannel & { unref(): void };
 /** This thread's engines that hold a requester: one 'exit' listener releases them all (not one per engine). */
 const claimedHere = new Set<HandleEngine>();
 let exitHooked = false;
+/** QUERY of system.local's schema_version at ONE: a round of a handle's schema agreement check. */
+function encodedSchemaQuery(version: number): Buffer {
+  const p = newQueryParameters();
+  p.consistency = consistencies.one;
+  const w = new ByteWriter(128);
+  encodeQuery(w, version, LOCAL_SCHEMA_QUERY, p, defaultCodecOptions());
+  return w.toBuffer();
+}
+
 function releaseAllOnExit(): void {
   for (const e of claimedHere) e.releaseOnExit();
 }
@@ -172,6 +181,8 @@ export class HandleEngine extends EventEmitter implements Engine {
   private readonly live: Int32Array;
   /** Answers the owner's probes (null when never claimed). */
   private liveWaiter: LivenessWaiter | null = null;
+  /** The body of the schema agreement query, encoded on first use (the protocol version is the handle's). */
+  private schemaQuery: Buffer | null = null;
   /** Probes the owner while requests are in flight (from 'claimed' on). */
   private ownerProbe: LivenessProber | null = null;
   private probeTimer: NodeJS.Timeout | null = null;
@@ -332,17 +343,11 @@ export class HandleEngine extends EventEmitter implements Engine {
   }
 
   /**
-   * After DDL from a handle thread: checkSchemaAgreement every 200 ms until it holds or `maxWaitMs` passes.
-   * Never rejects.
+   * After DDL from a handle thread: checkSchemaAgreement every 200 ms until it holds or `maxWaitMs` passes; an
+   * ERROR answer ends the wait (false). Never rejects.
    */
-  async waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
-    const deadline = Date.now() + maxWaitMs;
-    for (;;) {
-      const agreed = await this.schemaRound();
-      if (agreed !== false) return agreed === true;
-      if (Date.now() >= deadline) return false;
-      await new Promise<void>((done) => setTimeout(done, 200));
-    }
+  waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
+    return waitForAgreement(() => this.schemaRound(), maxWaitMs);
   }
 
   /** One round of waitForSchemaAgreement (metadata.checkSchemaAgreement from a handle thread). Never rejects. */
@@ -357,11 +362,7 @@ export class HandleEngine extends EventEmitter implements Engine {
    */
   private async schemaRound(): Promise<boolean | null> {
     const version = this.handle.protocolVersion;
-    const p = newQueryParameters();
-    p.consistency = consistencies.one;
-    const w = new ByteWriter(128);
-    encodeQuery(w, version, LOCAL_SCHEMA_QUERY, p, defaultCodecOptions());
-    const body = w.toBuffer();
+    const body = (this.schemaQuery ??= encodedSchemaQuery(version));
     try {
       const answers = await this.sendToAllHosts(opcodes.query, body, body.length, SCHEMA_QUERY_TIMEOUT_MS);
       const versions = new Set<string>();

@@ -41,6 +41,7 @@ import {
   parseTopologyRows,
   refreshFor,
   schemaVersionsAgree,
+  waitForAgreement,
   type ParsedTopology,
 } from '../topology';
 import { findContactPoints, type ContactPoints } from './contact-points';
@@ -50,7 +51,6 @@ import { EngineRequest } from '../request';
 const CONTROL_TIMEOUT_MS = 12_000;
 /** Events come in bursts (NEW_NODE then UP; one SCHEMA_CHANGE per DDL per node): one refresh per window. */
 const REFRESH_WINDOW_MS = 1000;
-const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
 
 type Rows = Array<Record<string, unknown>>;
 
@@ -369,13 +369,7 @@ export class Cluster {
   }
 
   /** checkSchemaAgreement every 200 ms until it holds (true) or `maxWaitMs` passes (false). Never rejects. */
-  async waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
-    const deadline = Date.now() + maxWaitMs;
-    for (;;) {
-      if (await this.checkSchemaAgreement()) return true;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise((r) => setTimeout(r, Math.min(SCHEMA_AGREEMENT_INTERVAL_MS, left)));
-    }
+  waitForSchemaAgreement(maxWaitMs: number): Promise<boolean> {
+    return waitForAgreement(() => this.checkSchemaAgreement(), maxWaitMs);
   }
 }

@@ -6,6 +6,7 @@ export { RoutingTable, type RoutingHost } from './routing-table';
 export { RefreshScheduler, refreshFor, REFRESH_TOPOLOGY, REFRESH_KEYSPACES } from './refresh';
 export {
   schemaVersionsAgree,
+  waitForAgreement,
   LOCAL_QUERY,
   PEERS_QUERY,
   PEERS_V2_QUERY,

@@ -1,7 +1,8 @@
 /**
  * The system-table queries the cluster runs through its control connection (cluster/): topology rows
  * (system.local, system.peers_v2 or system.peers), keyspace replication, and the schema agreement check
- * over their schema_version columns. Text and row logic only; the queries are run elsewhere.
+ * over their schema_version columns, and the wait that repeats that check. Text and row logic only; the
+ * queries are run elsewhere.
  */
 
 export const LOCAL_QUERY = "SELECT * FROM system.local WHERE key='local'";
@@ -13,6 +14,25 @@ export const PEERS_V2_SCHEMA_QUERY = 'SELECT peer, native_address, schema_versio
 export const PEERS_SCHEMA_QUERY = 'SELECT peer, rpc_address, schema_version FROM system.peers';
 
 type Row = Readonly<Record<string, unknown>>;
+
+/** How often a schema agreement wait checks again. */
+const SCHEMA_AGREEMENT_INTERVAL_MS = 200;
+
+/**
+ * A schema agreement wait (the owner's through its control connection, a handle's through each node): `round`
+ * every 200 ms until it answers true (true), null (a check that ends the wait: false) or `maxWaitMs` passes
+ * (false). Never rejects when `round` does not.
+ */
+export async function waitForAgreement(round: () => Promise<boolean | null>, maxWaitMs: number): Promise<boolean> {
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    const agreed = await round();
+    if (agreed !== false) return agreed === true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await new Promise((r) => setTimeout(r, Math.min(SCHEMA_AGREEMENT_INTERVAL_MS, left)));
+  }
+}
 
 /**
  * Whether every host's schema_version is the same: the local row's and each peer's, ignoring peers the
